@@ -1,0 +1,26 @@
+import convexPlugin from "@convex-dev/eslint-plugin";
+import tseslint from "typescript-eslint";
+
+const [convexRecommended] = convexPlugin.configs.recommended;
+
+export default tseslint.config(
+  { ignores: ["**/_generated/**", "dist/**", "node_modules/**", "**/*.d.ts"] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        {
+          argsIgnorePattern: "^_",
+          varsIgnorePattern: "^_",
+          caughtErrorsIgnorePattern: "^_",
+        },
+      ],
+    },
+  },
+  // Convex's recommended rules for the app and for every component's functions.
+  {
+    ...convexRecommended,
+    files: ["convex/**/*.ts", "src/*/component/**/*.ts"],
+  },
+);

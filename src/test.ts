@@ -1,0 +1,90 @@
+/// <reference types="vite/client" />
+/**
+ * convex-test registration for every convex-opskit component.
+ *
+ * @example
+ * import { convexTest } from "convex-test";
+ * import opskit from "convex-opskit/test";
+ * const t = convexTest(schema, modules);
+ * opskit.registerAll(t);                 // authz, auditLog, migrations, rateLimiter
+ * opskit.rateLimiter.register(t, "limits"); // or one component, under another name
+ */
+import type { TestConvex } from "convex-test";
+import type { GenericSchema, SchemaDefinition } from "convex/server";
+import authzSchema from "./authz/component/schema.js";
+import auditLogSchema from "./auditLog/component/schema.js";
+import migrationsSchema from "./migrations/component/schema.js";
+import rateLimiterSchema from "./rateLimiter/component/schema.js";
+
+type AnyTestConvex = TestConvex<SchemaDefinition<GenericSchema, boolean>>;
+
+function component(
+  defaultName: string,
+  schema: SchemaDefinition<GenericSchema, boolean>,
+  modules: Record<string, () => Promise<unknown>>,
+) {
+  return {
+    schema,
+    modules,
+    /**
+     * Registers the component with a convex-test instance.
+     * @param t - from `convexTest(schema, modules)`.
+     * @param name - the instance name used in `app.use(..., { name })`.
+     */
+    register(t: AnyTestConvex, name: string = defaultName) {
+      t.registerComponent(name, schema, modules);
+    },
+  };
+}
+
+/** The authz component, for convex-test. */
+export const authz = component(
+  "authz",
+  authzSchema,
+  import.meta.glob("./authz/component/**/*.ts"),
+);
+/** The auditLog component, for convex-test. */
+export const auditLog = component(
+  "auditLog",
+  auditLogSchema,
+  import.meta.glob("./auditLog/component/**/*.ts"),
+);
+/** The migrations component, for convex-test. */
+export const migrations = component(
+  "migrations",
+  migrationsSchema,
+  import.meta.glob("./migrations/component/**/*.ts"),
+);
+/** The rateLimiter component, for convex-test. */
+export const rateLimiter = component(
+  "rateLimiter",
+  rateLimiterSchema,
+  import.meta.glob("./rateLimiter/component/**/*.ts"),
+);
+
+/** Registers all four components under their default names. */
+export function registerAll(t: AnyTestConvex): void {
+  for (const c of [authz, auditLog, migrations, rateLimiter]) c.register(t);
+}
+
+/**
+ * Registers one component under its default name (or `name`), or all four when
+ * `component` is omitted.
+ */
+export function register(
+  t: AnyTestConvex,
+  which?: "authz" | "auditLog" | "migrations" | "rateLimiter",
+  name?: string,
+): void {
+  if (which === undefined) return registerAll(t);
+  ({ authz, auditLog, migrations, rateLimiter })[which].register(t, name);
+}
+
+export default {
+  authz,
+  auditLog,
+  migrations,
+  rateLimiter,
+  register,
+  registerAll,
+};

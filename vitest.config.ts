@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  // Resolve `convex-opskit/*` to the TypeScript sources, so tests run without a build.
+  resolve: { conditions: ["convex-opskit-source"] },
+  ssr: { resolve: { conditions: ["convex-opskit-source"] } },
+  test: {
+    environment: "edge-runtime",
+    include: ["test/**/*.test.ts"],
+    server: { deps: { inline: ["convex-test"] } },
+    testTimeout: 60_000,
+  },
+});
