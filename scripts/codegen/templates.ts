@@ -153,7 +153,9 @@ function exportTree(functions: Analysis["functions"]): ExportTree {
       for (const s of segments) {
         if (node.type !== "branch")
           throw new Error(`codegen: ${modulePath} clashes with a function`);
-        let next = node.branch.find(([n]) => n === s)?.[1];
+        let next: ExportTree | undefined = node.branch.find(
+          ([n]) => n === s,
+        )?.[1];
         if (!next) {
           next = { type: "branch", branch: [] };
           node.branch.push([s, next]);

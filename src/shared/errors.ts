@@ -37,7 +37,9 @@ export type OpskitErrorData = {
  * @example
  * throw opskitError("INVALID_ARGUMENT", "count must be a positive integer", { count });
  */
-export function opskitError<D extends Record<string, Value | undefined> = {}>(
+export function opskitError<
+  D extends Record<string, Value | undefined> = Record<never, never>,
+>(
   code: ErrorCode,
   message: string,
   details?: D,

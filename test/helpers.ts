@@ -1,0 +1,43 @@
+/**
+ * Shared convex-test setup. A test file defines its app functions with
+ * `queryGeneric`/`mutationGeneric`/`actionGeneric`, exports them, and passes
+ * `import.meta.glob("./*.test.ts")` as its modules; call them through
+ * `anyApi["<file>.test"].<name>`.
+ */
+import { convexTest } from "convex-test";
+import {
+  componentsGeneric,
+  defineSchema,
+  type GenericSchema,
+  type SchemaDefinition,
+} from "convex/server";
+import { registerAll } from "../src/test.js";
+import type { ComponentApi as AuthzApi } from "../src/authz/component/_generated/component.js";
+import type { ComponentApi as AuditLogApi } from "../src/auditLog/component/_generated/component.js";
+import type { ComponentApi as MigrationsApi } from "../src/migrations/component/_generated/component.js";
+import type { ComponentApi as RateLimiterApi } from "../src/rateLimiter/component/_generated/component.js";
+
+/** The four components as an app that installed them sees them. */
+export const components = componentsGeneric() as unknown as {
+  authz: AuthzApi<"authz">;
+  auditLog: AuditLogApi<"auditLog">;
+  migrations: MigrationsApi<"migrations">;
+  rateLimiter: RateLimiterApi<"rateLimiter">;
+};
+
+/**
+ * A convex-test instance with all four components registered.
+ * @param modules - `import.meta.glob("./*.test.ts")` from the calling test's folder.
+ * @param schema - the test app's schema (defaults to an empty one).
+ */
+export function opskitTest<
+  Schema extends SchemaDefinition<GenericSchema, boolean>,
+>(modules: Record<string, () => Promise<unknown>>, schema?: Schema) {
+  const t = convexTest(schema ?? (defineSchema({}) as Schema), {
+    ...modules,
+    // convex-test locates the app's root by its _generated folder.
+    "./_generated/api.ts": async () => ({}),
+  });
+  registerAll(t);
+  return t;
+}
