@@ -1,0 +1,209 @@
+/**
+ * What a new user does, on a clean machine: pack the package, create a fresh
+ * Convex app outside the repo, install the tarball and its peers, install the
+ * four components in convex.config.ts, generate _generated/, typecheck
+ * (including a deliberate type error that must be reported), and run a
+ * convex-test test that calls a component through the package.
+ *
+ * Exits non-zero on any failed step. `--keep` leaves the temporary app.
+ */
+import { execFileSync, type ExecFileSyncOptions } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+
+const repo = process.cwd();
+const keep = process.argv.includes("--keep");
+const lock = JSON.parse(readFileSync(path.join(repo, "package-lock.json"), "utf8")) as {
+  packages: Record<string, { version: string }>;
+};
+const version = (name: string) => lock.packages[`node_modules/${name}`].version;
+
+function run(cmd: string, args: string[], cwd: string, opts: ExecFileSyncOptions = {}): string {
+  return execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: "pipe", ...opts }) as string;
+}
+
+function step(label: string) {
+  console.log(`▸ ${label}`);
+}
+
+const work = mkdtempSync(path.join(tmpdir(), "opskit-consumer-"));
+const app = path.join(work, "app");
+let ok = false;
+try {
+  if (!existsSync(path.join(repo, "dist"))) {
+    step("build");
+    run("npm", ["run", "-s", "build"], repo);
+  }
+  step("npm pack");
+  const packed = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", work], repo)) as Array<{
+    filename: string;
+    files: Array<{ path: string }>;
+  }>;
+  const tarball = path.join(work, packed[0].filename);
+  console.log(`  ${packed[0].filename}: ${packed[0].files.length} files`);
+
+  step("create a fresh Convex app and install the tarball with its peers");
+  mkdirSync(path.join(app, "convex"), { recursive: true });
+  writeFileSync(
+    path.join(app, "package.json"),
+    JSON.stringify(
+      {
+        name: "opskit-consumer-app",
+        private: true,
+        type: "module",
+        dependencies: { convex: version("convex"), "convex-opskit": `file:${tarball}` },
+        devDependencies: {
+          "@edge-runtime/vm": version("@edge-runtime/vm"),
+          "convex-test": version("convex-test"),
+          typescript: version("typescript"),
+          vitest: version("vitest"),
+        },
+      },
+      null,
+      2,
+    ),
+  );
+  run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], app);
+
+  step("write convex/ as a user would");
+  const templates = path.join(app, "node_modules/convex/dist/esm/cli/codegen_templates/tsconfig.js");
+  const { tsconfigCodegen } = (await import(pathToFileURL(templates).href)) as { tsconfigCodegen: () => string };
+  writeFileSync(path.join(app, "convex/tsconfig.json"), tsconfigCodegen());
+  writeFileSync(
+    path.join(app, "convex/convex.config.ts"),
+    `import { defineApp } from "convex/server";
+import authz from "convex-opskit/authz/convex.config";
+import auditLog from "convex-opskit/auditLog/convex.config.js";
+import migrations from "convex-opskit/migrations/convex.config";
+import rateLimiter from "convex-opskit/rateLimiter/convex.config";
+
+const app = defineApp();
+app.use(authz);
+app.use(auditLog);
+app.use(migrations);
+app.use(rateLimiter);
+export default app;
+`,
+  );
+  writeFileSync(
+    path.join(app, "convex/schema.ts"),
+    `import { defineSchema, defineTable } from "convex/server";
+import { v } from "convex/values";
+export default defineSchema({ messages: defineTable({ body: v.string() }) });
+`,
+  );
+  writeFileSync(
+    path.join(app, "convex/messages.ts"),
+    `import { v } from "convex/values";
+import { MINUTE, RateLimiter } from "convex-opskit/rateLimiter";
+import { components } from "./_generated/api";
+import { mutation } from "./_generated/server";
+
+const rateLimiter = new RateLimiter(components.rateLimiter, {
+  sendMessage: { kind: "token bucket", rate: 2, period: MINUTE, capacity: 2 },
+});
+
+export const send = mutation({
+  args: { body: v.string() },
+  returns: v.object({ ok: v.boolean(), retryAfter: v.optional(v.number()) }),
+  handler: async (ctx, { body }) => {
+    const status = await rateLimiter.limit(ctx, "sendMessage", { key: "user-1" });
+    if (status.ok) await ctx.db.insert("messages", { body });
+    return status;
+  },
+});
+`,
+  );
+
+  step("generate convex/_generated (offline codegen)");
+  run(path.join(repo, "node_modules/.bin/tsx"), [path.join(repo, "scripts/codegen.ts"), "--root", app, "--components", "none"], app);
+  const apiDts = readFileSync(path.join(app, "convex/_generated/api.d.ts"), "utf8");
+  for (const cap of ["authz", "auditLog", "migrations", "rateLimiter"])
+    if (!apiDts.includes(`import("convex-opskit/${cap}/_generated/component.js").ComponentApi<"${cap}">`))
+      throw new Error(`convex/_generated/api.d.ts does not declare components.${cap}`);
+
+  const tsc = path.join(app, "node_modules/.bin/tsc");
+  step("typecheck the app against the packed package");
+  run(tsc, ["-p", "convex/tsconfig.json"], app);
+
+  step("a deliberate type error (a misspelled limit name) must be reported");
+  const typo = path.join(app, "convex/typo.ts");
+  writeFileSync(
+    typo,
+    `import { MINUTE, RateLimiter } from "convex-opskit/rateLimiter";
+import { components } from "./_generated/api";
+import { mutation } from "./_generated/server";
+const rateLimiter = new RateLimiter(components.rateLimiter, {
+  sendMessage: { kind: "fixed window", rate: 2, period: MINUTE },
+});
+export const bad = mutation({
+  args: {},
+  handler: async (ctx) => { await rateLimiter.limit(ctx, "sendMesage"); },
+});
+`,
+  );
+  let reported = "";
+  try {
+    run(tsc, ["-p", "convex/tsconfig.json"], app);
+  } catch (e) {
+    reported = String((e as { stdout?: string }).stdout ?? "");
+  }
+  if (!reported.includes("typo.ts") || !reported.includes('"sendMesage"'))
+    throw new Error(`tsc did not report the misspelled name:\n${reported}`);
+  console.log(`  reported: ${reported.split("\n").find((l) => l.includes("typo.ts"))?.trim()}`);
+  unlinkSync(typo);
+  run(tsc, ["-p", "convex/tsconfig.json"], app);
+
+  step("run a convex-test test that calls the component through the package");
+  writeFileSync(
+    path.join(app, "vitest.config.ts"),
+    `import { defineConfig } from "vitest/config";
+export default defineConfig({
+  test: { environment: "edge-runtime", server: { deps: { inline: ["convex-test", "convex-opskit"] } } },
+});
+`,
+  );
+  writeFileSync(
+    path.join(app, "convex/messages.test.ts"),
+    `/// <reference types="vite/client" />
+import { convexTest } from "convex-test";
+import opskit from "convex-opskit/test";
+import { expect, test } from "vitest";
+import { api } from "./_generated/api";
+import schema from "./schema";
+
+test("the rate limiter component admits two messages, then rejects", async () => {
+  const t = convexTest(schema, import.meta.glob("./**/*.ts"));
+  opskit.registerAll(t);
+  expect((await t.mutation(api.messages.send, { body: "a" })).ok).toBe(true);
+  expect((await t.mutation(api.messages.send, { body: "b" })).ok).toBe(true);
+  const third = await t.mutation(api.messages.send, { body: "c" });
+  expect(third.ok).toBe(false);
+  expect(third.retryAfter).toBeGreaterThan(0);
+  const stored = await t.run((ctx) => ctx.db.query("messages").collect());
+  expect(stored.map((m) => m.body)).toEqual(["a", "b"]);
+});
+`,
+  );
+  const out = run(path.join(app, "node_modules/.bin/vitest"), ["run"], app);
+  console.log(
+    out
+      .split("\n")
+      .filter((l) => /Tests|passed|failed/.test(l))
+      .map((l) => `  ${l.trim()}`)
+      .join("\n"),
+  );
+  ok = true;
+  console.log("consumer check passed");
+} catch (e) {
+  const err = e as { stdout?: string; stderr?: string; message?: string };
+  console.error(`consumer check FAILED: ${err.message ?? e}`);
+  if (err.stdout) console.error(err.stdout);
+  if (err.stderr) console.error(err.stderr);
+} finally {
+  if (keep) console.log(`kept ${work}`);
+  else rmSync(work, { recursive: true, force: true });
+}
+process.exit(ok ? 0 : 1);
