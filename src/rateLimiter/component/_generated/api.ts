@@ -8,6 +8,10 @@
  * @module
  */
 
+import type * as engine from "../engine.js";
+import type * as lib from "../lib.js";
+import type * as sweep from "../sweep.js";
+
 import type {
   ApiFromModules,
   FilterApi,
@@ -15,7 +19,11 @@ import type {
 } from "convex/server";
 import { anyApi, componentsGeneric } from "convex/server";
 
-const fullApi: ApiFromModules<{}> = anyApi as any;
+const fullApi: ApiFromModules<{
+  engine: typeof engine;
+  lib: typeof lib;
+  sweep: typeof sweep;
+}> = anyApi as any;
 
 /**
  * A utility for referencing Convex functions in your app's public API.

@@ -22,4 +22,364 @@ import type { FunctionReference } from "convex/server";
  * ```
  */
 export type ComponentApi<Name extends string | undefined = string | undefined> =
-  {};
+  {
+    lib: {
+      check: FunctionReference<
+        "query",
+        "internal",
+        {
+          requests: Array<{
+            config:
+              | {
+                  applyUpdates?: "transactionally";
+                  capacity?: number;
+                  kind: "token bucket";
+                  maxReserved?: number;
+                  penalty?: number;
+                  period: number;
+                  rate: number;
+                  shadow?: boolean;
+                  shards?: number;
+                  start?: null;
+                }
+              | {
+                  applyUpdates?: "transactionally";
+                  capacity?: number;
+                  kind: "fixed window";
+                  maxReserved?: number;
+                  penalty?: number;
+                  period: number;
+                  rate: number;
+                  shadow?: boolean;
+                  shards?: number;
+                  start?: number;
+                }
+              | {
+                  applyUpdates?: "transactionally";
+                  kind: "sliding window";
+                  maxReserved?: number;
+                  penalty?: number;
+                  period: number;
+                  rate: number;
+                  shadow?: boolean;
+                  shards?: number;
+                  start?: number;
+                }
+              | {
+                  applyUpdates?: "transactionally";
+                  capacity?: number;
+                  kind: "gcra";
+                  maxReserved?: number;
+                  penalty?: number;
+                  period: number;
+                  rate: number;
+                  shadow?: boolean;
+                  shards?: number;
+                  start?: null;
+                };
+            count?: number;
+            key?: string;
+            name: string;
+            reserve?: boolean;
+          }>;
+        },
+        | {
+            limit?: number;
+            ok: true;
+            remaining?: number;
+            resetAfter?: number;
+            retryAfter?: number;
+            shadow?: Array<{ key?: string; name: string; retryAfter: number }>;
+          }
+        | {
+            denied: Array<{ key?: string; name: string; retryAfter: number }>;
+            limit?: number;
+            name: string;
+            ok: false;
+            remaining?: number;
+            resetAfter?: number;
+            retryAfter: number;
+            shadow?: Array<{ key?: string; name: string; retryAfter: number }>;
+          },
+        Name
+      >;
+      countStates: FunctionReference<
+        "query",
+        "internal",
+        { upTo?: number },
+        number,
+        Name
+      >;
+      getServerTime: FunctionReference<
+        "mutation",
+        "internal",
+        {},
+        number,
+        Name
+      >;
+      getValue: FunctionReference<
+        "query",
+        "internal",
+        {
+          config:
+            | {
+                applyUpdates?: "transactionally";
+                capacity?: number;
+                kind: "token bucket";
+                maxReserved?: number;
+                penalty?: number;
+                period: number;
+                rate: number;
+                shadow?: boolean;
+                shards?: number;
+                start?: null;
+              }
+            | {
+                applyUpdates?: "transactionally";
+                capacity?: number;
+                kind: "fixed window";
+                maxReserved?: number;
+                penalty?: number;
+                period: number;
+                rate: number;
+                shadow?: boolean;
+                shards?: number;
+                start?: number;
+              }
+            | {
+                applyUpdates?: "transactionally";
+                kind: "sliding window";
+                maxReserved?: number;
+                penalty?: number;
+                period: number;
+                rate: number;
+                shadow?: boolean;
+                shards?: number;
+                start?: number;
+              }
+            | {
+                applyUpdates?: "transactionally";
+                capacity?: number;
+                kind: "gcra";
+                maxReserved?: number;
+                penalty?: number;
+                period: number;
+                rate: number;
+                shadow?: boolean;
+                shards?: number;
+                start?: null;
+              };
+          key?: string;
+          name: string;
+          sampleShards?: number;
+        },
+        {
+          config:
+            | {
+                applyUpdates?: "transactionally";
+                capacity?: number;
+                kind: "token bucket";
+                maxReserved?: number;
+                penalty?: number;
+                period: number;
+                rate: number;
+                shadow?: boolean;
+                shards?: number;
+                start?: null;
+              }
+            | {
+                applyUpdates?: "transactionally";
+                capacity?: number;
+                kind: "fixed window";
+                maxReserved?: number;
+                penalty?: number;
+                period: number;
+                rate: number;
+                shadow?: boolean;
+                shards?: number;
+                start?: number;
+              }
+            | {
+                applyUpdates?: "transactionally";
+                kind: "sliding window";
+                maxReserved?: number;
+                penalty?: number;
+                period: number;
+                rate: number;
+                shadow?: boolean;
+                shards?: number;
+                start?: number;
+              }
+            | {
+                applyUpdates?: "transactionally";
+                capacity?: number;
+                kind: "gcra";
+                maxReserved?: number;
+                penalty?: number;
+                period: number;
+                rate: number;
+                shadow?: boolean;
+                shards?: number;
+                start?: null;
+              };
+          penaltyUntil?: number;
+          shard: number;
+          states: Array<{
+            prev?: number;
+            shard: number;
+            ts: number;
+            value: number;
+          }>;
+          ts: number;
+          value: number;
+          windowStart?: number;
+        },
+        Name
+      >;
+      limit: FunctionReference<
+        "mutation",
+        "internal",
+        {
+          requests: Array<{
+            config:
+              | {
+                  applyUpdates?: "transactionally";
+                  capacity?: number;
+                  kind: "token bucket";
+                  maxReserved?: number;
+                  penalty?: number;
+                  period: number;
+                  rate: number;
+                  shadow?: boolean;
+                  shards?: number;
+                  start?: null;
+                }
+              | {
+                  applyUpdates?: "transactionally";
+                  capacity?: number;
+                  kind: "fixed window";
+                  maxReserved?: number;
+                  penalty?: number;
+                  period: number;
+                  rate: number;
+                  shadow?: boolean;
+                  shards?: number;
+                  start?: number;
+                }
+              | {
+                  applyUpdates?: "transactionally";
+                  kind: "sliding window";
+                  maxReserved?: number;
+                  penalty?: number;
+                  period: number;
+                  rate: number;
+                  shadow?: boolean;
+                  shards?: number;
+                  start?: number;
+                }
+              | {
+                  applyUpdates?: "transactionally";
+                  capacity?: number;
+                  kind: "gcra";
+                  maxReserved?: number;
+                  penalty?: number;
+                  period: number;
+                  rate: number;
+                  shadow?: boolean;
+                  shards?: number;
+                  start?: null;
+                };
+            count?: number;
+            key?: string;
+            name: string;
+            reserve?: boolean;
+          }>;
+        },
+        | {
+            limit?: number;
+            ok: true;
+            remaining?: number;
+            resetAfter?: number;
+            retryAfter?: number;
+            shadow?: Array<{ key?: string; name: string; retryAfter: number }>;
+          }
+        | {
+            denied: Array<{ key?: string; name: string; retryAfter: number }>;
+            limit?: number;
+            name: string;
+            ok: false;
+            remaining?: number;
+            resetAfter?: number;
+            retryAfter: number;
+            shadow?: Array<{ key?: string; name: string; retryAfter: number }>;
+          },
+        Name
+      >;
+      refund: FunctionReference<
+        "mutation",
+        "internal",
+        {
+          config:
+            | {
+                applyUpdates?: "transactionally";
+                capacity?: number;
+                kind: "token bucket";
+                maxReserved?: number;
+                penalty?: number;
+                period: number;
+                rate: number;
+                shadow?: boolean;
+                shards?: number;
+                start?: null;
+              }
+            | {
+                applyUpdates?: "transactionally";
+                capacity?: number;
+                kind: "fixed window";
+                maxReserved?: number;
+                penalty?: number;
+                period: number;
+                rate: number;
+                shadow?: boolean;
+                shards?: number;
+                start?: number;
+              }
+            | {
+                applyUpdates?: "transactionally";
+                kind: "sliding window";
+                maxReserved?: number;
+                penalty?: number;
+                period: number;
+                rate: number;
+                shadow?: boolean;
+                shards?: number;
+                start?: number;
+              }
+            | {
+                applyUpdates?: "transactionally";
+                capacity?: number;
+                kind: "gcra";
+                maxReserved?: number;
+                penalty?: number;
+                period: number;
+                rate: number;
+                shadow?: boolean;
+                shards?: number;
+                start?: null;
+              };
+          count?: number;
+          key?: string;
+          name: string;
+        },
+        { credited: number },
+        Name
+      >;
+      reset: FunctionReference<
+        "mutation",
+        "internal",
+        { key?: string; name: string },
+        null,
+        Name
+      >;
+    };
+  };

@@ -1,0 +1,307 @@
+/**
+ * The rate-limit math: pure functions over one shard's stored state, with no
+ * Convex context, so every rule can be tested exhaustively and reused by the
+ * component, the client and the React hook.
+ *
+ * Every algorithm exposes the same four operations. `available` is the number
+ * of tokens a request could take at time `t` (negative while reservations are
+ * outstanding) and never decreases as `t` grows without consumption; that
+ * monotonicity is what makes {@link retryAfterFor} exact.
+ */
+import type { RateLimitConfig } from "./config.js";
+
+/** One shard's stored state. Field meaning depends on the algorithm (see each). */
+export type ShardState = {
+  /** Token bucket / fixed window: tokens left at `ts`. Sliding window: count in the window starting at `ts`. GCRA: unused (0). */
+  value: number;
+  /** Token bucket: last update. Fixed and sliding window: start of the current window. GCRA: the theoretical arrival time. */
+  ts: number;
+  /** Sliding window: count in the window before `ts`. */
+  prev?: number;
+};
+
+/** A config with every default applied and, when sharded, scaled to one shard. */
+export type ShardLimit = {
+  kind: RateLimitConfig["kind"];
+  rate: number;
+  period: number;
+  capacity: number;
+  maxReserved: number | undefined;
+  /** Fixed and sliding window: the window grid's origin (ms since epoch). */
+  start: number;
+};
+
+/** Tolerance for float error when comparing token counts; far below one token. */
+export const EPSILON = 1e-9;
+
+const mod = (a: number, b: number) => ((a % b) + b) % b;
+
+/** The start of the window that contains `t`, on a grid of `period` from `start`. */
+export function windowStart(limit: ShardLimit, t: number): number {
+  return t - mod(t - limit.start, limit.period);
+}
+
+/**
+ * A stable pseudo-random window origin for a limit without `start`, so
+ * fixed windows of different keys do not all reset at the same instant, while
+ * every shard of one key (and every call) agrees on the grid.
+ */
+export function windowOrigin(
+  name: string,
+  key: string | undefined,
+  period: number,
+): number {
+  // FNV-1a: tiny, deterministic, good enough to spread window boundaries.
+  let h = 0x811c9dc5;
+  const s = `${name}\u0000${key ?? ""}`;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return Math.floor((h / 0x100000000) * period);
+}
+
+/** Tokens available at `t` if nothing else is consumed (`null` state = full). */
+export function available(
+  limit: ShardLimit,
+  state: ShardState | null,
+  t: number,
+): number {
+  if (state === null) return limit.capacity;
+  switch (limit.kind) {
+    case "token bucket": {
+      const elapsed = Math.max(0, t - state.ts);
+      return Math.min(
+        limit.capacity,
+        state.value + (elapsed * limit.rate) / limit.period,
+      );
+    }
+    case "fixed window": {
+      const windows = Math.max(
+        0,
+        Math.floor((windowStart(limit, t) - state.ts) / limit.period),
+      );
+      return Math.min(limit.capacity, state.value + windows * limit.rate);
+    }
+    case "sliding window": {
+      const { prev, curr } = slidingCounts(limit, state, t);
+      const f = (t - windowStart(limit, t)) / limit.period;
+      return limit.rate - prev * (1 - f) - curr;
+    }
+    case "gcra": {
+      const interval = limit.period / limit.rate;
+      return limit.capacity - Math.max(0, state.ts - t) / interval;
+    }
+  }
+}
+
+/** Sliding window: the previous and current window counts as seen at `t`. */
+function slidingCounts(limit: ShardLimit, state: ShardState, t: number) {
+  const w = windowStart(limit, t);
+  const windows = Math.round((w - state.ts) / limit.period);
+  if (windows <= 0) return { prev: state.prev ?? 0, curr: state.value, w };
+  if (windows === 1) return { prev: state.value, curr: 0, w };
+  return { prev: 0, curr: 0, w };
+}
+
+/** The state after taking `count` tokens at `t` (available may go negative: reservations). */
+export function consume(
+  limit: ShardLimit,
+  state: ShardState | null,
+  t: number,
+  count: number,
+): ShardState {
+  switch (limit.kind) {
+    case "token bucket":
+      return { value: available(limit, state, t) - count, ts: t };
+    case "fixed window":
+      return {
+        value: available(limit, state, t) - count,
+        ts: windowStart(limit, t),
+      };
+    case "sliding window": {
+      if (state === null)
+        return { value: count, ts: windowStart(limit, t), prev: 0 };
+      const { prev, curr, w } = slidingCounts(limit, state, t);
+      return { value: curr + count, ts: w, prev };
+    }
+    case "gcra": {
+      const interval = limit.period / limit.rate;
+      const tat = state === null ? t : Math.max(state.ts, t);
+      return { value: 0, ts: tat + count * interval };
+    }
+  }
+}
+
+/**
+ * The state after giving back `count` tokens at `t`. Never raises the
+ * available tokens above the capacity, whatever is refunded.
+ */
+export function credit(
+  limit: ShardLimit,
+  state: ShardState | null,
+  t: number,
+  count: number,
+): ShardState | null {
+  if (state === null) return null;
+  switch (limit.kind) {
+    case "token bucket":
+      return {
+        value: Math.min(limit.capacity, available(limit, state, t) + count),
+        ts: t,
+      };
+    case "fixed window":
+      return {
+        value: Math.min(limit.capacity, available(limit, state, t) + count),
+        ts: windowStart(limit, t),
+      };
+    case "sliding window": {
+      const { prev, curr, w } = slidingCounts(limit, state, t);
+      if (curr >= count) return { value: curr - count, ts: w, prev };
+      const left = count - curr;
+      const weight = 1 - (t - w) / limit.period;
+      return { value: 0, ts: w, prev: Math.max(0, prev - left / weight) };
+    }
+    case "gcra": {
+      const interval = limit.period / limit.rate;
+      return { value: 0, ts: Math.max(t, state.ts - count * interval) };
+    }
+  }
+}
+
+/** The earliest time at which `state` is back to full capacity (and may be deleted). */
+export function fullAt(limit: ShardLimit, state: ShardState): number {
+  switch (limit.kind) {
+    case "token bucket":
+      return (
+        state.ts +
+        (Math.max(0, limit.capacity - state.value) * limit.period) / limit.rate
+      );
+    case "fixed window":
+      return state.value >= limit.capacity
+        ? state.ts
+        : state.ts +
+            Math.ceil((limit.capacity - state.value) / limit.rate - EPSILON) *
+              limit.period;
+    case "sliding window":
+      if (state.value > 0) return state.ts + 2 * limit.period;
+      if ((state.prev ?? 0) > 0) return state.ts + limit.period;
+      return state.ts;
+    case "gcra":
+      return state.ts;
+  }
+}
+
+/** Sum of `available` over shards. */
+export function totalAvailable(
+  limit: ShardLimit,
+  states: Array<ShardState | null>,
+  t: number,
+): number {
+  let sum = 0;
+  for (const s of states) sum += available(limit, s, t);
+  return sum;
+}
+
+/**
+ * The smallest whole number of milliseconds `d >= 0` after which the shards
+ * together hold at least `needed` tokens (and any penalty has expired).
+ * Waiting exactly this long and retrying succeeds, unless someone else took
+ * the tokens in between. Returns `Infinity` if `needed` can never be met.
+ */
+export function retryAfterFor(
+  limit: ShardLimit,
+  states: Array<ShardState | null>,
+  now: number,
+  needed: number,
+  penaltyUntil = 0,
+): number {
+  const minWait = Math.max(0, Math.ceil(penaltyUntil - now));
+  const enough = (d: number) =>
+    totalAvailable(limit, states, now + d) >= needed - EPSILON;
+  if (enough(minWait)) return minWait;
+  if (needed > limit.capacity * states.length + EPSILON) return Infinity;
+  let hi = minWait;
+  for (const s of states)
+    if (s !== null) hi = Math.max(hi, Math.ceil(fullAt(limit, s) - now) + 1);
+  // The full state may still be a hair short through float error; widen once.
+  if (!enough(hi)) hi += limit.period;
+  if (!enough(hi)) return Infinity;
+  let lo = minWait; // not enough at lo, enough at hi
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (enough(mid)) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
+
+/**
+ * Splits taking `count` tokens over shards: fullest shards first; what no
+ * shard holds (a reservation) is spread evenly so every shard repays alike.
+ * Returns the new state of each shard that changes, by index.
+ */
+export function allocate(
+  limit: ShardLimit,
+  states: Array<ShardState | null>,
+  t: number,
+  count: number,
+): Map<number, ShardState> {
+  const avail = states.map((s) => available(limit, s, t));
+  const order = avail.map((_, i) => i).sort((a, b) => avail[b] - avail[a]);
+  const take = new Array<number>(states.length).fill(0);
+  let left = count;
+  for (const i of order) {
+    if (left <= EPSILON) break;
+    const part = Math.min(left, Math.max(0, avail[i]));
+    take[i] += part;
+    left -= part;
+  }
+  if (left > EPSILON)
+    for (let i = 0; i < take.length; i++) take[i] += left / take.length;
+  const out = new Map<number, ShardState>();
+  take.forEach((amount, i) => {
+    if (amount > 0) out.set(i, consume(limit, states[i], t, amount));
+  });
+  return out;
+}
+
+/**
+ * Gives `count` tokens back over shards, emptiest first, never above any
+ * shard's capacity. Returns the new state of each shard that changes.
+ */
+export function refundShards(
+  limit: ShardLimit,
+  states: Array<ShardState | null>,
+  t: number,
+  count: number,
+): Map<number, ShardState | null> {
+  const avail = states.map((s) => available(limit, s, t));
+  const order = avail.map((_, i) => i).sort((a, b) => avail[a] - avail[b]);
+  const out = new Map<number, ShardState | null>();
+  let left = count;
+  for (const i of order) {
+    if (left <= EPSILON) break;
+    if (states[i] === null) continue;
+    const room = limit.capacity - avail[i];
+    if (room <= EPSILON) continue;
+    const part = Math.min(left, room);
+    out.set(i, credit(limit, states[i], t, part));
+    left -= part;
+  }
+  return out;
+}
+
+/** A stored state equivalent to "no state" (full), for attaching a penalty to an untouched shard. */
+export function fullState(limit: ShardLimit, t: number): ShardState {
+  switch (limit.kind) {
+    case "token bucket":
+      return { value: limit.capacity, ts: t };
+    case "fixed window":
+      return { value: limit.capacity, ts: windowStart(limit, t) };
+    case "sliding window":
+      return { value: 0, ts: windowStart(limit, t), prev: 0 };
+    case "gcra":
+      return { value: 0, ts: t };
+  }
+}

@@ -1,0 +1,398 @@
+/**
+ * `convex-opskit/rateLimiter`: application-layer rate limits for Convex,
+ * API-compatible with `@convex-dev/rate-limiter` (change the imports to switch).
+ */
+import {
+  mutationGeneric,
+  queryGeneric,
+  type GenericActionCtx,
+  type GenericDataModel,
+  type GenericMutationCtx,
+  type GenericQueryCtx,
+} from "convex/server";
+import { ConvexError, v } from "convex/values";
+import { ErrorCode, opskitError } from "../shared/errors.js";
+import { logEvent } from "../shared/log.js";
+import type { ComponentApi } from "./component/_generated/component.js";
+import {
+  validateConfig,
+  validateCount,
+  type RateLimitConfig,
+} from "./config.js";
+import { vValue, type LimitResult, type RateLimitValue } from "./validators.js";
+
+export type {
+  FixedWindowConfig,
+  GcraConfig,
+  RateLimitConfig,
+  SlidingWindowConfig,
+  TokenBucketConfig,
+} from "./config.js";
+export type { LimitResult, RateLimitValue } from "./validators.js";
+
+/** One second in ms. */
+export const SECOND = 1000;
+/** One minute in ms. */
+export const MINUTE = 60 * SECOND;
+/** One hour in ms. */
+export const HOUR = 60 * MINUTE;
+/** One day in ms. */
+export const DAY = 24 * HOUR;
+/** One week in ms. */
+export const WEEK = 7 * DAY;
+
+/** What `limit`/`check` return: `{ ok: true, retryAfter? } | { ok: false, retryAfter }` plus details. */
+export type RateLimitReturns = LimitResult;
+
+/**
+ * The `data` of the `ConvexError` thrown with `throws: true`: the fields of
+ * `@convex-dev/rate-limiter` (`kind`, `name`, `retryAfter`) plus the
+ * convex-opskit `code` and `message`.
+ */
+export type RateLimitError = {
+  kind: "RateLimited";
+  code: "RATE_LIMITED";
+  message: string;
+  name: string;
+  retryAfter: number;
+};
+
+/** Whether `error` is the error a denied `limit`/`check` with `throws: true` raises. */
+export function isRateLimitError(
+  error: unknown,
+): error is ConvexError<RateLimitError> {
+  if (!(error instanceof ConvexError)) return false;
+  const data = error.data as Partial<RateLimitError> | null;
+  return (
+    typeof data === "object" && data !== null && data.kind === "RateLimited"
+  );
+}
+
+/** Options of `limit` and `check`. */
+export type RateLimitArgs = {
+  /** Whose limit: a user id, an IP... Omit for one limit shared by everyone. */
+  key?: string;
+  /** Tokens to take; a whole number >= 1, at most the capacity. Defaults to 1. */
+  count?: number;
+  /** Take the tokens even if not yet available; `retryAfter` then says when to run the work. */
+  reserve?: boolean;
+  /** Throw a `ConvexError` (see {@link RateLimitError}) instead of returning `ok: false`. */
+  throws?: boolean;
+};
+
+/** A ctx that can run queries (query, mutation or action). */
+export type RunQueryCtx = Pick<GenericQueryCtx<GenericDataModel>, "runQuery">;
+/** A ctx that can run mutations (mutation or action). */
+export type RunMutationCtx =
+  | Pick<GenericMutationCtx<GenericDataModel>, "runQuery" | "runMutation">
+  | Pick<GenericActionCtx<GenericDataModel>, "runQuery" | "runMutation">;
+
+type Names<Limits> = keyof Limits & string;
+
+/** Options for a limit name: `config` is required unless the name was defined in the constructor. */
+export type NamedOptions<Limits, Name extends string, Args> =
+  Name extends Names<Limits>
+    ? [(Args & { config?: RateLimitConfig })?]
+    : [Args & { config: RateLimitConfig }];
+
+/** One limit of a {@link RateLimiter.limitAll} call; unknown names need an inline `config`. */
+export type LimitRequest<Limits> =
+  | {
+      [N in Names<Limits>]: {
+        name: N;
+        key?: string;
+        count?: number;
+        reserve?: boolean;
+        config?: RateLimitConfig;
+      };
+    }[Names<Limits>]
+  | {
+      name: string;
+      key?: string;
+      count?: number;
+      reserve?: boolean;
+      config: RateLimitConfig;
+    };
+
+/** Options of {@link RateLimiter.hookAPI}. */
+export type HookOptions<DataModel extends GenericDataModel> = {
+  /**
+   * The key, fixed or computed on the server (e.g. from `ctx.auth`). A
+   * function also receives the key the client asked for, to accept or replace.
+   * Without a function the client cannot choose a key.
+   */
+  key?:
+    | string
+    | ((
+        ctx: GenericQueryCtx<DataModel>,
+        keyFromClient?: string,
+      ) => string | Promise<string>);
+};
+
+/**
+ * Named, typed rate limits backed by the `rateLimiter` component.
+ *
+ * @example
+ * ```ts
+ * import { RateLimiter, MINUTE, HOUR } from "convex-opskit/rateLimiter";
+ * import { components } from "./_generated/api";
+ *
+ * const rateLimiter = new RateLimiter(components.rateLimiter, {
+ *   sendMessage: { kind: "token bucket", rate: 10, period: MINUTE, capacity: 3 },
+ *   signUp: { kind: "fixed window", rate: 100, period: HOUR },
+ *   login: { kind: "gcra", rate: 5, period: 15 * MINUTE, penalty: HOUR },
+ * });
+ *
+ * // In a mutation:
+ * const { ok, retryAfter } = await rateLimiter.limit(ctx, "sendMessage", { key: userId });
+ * await rateLimiter.limit(ctx, "signUp", { throws: true });
+ * ```
+ */
+export class RateLimiter<
+  Limits extends Record<string, RateLimitConfig> = Record<never, never>,
+> {
+  /**
+   * @param component - `components.rateLimiter` from `./_generated/api`.
+   * @param limits - named limits; their names are type-checked everywhere.
+   * @throws `INVALID_ARGUMENT` at construction if a config is malformed.
+   */
+  constructor(
+    public component: ComponentApi,
+    public limits?: Limits,
+  ) {
+    for (const [name, config] of Object.entries(limits ?? {}))
+      validateConfig(name, config);
+  }
+
+  /**
+   * Checks and consumes a limit. Returns `{ ok: true }` (with `retryAfter`
+   * when a reservation must wait) or `{ ok: false, retryAfter }` in ms;
+   * with `throws: true` a denial throws instead. Consumption is part of the
+   * calling mutation: if it throws later, nothing was consumed.
+   */
+  async limit<Name extends string = Names<Limits>>(
+    ctx: RunMutationCtx,
+    name: Name,
+    ...options: NamedOptions<Limits, Name, RateLimitArgs>
+  ): Promise<RateLimitReturns> {
+    const opts = options[0];
+    const request = this.request(name, opts);
+    return this.run(ctx, [request], opts?.throws ?? false);
+  }
+
+  /**
+   * Checks and consumes several limits atomically (e.g. per user and global):
+   * either all are consumed or none. When denied, `retryAfter` is the longest
+   * wait, `name` the limit needing it and `denied` every denying limit.
+   */
+  async limitAll(
+    ctx: RunMutationCtx,
+    requests: Array<LimitRequest<Limits>>,
+    options?: { throws?: boolean },
+  ): Promise<RateLimitReturns> {
+    const list = requests.map((r) => this.request(r.name, r));
+    return this.run(ctx, list, options?.throws ?? false);
+  }
+
+  /** Like {@link limit} but consumes nothing; usable in queries. */
+  async check<Name extends string = Names<Limits>>(
+    ctx: RunQueryCtx,
+    name: Name,
+    ...options: NamedOptions<Limits, Name, RateLimitArgs>
+  ): Promise<RateLimitReturns> {
+    const opts = options[0];
+    const result = await ctx.runQuery(this.component.lib.check, {
+      requests: [this.request(name, opts)],
+    });
+    if (!result.ok && opts?.throws)
+      throw rateLimited(result.name, result.retryAfter);
+    return result;
+  }
+
+  /**
+   * Gives back tokens taken by `limit` (e.g. the work failed). Never raises
+   * the limit above its capacity. Resolves to the tokens actually credited.
+   */
+  async refund<Name extends string = Names<Limits>>(
+    ctx: RunMutationCtx,
+    name: Name,
+    ...options: NamedOptions<Limits, Name, { key?: string; count?: number }>
+  ): Promise<number> {
+    const opts = options[0];
+    const config = this.configFor(name, opts);
+    validateCount(name, config, opts?.count ?? 1, false);
+    const { credited } = await ctx.runMutation(this.component.lib.refund, {
+      name,
+      key: opts?.key,
+      count: opts?.count,
+      config,
+    });
+    return credited;
+  }
+
+  /** How many state documents the component stores, up to `upTo` (default 1000): storage tracks active keys. */
+  async countStates(ctx: RunQueryCtx, upTo?: number): Promise<number> {
+    return ctx.runQuery(this.component.lib.countStates, { upTo });
+  }
+
+  /** Deletes a limit's state for a key (all shards): the next request starts full. */
+  async reset<Name extends string = Names<Limits>>(
+    ctx: RunMutationCtx,
+    name: Name,
+    args?: { key?: string; config?: RateLimitConfig },
+  ): Promise<void> {
+    await ctx.runMutation(this.component.lib.reset, { name, key: args?.key });
+  }
+
+  /**
+   * The whole limit's current value across every shard, and the raw states
+   * so a client can project it forward (see `useRateLimit`).
+   */
+  async getValue<Name extends string = Names<Limits>>(
+    ctx: RunQueryCtx,
+    name: Name,
+    ...options: NamedOptions<
+      Limits,
+      Name,
+      { key?: string; sampleShards?: number }
+    >
+  ): Promise<RateLimitValue> {
+    const opts = options[0];
+    return ctx.runQuery(this.component.lib.getValue, {
+      name,
+      key: opts?.key,
+      config: this.configFor(name, opts),
+    });
+  }
+
+  /**
+   * Public functions for the React hook `useRateLimit`. The limit's name and
+   * config are fixed here on the server: the client can pass only a key,
+   * and only if `key` is a function that decides what to do with it.
+   *
+   * @example
+   * ```ts
+   * export const { getRateLimit, getServerTime } = rateLimiter.hookAPI("sendMessage", {
+   *   key: async (ctx) => (await ctx.auth.getUserIdentity())?.subject ?? "anonymous",
+   * });
+   * ```
+   */
+  hookAPI<
+    DataModel extends GenericDataModel,
+    Name extends string = Names<Limits>,
+  >(
+    name: Name,
+    ...options: NamedOptions<Limits, Name, HookOptions<DataModel>>
+  ) {
+    const opts = options[0];
+    const config = this.configFor(name, opts);
+    const component = this.component;
+    return {
+      getRateLimit: queryGeneric({
+        args: { key: v.optional(v.string()) },
+        returns: vValue,
+        handler: async (ctx, args): Promise<RateLimitValue> => {
+          const keyOption = opts?.key;
+          let key: string | undefined;
+          if (typeof keyOption === "function")
+            key = await keyOption(
+              ctx as unknown as GenericQueryCtx<DataModel>,
+              args.key,
+            );
+          else {
+            if (args.key !== undefined)
+              throw opskitError(
+                ErrorCode.INVALID_ARGUMENT,
+                `Rate limit "${name}": the client may not choose the key; pass a \`key\` function to hookAPI to accept one.`,
+              );
+            key = keyOption;
+          }
+          return ctx.runQuery(component.lib.getValue, { name, key, config });
+        },
+      }),
+      getServerTime: mutationGeneric({
+        args: {},
+        returns: v.number(),
+        handler: async () => Date.now(),
+      }),
+    };
+  }
+
+  private configFor(
+    name: string,
+    opts?: { config?: RateLimitConfig },
+  ): RateLimitConfig {
+    const config =
+      opts?.config ??
+      (this.limits as Record<string, RateLimitConfig> | undefined)?.[name];
+    if (!config)
+      throw opskitError(
+        ErrorCode.INVALID_ARGUMENT,
+        `Rate limit "${name}" is not defined: define it in the RateLimiter constructor or pass \`config\` inline.`,
+        { name },
+      );
+    if (opts?.config) validateConfig(name, config);
+    return config;
+  }
+
+  private request(
+    name: string,
+    opts?: {
+      key?: string;
+      count?: number;
+      reserve?: boolean;
+      config?: RateLimitConfig;
+    },
+  ) {
+    const config = this.configFor(name, opts);
+    validateCount(name, config, opts?.count ?? 1, opts?.reserve ?? false);
+    return {
+      name,
+      config,
+      ...(opts?.key !== undefined ? { key: opts.key } : {}),
+      ...(opts?.count !== undefined ? { count: opts.count } : {}),
+      ...(opts?.reserve !== undefined ? { reserve: opts.reserve } : {}),
+    };
+  }
+
+  private async run(
+    ctx: RunMutationCtx,
+    requests: Array<ReturnType<RateLimiter<Limits>["request"]>>,
+    throws: boolean,
+  ): Promise<RateLimitReturns> {
+    const result = await ctx.runMutation(this.component.lib.limit, {
+      requests,
+    });
+    for (const s of result.shadow ?? [])
+      logEvent("rateLimiter.shadowDeny", {
+        name: s.name,
+        key: s.key,
+        retryAfter: s.retryAfter,
+      });
+    if (!result.ok) {
+      for (const d of result.denied)
+        logEvent("rateLimiter.deny", {
+          name: d.name,
+          key: d.key,
+          retryAfter: d.retryAfter,
+        });
+      if (throws) throw rateLimited(result.name, result.retryAfter);
+    }
+    return result;
+  }
+}
+
+function rateLimited(
+  name: string,
+  retryAfter: number,
+): ConvexError<RateLimitError> {
+  return new ConvexError<RateLimitError>({
+    kind: "RateLimited",
+    code: ErrorCode.RATE_LIMITED,
+    message: `Rate limit "${name}" exceeded; retry in ${Math.ceil(retryAfter)} ms.`,
+    name,
+    retryAfter,
+  });
+}
+
+export default RateLimiter;

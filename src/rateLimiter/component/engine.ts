@@ -1,0 +1,337 @@
+/**
+ * Decides requests against stored shard states. Reads go through a per-call
+ * cache so several limits in one call (even the same one twice) see each
+ * other's consumption; nothing is written until the whole call is decided.
+ */
+import {
+  EPSILON,
+  allocate,
+  available,
+  fullAt,
+  fullState,
+  retryAfterFor,
+  totalAvailable,
+  type ShardLimit,
+  type ShardState,
+} from "../algorithms.js";
+import {
+  capacityOf,
+  shardLimit,
+  validateConfig,
+  validateCount,
+  type RateLimitConfig,
+} from "../config.js";
+import type { LimitResult } from "../validators.js";
+import type { Doc } from "./_generated/dataModel.js";
+import type { DatabaseReader, DatabaseWriter } from "./_generated/server.js";
+
+/** A request as the component receives it. */
+export type Request = {
+  name: string;
+  key?: string;
+  count?: number;
+  reserve?: boolean;
+  config: RateLimitConfig;
+};
+
+type Slot = {
+  name: string;
+  key: string | undefined;
+  shard: number;
+  doc: Doc<"limitStates"> | null;
+  /** State as this call currently sees it (includes consumption decided earlier in the call). */
+  state: ShardState | null;
+  penaltyUntil: number;
+  consumed: boolean;
+  penalized: boolean;
+};
+
+type Decision = {
+  name: string;
+  key?: string;
+  denied: boolean;
+  retryAfter?: number;
+  shadow: boolean;
+  remaining: number;
+  resetAfter: number;
+  limit: number;
+};
+
+/** Reads shard states once per call and writes back only what changed. */
+export class Ledger {
+  private slots = new Map<string, Slot>();
+  constructor(private db: DatabaseReader) {}
+
+  private id(name: string, key: string | undefined, shard: number) {
+    return `${name}\u0000${key === undefined ? "\u0001" : "\u0002" + key}\u0000${shard}`;
+  }
+
+  async load(
+    name: string,
+    key: string | undefined,
+    shard: number,
+  ): Promise<Slot> {
+    const id = this.id(name, key, shard);
+    const cached = this.slots.get(id);
+    if (cached) return cached;
+    const doc = await this.db
+      .query("limitStates")
+      .withIndex("by_name_key_shard", (q) =>
+        q.eq("name", name).eq("key", key).eq("shard", shard),
+      )
+      .unique();
+    const slot: Slot = {
+      name,
+      key,
+      shard,
+      doc,
+      state: doc
+        ? {
+            value: doc.value,
+            ts: doc.ts,
+            ...(doc.prev !== undefined ? { prev: doc.prev } : {}),
+          }
+        : null,
+      penaltyUntil: doc?.penaltyUntil ?? 0,
+      consumed: false,
+      penalized: false,
+    };
+    this.slots.set(id, slot);
+    return slot;
+  }
+
+  /** Snapshot of pending changes, so a denied multi-limit call can keep only penalties. */
+  entries() {
+    return [...this.slots.values()];
+  }
+}
+
+/**
+ * Decides one request. With shards, two random shards are read first; the
+ * rest are read only when neither can serve the request alone, so denials
+ * and `retryAfter` always reflect the whole limit.
+ */
+export async function decide(
+  ledger: Ledger,
+  req: Request,
+  now: number,
+  options: { write: boolean },
+): Promise<Decision> {
+  const { name, key, config } = req;
+  const count = req.count ?? 1;
+  const reserve = req.reserve ?? false;
+  validateConfig(name, config);
+  validateCount(name, config, count, reserve);
+  const limit = shardLimit(name, key, config);
+  const shards = config.shards ?? 1;
+  const base = {
+    name,
+    ...(key !== undefined ? { key } : {}),
+    limit: capacityOf(config),
+  };
+
+  let indices: number[];
+  if (shards === 1) indices = [0];
+  else {
+    const a = Math.floor(Math.random() * shards);
+    const b = (a + 1 + Math.floor(Math.random() * (shards - 1))) % shards;
+    indices = [a, b];
+  }
+  let slots = await Promise.all(indices.map((i) => ledger.load(name, key, i)));
+
+  if (shards > 1) {
+    const penalty = Math.max(...slots.map((s) => s.penaltyUntil));
+    const best = slots.reduce((x, y) =>
+      available(limit, x.state, now) >= available(limit, y.state, now) ? x : y,
+    );
+    if (
+      penalty <= now &&
+      available(limit, best.state, now) >= count - EPSILON
+    ) {
+      best.state = allocate(limit, [best.state], now, count).get(0)!;
+      best.consumed ||= options.write;
+      return {
+        ...base,
+        denied: false,
+        shadow: false,
+        ...quota(limit, slots, now, shards),
+      };
+    }
+    indices = Array.from({ length: shards }, (_, i) => i);
+    slots = await Promise.all(indices.map((i) => ledger.load(name, key, i)));
+  }
+
+  const states = slots.map((s) => s.state);
+  const penaltyUntil = Math.max(...slots.map((s) => s.penaltyUntil));
+  const total = totalAvailable(limit, states, now);
+  const maxReserved = config.maxReserved;
+  const admitted =
+    penaltyUntil <= now &&
+    (total >= count - EPSILON ||
+      (reserve &&
+        (maxReserved === undefined ||
+          total - count >= -maxReserved - EPSILON)));
+
+  if (admitted) {
+    const retryAfter =
+      total >= count - EPSILON
+        ? undefined
+        : retryAfterFor(limit, states, now, count);
+    for (const [i, next] of allocate(limit, states, now, count)) {
+      slots[i].state = next;
+      slots[i].consumed ||= options.write;
+    }
+    return {
+      ...base,
+      denied: false,
+      shadow: false,
+      ...(retryAfter !== undefined ? { retryAfter } : {}),
+      ...quota(limit, slots, now, shards),
+    };
+  }
+
+  const needed = reserve
+    ? maxReserved === undefined
+      ? -Infinity
+      : count - maxReserved
+    : count;
+  let until = penaltyUntil;
+  if (until <= now && config.penalty) {
+    until = now + config.penalty;
+    if (options.write)
+      for (const slot of slots) {
+        slot.penaltyUntil = until;
+        slot.penalized = true;
+      }
+  }
+  const retryAfter = retryAfterFor(limit, states, now, needed, until);
+  return {
+    ...base,
+    denied: true,
+    shadow: config.shadow ?? false,
+    retryAfter,
+    ...quota(limit, slots, now, shards),
+    // A denied call consumes nothing: `remaining` is what is left now.
+  };
+}
+
+function quota(limit: ShardLimit, slots: Slot[], now: number, shards: number) {
+  const after = slots.map((s) => s.state);
+  const scale = shards / slots.length;
+  const remaining = Math.max(
+    0,
+    Math.floor(totalAvailable(limit, after, now) * scale + EPSILON),
+  );
+  let resetAt = now;
+  for (const s of after)
+    if (s !== null) resetAt = Math.max(resetAt, fullAt(limit, s));
+  return { remaining, resetAfter: Math.ceil(resetAt - now) };
+}
+
+/**
+ * Decides every request, all or nothing: if any (non-shadow) limit denies,
+ * nothing is consumed; the longest `retryAfter` and the denying limits are
+ * reported. Penalties of denying limits are recorded either way.
+ */
+export async function decideAll(
+  ledger: Ledger,
+  requests: Request[],
+  now: number,
+  options: { write: boolean },
+): Promise<LimitResult> {
+  const decisions: Decision[] = [];
+  for (const req of requests)
+    decisions.push(await decide(ledger, req, now, options));
+  const denied = decisions.filter((d) => d.denied && !d.shadow);
+  const shadow = decisions.filter((d) => d.denied && d.shadow);
+  const denial = (d: Decision) => ({
+    name: d.name,
+    ...(d.key !== undefined ? { key: d.key } : {}),
+    retryAfter: d.retryAfter!,
+  });
+  const tightest = decisions.reduce((a, b) =>
+    b.remaining / b.limit < a.remaining / a.limit ? b : a,
+  );
+  const quotaFields = {
+    limit: tightest.limit,
+    remaining: tightest.remaining,
+    resetAfter: tightest.resetAfter,
+  };
+  const shadowPart = shadow.length ? { shadow: shadow.map(denial) } : {};
+  if (denied.length > 0) {
+    const longest = denied.reduce((a, b) =>
+      b.retryAfter! > a.retryAfter! ? b : a,
+    );
+    return {
+      ok: false,
+      retryAfter: longest.retryAfter!,
+      name: longest.name,
+      denied: denied.map(denial),
+      ...shadowPart,
+      ...quotaFields,
+    };
+  }
+  const waits = decisions.filter(
+    (d) => !d.denied && d.retryAfter !== undefined,
+  );
+  const retryAfter = waits.length
+    ? Math.max(...waits.map((d) => d.retryAfter!))
+    : undefined;
+  return {
+    ok: true,
+    ...(retryAfter !== undefined ? { retryAfter } : {}),
+    ...shadowPart,
+    ...quotaFields,
+  };
+}
+
+/** What `flush` did, for the sweep scheduler. */
+export type FlushResult = { inserted: number; earliestFullAt: number };
+
+/**
+ * Writes changed slots. When the call was denied, consumption is dropped and
+ * only penalties are written.
+ */
+export async function flush(
+  db: DatabaseWriter,
+  ledger: Ledger,
+  requests: Request[],
+  now: number,
+  keepConsumption: boolean,
+): Promise<FlushResult> {
+  const limits = new Map<string, ShardLimit>();
+  for (const r of requests)
+    limits.set(
+      r.name + "\u0000" + (r.key ?? ""),
+      shardLimit(r.name, r.key, r.config),
+    );
+  let inserted = 0;
+  let earliestFullAt = Infinity;
+  for (const slot of ledger.entries()) {
+    const writeState = keepConsumption && slot.consumed;
+    if (!writeState && !slot.penalized) continue;
+    const { name, key, shard } = slot;
+    const limit = limits.get(name + "\u0000" + (key ?? ""))!;
+    const state = writeState
+      ? slot.state
+      : slot.doc
+        ? { value: slot.doc.value, ts: slot.doc.ts, prev: slot.doc.prev }
+        : null;
+    const stored = state ?? fullState(limit, now);
+    const doneAt = Math.max(fullAt(limit, stored), slot.penaltyUntil);
+    const fields = {
+      value: stored.value,
+      ts: stored.ts,
+      prev: stored.prev,
+      penaltyUntil: slot.penaltyUntil > 0 ? slot.penaltyUntil : undefined,
+      fullAt: doneAt,
+    };
+    if (slot.doc) await db.patch("limitStates", slot.doc._id, fields);
+    else {
+      await db.insert("limitStates", { name, key, shard, ...fields });
+      inserted++;
+      earliestFullAt = Math.min(earliestFullAt, doneAt);
+    }
+  }
+  return { inserted, earliestFullAt };
+}

@@ -1,0 +1,200 @@
+/**
+ * The rate limiter's public component functions: thin wrappers over the
+ * engine (decisions) and the pure algorithms (math).
+ */
+import { v } from "convex/values";
+import {
+  refundShards,
+  available,
+  fullAt,
+  totalAvailable,
+  windowStart,
+} from "../algorithms.js";
+import {
+  shardLimit,
+  validateConfig,
+  validateCount,
+  vRateLimitConfig,
+} from "../config.js";
+import { opskitError } from "../../shared/errors.js";
+import {
+  vLimitRequest,
+  vLimitResult,
+  vValue,
+  type RateLimitValue,
+} from "../validators.js";
+import { mutation, query } from "./_generated/server.js";
+import { Ledger, decideAll, flush } from "./engine.js";
+import { ensureSweep } from "./sweep.js";
+
+function nonEmpty<T>(requests: T[]): T[] {
+  if (requests.length === 0)
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      "At least one rate limit must be given.",
+    );
+  return requests;
+}
+
+/** Checks and consumes every request atomically: all are consumed or none. */
+export const limit = mutation({
+  args: { requests: v.array(vLimitRequest) },
+  returns: vLimitResult,
+  handler: async (ctx, args) => {
+    const requests = nonEmpty(args.requests);
+    const now = Date.now();
+    const ledger = new Ledger(ctx.db);
+    const result = await decideAll(ledger, requests, now, { write: true });
+    const { inserted, earliestFullAt } = await flush(
+      ctx.db,
+      ledger,
+      requests,
+      now,
+      result.ok,
+    );
+    if (inserted > 0) await ensureSweep(ctx, earliestFullAt);
+    return result;
+  },
+});
+
+/** Like `limit`, but consumes nothing (and records no penalty). */
+export const check = query({
+  args: { requests: v.array(vLimitRequest) },
+  returns: vLimitResult,
+  handler: async (ctx, args) => {
+    const requests = nonEmpty(args.requests);
+    return decideAll(new Ledger(ctx.db), requests, Date.now(), {
+      write: false,
+    });
+  },
+});
+
+async function readShards(
+  ctx: { db: import("./_generated/server.js").DatabaseReader },
+  name: string,
+  key: string | undefined,
+) {
+  return ctx.db
+    .query("limitStates")
+    .withIndex("by_name_key_shard", (q) => q.eq("name", name).eq("key", key))
+    .collect();
+}
+
+/** The whole limit's current value (every shard), with the raw states for client-side projection. */
+export const getValue = query({
+  args: {
+    name: v.string(),
+    key: v.optional(v.string()),
+    config: vRateLimitConfig,
+    sampleShards: v.optional(v.number()),
+  },
+  returns: vValue,
+  handler: async (ctx, args): Promise<RateLimitValue> => {
+    validateConfig(args.name, args.config);
+    const now = Date.now();
+    const limit = shardLimit(args.name, args.key, args.config);
+    const shards = args.config.shards ?? 1;
+    const docs = (await readShards(ctx, args.name, args.key)).filter(
+      (d) => d.shard < shards,
+    );
+    const states = docs.map((d) => ({
+      value: d.value,
+      ts: d.ts,
+      ...(d.prev !== undefined ? { prev: d.prev } : {}),
+    }));
+    const missing = shards - docs.length;
+    const value = totalAvailable(limit, states, now) + missing * limit.capacity;
+    const penaltyUntil = Math.max(0, ...docs.map((d) => d.penaltyUntil ?? 0));
+    const windowed =
+      args.config.kind === "fixed window" ||
+      args.config.kind === "sliding window";
+    return {
+      value,
+      ts: now,
+      shard: 0,
+      config: args.config,
+      ...(penaltyUntil > now ? { penaltyUntil } : {}),
+      ...(windowed ? { windowStart: windowStart(limit, now) } : {}),
+      states: docs.map((d, i) => ({ shard: d.shard, ...states[i] })),
+    };
+  },
+});
+
+/** Deletes every shard of a limit for a key (or the keyless limit): the next request starts full. */
+export const reset = mutation({
+  args: { name: v.string(), key: v.optional(v.string()) },
+  returns: v.null(),
+  handler: async (ctx, args) => {
+    for (const doc of await readShards(ctx, args.name, args.key))
+      await ctx.db.delete("limitStates", doc._id);
+    return null;
+  },
+});
+
+/**
+ * Gives back `count` tokens (e.g. the work was cancelled). Never raises the
+ * limit above its capacity, and never lifts a penalty. Returns the tokens
+ * actually credited.
+ */
+export const refund = mutation({
+  args: {
+    name: v.string(),
+    key: v.optional(v.string()),
+    count: v.optional(v.number()),
+    config: vRateLimitConfig,
+  },
+  returns: v.object({ credited: v.number() }),
+  handler: async (ctx, args) => {
+    const count = args.count ?? 1;
+    validateConfig(args.name, args.config);
+    validateCount(args.name, args.config, count, false);
+    const now = Date.now();
+    const limit = shardLimit(args.name, args.key, args.config);
+    const shards = args.config.shards ?? 1;
+    const docs = (await readShards(ctx, args.name, args.key)).filter(
+      (d) => d.shard < shards,
+    );
+    const states = docs.map((d) => ({
+      value: d.value,
+      ts: d.ts,
+      ...(d.prev !== undefined ? { prev: d.prev } : {}),
+    }));
+    let credited = 0;
+    for (const [i, next] of refundShards(limit, states, now, count)) {
+      const doc = docs[i];
+      credited +=
+        available(limit, next, now) - available(limit, states[i], now);
+      const penaltyUntil = doc.penaltyUntil ?? 0;
+      if (
+        next === null ||
+        (available(limit, next, now) >= limit.capacity && penaltyUntil <= now)
+      )
+        await ctx.db.delete("limitStates", doc._id);
+      else
+        await ctx.db.patch("limitStates", doc._id, {
+          value: next.value,
+          ts: next.ts,
+          prev: next.prev,
+          fullAt: Math.max(fullAt(limit, next), penaltyUntil),
+        });
+    }
+    return { credited };
+  },
+});
+
+/** The server's clock, for the React hook to correct client clock skew. */
+export const getServerTime = mutation({
+  args: {},
+  returns: v.number(),
+  handler: async () => Date.now(),
+});
+
+/** How many state documents are stored (capped at `upTo`, default 1000): for monitoring storage. */
+export const countStates = query({
+  args: { upTo: v.optional(v.number()) },
+  returns: v.number(),
+  handler: async (ctx, args) => {
+    const upTo = Math.max(1, Math.min(Math.floor(args.upTo ?? 1000), 10_000));
+    return (await ctx.db.query("limitStates").take(upTo)).length;
+  },
+});

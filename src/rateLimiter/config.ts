@@ -1,0 +1,270 @@
+/**
+ * Rate-limit configurations: their TypeScript types, the Convex validators the
+ * component checks them with, and the rules that reject bad ones. Shared by the
+ * client and the component so both refuse the same input with the same words.
+ */
+import { v, type Infer } from "convex/values";
+import { opskitError } from "../shared/errors.js";
+import { windowOrigin, type ShardLimit } from "./algorithms.js";
+
+/** Options every algorithm accepts on top of its own. */
+type Common = {
+  /** Tokens added per `period` (requests allowed per `period`). */
+  rate: number;
+  /** Length of the period in milliseconds (use `SECOND`, `MINUTE`, ...). */
+  period: number;
+  /** How far below zero reservations (`reserve: true`) may take the limit. Unbounded when omitted. */
+  maxReserved?: number;
+  /** Splits the limit over this many documents to spread write contention. Exact: never admits more than unsharded. */
+  shards?: number;
+  /** Never deny: report `shadow` in the result and log `rateLimiter.shadowDeny` instead. For rolling out a new limit. */
+  shadow?: boolean;
+  /** Once a key is denied, keep denying it for this many ms regardless of refill (e.g. login brute force). */
+  penalty?: number;
+  /** Accepted for compatibility with `@convex-dev/rate-limiter`; updates are always transactional. */
+  applyUpdates?: "transactionally";
+};
+
+/** Tokens refill continuously at `rate` per `period`, up to `capacity` (default `rate`). */
+export type TokenBucketConfig = Common & {
+  kind: "token bucket";
+  /** Largest burst; defaults to `rate`. */
+  capacity?: number;
+  start?: null;
+};
+
+/** `rate` tokens are added at the start of each `period`-long window, up to `capacity` (default `rate`). */
+export type FixedWindowConfig = Common & {
+  kind: "fixed window";
+  /** Most tokens that can accumulate; defaults to `rate`. */
+  capacity?: number;
+  /** Origin of the window grid in ms since epoch; a stable per-key offset when omitted. */
+  start?: number;
+};
+
+/**
+ * At most about `rate` per any `period`-long interval: the previous window's
+ * count is weighted by how much of it still overlaps, so there is no 2× burst
+ * at a window boundary.
+ */
+export type SlidingWindowConfig = Common & {
+  kind: "sliding window";
+  /** Origin of the window grid in ms since epoch; a stable per-key offset when omitted. */
+  start?: number;
+  capacity?: never;
+};
+
+/**
+ * Generic cell rate algorithm: one timestamp per key, a steady `rate` per
+ * `period` with bursts up to `capacity` (default `rate`), exact retry times.
+ */
+export type GcraConfig = Common & {
+  kind: "gcra";
+  /** Largest burst; defaults to `rate`. */
+  capacity?: number;
+  start?: null;
+};
+
+/** One rate limit's configuration. */
+export type RateLimitConfig =
+  TokenBucketConfig | FixedWindowConfig | SlidingWindowConfig | GcraConfig;
+
+const common = {
+  rate: v.number(),
+  period: v.number(),
+  maxReserved: v.optional(v.number()),
+  shards: v.optional(v.number()),
+  shadow: v.optional(v.boolean()),
+  penalty: v.optional(v.number()),
+  applyUpdates: v.optional(v.literal("transactionally")),
+};
+
+/** Validator for {@link RateLimitConfig}. */
+export const vRateLimitConfig = v.union(
+  v.object({
+    kind: v.literal("token bucket"),
+    ...common,
+    capacity: v.optional(v.number()),
+    start: v.optional(v.null()),
+  }),
+  v.object({
+    kind: v.literal("fixed window"),
+    ...common,
+    capacity: v.optional(v.number()),
+    start: v.optional(v.number()),
+  }),
+  v.object({
+    kind: v.literal("sliding window"),
+    ...common,
+    start: v.optional(v.number()),
+  }),
+  v.object({
+    kind: v.literal("gcra"),
+    ...common,
+    capacity: v.optional(v.number()),
+    start: v.optional(v.null()),
+  }),
+);
+
+// Keeps the hand-written type and the validator from drifting apart.
+type _SameShape =
+  Infer<typeof vRateLimitConfig> extends RateLimitConfig ? true : never;
+const _sameShape: _SameShape = true;
+void _sameShape;
+
+const KINDS = new Set([
+  "token bucket",
+  "fixed window",
+  "sliding window",
+  "gcra",
+]);
+
+function bad(
+  name: string,
+  message: string,
+  details: Record<string, unknown> = {},
+): never {
+  throw opskitError("INVALID_ARGUMENT", `Rate limit "${name}": ${message}`, {
+    name,
+    ...(details as Record<string, string | number | boolean | null>),
+  });
+}
+
+const positiveFinite = (x: unknown): x is number =>
+  typeof x === "number" && Number.isFinite(x) && x > 0;
+
+/**
+ * Throws `INVALID_ARGUMENT` unless `config` can be honoured: positive finite
+ * rate and period, consistent optional fields, whole shard count no larger
+ * than the capacity.
+ */
+export function validateConfig(name: string, config: RateLimitConfig): void {
+  if (!config || typeof config !== "object") bad(name, "config is missing");
+  if (!KINDS.has(config.kind))
+    bad(
+      name,
+      `kind must be one of "token bucket", "fixed window", "sliding window", "gcra" (got ${JSON.stringify(config.kind)})`,
+    );
+  if (!positiveFinite(config.rate))
+    bad(
+      name,
+      `rate must be a positive finite number (got ${String(config.rate)})`,
+    );
+  if (!positiveFinite(config.period))
+    bad(
+      name,
+      `period must be a positive finite number of ms (got ${String(config.period)})`,
+    );
+  const c = config as { capacity?: number };
+  if (config.kind === "sliding window" && c.capacity !== undefined)
+    bad(
+      name,
+      "a sliding window has no capacity: it admits `rate` per any `period`",
+    );
+  if (c.capacity !== undefined && !positiveFinite(c.capacity))
+    bad(
+      name,
+      `capacity must be a positive finite number (got ${String(c.capacity)})`,
+    );
+  if (
+    config.maxReserved !== undefined &&
+    !(Number.isFinite(config.maxReserved) && config.maxReserved >= 0)
+  )
+    bad(
+      name,
+      `maxReserved must be a finite number >= 0 (got ${String(config.maxReserved)})`,
+    );
+  if (
+    config.penalty !== undefined &&
+    !(Number.isFinite(config.penalty) && config.penalty >= 0)
+  )
+    bad(
+      name,
+      `penalty must be a finite number of ms >= 0 (got ${String(config.penalty)})`,
+    );
+  if (
+    config.start !== undefined &&
+    config.start !== null &&
+    (config.kind === "token bucket" || config.kind === "gcra")
+  )
+    bad(name, `start only applies to windowed limits, not "${config.kind}"`);
+  if (typeof config.start === "number" && !Number.isFinite(config.start))
+    bad(name, "start must be a finite timestamp in ms");
+  if (
+    (config as { applyUpdates?: string }).applyUpdates ===
+    ("asynchronously" as string)
+  )
+    bad(
+      name,
+      'applyUpdates "asynchronously" is not supported; updates are always transactional',
+    );
+  const shards = config.shards ?? 1;
+  if (!Number.isInteger(shards) || shards < 1)
+    bad(
+      name,
+      `shards must be a whole number >= 1 (got ${String(config.shards)})`,
+    );
+  const capacity = c.capacity ?? config.rate;
+  if (shards > capacity)
+    bad(
+      name,
+      `shards (${shards}) must not exceed the capacity (${capacity}): each shard must hold at least one token`,
+    );
+}
+
+/**
+ * Throws `INVALID_ARGUMENT` unless `count` is a whole number >= 1 that the
+ * limit could ever admit (at most its capacity, plus `maxReserved` when reserving).
+ */
+export function validateCount(
+  name: string,
+  config: RateLimitConfig,
+  count: number,
+  reserve: boolean,
+): void {
+  if (typeof count !== "number" || !Number.isInteger(count) || count < 1)
+    bad(name, `count must be a whole number >= 1 (got ${String(count)})`, {
+      count: Number.isFinite(count) ? count : String(count),
+    });
+  const capacity = (config as { capacity?: number }).capacity ?? config.rate;
+  const ceiling = reserve
+    ? config.maxReserved === undefined
+      ? Infinity
+      : capacity + config.maxReserved
+    : capacity;
+  if (count > ceiling)
+    bad(
+      name,
+      `count ${count} can never be admitted: it exceeds the ${reserve ? "capacity plus maxReserved" : "capacity"} (${ceiling})`,
+      { count },
+    );
+}
+
+/** The per-shard limit for `config` (rate, capacity and maxReserved divided by the shard count). */
+export function shardLimit(
+  name: string,
+  key: string | undefined,
+  config: RateLimitConfig,
+): ShardLimit {
+  const shards = config.shards ?? 1;
+  const capacity = (config as { capacity?: number }).capacity ?? config.rate;
+  return {
+    kind: config.kind,
+    rate: config.rate / shards,
+    period: config.period,
+    capacity: capacity / shards,
+    maxReserved:
+      config.maxReserved === undefined
+        ? undefined
+        : config.maxReserved / shards,
+    start:
+      typeof config.start === "number"
+        ? config.start
+        : windowOrigin(name, key, config.period),
+  };
+}
+
+/** The whole limit's capacity (what `RateLimit-Limit` reports). */
+export function capacityOf(config: RateLimitConfig): number {
+  return (config as { capacity?: number }).capacity ?? config.rate;
+}
