@@ -22,4 +22,49 @@ import type { FunctionReference } from "convex/server";
  * ```
  */
 export type ComponentApi<Name extends string | undefined = string | undefined> =
-  {};
+  {
+    grants: {
+      getUserGrants: FunctionReference<
+        "query",
+        "internal",
+        { userId: string },
+        Array<{ expiresAt?: number; role: string; scope?: string }>,
+        Name
+      >;
+      grantRole: FunctionReference<
+        "mutation",
+        "internal",
+        { expiresAt?: number; role: string; scope?: string; userId: string },
+        { created: boolean },
+        Name
+      >;
+      listMembers: FunctionReference<
+        "query",
+        "internal",
+        {
+          paginationOpts: {
+            cursor: string | null;
+            endCursor?: string | null;
+            id?: number;
+            maximumBytesRead?: number;
+            maximumRowsRead?: number;
+            numItems: number;
+          };
+          scope?: string;
+        },
+        {
+          continueCursor: string;
+          isDone: boolean;
+          page: Array<{ expiresAt?: number; role: string; userId: string }>;
+        },
+        Name
+      >;
+      revokeRole: FunctionReference<
+        "mutation",
+        "internal",
+        { role: string; scope?: string; userId: string },
+        { revoked: boolean },
+        Name
+      >;
+    };
+  };

@@ -1,0 +1,218 @@
+import { paginator } from "convex-helpers/server/pagination";
+import { paginationOptsValidator } from "convex/server";
+import { v } from "convex/values";
+import { opskitError } from "../../shared/errors.js";
+import { isValidScope, isValidUserId, type Grant } from "../policy.js";
+import { mutation, query, type MutationCtx } from "./_generated/server.js";
+import schema, { grantValidator } from "./schema.js";
+
+/** Grants per user are kept in one document; this bounds its size. */
+export const MAX_GRANTS_PER_USER = 500;
+
+/** Stored scope for global grants (valid scopes always contain ":"). */
+const GLOBAL = "";
+
+const grantArgs = {
+  userId: v.string(),
+  role: v.string(),
+  scope: v.optional(v.string()),
+};
+
+function validate(args: { userId: string; role: string; scope?: string }) {
+  if (!isValidUserId(args.userId))
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      "userId must be a non-empty string of at most 256 characters",
+      { userId: args.userId.slice(0, 64) },
+    );
+  if (args.role.length === 0 || args.role.length > 100)
+    throw opskitError("INVALID_ARGUMENT", "role must be a non-empty name", {
+      role: args.role.slice(0, 100),
+    });
+  if (args.scope !== undefined && !isValidScope(args.scope))
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `scope must look like "kind:id" (e.g. "team:42"), got ${JSON.stringify(args.scope.slice(0, 64))}`,
+      { scope: args.scope.slice(0, 256) },
+    );
+}
+
+async function loadUser(ctx: MutationCtx, userId: string) {
+  return await ctx.db
+    .query("userGrants")
+    .withIndex("by_userId", (q) => q.eq("userId", userId))
+    .unique();
+}
+
+/** The user's grants (expired ones included; the client filters at its own `now`). */
+export const getUserGrants = query({
+  args: { userId: v.string() },
+  returns: v.array(grantValidator),
+  handler: async (ctx, { userId }) => {
+    const doc = await ctx.db
+      .query("userGrants")
+      .withIndex("by_userId", (q) => q.eq("userId", userId))
+      .unique();
+    return doc?.grants ?? [];
+  },
+});
+
+/**
+ * Grants a role, globally or for one scope, optionally until `expiresAt`.
+ * Granting again replaces the expiry. Writes 2 documents (the user's grant
+ * document and the scope membership row).
+ */
+export const grantRole = mutation({
+  args: { ...grantArgs, expiresAt: v.optional(v.number()) },
+  returns: v.object({ created: v.boolean() }),
+  handler: async (ctx, args) => {
+    validate(args);
+    const now = Date.now();
+    if (
+      args.expiresAt !== undefined &&
+      (!Number.isFinite(args.expiresAt) || args.expiresAt <= now)
+    )
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        "expiresAt must be a timestamp (ms) in the future",
+        { expiresAt: args.expiresAt, now },
+      );
+    const grant: Grant = { role: args.role };
+    if (args.scope !== undefined) grant.scope = args.scope;
+    if (args.expiresAt !== undefined) grant.expiresAt = args.expiresAt;
+
+    const doc = await loadUser(ctx, args.userId);
+    // Expired grants are dropped whenever the document is rewritten anyway.
+    const kept = (doc?.grants ?? []).filter(
+      (g) =>
+        !(g.role === args.role && g.scope === args.scope) &&
+        (g.expiresAt === undefined || g.expiresAt > now),
+    );
+    const created = kept.length === (doc?.grants.length ?? 0);
+    if (kept.length >= MAX_GRANTS_PER_USER)
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        `a user can hold at most ${MAX_GRANTS_PER_USER} grants`,
+        { userId: args.userId },
+      );
+    const grants = [...kept, grant];
+    if (doc) await ctx.db.patch("userGrants", doc._id, { grants });
+    else await ctx.db.insert("userGrants", { userId: args.userId, grants });
+
+    const scope = args.scope ?? GLOBAL;
+    const member = await ctx.db
+      .query("members")
+      .withIndex("by_scope_user_role", (q) =>
+        q.eq("scope", scope).eq("userId", args.userId).eq("role", args.role),
+      )
+      .unique();
+    const row: {
+      scope: string;
+      userId: string;
+      role: string;
+      expiresAt?: number;
+    } = {
+      scope,
+      userId: args.userId,
+      role: args.role,
+    };
+    if (args.expiresAt !== undefined) row.expiresAt = args.expiresAt;
+    if (member) await ctx.db.replace("members", member._id, row);
+    else await ctx.db.insert("members", row);
+    return { created };
+  },
+});
+
+/** Revokes one grant. Writes at most 2 documents; revoking nothing writes nothing. */
+export const revokeRole = mutation({
+  args: grantArgs,
+  returns: v.object({ revoked: v.boolean() }),
+  handler: async (ctx, args) => {
+    validate(args);
+    const now = Date.now();
+    const doc = await loadUser(ctx, args.userId);
+    let revoked = false;
+    if (doc) {
+      const grants = doc.grants.filter(
+        (g) => !(g.role === args.role && g.scope === args.scope),
+      );
+      revoked = grants.length !== doc.grants.length;
+      const live = grants.filter(
+        (g) => g.expiresAt === undefined || g.expiresAt > now,
+      );
+      if (revoked) {
+        if (live.length === 0) await ctx.db.delete("userGrants", doc._id);
+        else await ctx.db.patch("userGrants", doc._id, { grants: live });
+      }
+    }
+    const scope = args.scope ?? GLOBAL;
+    const member = await ctx.db
+      .query("members")
+      .withIndex("by_scope_user_role", (q) =>
+        q.eq("scope", scope).eq("userId", args.userId).eq("role", args.role),
+      )
+      .unique();
+    if (member) {
+      await ctx.db.delete("members", member._id);
+      revoked = true;
+    }
+    return { revoked };
+  },
+});
+
+/**
+ * Members of a scope (or of the global scope when `scope` is omitted), one
+ * row per (user, role), expired grants left out, paginated by user id.
+ */
+export const listMembers = query({
+  args: {
+    scope: v.optional(v.string()),
+    paginationOpts: paginationOptsValidator,
+  },
+  returns: v.object({
+    page: v.array(
+      v.object({
+        userId: v.string(),
+        role: v.string(),
+        expiresAt: v.optional(v.number()),
+      }),
+    ),
+    isDone: v.boolean(),
+    continueCursor: v.string(),
+  }),
+  handler: async (ctx, args) => {
+    if (args.scope !== undefined && !isValidScope(args.scope))
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        `scope must look like "kind:id" (e.g. "team:42")`,
+        { scope: args.scope.slice(0, 256) },
+      );
+    if (
+      !Number.isInteger(args.paginationOpts.numItems) ||
+      args.paginationOpts.numItems < 1 ||
+      args.paginationOpts.numItems > 1000
+    )
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        "paginationOpts.numItems must be an integer from 1 to 1000",
+        { numItems: args.paginationOpts.numItems },
+      );
+    const now = Date.now();
+    const scope = args.scope ?? GLOBAL;
+    const result = await paginator(ctx.db, schema)
+      .query("members")
+      .withIndex("by_scope_user_role", (q) => q.eq("scope", scope))
+      .paginate(args.paginationOpts);
+    return {
+      page: result.page
+        .filter((m) => m.expiresAt === undefined || m.expiresAt > now)
+        .map((m) => ({
+          userId: m.userId,
+          role: m.role,
+          expiresAt: m.expiresAt,
+        })),
+      isDone: result.isDone,
+      continueCursor: result.continueCursor,
+    };
+  },
+});

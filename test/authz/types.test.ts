@@ -1,0 +1,116 @@
+/**
+ * Role, permission and table names are checked by the compiler: every
+ * `@ts-expect-error` below fails `tsc` if the line stops being an error.
+ * The runtime tests cover what a cast or untyped input can still smuggle in.
+ */
+import type { GenericMutationCtx } from "convex/server";
+import { v } from "convex/values";
+import { describe, expect, test } from "vitest";
+import { Authz, defineRules } from "../../src/authz/client.js";
+import { components } from "../helpers.js";
+import { authz, type DataModel, userMutation } from "./app.js";
+
+// Compiled by tsc, never called: the assertions are the type errors.
+export function typeChecks(ctx: GenericMutationCtx<DataModel>) {
+  void authz.grant(ctx, { userId: "u", role: "editor" });
+  // @ts-expect-error "editr" is not a configured role
+  void authz.grant(ctx, { userId: "u", role: "editr" });
+  // @ts-expect-error "posts.wrte" is not a configured permission
+  void authz.can(ctx, { userId: "u", permission: "posts.wrte" });
+  // @ts-expect-error wildcards are for roles, not for checks
+  void authz.authorize(ctx, { permission: "posts.*" });
+  void authz.authorize(ctx, { permission: "members.manage" });
+
+  userMutation({
+    // @ts-expect-error "post.write" is a typo
+    permission: "post.write",
+    args: {},
+    handler: async () => null,
+  });
+  userMutation({
+    permission: "posts.write",
+    scope: (args) => `team:${args.teamId}`,
+    args: { teamId: v.string() },
+    handler: async (ctx, args) => {
+      await ctx.authz.require("posts.delete", { scope: `team:${args.teamId}` });
+      // @ts-expect-error "posts.remove" is not a permission
+      await ctx.authz.require("posts.remove");
+      // @ts-expect-error handlers only see declared args
+      return args.orgId;
+    },
+  });
+
+  userMutation({
+    permission: "posts.write",
+    // @ts-expect-error scope functions only see declared args
+    scope: (args) => `org:${args.orgId}`,
+    args: { teamId: v.string() },
+    handler: async () => null,
+  });
+
+  new Authz(components.authz, {
+    // @ts-expect-error "comments.write" is not in the permission list
+    roles: { a: ["posts.read", "comments.write"] },
+    permissions: ["posts.read"],
+  });
+  new Authz(components.authz, {
+    roles: { a: ["posts.*"], b: ["*"] },
+    permissions: ["posts.read"],
+  });
+  new Authz(components.authz, {
+    roles: { a: ["posts.read"] },
+    // @ts-expect-error services may only hold configured roles
+    services: { bot: { key: "k", roles: ["root"] } },
+  });
+
+  defineRules<DataModel>({
+    // @ts-expect-error "comments" is not a table of this app
+    comments: "unrestricted",
+  });
+  defineRules<DataModel>({
+    posts: {
+      // @ts-expect-error posts have no "ownerId" field
+      read: (_ctx, post) => post.ownerId === "u",
+    },
+  });
+}
+
+describe("runtime checks behind the types", () => {
+  test("malformed permission patterns in roles are refused at startup", () => {
+    expect(
+      () => new Authz(components.authz, { roles: { a: ["posts.**"] } }),
+    ).toThrow(/malformed permission/);
+    expect(
+      () => new Authz(components.authz, { roles: { a: ["posts read"] } }),
+    ).toThrow(/malformed permission/);
+  });
+
+  test("a service holding an unknown role is refused at startup", () => {
+    expect(
+      () =>
+        new Authz(components.authz, {
+          roles: { a: ["x.y"] },
+          services: { bot: { key: "k", roles: ["b" as "a"] } },
+        }),
+    ).toThrow(/unknown role "b"/);
+  });
+
+  test("a builder with a malformed permission or a scope without permission is refused", () => {
+    expect(() =>
+      userMutation({
+        permission: "posts.write " as "posts.write",
+        args: {},
+        handler: async () => null,
+      }),
+    ).toThrow(/malformed permission/);
+    expect(() =>
+      userMutation({ scope: "team:1", args: {}, handler: async () => null }),
+    ).toThrow(/needs a `permission`/);
+  });
+
+  test("defineRules refuses anything but rule objects or 'unrestricted'", () => {
+    expect(() =>
+      defineRules<DataModel>({ posts: "allow-all" as "unrestricted" }),
+    ).toThrow(/must be an object of rules or "unrestricted"/);
+  });
+});
