@@ -8,6 +8,12 @@
  * @module
  */
 
+import type * as chain from "../chain.js";
+import type * as convert from "../convert.js";
+import type * as log from "../log.js";
+import type * as queries from "../queries.js";
+import type * as retention from "../retention.js";
+
 import type {
   ApiFromModules,
   FilterApi,
@@ -15,7 +21,13 @@ import type {
 } from "convex/server";
 import { anyApi, componentsGeneric } from "convex/server";
 
-const fullApi: ApiFromModules<{}> = anyApi as any;
+const fullApi: ApiFromModules<{
+  chain: typeof chain;
+  convert: typeof convert;
+  log: typeof log;
+  queries: typeof queries;
+  retention: typeof retention;
+}> = anyApi as any;
 
 /**
  * A utility for referencing Convex functions in your app's public API.

@@ -1,0 +1,96 @@
+/**
+ * The hash chain, as pure functions shared by the sealing step and `verify`.
+ *
+ * Each sealed operation's hash covers the previous operation's hash, its own
+ * seq, every recorded field of the operation (actor, reason, args, time,
+ * commit timestamp...) and the hash of each of its entries in order. Editing,
+ * deleting or reordering any sealed operation or entry therefore changes a
+ * hash that a later link, or the stored head, still remembers.
+ */
+import type { Value } from "convex/values";
+import { hashValue, sha256Hex } from "./hash.js";
+
+/** The `prevHash` of the first operation ever sealed. */
+export const GENESIS_HASH = "0".repeat(64);
+
+/** The fields of an operation the chain covers. */
+export type ChainedOperation = {
+  actorId: string;
+  actorKind: string;
+  roles: string[];
+  functionName: string;
+  reason: string;
+  args: Value;
+  request: Value;
+  time: number;
+  tables: string[];
+  entryCount: number;
+  revertOf?: { operationId: string; entryId?: string };
+  commitTs: bigint;
+};
+
+/** The fields of an entry the chain covers. */
+export type ChainedEntry = {
+  operationId: string;
+  index: number;
+  table: string;
+  docId: string;
+  kind: string;
+  before: Value;
+  after: Value;
+  changed: string[];
+  actorId: string;
+  functionName: string;
+  time: number;
+};
+
+/** Hash of one entry's recorded content. */
+export function entryHash(e: ChainedEntry): string {
+  return hashValue({
+    operationId: e.operationId,
+    index: e.index,
+    table: e.table,
+    docId: e.docId,
+    kind: e.kind,
+    before: e.before,
+    after: e.after,
+    changed: e.changed,
+    actorId: e.actorId,
+    functionName: e.functionName,
+    time: e.time,
+  });
+}
+
+/** Hash of one operation's recorded content (without its entries). */
+export function operationContentHash(
+  operationId: string,
+  op: ChainedOperation,
+): string {
+  return hashValue({
+    operationId,
+    actorId: op.actorId,
+    actorKind: op.actorKind,
+    roles: op.roles,
+    functionName: op.functionName,
+    reason: op.reason,
+    args: op.args,
+    request: op.request,
+    time: op.time,
+    tables: op.tables,
+    entryCount: op.entryCount,
+    revertOf: op.revertOf ?? null,
+    commitTs: op.commitTs,
+  });
+}
+
+/** The link hash of a sealed operation. */
+export function linkHash(
+  prevHash: string,
+  seq: number,
+  contentHash: string,
+  entryHashes: readonly string[],
+): string {
+  return sha256Hex(
+    [prevHash, String(seq), contentHash, ...entryHashes].join("\n"),
+  );
+}

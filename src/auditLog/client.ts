@@ -1,0 +1,961 @@
+/**
+ * convex-opskit/auditLog: admin mutations that are authenticated, authorized,
+ * scoped to declared tables and recorded atomically with their changes, plus
+ * the queries, hash-chain verification, revert, retention and reconcile that
+ * work on the record.
+ */
+import {
+  mutationGeneric,
+  type DocumentByName,
+  type FieldPaths,
+  type FunctionArgs,
+  type FunctionReference,
+  type FunctionReturnType,
+  type GenericActionCtx,
+  type GenericDataModel,
+  type GenericMutationCtx,
+  type GenericQueryCtx,
+  type NamedTableInfo,
+  type PaginationOptions,
+  type PaginationResult,
+  type RegisteredMutation,
+  type TableNamesInDataModel,
+} from "convex/server";
+import {
+  v,
+  type GenericId,
+  type ObjectType,
+  type PropertyValidators,
+  type Validator,
+  type Value,
+} from "convex/values";
+import { opskitError } from "../shared/errors.js";
+import { logEvent } from "../shared/log.js";
+import { WriteRecorder } from "./capture.js";
+import {
+  driftedPaths,
+  redactKeys,
+  restoreRedacted,
+  sameVersion,
+  withoutSystemFields,
+} from "./diff.js";
+import type { ComponentApi } from "./component/_generated/component.js";
+import type {
+  ChainProblem,
+  Entry,
+  EntryKind,
+  Operation,
+  RequestInfo,
+  RetentionRun,
+} from "./validators.js";
+
+export { REDACTED } from "./diff.js";
+export type {
+  ChainProblem,
+  Entry,
+  EntryKind,
+  Operation,
+  RequestInfo,
+  RetentionRun,
+} from "./validators.js";
+
+/** Who made an admin call, and how they were authenticated (`"user"`, `"service"`...). */
+export type Actor = { actorId: string; actorKind: string; roles?: string[] };
+
+/** What an admin mutation asks its authorizer to check. */
+export type AuthorizeRequest<Permission extends string = string> = {
+  permission?: Permission;
+  scope?: string;
+  functionName?: string;
+  serviceKey?: string;
+};
+
+/**
+ * The identity + permission check `adminMutation` relies on. convex-opskit's
+ * `Authz` implements it; so can anything else with this method. It must throw
+ * (e.g. `UNAUTHENTICATED`, `FORBIDDEN`) to refuse the call.
+ */
+export interface AdminAuthorizer<Permission extends string = string> {
+  authorize(
+    // The contract is shared with authz, which accepts any kind of ctx.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    ctx: GenericQueryCtx<any> | GenericMutationCtx<any> | GenericActionCtx<any>,
+    request: AuthorizeRequest<Permission>,
+  ): Promise<{
+    actorId: string;
+    actorKind: "user" | "service";
+    roles: string[];
+  }>;
+}
+
+/**
+ * A plain function authorizer, for apps without convex-opskit's authz:
+ * return the actor, or throw to refuse the call.
+ */
+export type AuthorizeFunction<
+  DataModel extends GenericDataModel,
+  Permission extends string = string,
+> = (
+  ctx: GenericMutationCtx<DataModel>,
+  request: AuthorizeRequest<Permission> & { functionName: string },
+) => Promise<Actor>;
+
+/** Field paths of a table that may be redacted (`"passwordHash"`, `"profile.ssn"`). */
+export type RedactableField<
+  DataModel extends GenericDataModel,
+  Table extends TableNamesInDataModel<DataModel>,
+> = Exclude<
+  FieldPaths<NamedTableInfo<DataModel, Table>>,
+  "_id" | "_creationTime"
+>;
+
+/** Options of {@link AuditLog}. */
+export type AuditLogOptions<DataModel extends GenericDataModel> = {
+  /** Per table, fields whose values never reach the log (before, after, args). */
+  redact?: {
+    [T in TableNamesInDataModel<DataModel>]?: readonly RedactableField<
+      DataModel,
+      T
+    >[];
+  };
+  /** Argument names redacted in every admin call, at any depth (e.g. `"password"`). */
+  redactArgs?: readonly string[];
+  /** The reason every admin call must carry. */
+  reason?: {
+    /** Minimum length after trimming. Default 10. */
+    minLength?: number;
+    /** A pattern the reason must match, such as a ticket id: `/\b[A-Z]+-\d+\b/`. */
+    pattern?: RegExp;
+    /** How to describe the pattern in errors (e.g. "a ticket id like SUP-123"). */
+    patternHint?: string;
+  };
+  /** Delete operations older than this, when `runRetention` is called (from a cron). */
+  retention?: { maxAgeMs: number };
+};
+
+/** The `ctx` an admin mutation's handler receives. */
+export type AdminCtx<DataModel extends GenericDataModel> =
+  GenericMutationCtx<DataModel> & {
+    /** Who is calling, why, and through which function. */
+    audit: { actor: Actor; reason: string; functionName: string };
+  };
+
+/** The definition of one admin mutation. */
+export type AdminMutationDefinition<
+  DataModel extends GenericDataModel,
+  Permission extends string,
+  Args extends PropertyValidators,
+  Result,
+> = {
+  /** Required permission (checked by the authorizer); omit to only authenticate. */
+  permission?: Permission;
+  /** The scope the permission is checked in, fixed or derived from the arguments. */
+  scope?: string | ((args: ObjectType<Args>) => string);
+  /** The only tables this mutation may write. Any other write throws `FORBIDDEN`. */
+  tables: readonly TableNamesInDataModel<DataModel>[];
+  /** Argument validators; `reason` is added for you and must not be declared. */
+  args: Args;
+  /** Return validator (recommended). */
+  returns?: Validator<Result, "required", string>;
+  /** Names the function in the log when Convex cannot (defaults to its path). */
+  name?: string;
+  /** Extra argument names to redact for this mutation. */
+  redactArgs?: readonly string[];
+  handler: (
+    ctx: AdminCtx<DataModel>,
+    args: ObjectType<Args>,
+  ) => Result | Promise<Result>;
+};
+
+/** A context that can run component queries (query, mutation or action ctx). */
+export type RunQueryCtx = {
+  runQuery: <Query extends FunctionReference<"query", "internal">>(
+    query: Query,
+    args: FunctionArgs<Query>,
+  ) => Promise<FunctionReturnType<Query>>;
+};
+/** A context that can run component mutations (mutation or action ctx). */
+export type RunMutationCtx = RunQueryCtx & {
+  runMutation: <Mutation extends FunctionReference<"mutation", "internal">>(
+    mutation: Mutation,
+    args: FunctionArgs<Mutation>,
+  ) => Promise<FunctionReturnType<Mutation>>;
+};
+
+type Range = {
+  from?: number;
+  to?: number;
+  order?: "asc" | "desc";
+  paginationOpts: PaginationOptions;
+};
+
+/**
+ * What `list` reads, picked so that exactly one index serves it: a document,
+ * a table, an actor, a kind of change, or everything — each within an
+ * optional time range. Combining two of them is a type error.
+ */
+export type ListArgs<DataModel extends GenericDataModel> = Range &
+  (
+    | {
+        table: TableNamesInDataModel<DataModel>;
+        docId?: string;
+        actorId?: never;
+        kind?: never;
+      }
+    | { actorId: string; table?: never; docId?: never; kind?: never }
+    | { kind: EntryKind; table?: never; docId?: never; actorId?: never }
+    | { table?: never; docId?: never; actorId?: never; kind?: never }
+  );
+
+/** One version of a document, as `history` returns it. */
+export type Version<Doc> = {
+  entryId: string;
+  operationId: string;
+  time: number;
+  actorId: string;
+  functionName: string;
+  kind: EntryKind;
+  /** The document after this change (null once deleted). Redacted fields read {@link REDACTED}. */
+  doc: Doc | null;
+  changed: string[];
+};
+
+/** What `verify` found. */
+export type VerifyResult = {
+  /** True when every checked link and entry matches and nothing is missing. */
+  ok: boolean;
+  checked: number;
+  problems: ChainProblem[];
+  /** Operations appended but not yet sealed are not covered until `seal` runs. */
+  pendingSeal: boolean;
+  firstSeq: number | null;
+  lastSeq: number | null;
+  /** False when `maxPages` stopped the walk; continue with `fromSeq: nextSeq`. */
+  isDone: boolean;
+  nextSeq: number;
+};
+
+/** One document `reconcile` found out of step with the log. */
+export type Drift = {
+  docId: string;
+  /**
+   * `unrecorded`: no admin mutation ever wrote it; `changed`: it differs from
+   * its last recorded version; `deletedInLog`: the log says it was deleted.
+   */
+  status: "unrecorded" | "changed" | "deletedInLog";
+  changed: string[];
+  lastEntryId: string | null;
+};
+
+/** The outcome of a revert. */
+export type RevertResult = {
+  /** The new, linked operation (absent when the revert joined an admin call, which records it on return). */
+  operationId?: string;
+  revertedEntries: number;
+  /** Deleted documents re-created by the revert; Convex gives them new ids. */
+  recreated: Array<{ table: string; oldDocId: string; newDocId: string }>;
+};
+
+const SESSION = Symbol.for("convex-opskit.auditLog.session");
+
+type Session = {
+  recorder: WriteRecorder;
+  revertOf?: { operationId: string; entryId?: string };
+};
+
+/** An admin call in progress; what runAudited needs to record it. */
+type CallInfo = {
+  actor: Actor;
+  reason: string;
+  functionName: string;
+  tables: readonly string[];
+  args: Record<string, Value>;
+  redactArgs?: readonly string[];
+  revertOf?: { operationId: string; entryId?: string };
+};
+
+/**
+ * The audit log. Construct it once with `components.auditLog`, then define
+ * admin mutations with {@link AuditLog.adminMutation} and read, verify,
+ * revert and trim the log with its methods.
+ *
+ * @example
+ * ```ts
+ * import { v } from "convex/values";
+ * import { AuditLog } from "convex-opskit/auditLog";
+ * import { components } from "./_generated/api";
+ * import type { DataModel } from "./_generated/dataModel";
+ * import { authz } from "./authz";
+ *
+ * export const auditLog = new AuditLog<DataModel>(components.auditLog, {
+ *   redact: { users: ["passwordHash"] },
+ *   reason: { minLength: 10, pattern: /\b[A-Z]+-\d+\b/, patternHint: "a ticket id" },
+ * });
+ * const adminMutation = auditLog.adminMutation(authz);
+ *
+ * export const setUserRole = adminMutation({
+ *   permission: "users.manage",
+ *   tables: ["users"],
+ *   args: { userId: v.id("users"), role: v.string() },
+ *   returns: v.null(),
+ *   handler: async (ctx, { userId, role }) => {
+ *     await ctx.db.patch(userId, { role });
+ *     return null;
+ *   },
+ * });
+ * // Callers add a reason: { userId, role, reason: "SUP-1234 customer asked to downgrade" }
+ * ```
+ */
+export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
+  private readonly argKeys: ReadonlySet<string>;
+  private readonly minLength: number;
+
+  /**
+   * @param component - `components.auditLog` from `./_generated/api`.
+   * @param options - redaction, reason policy and retention.
+   */
+  constructor(
+    readonly component: ComponentApi,
+    readonly options: AuditLogOptions<DataModel> = {},
+  ) {
+    this.minLength = options.reason?.minLength ?? 10;
+    if (!Number.isInteger(this.minLength) || this.minLength < 1)
+      throw new Error(
+        `auditLog: reason.minLength must be a positive integer; got ${options.reason?.minLength}`,
+      );
+    if (options.retention !== undefined && !(options.retention.maxAgeMs > 0))
+      throw new Error(
+        `auditLog: retention.maxAgeMs must be positive; got ${options.retention.maxAgeMs}`,
+      );
+    // A field redacted in any table is redacted in arguments too: admins
+    // often pass the new value of exactly that field.
+    const keys = new Set<string>(options.redactArgs ?? []);
+    for (const paths of Object.values(options.redact ?? {}))
+      for (const path of (paths as readonly string[]) ?? [])
+        keys.add(path.split(".").pop()!);
+    this.argKeys = keys;
+  }
+
+  /** The redacted field paths of a table. */
+  redactedPaths(table: string): readonly string[] {
+    const all = this.options.redact as
+      Record<string, readonly string[] | undefined> | undefined;
+    return all?.[table] ?? [];
+  }
+
+  /**
+   * A builder of admin mutations. Each call is authenticated and authorized
+   * by `authorizer`, needs a `reason` argument, may write only the tables it
+   * declares, and is recorded — one operation plus one entry per touched
+   * document — in the same transaction as its writes.
+   *
+   * @param authorizer - convex-opskit's `Authz` (or anything with its
+   *   `authorize` method), or a function returning the actor or throwing.
+   */
+  adminMutation<Permission extends string = string>(
+    authorizer:
+      AdminAuthorizer<Permission> | AuthorizeFunction<DataModel, Permission>,
+  ) {
+    const authorize = async (
+      ctx: GenericMutationCtx<DataModel>,
+      request: AuthorizeRequest<Permission> & { functionName: string },
+    ): Promise<Actor> =>
+      typeof authorizer === "function"
+        ? authorizer(ctx, request)
+        : authorizer.authorize(ctx, request);
+
+    return <Args extends PropertyValidators, Result>(
+      def: AdminMutationDefinition<DataModel, Permission, Args, Result>,
+    ): RegisteredMutation<
+      "public",
+      ObjectType<Args> & { reason: string },
+      Promise<Result>
+    > => {
+      if ("reason" in def.args)
+        throw new Error(
+          `auditLog: admin mutation${def.name ? ` ${def.name}` : ""} declares a "reason" argument; it is added for you`,
+        );
+      if (def.tables.length === 0)
+        throw new Error(
+          `auditLog: admin mutation${def.name ? ` ${def.name}` : ""} must declare the tables it writes`,
+        );
+      const definition = {
+        args: { ...def.args, reason: v.string() },
+        ...(def.returns ? { returns: def.returns } : {}),
+        handler: async (
+          ctx: GenericMutationCtx<DataModel>,
+          all: Record<string, Value>,
+        ) => {
+          const { reason, ...args } = all as Record<string, Value> & {
+            reason: string;
+          };
+          const functionName = await functionNameOf(ctx, def.name);
+          const scope =
+            typeof def.scope === "function"
+              ? def.scope(args as ObjectType<Args>)
+              : def.scope;
+          const actor = await authorize(ctx, {
+            ...(def.permission !== undefined
+              ? { permission: def.permission }
+              : {}),
+            ...(scope !== undefined ? { scope } : {}),
+            functionName,
+          });
+          const { result } = await this.runAudited(
+            ctx,
+            {
+              actor,
+              reason,
+              functionName,
+              tables: def.tables as readonly string[],
+              args,
+              redactArgs: def.redactArgs,
+            },
+            (auditCtx) => def.handler(auditCtx, args as ObjectType<Args>),
+          );
+          return result;
+        },
+      };
+      // The handler is typed for the app's DataModel; mutationGeneric wants `any`.
+      return mutationGeneric(definition as never) as never;
+    };
+  }
+
+  /** Checks a reason against the configured policy; throws `INVALID_ARGUMENT`. */
+  checkReason(reason: string): void {
+    const trimmed = typeof reason === "string" ? reason.trim() : "";
+    if (trimmed.length < this.minLength)
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        `reason must be at least ${this.minLength} characters saying why; got ${trimmed.length}`,
+        { minLength: this.minLength, length: trimmed.length },
+      );
+    const pattern = this.options.reason?.pattern;
+    if (
+      pattern &&
+      !new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, "")).test(
+        trimmed,
+      )
+    )
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        `reason must contain ${this.options.reason?.patternHint ?? `a match for ${pattern}`}; got ${JSON.stringify(trimmed.slice(0, 80))}`,
+        { pattern: pattern.source },
+      );
+  }
+
+  /** Runs `body` with a recording db, then appends the operation and logs it. */
+  private async runAudited<R>(
+    ctx: GenericMutationCtx<DataModel>,
+    call: CallInfo,
+    body: (ctx: AdminCtx<DataModel>) => R | Promise<R>,
+  ): Promise<{ result: R; operationId: string }> {
+    this.checkReason(call.reason);
+    const recorder = new WriteRecorder(
+      ctx.db as unknown as ConstructorParameters<typeof WriteRecorder>[0],
+      call.tables,
+      { functionName: call.functionName, actorId: call.actor.actorId },
+    );
+    const session: Session = { recorder, revertOf: call.revertOf };
+    const auditCtx = {
+      ...ctx,
+      db: recorder.db,
+      audit: {
+        actor: call.actor,
+        reason: call.reason.trim(),
+        functionName: call.functionName,
+      },
+      [SESSION]: session,
+    } as unknown as AdminCtx<DataModel>;
+    const result = await body(auditCtx);
+    const entries = await recorder.entries((t) => this.redactedPaths(t));
+    const argKeys = new Set([...this.argKeys, ...(call.redactArgs ?? [])]);
+    const operation = {
+      actorId: call.actor.actorId,
+      actorKind: call.actor.actorKind,
+      roles: call.actor.roles ?? [],
+      functionName: call.functionName,
+      reason: call.reason.trim(),
+      args: redactKeys(call.args, argKeys),
+      request: await requestInfo(ctx),
+      time: Date.now(),
+      tables: [...call.tables],
+      ...(session.revertOf ? { revertOf: session.revertOf } : {}),
+    };
+    const operationId = await ctx.runMutation(this.component.log.append, {
+      operation,
+      entries,
+    });
+    logEvent("auditLog.write", {
+      operationId,
+      functionName: operation.functionName,
+      actorId: operation.actorId,
+      actorKind: operation.actorKind,
+      reason: operation.reason,
+      tables: operation.tables,
+      entries: entries.length,
+      changes: entries.slice(0, 20).map((e) => ({
+        table: e.table,
+        docId: e.docId,
+        kind: e.kind,
+        changed: e.changed,
+      })),
+      ...(operation.revertOf ? { revertOf: operation.revertOf } : {}),
+      requestId: operation.request?.requestId ?? null,
+    });
+    return { result, operationId };
+  }
+
+  /**
+   * A page of entries, newest first unless `order: "asc"`: a document's
+   * history (`table` + `docId`), a table, an actor, a kind of change, or all
+   * entries, each within an optional `from`/`to` time range (ms).
+   */
+  async list(
+    ctx: RunQueryCtx,
+    args: ListArgs<DataModel>,
+  ): Promise<PaginationResult<Entry>> {
+    const by =
+      args.docId !== undefined
+        ? { document: { table: args.table!, docId: args.docId } }
+        : args.table !== undefined
+          ? { table: args.table }
+          : args.actorId !== undefined
+            ? { actorId: args.actorId }
+            : args.kind !== undefined
+              ? { kind: args.kind }
+              : {};
+    if (args.docId !== undefined && args.table === undefined)
+      throw opskitError("INVALID_ARGUMENT", "docId needs its table");
+    return ctx.runQuery(this.component.queries.listEntries, {
+      by,
+      ...range(args),
+    });
+  }
+
+  /** A page of operations (actor, reason, args...), newest first: all, by actor, or by function name. */
+  async listOperations(
+    ctx: RunQueryCtx,
+    args: Range & { actorId?: string; functionName?: string },
+  ): Promise<PaginationResult<Operation>> {
+    if (args.actorId !== undefined && args.functionName !== undefined)
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        "list operations by actorId or by functionName, not both",
+      );
+    const by =
+      args.actorId !== undefined
+        ? { actorId: args.actorId }
+        : args.functionName !== undefined
+          ? { functionName: args.functionName }
+          : {};
+    return ctx.runQuery(this.component.queries.listOperations, {
+      by,
+      ...range(args),
+    });
+  }
+
+  /** One operation with its entries, or null. */
+  async getOperation(
+    ctx: RunQueryCtx,
+    args: { operationId: string },
+  ): Promise<{ operation: Operation; entries: Entry[] } | null> {
+    return ctx.runQuery(this.component.queries.getOperation, args);
+  }
+
+  /** A document's versions, newest first. */
+  async history<Table extends TableNamesInDataModel<DataModel>>(
+    ctx: RunQueryCtx,
+    args: {
+      table: Table;
+      docId: GenericId<Table> | string;
+      paginationOpts: PaginationOptions;
+      order?: "asc" | "desc";
+    },
+  ): Promise<PaginationResult<Version<DocumentByName<DataModel, Table>>>> {
+    const page = await this.list(ctx, {
+      table: args.table,
+      docId: args.docId,
+      paginationOpts: args.paginationOpts,
+      ...(args.order ? { order: args.order } : {}),
+    } as ListArgs<DataModel>);
+    return {
+      ...page,
+      page: page.page.map((e) => ({
+        entryId: e.entryId,
+        operationId: e.operationId,
+        time: e.time,
+        actorId: e.actorId,
+        functionName: e.functionName,
+        kind: e.kind,
+        doc: e.after,
+        changed: e.changed,
+      })),
+    };
+  }
+
+  /**
+   * A document as it was at time `at` (ms), from the log. `known` is false
+   * when no recorded change of the document brackets `at`.
+   */
+  async documentAt<Table extends TableNamesInDataModel<DataModel>>(
+    ctx: RunQueryCtx,
+    args: { table: Table; docId: GenericId<Table> | string; at: number },
+  ): Promise<{ known: boolean; doc: DocumentByName<DataModel, Table> | null }> {
+    const r = await ctx.runQuery(this.component.queries.documentAt, args);
+    return { known: r.known, doc: r.doc };
+  }
+
+  /**
+   * Seals appended operations into the hash chain, in commit order, in
+   * bounded batches (scheduling itself until done). Call it from a cron.
+   */
+  async seal(ctx: RunMutationCtx): Promise<{ sealed: number; more: boolean }> {
+    return ctx.runMutation(this.component.chain.seal, {});
+  }
+
+  /** The chain's head (publish `hash` elsewhere to anchor it) and where it starts after retention. */
+  async head(ctx: RunQueryCtx) {
+    return ctx.runQuery(this.component.chain.head, {});
+  }
+
+  /**
+   * Verifies the sealed chain, optionally only the operations from time
+   * `from` to `to`, page by page (`pageSize` operations per query, up to
+   * `maxPages`). Problems say what was edited, deleted or reordered, with
+   * seq, operation id and entry index. From an action, each page is its own
+   * transaction, so any size of log can be verified.
+   */
+  async verify(
+    ctx: RunQueryCtx,
+    args: {
+      from?: number;
+      to?: number;
+      fromSeq?: number;
+      pageSize?: number;
+      maxPages?: number;
+    } = {},
+  ): Promise<VerifyResult> {
+    const maxPages = args.maxPages ?? 100;
+    const problems: ChainProblem[] = [];
+    let checked = 0;
+    let firstSeq: number | null = null;
+    let lastSeq: number | null = null;
+    let pendingSeal = false;
+    let fromSeq = args.fromSeq;
+    for (let pageNo = 0; ; pageNo++) {
+      const page = await ctx.runQuery(this.component.chain.verify, {
+        ...(fromSeq !== undefined
+          ? { fromSeq }
+          : args.from !== undefined
+            ? { from: args.from }
+            : {}),
+        ...(args.to !== undefined ? { to: args.to } : {}),
+        ...(args.pageSize !== undefined ? { limit: args.pageSize } : {}),
+      });
+      problems.push(...page.problems);
+      checked += page.checked;
+      firstSeq ??= page.firstSeq;
+      lastSeq = page.lastSeq ?? lastSeq;
+      pendingSeal = page.pendingSeal;
+      fromSeq = page.nextSeq;
+      if (page.isDone || pageNo + 1 >= maxPages) {
+        const result = {
+          ok: problems.length === 0,
+          checked,
+          problems,
+          pendingSeal,
+          firstSeq,
+          lastSeq,
+          isDone: page.isDone,
+          nextSeq: page.nextSeq,
+        };
+        if (!result.ok)
+          logEvent("auditLog.tamper", {
+            problems: problems.length,
+            first: problems[0],
+          });
+        return result;
+      }
+    }
+  }
+
+  /**
+   * Starts a retention run with the configured `retention.maxAgeMs`: sealed
+   * operations older than that are deleted in bounded scheduled batches, the
+   * chain keeps an anchor at the cut, and the run is recorded. Call it from a
+   * cron. Returns the running run instead if one is going.
+   */
+  async runRetention(
+    ctx: RunMutationCtx,
+  ): Promise<{ runId: string; started: boolean }> {
+    const retention = this.options.retention;
+    if (!retention)
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        "runRetention needs the retention option: new AuditLog(component, { retention: { maxAgeMs } })",
+      );
+    return ctx.runMutation(this.component.retention.start, {
+      maxAgeMs: retention.maxAgeMs,
+    });
+  }
+
+  /** The most recent retention runs, newest first. */
+  async retentionRuns(
+    ctx: RunQueryCtx,
+    args: { limit?: number } = {},
+  ): Promise<RetentionRun[]> {
+    return ctx.runQuery(this.component.retention.listRuns, args);
+  }
+
+  /**
+   * Undoes an operation (or one entry of it) as a new audited operation
+   * linked to it (`revertOf`). Refuses with `CONFLICT` when a document
+   * changed after the reverted entry, unless `force`.
+   *
+   * Inside an admin mutation's handler it joins that call (its actor, reason
+   * and table scope). In any other mutation pass `actor` and `reason`.
+   */
+  async revert(
+    ctx: GenericMutationCtx<DataModel>,
+    args: (
+      | { operationId: string; entryId?: never }
+      | { entryId: string; operationId?: never }
+    ) & { force?: boolean; reason?: string; actor?: Actor },
+  ): Promise<RevertResult> {
+    const target = await this.revertTarget(ctx, args);
+    const revertOf = {
+      operationId: target.operationId,
+      ...(args.entryId !== undefined ? { entryId: args.entryId } : {}),
+    };
+    const session = (ctx as unknown as Record<symbol, Session | undefined>)[
+      SESSION
+    ];
+    if (session) {
+      if (session.revertOf)
+        throw opskitError(
+          "INVALID_ARGUMENT",
+          "one admin call can revert one operation or entry",
+        );
+      session.revertOf = revertOf;
+      return this.applyRevert(ctx, target.entries, args.force ?? false);
+    }
+    if (!args.actor || args.reason === undefined)
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        "outside an admin mutation, revert needs an actor and a reason",
+      );
+    const { result, operationId } = await this.runAudited(
+      ctx,
+      {
+        actor: args.actor,
+        reason: args.reason,
+        functionName: await functionNameOf(ctx, "auditLog.revert"),
+        tables: [...new Set(target.entries.map((e) => e.table))],
+        args: {
+          ...revertOf,
+          ...(args.force !== undefined ? { force: args.force } : {}),
+        },
+        revertOf,
+      },
+      (auditCtx) =>
+        this.applyRevert(auditCtx, target.entries, args.force ?? false),
+    );
+    return { ...result, operationId };
+  }
+
+  private async revertTarget(
+    ctx: RunQueryCtx,
+    args: { operationId?: string; entryId?: string },
+  ): Promise<{ operationId: string; entries: Entry[] }> {
+    if (args.entryId !== undefined) {
+      const entry = await ctx.runQuery(this.component.queries.getEntry, {
+        entryId: args.entryId,
+      });
+      if (!entry)
+        throw opskitError("NOT_FOUND", `no audit entry ${args.entryId}`, {
+          entryId: args.entryId,
+        });
+      return { operationId: entry.operationId, entries: [entry] };
+    }
+    const op = await ctx.runQuery(this.component.queries.getOperation, {
+      operationId: args.operationId!,
+    });
+    if (!op)
+      throw opskitError("NOT_FOUND", `no audit operation ${args.operationId}`, {
+        operationId: args.operationId,
+      });
+    return { operationId: args.operationId!, entries: op.entries };
+  }
+
+  private async applyRevert(
+    ctx: GenericMutationCtx<DataModel>,
+    entries: Entry[],
+    force: boolean,
+  ): Promise<RevertResult> {
+    // The recording db refuses tables outside the scope; reads pass through.
+    const db = ctx.db as unknown as GenericMutationCtx<GenericDataModel>["db"];
+    const ordered = [...entries].sort((a, b) => b.index - a.index);
+    const live = new Map<string, Record<string, Value> | null>();
+    const conflicts: Array<{ table: string; docId: string; entryId: string }> =
+      [];
+    for (const e of ordered) {
+      const id = db.normalizeId(e.table, e.docId);
+      const doc = id ? await db.get(id) : null;
+      live.set(e.docId, doc as Record<string, Value> | null);
+      if (!sameVersion(e.after, doc, this.redactedPaths(e.table)))
+        conflicts.push({ table: e.table, docId: e.docId, entryId: e.entryId });
+    }
+    if (conflicts.length > 0 && !force)
+      throw opskitError(
+        "CONFLICT",
+        `cannot revert: ${conflicts.length} document(s) changed after the change being reverted (first: ${conflicts[0].table} ${conflicts[0].docId}); pass force: true to overwrite`,
+        { conflicts },
+      );
+    const recreated: RevertResult["recreated"] = [];
+    for (const e of ordered) {
+      const current = live.get(e.docId) ?? null;
+      const id = e.docId as GenericId<string>;
+      if (e.before === null) {
+        if (current !== null) await db.delete(id);
+        continue;
+      }
+      const { doc, missing } = restoreRedacted(
+        e.before,
+        current,
+        this.redactedPaths(e.table),
+      );
+      if (missing.length > 0 && !force)
+        throw opskitError(
+          "CONFLICT",
+          `cannot restore ${e.table} ${e.docId}: redacted field(s) ${missing.join(", ")} were never recorded; pass force: true to restore without them`,
+          { table: e.table, docId: e.docId, missing },
+        );
+      const value = withoutSystemFields(doc);
+      if (current === null) {
+        const newDocId = await db.insert(e.table, value as never);
+        recreated.push({ table: e.table, oldDocId: e.docId, newDocId });
+      } else await db.replace(id, value as never);
+    }
+    return { revertedEntries: ordered.length, recreated };
+  }
+
+  /**
+   * Compares one page of an audited table with the log and reports documents
+   * whose current state differs from their last recorded version: changes
+   * made outside admin mutations (dashboard edits, other functions).
+   * Redacted fields are not compared. Page through with `continueCursor`.
+   */
+  async reconcile<Table extends TableNamesInDataModel<DataModel>>(
+    ctx: GenericQueryCtx<DataModel>,
+    args: { table: Table; paginationOpts: PaginationOptions },
+  ): Promise<{
+    checked: number;
+    drift: Drift[];
+    continueCursor: string;
+    isDone: boolean;
+  }> {
+    const page = await ctx.db.query(args.table).paginate(args.paginationOpts);
+    const docs = page.page as unknown as Array<
+      Record<string, Value> & { _id: string }
+    >;
+    const latest =
+      docs.length === 0
+        ? []
+        : await ctx.runQuery(this.component.queries.latestEntries, {
+            table: args.table,
+            docIds: docs.map((d) => d._id),
+          });
+    const redacted = this.redactedPaths(args.table);
+    const drift: Drift[] = [];
+    docs.forEach((doc, i) => {
+      const entry = latest[i].entry;
+      if (!entry)
+        drift.push({
+          docId: doc._id,
+          status: "unrecorded",
+          changed: driftedPaths(null, doc, redacted),
+          lastEntryId: null,
+        });
+      else if (entry.after === null)
+        drift.push({
+          docId: doc._id,
+          status: "deletedInLog",
+          changed: driftedPaths(null, doc, redacted),
+          lastEntryId: entry.entryId,
+        });
+      else if (!sameVersion(entry.after, doc, redacted))
+        drift.push({
+          docId: doc._id,
+          status: "changed",
+          changed: driftedPaths(entry.after, doc, redacted),
+          lastEntryId: entry.entryId,
+        });
+    });
+    if (drift.length > 0)
+      logEvent("auditLog.drift", {
+        table: args.table,
+        documents: drift.length,
+        docIds: drift.slice(0, 20).map((d) => d.docId),
+      });
+    return {
+      checked: docs.length,
+      drift,
+      continueCursor: page.continueCursor,
+      isDone: page.isDone,
+    };
+  }
+}
+
+function range(args: Range) {
+  return {
+    paginationOpts: args.paginationOpts,
+    ...(args.from !== undefined ? { from: args.from } : {}),
+    ...(args.to !== undefined ? { to: args.to } : {}),
+    ...(args.order !== undefined ? { order: args.order } : {}),
+  };
+}
+
+/** The running function's path from `ctx.meta`, or `fallback` where Convex does not say. */
+async function functionNameOf(
+  ctx: { meta?: unknown },
+  fallback: string | undefined,
+): Promise<string> {
+  try {
+    const meta = ctx.meta as
+      { getFunctionMetadata?: () => Promise<{ name: string }> } | undefined;
+    const name = (await meta?.getFunctionMetadata?.())?.name;
+    if (name) return name;
+  } catch {
+    // Older runtimes and some test harnesses lack function metadata.
+  }
+  return fallback ?? "unknown";
+}
+
+/** Request metadata where Convex provides it (never the auth token), else null. */
+async function requestInfo(ctx: {
+  meta?: unknown;
+}): Promise<RequestInfo | null> {
+  try {
+    const meta = ctx.meta as
+      | {
+          getRequestMetadata?: () => Promise<{
+            ip: string | null;
+            userAgent: string | null;
+            requestId: string;
+            scheduledFunctionId?: string | null;
+          }>;
+        }
+      | undefined;
+    const r = await meta?.getRequestMetadata?.();
+    if (!r) return null;
+    return {
+      ip: r.ip ?? null,
+      userAgent: r.userAgent ?? null,
+      requestId: String(r.requestId),
+      scheduledFunctionId: r.scheduledFunctionId ?? null,
+    };
+  } catch {
+    return null;
+  }
+}
