@@ -29,6 +29,8 @@ export type {
   TokenBucketConfig,
 } from "./config.js";
 export type { LimitResult, RateLimitValue } from "./validators.js";
+export { rateLimitHeaders, tooManyRequests } from "./http.js";
+export { statusAt, type RateLimitStatus } from "./status.js";
 
 /** One second in ms. */
 export const SECOND = 1000;

@@ -1,0 +1,432 @@
+import { anyApi, mutationGeneric, queryGeneric } from "convex/server";
+import { v } from "convex/values";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import {
+  HOUR,
+  MINUTE,
+  RateLimiter,
+  isRateLimitError,
+  type RateLimitConfig,
+} from "../../src/rateLimiter/client.js";
+import { setLogSink } from "../../src/shared/log.js";
+import { components, opskitTest } from "../helpers.js";
+// Vite's import.meta.glob leaves out the importing file, so the module adds itself.
+import * as self from "./features.test.js";
+
+const rateLimiter = new RateLimiter(components.rateLimiter, {
+  perUser: { kind: "token bucket", rate: 3, period: MINUTE },
+  globalTiny: { kind: "fixed window", rate: 2, period: MINUTE, start: 0 },
+  sharded: { kind: "token bucket", rate: 100, period: MINUTE, shards: 10 },
+  shardedWindow: {
+    kind: "fixed window",
+    rate: 120,
+    period: MINUTE,
+    shards: 8,
+    start: 0,
+  },
+  shardedGcra: {
+    kind: "gcra",
+    rate: 60,
+    period: MINUTE,
+    capacity: 20,
+    shards: 4,
+  },
+  shardedSliding: {
+    kind: "sliding window",
+    rate: 60,
+    period: MINUTE,
+    shards: 3,
+    start: 0,
+  },
+  newLimit: { kind: "token bucket", rate: 2, period: MINUTE, shadow: true },
+  login: { kind: "gcra", rate: 5, period: 15 * MINUTE, penalty: HOUR },
+  shardedLogin: {
+    kind: "token bucket",
+    rate: 4,
+    period: MINUTE,
+    shards: 2,
+    penalty: 10 * MINUTE,
+  },
+});
+const anyLimiter = rateLimiter as unknown as RateLimiter<
+  Record<string, RateLimitConfig>
+>;
+
+export const hit = mutationGeneric({
+  args: {
+    name: v.string(),
+    key: v.optional(v.string()),
+    count: v.optional(v.number()),
+  },
+  handler: async (ctx, { name, ...rest }) => anyLimiter.limit(ctx, name, rest),
+});
+
+export const hitCatching = mutationGeneric({
+  args: { name: v.string(), key: v.optional(v.string()) },
+  handler: async (ctx, { name, key }) => {
+    try {
+      await anyLimiter.limit(ctx, name, { key, throws: true });
+      return "ok";
+    } catch (e) {
+      if (isRateLimitError(e)) return "limited";
+      throw e;
+    }
+  },
+});
+
+export const value = queryGeneric({
+  args: { name: v.string(), key: v.optional(v.string()) },
+  handler: async (ctx, { name, key }) =>
+    anyLimiter.getValue(ctx, name, { key }),
+});
+
+export const both = mutationGeneric({
+  args: { user: v.string(), throws: v.optional(v.boolean()) },
+  handler: async (ctx, { user, throws }) =>
+    rateLimiter.limitAll(
+      ctx,
+      [{ name: "perUser", key: user }, { name: "globalTiny" }],
+      { throws },
+    ),
+});
+
+export const giveBack = mutationGeneric({
+  args: {
+    name: v.string(),
+    key: v.optional(v.string()),
+    count: v.optional(v.number()),
+  },
+  handler: async (ctx, { name, ...rest }) => anyLimiter.refund(ctx, name, rest),
+});
+
+export const stored = queryGeneric({
+  args: {},
+  handler: async (ctx) => rateLimiter.countStates(ctx),
+});
+
+export const { getRateLimit, getServerTime } = rateLimiter.hookAPI("perUser", {
+  key: async (ctx) =>
+    (await ctx.auth.getUserIdentity())?.subject ?? "anonymous",
+});
+export const { getRateLimit: getGlobalLimit } = rateLimiter.hookAPI("sharded");
+
+const t0 = Date.UTC(2026, 0, 1);
+let logs: Array<Record<string, unknown>>;
+let restoreSink: () => void;
+beforeEach(() => {
+  vi.useFakeTimers();
+  vi.setSystemTime(t0);
+  logs = [];
+  restoreSink = setLogSink((line) => logs.push(JSON.parse(line)));
+});
+afterEach(() => {
+  restoreSink();
+  vi.useRealTimers();
+});
+
+const api = anyApi["features.test"];
+const test = () => opskitTest({ "./features.test.ts": async () => self });
+
+/** A greedy client calling every `step` ms for `duration` ms; returns admitted count. */
+async function greedy(
+  t: ReturnType<typeof test>,
+  name: string,
+  duration: number,
+  step: number,
+) {
+  let admitted = 0;
+  for (let at = 0; at <= duration; at += step) {
+    vi.setSystemTime(t0 + at);
+    const r = await t.mutation(api.hit, { name });
+    if (r.ok) admitted++;
+  }
+  return admitted;
+}
+
+describe("exact sharding", () => {
+  it("token bucket, 10 shards: over 5 minutes a greedy client gets the bound, never more", async () => {
+    const t = test();
+    const admitted = await greedy(t, "sharded", 5 * MINUTE, 100);
+    const bound = 100 + 100 * 5; // capacity + rate * minutes
+    expect(admitted).toBeLessThanOrEqual(bound);
+    expect(admitted).toBeGreaterThanOrEqual(0.99 * bound);
+  });
+
+  it("fixed window, 8 shards: never more than rate per window, and all of it", async () => {
+    const t = test();
+    const admitted = await greedy(t, "shardedWindow", 5 * MINUTE - 1, 100);
+    expect(admitted).toBe(5 * 120);
+  });
+
+  it("getValue reports the whole limit, not one shard", async () => {
+    const t = test();
+    for (let i = 0; i < 30; i++) await t.mutation(api.hit, { name: "sharded" });
+    const v = await t.query(api.value, { name: "sharded" });
+    expect(v.value).toBeCloseTo(70, 6);
+    expect(v.shard).toBe(0);
+    expect(await t.query(api.getGlobalLimit, {})).toMatchObject({
+      value: v.value,
+    });
+  });
+
+  for (const name of [
+    "sharded",
+    "shardedWindow",
+    "shardedGcra",
+    "shardedSliding",
+  ])
+    it(`${name}: waiting exactly retryAfter succeeds on the first retry`, async () => {
+      const t = test();
+      let now = t0;
+      let retries = 0;
+      for (let round = 0; round < 2000 && retries < 40; round++) {
+        vi.setSystemTime(now);
+        const r = await t.mutation(api.hit, { name, count: 5 });
+        if (r.ok) {
+          now += 7; // a burst: keep draining
+          continue;
+        }
+        now += r.retryAfter;
+        vi.setSystemTime(now);
+        expect(await t.mutation(api.hit, { name, count: 5 })).toMatchObject({
+          ok: true,
+        });
+        retries++;
+      }
+      expect(retries).toBe(40);
+    });
+});
+
+describe("atomic multi-limit", () => {
+  it("all or nothing: a global denial consumes nothing of the per-user limit", async () => {
+    const t = test();
+    expect(await t.mutation(api.both, { user: "a" })).toMatchObject({
+      ok: true,
+    });
+    expect(await t.mutation(api.both, { user: "b" })).toMatchObject({
+      ok: true,
+    });
+    const denied = await t.mutation(api.both, { user: "c" });
+    expect(denied).toMatchObject({
+      ok: false,
+      name: "globalTiny",
+      denied: [{ name: "globalTiny", retryAfter: MINUTE }],
+    });
+    expect(
+      (await t.query(api.value, { name: "perUser", key: "c" })).value,
+    ).toBe(3);
+    expect(
+      (await t.query(api.value, { name: "perUser", key: "a" })).value,
+    ).toBe(2);
+  });
+
+  it("reports the longest retryAfter and every denying limit", async () => {
+    const t = test();
+    for (let i = 0; i < 3; i++)
+      await t.mutation(api.hit, { name: "perUser", key: "z" });
+    await t.mutation(api.hit, { name: "globalTiny", count: 2 });
+    vi.setSystemTime(t0 + 10_000);
+    const denied = await t.mutation(api.both, { user: "z" });
+    // perUser refills one token every 20 s: 10 s more; globalTiny's window ends in 50 s.
+    expect(denied).toMatchObject({
+      ok: false,
+      retryAfter: 50_000,
+      name: "globalTiny",
+    });
+    expect(denied.denied).toEqual([
+      { name: "perUser", key: "z", retryAfter: 10_000 },
+      { name: "globalTiny", retryAfter: 50_000 },
+    ]);
+    await expect(
+      t.mutation(api.both, { user: "z", throws: true }),
+    ).rejects.toThrow(/globalTiny/);
+  });
+});
+
+describe("shadow mode", () => {
+  it("never denies, reports and logs what it would have denied, consumes nothing extra", async () => {
+    const t = test();
+    const results = [];
+    for (let i = 0; i < 5; i++)
+      results.push(await t.mutation(api.hit, { name: "newLimit", key: "s" }));
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(results.slice(0, 2).every((r) => r.shadow === undefined)).toBe(true);
+    expect(results[2]).toMatchObject({
+      ok: true,
+      shadow: [{ name: "newLimit", key: "s", retryAfter: 30_000 }],
+    });
+    const shadowLogs = logs.filter((l) => l.event === "rateLimiter.shadowDeny");
+    expect(shadowLogs).toHaveLength(3);
+    expect(shadowLogs[0]).toMatchObject({
+      name: "newLimit",
+      key: "s",
+      retryAfter: 30_000,
+    });
+    expect(logs.some((l) => l.event === "rateLimiter.deny")).toBe(false);
+    expect(
+      (await t.query(api.value, { name: "newLimit", key: "s" })).value,
+    ).toBe(0);
+  });
+});
+
+describe("penalty", () => {
+  it("once denied, a key stays denied for the penalty regardless of refill", async () => {
+    const t = test();
+    for (let i = 0; i < 5; i++)
+      expect(
+        await t.mutation(api.hit, { name: "login", key: "ip" }),
+      ).toMatchObject({ ok: true });
+    expect(
+      await t.mutation(api.hit, { name: "login", key: "ip" }),
+    ).toMatchObject({ ok: false, retryAfter: HOUR });
+    vi.setSystemTime(t0 + 20 * MINUTE); // fully refilled by now, but penalised
+    expect(
+      await t.mutation(api.hit, { name: "login", key: "ip" }),
+    ).toMatchObject({ ok: false, retryAfter: 40 * MINUTE });
+    expect(
+      (await t.query(api.value, { name: "login", key: "ip" })).penaltyUntil,
+    ).toBe(t0 + HOUR);
+    vi.setSystemTime(t0 + HOUR);
+    expect(
+      await t.mutation(api.hit, { name: "login", key: "ip" }),
+    ).toMatchObject({ ok: true });
+    // Other keys are unaffected.
+    expect(
+      await t.mutation(api.hit, { name: "login", key: "other" }),
+    ).toMatchObject({ ok: true });
+  });
+
+  it("is recorded when the caller catches the thrown error, and covers every shard", async () => {
+    const t = test();
+    for (let i = 0; i < 4; i++)
+      expect(
+        await t.mutation(api.hitCatching, { name: "shardedLogin", key: "k" }),
+      ).toBe("ok");
+    expect(
+      await t.mutation(api.hitCatching, { name: "shardedLogin", key: "k" }),
+    ).toBe("limited");
+    vi.setSystemTime(t0 + 5 * MINUTE);
+    for (let i = 0; i < 10; i++)
+      expect(
+        await t.mutation(api.hit, { name: "shardedLogin", key: "k" }),
+      ).toMatchObject({ ok: false, retryAfter: 5 * MINUTE });
+    vi.setSystemTime(t0 + 10 * MINUTE);
+    expect(
+      await t.mutation(api.hit, { name: "shardedLogin", key: "k" }),
+    ).toMatchObject({ ok: true });
+  });
+});
+
+describe("refunds", () => {
+  it("credit back what was taken, never past the capacity", async () => {
+    const t = test();
+    await t.mutation(api.hit, { name: "perUser", key: "r", count: 2 });
+    expect(
+      await t.mutation(api.giveBack, { name: "perUser", key: "r", count: 3 }),
+    ).toBe(2);
+    expect(
+      (await t.query(api.value, { name: "perUser", key: "r" })).value,
+    ).toBe(3);
+    // Back to full: the state document is gone.
+    expect(await t.query(api.stored, {})).toBe(0);
+    expect(
+      await t.mutation(api.giveBack, { name: "perUser", key: "r", count: 3 }),
+    ).toBe(0);
+    expect(
+      (await t.query(api.value, { name: "perUser", key: "r" })).value,
+    ).toBe(3);
+  });
+
+  it("sharded refunds stay within each shard's capacity", async () => {
+    const t = test();
+    for (let i = 0; i < 25; i++) await t.mutation(api.hit, { name: "sharded" });
+    expect(
+      await t.mutation(api.giveBack, { name: "sharded", count: 40 }),
+    ).toBeCloseTo(25, 6);
+    expect((await t.query(api.value, { name: "sharded" })).value).toBeCloseTo(
+      100,
+      6,
+    );
+  });
+});
+
+describe("bounded storage", () => {
+  it("sweeps states that refilled to full, keeps the active ones", async () => {
+    const t = test();
+    for (let i = 0; i < 40; i++)
+      await t.mutation(api.hit, { name: "perUser", key: `u${i}` });
+    for (let i = 0; i < 6; i++)
+      await t.mutation(api.hit, { name: "login", key: "attacker" });
+    expect(await t.query(api.stored, {})).toBe(41);
+    vi.advanceTimersByTime(MINUTE + 1);
+    await t.finishInProgressScheduledFunctions();
+    // The per-user states refilled within 20 s; the penalised key stays for an hour.
+    expect(await t.query(api.stored, {})).toBe(1);
+    expect(
+      (await t.query(api.value, { name: "login", key: "attacker" }))
+        .penaltyUntil,
+    ).toBe(t0 + HOUR);
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    expect(await t.query(api.stored, {})).toBe(0);
+  });
+
+  it("sweeps in bounded batches until nothing is left", async () => {
+    const t = test();
+    for (let i = 0; i < 600; i++)
+      await t.mutation(api.hit, { name: "perUser", key: `k${i}` });
+    expect(await t.query(api.stored, {})).toBe(600);
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    expect(await t.query(api.stored, {})).toBe(0);
+    // A later burst starts the sweeper again.
+    await t.mutation(api.hit, { name: "perUser", key: "late" });
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    expect(await t.query(api.stored, {})).toBe(0);
+  });
+});
+
+describe("hook API", () => {
+  it("pins name and config on the server; the key comes from the server function", async () => {
+    const t = test();
+    const asU1 = t.withIdentity({ subject: "u1" });
+    await t.mutation(api.hit, { name: "perUser", key: "u1" });
+    expect(await asU1.query(api.getRateLimit, {})).toMatchObject({
+      value: 2,
+      config: { kind: "token bucket", rate: 3 },
+    });
+    expect(
+      await t.withIdentity({ subject: "u2" }).query(api.getRateLimit, {}),
+    ).toMatchObject({ value: 3 });
+    await expect(
+      asU1.query(api.getRateLimit, { name: "sharded" }),
+    ).rejects.toThrow(/name/);
+    await expect(
+      asU1.query(api.getRateLimit, {
+        config: { kind: "token bucket", rate: 1e9, period: 1 },
+      }),
+    ).rejects.toThrow(/config/);
+  });
+
+  it("without a key function the client cannot pick a key", async () => {
+    const t = test();
+    await expect(
+      t.query(api.getGlobalLimit, { key: "someone-else" }),
+    ).rejects.toThrow(/may not choose the key/);
+    expect(typeof (await t.mutation(api.getServerTime, {}))).toBe("number");
+  });
+});
+
+describe("logs", () => {
+  it("a denial emits one rateLimiter.deny line with name, key and retryAfter", async () => {
+    const t = test();
+    for (let i = 0; i < 4; i++)
+      await t.mutation(api.hit, { name: "perUser", key: "L" });
+    expect(logs).toEqual([
+      {
+        event: "rateLimiter.deny",
+        name: "perUser",
+        key: "L",
+        retryAfter: 20_000,
+      },
+    ]);
+  });
+});
