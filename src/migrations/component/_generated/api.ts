@@ -8,6 +8,10 @@
  * @module
  */
 
+import type * as engine from "../engine.js";
+import type * as lib from "../lib.js";
+import type * as status from "../status.js";
+
 import type {
   ApiFromModules,
   FilterApi,
@@ -15,7 +19,11 @@ import type {
 } from "convex/server";
 import { anyApi, componentsGeneric } from "convex/server";
 
-const fullApi: ApiFromModules<{}> = anyApi as any;
+const fullApi: ApiFromModules<{
+  engine: typeof engine;
+  lib: typeof lib;
+  status: typeof status;
+}> = anyApi as any;
 
 /**
  * A utility for referencing Convex functions in your app's public API.

@@ -1,0 +1,587 @@
+/**
+ * convex-opskit/migrations: define, run and track data migrations. A drop-in
+ * for `@convex-dev/migrations` (same constructor, `define`, `runner`,
+ * `runOne`, `runSerially`, `getStatus`, `cancel`, `cancelAll`,
+ * `runToCompletion`) with whole-table dry runs, per-document accounting,
+ * progress, adaptive batches, skip-and-retry of failing documents,
+ * verification, code checksums, deploy gating, pause/resume and rollback.
+ */
+import {
+  createFunctionHandle,
+  type FunctionReference,
+  type GenericActionCtx,
+  type GenericDataModel,
+  type GenericMutationCtx,
+  type GenericQueryCtx,
+  getFunctionAddress,
+  getFunctionName,
+  internalMutationGeneric,
+  internalQueryGeneric,
+  makeFunctionReference,
+  type MutationBuilder,
+  type RegisteredMutation,
+  type SchemaDefinition,
+  type TableDefinition,
+  type TableNamesInDataModel,
+} from "convex/server";
+import { v } from "convex/values";
+import { isOpskitError, opskitError } from "../shared/errors.js";
+import type { ComponentApi } from "./component/_generated/component.js";
+import { definitionChecksum } from "./checksum.js";
+import {
+  describeDefinition,
+  type MigrationDefinition,
+  restoreEntries,
+  runDefinitionBatch,
+} from "./define.js";
+import {
+  batchResult,
+  type BatchResult,
+  describeResult,
+  type DescribeResult,
+  type MigrationArgs,
+  migrationArgs,
+  type MigrationStatus,
+  migrationStatus,
+  type OnError,
+  pendingMigration,
+  type PendingMigration,
+  restoreResult,
+  type RestoreResult,
+  type RunReport,
+  runnerArgs,
+  type RunnerArgs,
+} from "./shared.js";
+
+export type {
+  MigrationArgs,
+  MigrationStatus,
+  OnError,
+  PendingMigration,
+  RunReport,
+  RunnerArgs,
+};
+export type {
+  MigrationDefinition,
+  MigrationDoc,
+  Verification,
+} from "./define.js";
+export { verifyAgainstSeed, type SeedCheck } from "./seed.js";
+
+/** A reference to a migration made with `define`, like `internal.migrations.setDefault`. */
+export type MigrationFunctionReference = FunctionReference<
+  "mutation",
+  "internal",
+  MigrationArgs
+>;
+
+/** What a migration function returns (a batch report, self-description, or a status when called directly). */
+export type MigrationFunctionResult =
+  BatchResult | DescribeResult | RestoreResult | MigrationStatus;
+
+/**
+ * A definition for any table of the data model, as a union discriminated by
+ * `table`, so `migrateOne` is typed from the table without inferring a type
+ * parameter (inference would widen `{ plan: "free" }` to `{ plan: string }`).
+ */
+export type AnyMigrationDefinition<DataModel extends GenericDataModel> = {
+  [T in TableNamesInDataModel<DataModel>]: MigrationDefinition<DataModel, T>;
+}[TableNamesInDataModel<DataModel>];
+
+/** The same value `@convex-dev/migrations` uses when nothing is configured (here only for a fixed `defaultBatchSize`). */
+export const DEFAULT_BATCH_SIZE = 100;
+
+type QueryCtx = Pick<GenericQueryCtx<GenericDataModel>, "runQuery">;
+type MutationCtx = Pick<
+  GenericMutationCtx<GenericDataModel>,
+  "runQuery" | "runMutation"
+>;
+type ActionCtx = Pick<
+  GenericActionCtx<GenericDataModel>,
+  "runQuery" | "runMutation"
+>;
+
+/** Options of {@link Migrations}. */
+export type MigrationsOptions<DataModel extends GenericDataModel> = {
+  /** Your `internalMutation` from `./_generated/server` (gives `define` your table types). */
+  internalMutation?: MutationBuilder<DataModel, "internal">;
+  /** A fixed batch size for every migration. Unset: batches are sized adaptively. */
+  defaultBatchSize?: number;
+  /** Prefix for short names given to the runner, e.g. `"migrations:"` so `{ fn: "setDefault" }` works. */
+  migrationsLocationPrefix?: string;
+  /** Your schema; required for `customRange`. */
+  schema?: SchemaDefinition<Record<string, TableDefinition>, boolean>;
+};
+
+/**
+ * Data migrations for a Convex app.
+ *
+ * @example
+ * // convex/migrations.ts
+ * import { Migrations } from "convex-opskit/migrations";
+ * import { components, internal } from "./_generated/api";
+ * import type { DataModel } from "./_generated/dataModel";
+ * import { internalMutation } from "./_generated/server";
+ *
+ * export const migrations = new Migrations<DataModel>(components.migrations, { internalMutation });
+ *
+ * export const setDefault = migrations.define({
+ *   table: "users",
+ *   migrateOne: (_ctx, user) => (user.plan === undefined ? { plan: "free" } : undefined),
+ *   onError: "skip",
+ *   verify: (user) => user.plan !== undefined,
+ * });
+ *
+ * export const run = migrations.runner();
+ * export const runPending = migrations.pendingRunner([internal.migrations.setDefault]);
+ * // npx convex run migrations:run '{"fn":"migrations:setDefault","dryRun":true}'
+ * // npx convex deploy && npx convex run migrations:runPending
+ */
+export class Migrations<DataModel extends GenericDataModel> {
+  /**
+   * @param component - `components.migrations` from `./_generated/api`.
+   * @param options - `internalMutation` and optional defaults.
+   */
+  constructor(
+    public component: ComponentApi,
+    public options: MigrationsOptions<DataModel> = {},
+  ) {}
+
+  /**
+   * Defines a migration over every document of `table` (or `customRange`).
+   * The result is an internal mutation: export it, then run it with the
+   * runner, `runOne`, `runSerially`, `runPending`, or directly:
+   * `npx convex run migrations:setDefault '{"dryRun":true}'`.
+   */
+  define(
+    def: AnyMigrationDefinition<DataModel>,
+  ): RegisteredMutation<
+    "internal",
+    MigrationArgs,
+    Promise<MigrationFunctionResult>
+  > {
+    if (
+      def.batchSize !== undefined &&
+      (!Number.isInteger(def.batchSize) || def.batchSize < 1)
+    )
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        `batchSize must be a positive integer, got ${def.batchSize}`,
+      );
+    const settings = {
+      schema: this.options.schema,
+      defaultBatchSize: this.options.defaultBatchSize,
+      checksum: definitionChecksum({
+        table: def.table,
+        migrateOne: def.migrateOne,
+        customRange: def.customRange,
+        verify: def.verify,
+        onError: def.onError,
+      }),
+    };
+    const builder = (this.options.internalMutation ??
+      internalMutationGeneric) as MutationBuilder<DataModel, "internal">;
+    return builder({
+      args: migrationArgs,
+      returns: v.union(
+        batchResult,
+        describeResult,
+        restoreResult,
+        migrationStatus,
+      ),
+      handler: async (ctx, args): Promise<MigrationFunctionResult> => {
+        if (!args.oneBatchOnly && args.op === undefined) {
+          // Called directly (CLI, dashboard, code): start it like the runner would.
+          const { name } = await ctx.meta.getFunctionMetadata();
+          if (args.fn && this.prefixedName(args.fn) !== name)
+            throw opskitError(
+              "INVALID_ARGUMENT",
+              `This is ${name}; to run ${args.fn} call it or the runner instead`,
+              { expected: name, got: args.fn },
+            );
+          return await this.start(
+            ctx,
+            name,
+            await createFunctionHandle(makeFunctionReference<"mutation">(name)),
+            args,
+          );
+        }
+        switch (args.op) {
+          case "describe":
+            return await describeDefinition(ctx, def, settings);
+          case "restore":
+            return await restoreEntries(
+              ctx as unknown as GenericMutationCtx<GenericDataModel>,
+              def.table,
+              args.entries ?? [],
+            );
+          default:
+            return await runDefinitionBatch(ctx, def, settings, args);
+        }
+      },
+    });
+  }
+
+  /**
+   * An internal mutation that starts migrations from the CLI or dashboard.
+   *
+   * - `runner()`: any migration, `'{"fn":"migrations:setDefault"}'`.
+   * - `runner(internal.migrations.setDefault)`: that one.
+   * - `runner([a, b, c])`: a series.
+   *
+   * Arguments: `fn`, `cursor` (`null` restarts), `batchSize`, `dryRun`
+   * (whole-table, nothing committed), `reset`, `next`, `onError`, `journal`.
+   */
+  runner(
+    specificOrSeries?:
+      MigrationFunctionReference | MigrationFunctionReference[],
+  ) {
+    return internalMutationGeneric({
+      args: runnerArgs,
+      returns: migrationStatus,
+      handler: async (ctx, args): Promise<MigrationStatus> => {
+        const [specific, ...series] = Array.isArray(specificOrSeries)
+          ? specificOrSeries
+          : specificOrSeries
+            ? [specificOrSeries]
+            : [];
+        if (args.fn && specific)
+          throw opskitError(
+            "INVALID_ARGUMENT",
+            "This runner is for specific migrations; do not pass fn",
+          );
+        if (!args.fn && !specific)
+          throw opskitError(
+            "INVALID_ARGUMENT",
+            `Say which migration to run: '{"fn": "migrations:myMigration"}'`,
+          );
+        const name = args.fn
+          ? this.prefixedName(args.fn)
+          : getFunctionName(specific!);
+        const fnHandle = args.fn
+          ? await handleFor(name)
+          : await createFunctionHandle(specific!);
+        const next = await Promise.all(
+          series.map(async (ref) => ({
+            name: getFunctionName(ref),
+            fnHandle: await createFunctionHandle(ref),
+          })),
+        );
+        return await this.start(ctx, name, fnHandle, args, next);
+      },
+    });
+  }
+
+  private async start(
+    ctx: MutationCtx | ActionCtx,
+    name: string,
+    fnHandle: string,
+    args: RunnerArgs,
+    series: Array<{ name: string; fnHandle: string }> = [],
+  ): Promise<MigrationStatus> {
+    const next = [
+      ...series,
+      ...(await Promise.all(
+        (args.next ?? []).map(async (n) => {
+          const full = this.prefixedName(n);
+          return { name: full, fnHandle: await handleFor(full) };
+        }),
+      )),
+    ];
+    return await ctx.runMutation(this.component.lib.migrate, {
+      name,
+      fnHandle,
+      cursor: args.reset ? null : args.cursor,
+      batchSize: args.batchSize,
+      dryRun: args.dryRun ?? false,
+      reset: args.reset,
+      onError: args.onError,
+      journal: args.journal,
+      ...(next.length ? { next } : {}),
+    });
+  }
+
+  /**
+   * Starts (or resumes) one migration from a mutation or action. A running,
+   * paused or complete migration is left alone and its status returned.
+   *
+   * @example
+   * await migrations.runOne(ctx, internal.migrations.setDefault, { dryRun: true });
+   */
+  async runOne(
+    ctx: MutationCtx | ActionCtx,
+    fnRef: MigrationFunctionReference,
+    opts: Omit<RunnerArgs, "fn" | "next"> = {},
+  ): Promise<MigrationStatus> {
+    return await this.start(
+      ctx,
+      getFunctionName(fnRef),
+      await createFunctionHandle(fnRef),
+      opts,
+    );
+  }
+
+  /**
+   * Runs migrations one after another, skipping completed ones; stops the
+   * series at the first that fails. Returns the first migration's status.
+   */
+  async runSerially(
+    ctx: MutationCtx | ActionCtx,
+    fnRefs: MigrationFunctionReference[],
+  ): Promise<MigrationStatus | undefined> {
+    if (fnRefs.length === 0) return undefined;
+    const [first, ...rest] = await Promise.all(
+      fnRefs.map(async (ref) => ({
+        name: getFunctionName(ref),
+        fnHandle: await createFunctionHandle(ref),
+      })),
+    );
+    return await ctx.runMutation(this.component.lib.migrate, {
+      ...first,
+      dryRun: false,
+      ...(rest.length ? { next: rest } : {}),
+    });
+  }
+
+  /**
+   * Status of migrations (latest real run each): state, counts, percent,
+   * docs per second, ETA, checksum and warnings such as changed code.
+   */
+  async getStatus(
+    ctx: QueryCtx,
+    {
+      migrations,
+      limit,
+    }: {
+      migrations?: Array<string | MigrationFunctionReference>;
+      limit?: number;
+    } = {},
+  ): Promise<MigrationStatus[]> {
+    return await ctx.runQuery(this.component.lib.getStatus, {
+      names: migrations?.map((m) => this.nameOf(m)),
+      limit,
+    });
+  }
+
+  /** The full report (field counts, samples, failures) of the latest run or dry run. */
+  async getReport(
+    ctx: QueryCtx,
+    migration: string | MigrationFunctionReference,
+    opts: { dryRun?: boolean; failureLimit?: number } = {},
+  ): Promise<RunReport | null> {
+    return await ctx.runQuery(this.component.lib.getReport, {
+      name: this.nameOf(migration),
+      ...opts,
+    });
+  }
+
+  /** Run history (real runs, dry runs, rollbacks), newest first. */
+  async listRuns(
+    ctx: QueryCtx,
+    migration: string | MigrationFunctionReference,
+    opts: { limit?: number } = {},
+  ): Promise<MigrationStatus[]> {
+    return await ctx.runQuery(this.component.lib.listRuns, {
+      name: this.nameOf(migration),
+      ...opts,
+    });
+  }
+
+  /** Documents that failed (skipped) in the latest run, with their messages. */
+  async listFailures(
+    ctx: QueryCtx,
+    migration: string | MigrationFunctionReference,
+    opts: { dryRun?: boolean; includeResolved?: boolean; limit?: number } = {},
+  ) {
+    return await ctx.runQuery(this.component.lib.listFailures, {
+      name: this.nameOf(migration),
+      ...opts,
+    });
+  }
+
+  /** Cancels a running or paused migration; starting it again resumes it. */
+  async cancel(
+    ctx: MutationCtx | ActionCtx,
+    migration: string | MigrationFunctionReference,
+  ): Promise<MigrationStatus> {
+    return await ctx.runMutation(this.component.lib.cancel, {
+      name: this.nameOf(migration),
+    });
+  }
+
+  /** Cancels every running or paused migration. */
+  async cancelAll(ctx: MutationCtx | ActionCtx): Promise<MigrationStatus[]> {
+    return await ctx.runMutation(this.component.lib.cancelAll, {});
+  }
+
+  /** Pauses a running migration; only {@link resume} continues it. */
+  async pause(
+    ctx: MutationCtx | ActionCtx,
+    migration: string | MigrationFunctionReference,
+  ): Promise<MigrationStatus> {
+    return await ctx.runMutation(this.component.lib.pause, {
+      name: this.nameOf(migration),
+    });
+  }
+
+  /** Resumes a paused migration where it stopped. */
+  async resume(
+    ctx: MutationCtx | ActionCtx,
+    migration: string | MigrationFunctionReference,
+  ): Promise<MigrationStatus> {
+    return await ctx.runMutation(this.component.lib.resume, {
+      name: this.nameOf(migration),
+    });
+  }
+
+  /**
+   * Rolls back the latest run of a migration that kept a journal
+   * (`journal: true`), restoring the prior values of every changed field.
+   */
+  async rollback(
+    ctx: MutationCtx | ActionCtx,
+    migration: string | MigrationFunctionReference,
+  ): Promise<MigrationStatus> {
+    return await ctx.runMutation(this.component.lib.rollback, {
+      name: this.nameOf(migration),
+    });
+  }
+
+  /** The given migrations that are not complete, with the reason. */
+  async listPending(
+    ctx: QueryCtx,
+    migrations: MigrationFunctionReference[],
+  ): Promise<PendingMigration[]> {
+    return await ctx.runQuery(this.component.lib.listPending, {
+      names: migrations.map((m) => getFunctionName(m)),
+    });
+  }
+
+  /**
+   * Starts, as one series, the given migrations that are not complete,
+   * unless one of them is running. Safe to call after every deploy.
+   */
+  async runPending(
+    ctx: MutationCtx | ActionCtx,
+    migrations: MigrationFunctionReference[],
+    opts: { batchSize?: number; dryRun?: boolean } = {},
+  ): Promise<{ started: string | null; pending: PendingMigration[] }> {
+    return await ctx.runMutation(this.component.lib.runPending, {
+      migrations: await Promise.all(
+        migrations.map(async (ref) => ({
+          name: getFunctionName(ref),
+          fnHandle: await createFunctionHandle(ref),
+        })),
+      ),
+      ...opts,
+    });
+  }
+
+  /**
+   * An internal mutation for deploy scripts:
+   * `npx convex deploy && npx convex run migrations:runPending`.
+   * Pass `'{"dryRun":true}'` to only list what would start.
+   */
+  pendingRunner(migrations: MigrationFunctionReference[]) {
+    return internalMutationGeneric({
+      args: {
+        dryRun: v.optional(v.boolean()),
+        batchSize: v.optional(v.number()),
+      },
+      returns: v.object({
+        started: v.union(v.string(), v.null()),
+        pending: v.array(pendingMigration),
+      }),
+      handler: async (ctx, args) =>
+        await this.runPending(ctx, migrations, args),
+    });
+  }
+
+  /** An internal query listing the given migrations that are not complete. */
+  pendingQuery(migrations: MigrationFunctionReference[]) {
+    return internalQueryGeneric({
+      args: {},
+      returns: v.array(pendingMigration),
+      handler: async (ctx) => await this.listPending(ctx, migrations),
+    });
+  }
+
+  private nameOf(m: string | MigrationFunctionReference): string {
+    return typeof m === "string" ? this.prefixedName(m) : getFunctionName(m);
+  }
+
+  private prefixedName(name: string): string {
+    return this.options.migrationsLocationPrefix && !name.includes(":")
+      ? `${this.options.migrationsLocationPrefix}${name}`
+      : name;
+  }
+}
+
+async function handleFor(name: string): Promise<string> {
+  try {
+    return await createFunctionHandle(makeFunctionReference<"mutation">(name));
+  } catch (e) {
+    throw opskitError(
+      "NOT_FOUND",
+      `No function ${name}: the name is "folder/file:export", e.g. "migrations:setDefault" (${e instanceof Error ? e.message : String(e)})`,
+      { name },
+    );
+  }
+}
+
+/**
+ * Runs a migration to completion from an action, one batch per transaction,
+ * without the scheduler. Throws MIGRATION_FAILED if it fails.
+ *
+ * @example
+ * await runToCompletion(ctx, components.migrations, internal.migrations.setDefault);
+ */
+export async function runToCompletion(
+  ctx: ActionCtx,
+  component: ComponentApi,
+  fnRef: MigrationFunctionReference,
+  opts: {
+    name?: string;
+    cursor?: string | null;
+    batchSize?: number;
+    dryRun?: boolean;
+  } = {},
+): Promise<MigrationStatus> {
+  const name = opts.name ?? getFunctionName(fnRef);
+  const fnHandle =
+    getFunctionAddress(fnRef).functionHandle ??
+    (await createFunctionHandle(fnRef));
+  let cursor = opts.cursor;
+  let lastProgress = "";
+  for (let stalled = 0; ;) {
+    const status = await ctx.runMutation(component.lib.migrate, {
+      name,
+      fnHandle,
+      cursor,
+      batchSize: opts.batchSize,
+      dryRun: opts.dryRun ?? false,
+      oneBatchOnly: true,
+    });
+    cursor = undefined;
+    if (status.isDone) return status;
+    if (status.state === "failed")
+      throw opskitError("MIGRATION_FAILED", status.error ?? `${name} failed`, {
+        name,
+      });
+    if (status.state === "paused" || status.state === "canceled") return status;
+    const progress = `${status.cursor}|${status.processed}|${status.batchSize}|${status.failed}|${status.batches}`;
+    stalled = progress === lastProgress ? stalled + 1 : 0;
+    if (stalled >= 3)
+      throw opskitError(
+        "MIGRATION_FAILED",
+        `${name} is not making progress: ${JSON.stringify(status)}`,
+        { name },
+      );
+    lastProgress = progress;
+  }
+}
+
+/** Whether an error is a migration failure thrown by convex-opskit. */
+export function isMigrationFailure(error: unknown): boolean {
+  return isOpskitError(error, "MIGRATION_FAILED");
+}

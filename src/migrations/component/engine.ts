@@ -1,0 +1,816 @@
+/**
+ * The run engine: starting and resuming runs, executing one batch per
+ * transaction through the app's migration function, and the bookkeeping
+ * (counts, failures, journal, adaptive batch size, series, logs).
+ *
+ * Every batch runs as a sub-transaction (`ctx.runMutation` on the app's
+ * function handle) with tightened transaction limits, so a batch that is too
+ * big or a document that fails rolls back alone while this transaction
+ * survives to record what happened.
+ */
+import type { FunctionHandle } from "convex/server";
+import { ConvexError } from "convex/values";
+import { isOpskitError, opskitError } from "../../shared/errors.js";
+import { logEvent } from "../../shared/log.js";
+import {
+  DEFAULT_POLICY,
+  halve,
+  isLimitError,
+  nextBatchSize,
+} from "../batching.js";
+import { addFieldCounts } from "../diff.js";
+import {
+  type BatchResult,
+  type DescribeResult,
+  type MigrationArgs,
+  type MigrationStatus,
+  type OnError,
+  PROTOCOL,
+  type RestoreResult,
+  type RunnerArgs,
+} from "../shared.js";
+import { api, internal } from "./_generated/api.js";
+import type { Doc, Id } from "./_generated/dataModel.js";
+import type { MutationCtx } from "./_generated/server.js";
+import { isActive, latestRun, runStatus } from "./status.js";
+
+type AppResult = BatchResult | DescribeResult | RestoreResult;
+type MigrationHandle = FunctionHandle<"mutation", MigrationArgs, AppResult>;
+
+/** Dry-run samples kept per run unless the caller asks otherwise. */
+export const DEFAULT_SAMPLES = 5;
+/** Failing documents retried around within one transaction before yielding. */
+const MAX_SKIPS_PER_TRANSACTION = 16;
+/** Failures stored per run for a dry run (counts continue past it). */
+const MAX_DRY_RUN_FAILURES = 1_000;
+/** Largest accepted `batchSize`. */
+export const MAX_BATCH_SIZE = 10_000;
+
+/** What `migrate` (start) accepts. */
+export type StartArgs = {
+  name: string;
+  fnHandle: string;
+  cursor?: string | null;
+  batchSize?: number;
+  oneBatchOnly?: boolean;
+  next?: Array<{ name: string; fnHandle: string }>;
+  dryRun: boolean;
+  reset?: boolean;
+  onError?: OnError;
+  journal?: boolean;
+};
+
+function messageOf(e: unknown): string {
+  if (e instanceof ConvexError) {
+    const data = e.data as { message?: unknown } | string;
+    if (typeof data === "string") return data;
+    if (data && typeof data.message === "string") return data.message;
+    return JSON.stringify(data);
+  }
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Validates start arguments; throws INVALID_ARGUMENT before anything is written. */
+export function checkStartArgs(args: StartArgs): void {
+  if (!args.name.trim())
+    throw opskitError("INVALID_ARGUMENT", "Migration name must not be empty");
+  if (
+    args.batchSize !== undefined &&
+    (!Number.isInteger(args.batchSize) ||
+      args.batchSize < 1 ||
+      args.batchSize > MAX_BATCH_SIZE)
+  )
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `batchSize must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${args.batchSize}`,
+      { batchSize: args.batchSize },
+    );
+  for (const h of [args.fnHandle, ...(args.next ?? []).map((n) => n.fnHandle)])
+    if (!h.startsWith("function://"))
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        "Invalid function handle: start migrations through the Migrations client (runner, runOne, runSerially), not by calling the component directly.",
+      );
+}
+
+/**
+ * Asks the app function who it is. Anything that is not a migration defined
+ * with `migrations.define` (missing function, wrong arguments) is NOT_FOUND.
+ */
+export async function describe(
+  ctx: MutationCtx,
+  name: string,
+  fnHandle: string,
+): Promise<DescribeResult> {
+  let result: AppResult;
+  try {
+    result = await ctx.runMutation(fnHandle as MigrationHandle, {
+      oneBatchOnly: true,
+      op: "describe",
+    });
+  } catch (e) {
+    throw opskitError(
+      "NOT_FOUND",
+      `"${name}" is not a migration defined with migrations.define: ${messageOf(e)}`,
+      { name },
+    );
+  }
+  if (result.kind !== "describe")
+    throw opskitError(
+      "NOT_FOUND",
+      `"${name}" is not a migration defined with migrations.define`,
+      { name },
+    );
+  const def = await ctx.db
+    .query("definitions")
+    .withIndex("by_name", (q) => q.eq("name", name))
+    .unique();
+  if (!def)
+    await ctx.db.insert("definitions", {
+      name,
+      checksum: result.checksum,
+      table: result.table,
+      updatedAt: Date.now(),
+    });
+  else if (def.checksum !== result.checksum || def.table !== result.table)
+    await ctx.db.patch("definitions", def._id, {
+      checksum: result.checksum,
+      table: result.table,
+      updatedAt: Date.now(),
+    });
+  return result;
+}
+
+/** Starts, resumes or no-ops a migration, runs its first batch, schedules the rest. */
+export async function startRun(
+  ctx: MutationCtx,
+  args: StartArgs,
+): Promise<MigrationStatus> {
+  checkStartArgs(args);
+  const def = await describe(ctx, args.name, args.fnHandle);
+  const kind = args.dryRun ? "dryRun" : "migrate";
+  const prev = await latestRun(ctx, args.name, kind);
+  const now = Date.now();
+  let run: Doc<"runs"> | null = null;
+  if (prev) {
+    const active = await isActive(ctx, prev);
+    if (!args.reset) {
+      if (active)
+        return await runStatus(ctx, prev, [
+          `${args.name} is already running; this start was a no-op.`,
+        ]);
+      if (prev.state === "paused")
+        return await runStatus(ctx, prev, [
+          `${args.name} is paused; resume it (or pass reset: true to start over).`,
+        ]);
+      if (
+        prev.state === "success" &&
+        args.cursor === undefined &&
+        !prev.rolledBackBy
+      )
+        return await runStatus(ctx, prev);
+    }
+    if (prev.state === "running" || prev.state === "paused") {
+      if (prev.workerId) await cancelWorker(ctx, prev.workerId);
+      await ctx.db.patch("runs", prev._id, {
+        state: "canceled",
+        workerId: undefined,
+        endedAt: now,
+      });
+    }
+    const resumable =
+      !args.reset &&
+      args.cursor !== null &&
+      prev.state !== "success" &&
+      !prev.rolledBackBy;
+    if (resumable) {
+      await ctx.db.patch("runs", prev._id, {
+        state: "running",
+        error: undefined,
+        endedAt: undefined,
+        fnHandle: args.fnHandle,
+        checksum: def.checksum,
+        activeSince: now,
+        visitedBefore: prev.visited,
+        ...(typeof args.cursor === "string"
+          ? { cursor: args.cursor, phase: "walk" as const }
+          : {}),
+        ...(prev.phase === "retry" ? { retryAfter: undefined } : {}),
+        ...(args.batchSize !== undefined
+          ? { batchSize: args.batchSize, fixedBatchSize: args.batchSize }
+          : {}),
+        ...(args.onError ? { onError: args.onError } : {}),
+        ...(args.next ? { next: args.next } : {}),
+      });
+      run = (await ctx.db.get("runs", prev._id))!;
+      logEvent("migrations.start", {
+        name: run.name,
+        runId: run._id,
+        dryRun: kind === "dryRun",
+        resumed: true,
+        cursor: run.cursor,
+        phase: run.phase,
+      });
+    }
+  }
+  if (!run) {
+    const expectedTotal = await previousTotal(ctx, args.name);
+    const batchSize = args.batchSize ?? def.batchSize;
+    const runnerArgs: RunnerArgs = {};
+    if (args.cursor !== undefined) runnerArgs.cursor = args.cursor;
+    if (args.batchSize !== undefined) runnerArgs.batchSize = args.batchSize;
+    if (args.dryRun) runnerArgs.dryRun = true;
+    if (args.reset) runnerArgs.reset = true;
+    if (args.next?.length) runnerArgs.next = args.next.map((n) => n.name);
+    if (args.onError) runnerArgs.onError = args.onError;
+    if (args.journal !== undefined) runnerArgs.journal = args.journal;
+    const id = await ctx.db.insert("runs", {
+      name: args.name,
+      kind,
+      state: "running",
+      phase: "walk",
+      fnHandle: args.fnHandle,
+      checksum: def.checksum,
+      table: def.table,
+      cursor: typeof args.cursor === "string" ? args.cursor : null,
+      batchSize: batchSize ?? DEFAULT_POLICY.initial,
+      ...(batchSize !== undefined ? { fixedBatchSize: batchSize } : {}),
+      onError: args.onError ?? def.onError,
+      journal: kind === "migrate" && (args.journal ?? def.journal),
+      args: runnerArgs,
+      ...(args.next?.length ? { next: args.next } : {}),
+      startedAt: now,
+      activeSince: now,
+      visitedBefore: 0,
+      visited: 0,
+      changed: 0,
+      unchanged: 0,
+      failed: 0,
+      pendingFailures: 0,
+      batches: 0,
+      fieldChanges: [],
+      samples: [],
+      samplesWanted: kind === "dryRun" ? DEFAULT_SAMPLES : 0,
+      skipIds: [],
+      ...(def.span ? { span: def.span } : {}),
+      ...(expectedTotal !== undefined ? { expectedTotal } : {}),
+    });
+    run = (await ctx.db.get("runs", id))!;
+    logEvent("migrations.start", {
+      name: run.name,
+      runId: run._id,
+      dryRun: kind === "dryRun",
+      resumed: false,
+      batchSize: args.batchSize ?? null,
+      onError: run.onError,
+      journal: run.journal,
+      checksum: run.checksum,
+    });
+  }
+  const outcome = await step(ctx, run);
+  if (outcome === "continue" && !args.oneBatchOnly)
+    await scheduleNext(ctx, run._id);
+  return await runStatus(ctx, (await ctx.db.get("runs", run._id))!);
+}
+
+/** Documents a previous complete run of this migration visited (for progress). */
+async function previousTotal(
+  ctx: MutationCtx,
+  name: string,
+): Promise<number | undefined> {
+  for (const kind of ["dryRun", "migrate"] as const) {
+    const prev = await latestRun(ctx, name, kind);
+    if (prev?.state === "success" && prev.phase === "walk") return prev.visited;
+  }
+  return undefined;
+}
+
+/** Schedules the run's next batch and remembers the worker. */
+export async function scheduleNext(
+  ctx: MutationCtx,
+  runId: Id<"runs">,
+): Promise<void> {
+  const workerId = await ctx.scheduler.runAfter(0, internal.lib.runBatch, {
+    runId,
+  });
+  await ctx.db.patch("runs", runId, { workerId });
+}
+
+/** Cancels a scheduled batch if it has not started. */
+export async function cancelWorker(
+  ctx: MutationCtx,
+  workerId: Id<"_scheduled_functions">,
+): Promise<void> {
+  const worker = await ctx.db.system.get("_scheduled_functions", workerId);
+  if (worker?.state.kind === "pending") await ctx.scheduler.cancel(workerId);
+}
+
+/** Transaction limits for the batch: what is left, minus room for bookkeeping. */
+async function batchLimits(ctx: MutationCtx, run: Doc<"runs">) {
+  const m = await ctx.meta.getTransactionMetrics();
+  const reserveWrites =
+    200 + MAX_SKIPS_PER_TRANSACTION + (run.journal ? run.batchSize : 0);
+  const reserveBytes = 1024 * 1024 + (run.journal ? 4 * 1024 * 1024 : 0);
+  const room = (remaining: number, reserve: number) =>
+    Math.max(1, Math.floor(remaining - reserve));
+  return {
+    documentsRead: room(m.documentsRead.remaining, 500),
+    bytesRead: room(m.bytesRead.remaining, reserveBytes),
+    documentsWritten: room(m.documentsWritten.remaining, reserveWrites),
+    bytesWritten: room(m.bytesWritten.remaining, reserveBytes),
+  };
+}
+
+type StepOutcome = "continue" | "stopped";
+
+/** Failure rows added in this transaction, folded into the run's counters. */
+type Tally = { added: number; reopened: number };
+
+/**
+ * Runs one batch of `run` and records it. Returns "continue" when more work
+ * remains (the caller schedules it) and "stopped" when the run ended.
+ */
+export async function step(
+  ctx: MutationCtx,
+  run: Doc<"runs">,
+): Promise<StepOutcome> {
+  if (run.kind === "rollback") return await rollbackStep(ctx, run);
+  const dryRun = run.kind === "dryRun";
+  const skipIds = [...run.skipIds];
+  const tally: Tally = { added: 0, reopened: 0 };
+  let retryPage: Doc<"failures">[] = [];
+  const args: MigrationArgs = {
+    oneBatchOnly: true,
+    dryRun,
+    batchSize: run.batchSize,
+    samples: Math.max(0, run.samplesWanted - run.samples.length),
+    journal: run.journal,
+  };
+  if (run.phase === "walk") {
+    args.op = "batch";
+    args.cursor = run.cursor;
+  } else {
+    retryPage = await ctx.db
+      .query("failures")
+      .withIndex("by_run_and_resolved", (q) => {
+        const r = q.eq("runId", run._id).eq("resolved", false);
+        return run.retryAfter === undefined
+          ? r
+          : r.gt("_creationTime", run.retryAfter);
+      })
+      .take(run.batchSize);
+    if (retryPage.length === 0) return await finishWalk(ctx, run);
+    args.op = "retry";
+    args.ids = retryPage.map((f) => f.docId);
+  }
+  const limits = await batchLimits(ctx, run);
+  let result: BatchResult | undefined;
+  let skippedNow = 0;
+  while (result === undefined) {
+    args.skipIds = skipIds;
+    try {
+      const out = await ctx.runMutation(run.fnHandle as MigrationHandle, args, {
+        transactionLimits: limits,
+      });
+      if (out.kind !== "batch")
+        throw new Error(`Unexpected ${out.kind} result from ${run.name}`);
+      result = out;
+    } catch (e) {
+      if (
+        e instanceof ConvexError &&
+        (e.data as { kind?: string } | undefined)?.kind === PROTOCOL.dryRun
+      ) {
+        result = (e.data as { result: BatchResult }).result;
+        break;
+      }
+      const message = messageOf(e);
+      if (isLimitError(message)) return await shrink(ctx, run, message);
+      const docId =
+        isOpskitError(e, "MIGRATION_FAILED") && typeof e.data.docId === "string"
+          ? e.data.docId
+          : undefined;
+      if (docId === undefined || skipIds.includes(docId))
+        return await fail(ctx, run, `Batch failed: ${message}`);
+      if (run.onError === "stop")
+        return await fail(
+          ctx,
+          run,
+          `Document ${docId} failed: ${message} (onError: "stop"; the batch was rolled back, resume to retry from it)`,
+          { docId },
+        );
+      await recordFailure(ctx, run, docId, message, tally);
+      skipIds.push(docId);
+      skippedNow++;
+      if (skippedNow >= MAX_SKIPS_PER_TRANSACTION) {
+        // Too many bad documents for one transaction: keep them and go on in
+        // a fresh transaction rather than re-reading the page here again.
+        await ctx.db.patch("runs", run._id, {
+          skipIds,
+          failed: run.failed + tally.added,
+          pendingFailures: run.pendingFailures + tally.added + tally.reopened,
+        });
+        await ctx.db.insert("batches", {
+          runId: run._id,
+          size: run.batchSize,
+          outcome: "rolledBack",
+          processed: 0,
+          changed: 0,
+          unchanged: 0,
+          failed: skippedNow,
+        });
+        return "continue";
+      }
+    }
+  }
+  return await applyBatch(ctx, run, result, skipIds, retryPage, tally);
+}
+
+async function applyBatch(
+  ctx: MutationCtx,
+  run: Doc<"runs">,
+  result: BatchResult,
+  skipIds: string[],
+  retryPage: Doc<"failures">[],
+  tally: Tally,
+): Promise<StepOutcome> {
+  const dryRun = run.kind === "dryRun";
+  // Failures inside a result are a dry run's "would fail" documents.
+  let dryRunFailures = 0;
+  for (const f of result.failures) {
+    if (run.failed + dryRunFailures < MAX_DRY_RUN_FAILURES)
+      await recordFailure(ctx, run, f.id, f.message, {
+        added: 0,
+        reopened: 0,
+      });
+    dryRunFailures++;
+  }
+  for (const entry of result.journal)
+    await ctx.db.insert("journal", {
+      runId: run._id,
+      docId: entry.id,
+      prior: entry.prior,
+      absent: entry.absent,
+    });
+  let resolved = 0;
+  if (run.phase === "retry") {
+    const ok = new Set(result.succeeded);
+    for (const f of retryPage)
+      if (ok.has(f.docId)) {
+        await ctx.db.patch("failures", f._id, { resolved: true });
+        resolved++;
+      }
+  }
+  const failedNow = tally.added + dryRunFailures;
+  const nextSize =
+    run.fixedBatchSize !== undefined
+      ? Math.min(run.batchSize, run.fixedBatchSize)
+      : nextBatchSize(
+          run.batchSize,
+          result.processed,
+          result.usage,
+          run.journal ? 1 : 0,
+        );
+  const patch: Partial<Doc<"runs">> = {
+    visited: run.visited + (run.phase === "walk" ? result.processed : 0),
+    changed: run.changed + result.changed,
+    unchanged: run.unchanged + result.unchanged,
+    failed: run.failed + failedNow,
+    pendingFailures:
+      run.pendingFailures +
+      (dryRun ? 0 : tally.added + tally.reopened) -
+      resolved,
+    batches: run.batches + 1,
+    fieldChanges: addFieldCounts(run.fieldChanges, result.fieldChanges),
+    samples: [...run.samples, ...result.samples].slice(0, run.samplesWanted),
+    skipIds: [],
+    batchSize: nextSize,
+  };
+  if (run.phase === "walk") patch.cursor = result.continueCursor;
+  else patch.retryAfter = retryPage[retryPage.length - 1]._creationTime;
+  await ctx.db.insert("batches", {
+    runId: run._id,
+    size: run.batchSize,
+    outcome: dryRun ? "rolledBack" : "committed",
+    processed: result.processed,
+    changed: result.changed,
+    unchanged: result.unchanged,
+    failed: failedNow,
+    usage: result.usage,
+  });
+  logEvent("migrations.batch", {
+    name: run.name,
+    runId: run._id,
+    dryRun,
+    phase: run.phase,
+    batchSize: run.batchSize,
+    processed: result.processed,
+    changed: result.changed,
+    unchanged: result.unchanged,
+    failed: failedNow,
+    skipped: skipIds.length,
+    documentsRead: result.usage.documentsRead,
+    documentsWritten: result.usage.documentsWritten,
+    nextBatchSize: nextSize,
+  });
+  await ctx.db.patch("runs", run._id, patch);
+  const updated = (await ctx.db.get("runs", run._id))!;
+  if (run.phase === "walk" && result.isDone)
+    return await finishWalk(ctx, updated);
+  return "continue";
+}
+
+/** Records a failed document; `tally` counts rows that became (or are newly) unresolved. */
+async function recordFailure(
+  ctx: MutationCtx,
+  run: Doc<"runs">,
+  docId: string,
+  message: string,
+  tally: Tally,
+): Promise<void> {
+  const existing = await ctx.db
+    .query("failures")
+    .withIndex("by_run_and_doc", (q) =>
+      q.eq("runId", run._id).eq("docId", docId),
+    )
+    .unique();
+  if (existing) {
+    if (existing.resolved) tally.reopened++;
+    await ctx.db.patch("failures", existing._id, {
+      message,
+      resolved: false,
+      attempts: existing.attempts + 1,
+    });
+    return;
+  }
+  await ctx.db.insert("failures", {
+    runId: run._id,
+    docId,
+    message,
+    resolved: false,
+    attempts: 1,
+  });
+  tally.added++;
+}
+
+/** A batch hit a transaction limit: halve the batch and retry in a new transaction. */
+async function shrink(
+  ctx: MutationCtx,
+  run: Doc<"runs">,
+  message: string,
+): Promise<StepOutcome> {
+  if (run.batchSize <= 1)
+    return await fail(
+      ctx,
+      run,
+      `A single document exceeds Convex's transaction limits: ${message}`,
+    );
+  const size = halve(run.batchSize);
+  await ctx.db.insert("batches", {
+    runId: run._id,
+    size: run.batchSize,
+    outcome: "limit",
+    processed: 0,
+    changed: 0,
+    unchanged: 0,
+    failed: 0,
+  });
+  logEvent("migrations.batch", {
+    name: run.name,
+    runId: run._id,
+    dryRun: run.kind === "dryRun",
+    phase: run.phase,
+    batchSize: run.batchSize,
+    outcome: "limit",
+    nextBatchSize: size,
+    error: message,
+  });
+  await ctx.db.patch("runs", run._id, {
+    batchSize: size,
+    ...(run.fixedBatchSize !== undefined ? { fixedBatchSize: size } : {}),
+  });
+  return "continue";
+}
+
+/** Ends a run as failed; it resumes from its last committed batch when started again. */
+async function fail(
+  ctx: MutationCtx,
+  run: Doc<"runs">,
+  error: string,
+  details: Record<string, string> = {},
+): Promise<StepOutcome> {
+  await ctx.db.patch("runs", run._id, {
+    state: "failed",
+    error,
+    endedAt: Date.now(),
+    workerId: undefined,
+  });
+  logEvent("migrations.fail", {
+    name: run.name,
+    runId: run._id,
+    dryRun: run.kind === "dryRun",
+    error,
+    cursor: run.cursor,
+    ...details,
+  });
+  return "stopped";
+}
+
+/** The walk (or retry pass) reached the end: complete, or fail with pending failures. */
+async function finishWalk(
+  ctx: MutationCtx,
+  run: Doc<"runs">,
+): Promise<StepOutcome> {
+  if (run.kind === "migrate" && run.pendingFailures > 0) {
+    await ctx.db.patch("runs", run._id, { phase: "retry" });
+    return await fail(
+      ctx,
+      { ...run, phase: "retry" },
+      `${run.pendingFailures} document(s) failed and were skipped; fix migrateOne and run the migration again to retry only them.`,
+      { pendingFailures: String(run.pendingFailures) },
+    );
+  }
+  const now = Date.now();
+  await ctx.db.patch("runs", run._id, {
+    state: "success",
+    endedAt: now,
+    workerId: undefined,
+    error: undefined,
+  });
+  logEvent("migrations.complete", {
+    name: run.name,
+    runId: run._id,
+    dryRun: run.kind === "dryRun",
+    visited: run.visited,
+    changed: run.changed,
+    unchanged: run.unchanged,
+    failed: run.failed,
+    batches: run.batches,
+    durationMs: now - run.startedAt,
+  });
+  await startSeriesNext(ctx, run);
+  return "stopped";
+}
+
+/** Schedules the first migration in `run.next` that is not complete. */
+async function startSeriesNext(
+  ctx: MutationCtx,
+  run: Doc<"runs">,
+): Promise<void> {
+  const next = run.next ?? [];
+  for (let i = 0; i < next.length; i++) {
+    const prev = await latestRun(ctx, next[i].name, run.kind);
+    if (prev?.state === "success" && !run.args.reset && run.kind === "migrate")
+      continue;
+    await ctx.scheduler.runAfter(0, api.lib.migrate, {
+      name: next[i].name,
+      fnHandle: next[i].fnHandle,
+      next: next.slice(i + 1),
+      dryRun: run.kind === "dryRun",
+      ...(run.args.reset ? { reset: true } : {}),
+    });
+    return;
+  }
+}
+
+/** Starts undoing a journaled run. */
+export async function startRollback(
+  ctx: MutationCtx,
+  name: string,
+): Promise<MigrationStatus> {
+  const target = await latestRun(ctx, name, "migrate");
+  if (!target)
+    throw opskitError("NOT_FOUND", `Migration ${name} has never run`, {
+      name,
+    });
+  if (!target.journal)
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `The latest run of ${name} kept no journal (define it with journal: true or run it with { journal: true } to be able to roll back)`,
+      { name },
+    );
+  if (target.rolledBackBy)
+    throw opskitError(
+      "CONFLICT",
+      `The latest run of ${name} was already rolled back`,
+      { name },
+    );
+  if (target.state === "running" || target.state === "paused")
+    throw opskitError(
+      "CONFLICT",
+      `${name} is ${target.state}; cancel it before rolling it back`,
+      { name },
+    );
+  const now = Date.now();
+  const id = await ctx.db.insert("runs", {
+    ...pickRunBase(target),
+    kind: "rollback",
+    state: "running",
+    phase: "walk",
+    cursor: null,
+    batchSize: DEFAULT_POLICY.initial * 2,
+    journal: false,
+    args: {},
+    startedAt: now,
+    activeSince: now,
+    visitedBefore: 0,
+    visited: 0,
+    changed: 0,
+    unchanged: 0,
+    failed: 0,
+    pendingFailures: 0,
+    batches: 0,
+    fieldChanges: [],
+    samples: [],
+    samplesWanted: 0,
+    skipIds: [],
+    expectedTotal: target.changed,
+    target: target._id,
+  });
+  logEvent("migrations.start", {
+    name,
+    runId: id,
+    rollback: true,
+    target: target._id,
+  });
+  const run = (await ctx.db.get("runs", id))!;
+  if ((await step(ctx, run)) === "continue") await scheduleNext(ctx, id);
+  return await runStatus(ctx, (await ctx.db.get("runs", id))!);
+}
+
+function pickRunBase(target: Doc<"runs">) {
+  return {
+    name: target.name,
+    fnHandle: target.fnHandle,
+    checksum: target.checksum,
+    table: target.table,
+    onError: target.onError,
+  };
+}
+
+/** Restores one page of journal entries through the app's function. */
+async function rollbackStep(
+  ctx: MutationCtx,
+  run: Doc<"runs">,
+): Promise<StepOutcome> {
+  const target = run.target!;
+  const page = await ctx.db
+    .query("journal")
+    .withIndex("by_run", (q) => {
+      const r = q.eq("runId", target);
+      return run.retryAfter === undefined
+        ? r
+        : r.gt("_creationTime", run.retryAfter);
+    })
+    .take(run.batchSize);
+  if (page.length === 0) {
+    const now = Date.now();
+    await ctx.db.patch("runs", run._id, {
+      state: "success",
+      endedAt: now,
+      workerId: undefined,
+    });
+    await ctx.db.patch("runs", target, { rolledBackBy: run._id });
+    logEvent("migrations.complete", {
+      name: run.name,
+      runId: run._id,
+      rollback: true,
+      restored: run.changed,
+      missing: run.unchanged,
+      durationMs: now - run.startedAt,
+    });
+    return "stopped";
+  }
+  let result: AppResult;
+  try {
+    result = await ctx.runMutation(run.fnHandle as MigrationHandle, {
+      oneBatchOnly: true,
+      op: "restore",
+      entries: page.map((e) => ({
+        id: e.docId,
+        prior: e.prior,
+        absent: e.absent,
+      })),
+    });
+  } catch (e) {
+    const message = messageOf(e);
+    if (isLimitError(message)) return await shrink(ctx, run, message);
+    return await fail(ctx, run, `Rollback failed: ${message}`);
+  }
+  if (result.kind !== "restore")
+    return await fail(ctx, run, `Unexpected ${result.kind} result`);
+  await ctx.db.patch("runs", run._id, {
+    retryAfter: page[page.length - 1]._creationTime,
+    visited: run.visited + page.length,
+    changed: run.changed + result.restored,
+    unchanged: run.unchanged + result.missing,
+    batches: run.batches + 1,
+  });
+  logEvent("migrations.batch", {
+    name: run.name,
+    runId: run._id,
+    rollback: true,
+    restored: result.restored,
+    missing: result.missing,
+  });
+  return "continue";
+}

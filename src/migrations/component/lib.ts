@@ -1,0 +1,423 @@
+/**
+ * The migrations component's functions. Apps never call these directly: the
+ * `Migrations` client does, passing function handles of the app's migrations.
+ */
+import { v } from "convex/values";
+import { opskitError } from "../../shared/errors.js";
+import { logEvent } from "../../shared/log.js";
+import {
+  migrationStatus,
+  onErrorValidator,
+  pendingMigration,
+  type PendingMigration,
+  runReport,
+} from "../shared.js";
+import type { Doc } from "./_generated/dataModel.js";
+import {
+  internalMutation,
+  mutation,
+  query,
+  type MutationCtx,
+  type QueryCtx,
+} from "./_generated/server.js";
+import {
+  cancelWorker,
+  describe,
+  scheduleNext,
+  startRollback,
+  startRun,
+  step,
+} from "./engine.js";
+import {
+  currentChecksum,
+  isActive,
+  latestRun,
+  neverRunStatus,
+  runStatus,
+} from "./status.js";
+
+const handleRef = v.object({ name: v.string(), fnHandle: v.string() });
+
+/**
+ * Starts a migration, resumes it, or (when it is running, paused or already
+ * complete) returns its status without doing anything.
+ */
+export const migrate = mutation({
+  args: {
+    name: v.string(),
+    fnHandle: v.string(),
+    cursor: v.optional(v.union(v.string(), v.null())),
+    batchSize: v.optional(v.number()),
+    oneBatchOnly: v.optional(v.boolean()),
+    next: v.optional(v.array(handleRef)),
+    dryRun: v.boolean(),
+    reset: v.optional(v.boolean()),
+    onError: v.optional(onErrorValidator),
+    journal: v.optional(v.boolean()),
+  },
+  returns: migrationStatus,
+  handler: async (ctx, args) => await startRun(ctx, args),
+});
+
+/** Runs the next batch of a run (scheduled by the run itself). */
+export const runBatch = internalMutation({
+  args: { runId: v.id("runs") },
+  returns: v.null(),
+  handler: async (ctx, { runId }) => {
+    const run = await ctx.db.get("runs", runId);
+    // Paused, canceled or superseded runs simply stop here.
+    if (!run || run.state !== "running") return null;
+    await ctx.db.patch("runs", runId, { workerId: undefined });
+    if ((await step(ctx, run)) === "continue") await scheduleNext(ctx, runId);
+    return null;
+  },
+});
+
+async function statusesFor(ctx: QueryCtx, names?: string[], limit = 100) {
+  if (names) {
+    return await Promise.all(
+      names.map(async (name) => {
+        const run = await latestRun(ctx, name, "migrate");
+        return run ? await runStatus(ctx, run) : neverRunStatus(name);
+      }),
+    );
+  }
+  const seen = new Set<string>();
+  const runs: Doc<"runs">[] = [];
+  for await (const run of ctx.db.query("runs").order("desc")) {
+    if (run.kind !== "migrate" || seen.has(run.name)) continue;
+    seen.add(run.name);
+    runs.push(run);
+    if (runs.length >= limit) break;
+  }
+  return await Promise.all(runs.reverse().map((r) => runStatus(ctx, r)));
+}
+
+/** Status of the named migrations (latest real run each), or of the latest `limit` migrations. */
+export const getStatus = query({
+  args: {
+    names: v.optional(v.array(v.string())),
+    limit: v.optional(v.number()),
+  },
+  returns: v.array(migrationStatus),
+  handler: async (ctx, args) => await statusesFor(ctx, args.names, args.limit),
+});
+
+/** The full report of a migration's latest run (or latest dry run), or null. */
+export const getReport = query({
+  args: {
+    name: v.string(),
+    dryRun: v.optional(v.boolean()),
+    failureLimit: v.optional(v.number()),
+  },
+  returns: v.union(runReport, v.null()),
+  handler: async (ctx, args) => {
+    const run = await latestRun(
+      ctx,
+      args.name,
+      args.dryRun ? "dryRun" : "migrate",
+    );
+    if (!run) return null;
+    const failures = await ctx.db
+      .query("failures")
+      .withIndex("by_run_and_resolved", (q) => q.eq("runId", run._id))
+      .take(Math.max(0, Math.min(args.failureLimit ?? 100, 1000)));
+    return {
+      status: await runStatus(ctx, run),
+      fieldChanges: run.fieldChanges,
+      samples: run.samples,
+      failures: failures.map((f) => ({
+        id: f.docId,
+        message: f.message,
+        resolved: f.resolved,
+        attempts: f.attempts,
+      })),
+      journal: run.journal,
+      rolledBack: run.rolledBackBy !== undefined,
+      args: run.args,
+    };
+  },
+});
+
+/** Run history of a migration, newest first (real runs, dry runs and rollbacks). */
+export const listRuns = query({
+  args: { name: v.string(), limit: v.optional(v.number()) },
+  returns: v.array(migrationStatus),
+  handler: async (ctx, args) => {
+    const limit = Math.max(1, Math.min(args.limit ?? 20, 200));
+    const runs: Doc<"runs">[] = [];
+    for (const kind of ["migrate", "dryRun", "rollback"] as const)
+      runs.push(
+        ...(await ctx.db
+          .query("runs")
+          .withIndex("by_name_and_kind", (q) =>
+            q.eq("name", args.name).eq("kind", kind),
+          )
+          .order("desc")
+          .take(limit)),
+      );
+    runs.sort((a, b) => b._creationTime - a._creationTime);
+    return await Promise.all(
+      runs.slice(0, limit).map((r) => runStatus(ctx, r)),
+    );
+  },
+});
+
+async function runToStop(ctx: MutationCtx, name: string) {
+  for (const kind of ["migrate", "dryRun", "rollback"] as const) {
+    const run = await latestRun(ctx, name, kind);
+    if (run && (run.state === "running" || run.state === "paused")) return run;
+  }
+  return null;
+}
+
+async function anyRun(ctx: QueryCtx, name: string) {
+  return (
+    (await latestRun(ctx, name, "migrate")) ??
+    (await latestRun(ctx, name, "dryRun"))
+  );
+}
+
+async function stopRun(
+  ctx: MutationCtx,
+  run: Doc<"runs">,
+  state: "canceled" | "paused",
+) {
+  if (run.workerId) await cancelWorker(ctx, run.workerId);
+  await ctx.db.patch("runs", run._id, {
+    state,
+    workerId: undefined,
+    ...(state === "canceled" ? { endedAt: Date.now() } : {}),
+  });
+  logEvent(state === "canceled" ? "migrations.cancel" : "migrations.pause", {
+    name: run.name,
+    runId: run._id,
+    cursor: run.cursor,
+    visited: run.visited,
+  });
+  return await runStatus(ctx, (await ctx.db.get("runs", run._id))!);
+}
+
+/**
+ * Cancels a running or paused migration. Starting it again (without `reset`)
+ * resumes from its last committed batch.
+ */
+export const cancel = mutation({
+  args: { name: v.string() },
+  returns: migrationStatus,
+  handler: async (ctx, { name }) => {
+    const run = await runToStop(ctx, name);
+    if (run) return await stopRun(ctx, run, "canceled");
+    const last = await anyRun(ctx, name);
+    if (!last)
+      throw opskitError("NOT_FOUND", `Migration ${name} not found`, { name });
+    return await runStatus(ctx, last, [
+      `${name} was not running; nothing to cancel.`,
+    ]);
+  },
+});
+
+/** Cancels every running or paused migration. */
+export const cancelAll = mutation({
+  args: {},
+  returns: v.array(migrationStatus),
+  handler: async (ctx) => {
+    const out = [];
+    for (const state of ["running", "paused"] as const) {
+      const runs = await ctx.db
+        .query("runs")
+        .withIndex("by_state", (q) => q.eq("state", state))
+        .take(100);
+      for (const run of runs) out.push(await stopRun(ctx, run, "canceled"));
+    }
+    return out;
+  },
+});
+
+/**
+ * Pauses a running migration after its current batch. Unlike a canceled one,
+ * a paused migration is not resumed by a plain start or by `runPending`:
+ * only `resume` continues it.
+ */
+export const pause = mutation({
+  args: { name: v.string() },
+  returns: migrationStatus,
+  handler: async (ctx, { name }) => {
+    const run = await runToStop(ctx, name);
+    if (run?.state === "running") return await stopRun(ctx, run, "paused");
+    if (run) return await runStatus(ctx, run, [`${name} is already paused.`]);
+    const last = await anyRun(ctx, name);
+    if (!last)
+      throw opskitError("NOT_FOUND", `Migration ${name} not found`, { name });
+    return await runStatus(ctx, last, [
+      `${name} is not running; nothing to pause.`,
+    ]);
+  },
+});
+
+/** Resumes a paused migration from where it stopped. */
+export const resume = mutation({
+  args: { name: v.string() },
+  returns: migrationStatus,
+  handler: async (ctx, { name }) => {
+    const run = await runToStop(ctx, name);
+    if (!run || run.state !== "paused") {
+      const last = run ?? (await anyRun(ctx, name));
+      if (!last)
+        throw opskitError("NOT_FOUND", `Migration ${name} not found`, {
+          name,
+        });
+      return await runStatus(ctx, last, [`${name} is not paused.`]);
+    }
+    const now = Date.now();
+    await ctx.db.patch("runs", run._id, {
+      state: "running",
+      activeSince: now,
+      visitedBefore: run.visited,
+    });
+    await scheduleNext(ctx, run._id);
+    logEvent("migrations.resume", { name, runId: run._id, cursor: run.cursor });
+    return await runStatus(ctx, (await ctx.db.get("runs", run._id))!);
+  },
+});
+
+/** Restores the prior values journaled by the latest run of a migration. */
+export const rollback = mutation({
+  args: { name: v.string() },
+  returns: migrationStatus,
+  handler: async (ctx, { name }) => await startRollback(ctx, name),
+});
+
+/** Documents that failed in the latest real (or dry) run of a migration. */
+export const listFailures = query({
+  args: {
+    name: v.string(),
+    dryRun: v.optional(v.boolean()),
+    includeResolved: v.optional(v.boolean()),
+    limit: v.optional(v.number()),
+  },
+  returns: v.array(
+    v.object({
+      id: v.string(),
+      message: v.string(),
+      resolved: v.boolean(),
+      attempts: v.number(),
+    }),
+  ),
+  handler: async (ctx, args) => {
+    const run = await latestRun(
+      ctx,
+      args.name,
+      args.dryRun ? "dryRun" : "migrate",
+    );
+    if (!run) return [];
+    const rows = await ctx.db
+      .query("failures")
+      .withIndex("by_run_and_resolved", (q) =>
+        args.includeResolved
+          ? q.eq("runId", run._id)
+          : q.eq("runId", run._id).eq("resolved", false),
+      )
+      .take(Math.max(1, Math.min(args.limit ?? 100, 1000)));
+    return rows.map((f) => ({
+      id: f.docId,
+      message: f.message,
+      resolved: f.resolved,
+      attempts: f.attempts,
+    }));
+  },
+});
+
+async function pendingFor(
+  ctx: QueryCtx,
+  names: string[],
+): Promise<PendingMigration[]> {
+  const out: PendingMigration[] = [];
+  for (const name of names) {
+    const run = await latestRun(ctx, name, "migrate");
+    if (!run) {
+      out.push({ name, reason: "neverRun" });
+      continue;
+    }
+    const status = await runStatus(ctx, run);
+    let reason: PendingMigration["reason"] | null = null;
+    if (run.rolledBackBy) reason = "incomplete";
+    else if (status.state === "success")
+      reason =
+        (await currentChecksum(ctx, name)) !== run.checksum
+          ? "codeChanged"
+          : null;
+    else if (await isActive(ctx, run)) reason = "inProgress";
+    else if (status.state === "paused") reason = "paused";
+    else if (status.state === "failed") reason = "failed";
+    else if (status.state === "canceled") reason = "canceled";
+    else reason = "incomplete";
+    if (reason) out.push({ name, reason, status });
+  }
+  return out;
+}
+
+/**
+ * The named migrations that are not complete (or whose code changed since
+ * they completed, as last seen by a run or `runPending`).
+ */
+export const listPending = query({
+  args: { names: v.array(v.string()) },
+  returns: v.array(pendingMigration),
+  handler: async (ctx, { names }) => await pendingFor(ctx, names),
+});
+
+/**
+ * Idempotent deploy hook: refreshes each migration's code checksum, then, if
+ * none of them is running, starts the incomplete ones as one series (in the
+ * given order). Paused migrations and completed ones whose code changed are
+ * reported, never started.
+ */
+export const runPending = mutation({
+  args: {
+    migrations: v.array(handleRef),
+    batchSize: v.optional(v.number()),
+    dryRun: v.optional(v.boolean()),
+  },
+  returns: v.object({
+    started: v.union(v.string(), v.null()),
+    pending: v.array(pendingMigration),
+  }),
+  handler: async (ctx, args) => {
+    for (const m of args.migrations) await describe(ctx, m.name, m.fnHandle);
+    const pending = await pendingFor(
+      ctx,
+      args.migrations.map((m) => m.name),
+    );
+    const result = { started: null as string | null, pending };
+    if (args.dryRun || pending.some((p) => p.reason === "inProgress")) {
+      logEvent("migrations.pending", {
+        pending: pending.map((p) => `${p.name}:${p.reason}`),
+        started: null,
+      });
+      return result;
+    }
+    const runnable = new Set(
+      pending
+        .filter((p) => p.reason !== "paused" && p.reason !== "codeChanged")
+        .map((p) => p.name),
+    );
+    const series = args.migrations.filter((m) => runnable.has(m.name));
+    if (series.length > 0) {
+      const [first, ...rest] = series;
+      await startRun(ctx, {
+        name: first.name,
+        fnHandle: first.fnHandle,
+        dryRun: false,
+        ...(args.batchSize !== undefined ? { batchSize: args.batchSize } : {}),
+        ...(rest.length ? { next: rest } : {}),
+      });
+      result.started = first.name;
+    }
+    logEvent("migrations.pending", {
+      pending: pending.map((p) => `${p.name}:${p.reason}`),
+      started: result.started,
+    });
+    return result;
+  },
+});

@@ -1,0 +1,419 @@
+/**
+ * The app side of a migration: what the function made by `migrations.define`
+ * does when the component calls it for one batch (op "batch"), for a list of
+ * documents that failed before (op "retry"), to describe itself (op
+ * "describe") or to restore journaled values (op "restore").
+ */
+import { paginator } from "convex-helpers/server/pagination";
+import { validate } from "convex-helpers/validators";
+import {
+  defineSchema,
+  defineTable,
+  type DocumentByName,
+  type GenericDataModel,
+  type GenericDatabaseWriter,
+  type GenericMutationCtx,
+  type NamedTableInfo,
+  type OrderedQuery,
+  type QueryInitializer,
+  type SchemaDefinition,
+  type TableDefinition,
+  type TableNamesInDataModel,
+} from "convex/server";
+import {
+  ConvexError,
+  type GenericId,
+  type Validator,
+  type Value,
+} from "convex/values";
+import { opskitError } from "../shared/errors.js";
+import {
+  type BatchResult,
+  type DescribeResult,
+  type JournalEntry,
+  type MigrationArgs,
+  type OnError,
+  PROTOCOL,
+  type RestoreResult,
+} from "./shared.js";
+import {
+  addFieldCounts,
+  changedFields,
+  cloneValue,
+  type DocFields,
+  priorValues,
+} from "./diff.js";
+
+/** A document of `TableName` as `migrateOne` receives it. */
+export type MigrationDoc<
+  DataModel extends GenericDataModel,
+  TableName extends TableNamesInDataModel<DataModel>,
+> = DocumentByName<DataModel, TableName> & { _id: GenericId<TableName> };
+
+/**
+ * What a document must satisfy after migrating for the run to count as
+ * complete: a predicate (`true` passes; `false` or a message fails) or a
+ * Convex validator (extra fields allowed).
+ */
+export type Verification<Doc> =
+  ((doc: Doc) => boolean | string) | Validator<unknown, "required", string>;
+
+/** A migration definition: the options of `@convex-dev/migrations` plus opskit's. */
+export type MigrationDefinition<
+  DataModel extends GenericDataModel,
+  TableName extends TableNamesInDataModel<DataModel>,
+> = {
+  /** The table to walk. */
+  table: TableName;
+  /**
+   * Migrates one document: write with `ctx.db`, or return a patch object.
+   * Throwing fails the document (see `onError`).
+   */
+  migrateOne: (
+    ctx: GenericMutationCtx<DataModel>,
+    doc: MigrationDoc<DataModel, TableName>,
+  ) =>
+    | void
+    | Partial<DocumentByName<DataModel, TableName>>
+    | Promise<Partial<DocumentByName<DataModel, TableName>> | void>;
+  /** Walk an index range instead of the whole table (needs `schema` in the options). */
+  customRange?: (
+    q: QueryInitializer<NamedTableInfo<DataModel, TableName>>,
+  ) => OrderedQuery<NamedTableInfo<DataModel, TableName>>;
+  /** Fixed documents per batch. Unset: sized from measured transaction usage. */
+  batchSize?: number;
+  /** Run `migrateOne` for a batch's documents concurrently. */
+  parallelize?: boolean;
+  /** `"stop"` (default) fails the run at the first bad document; `"skip"` records it and continues. */
+  onError?: OnError;
+  /** A check every migrated document must pass. */
+  verify?: Verification<MigrationDoc<DataModel, TableName>>;
+  /** Keep the prior values of changed fields so the run can be rolled back. */
+  journal?: boolean;
+};
+
+/** Settings from the `Migrations` options that the batch logic needs. */
+export type BatchSettings = {
+  schema?: SchemaDefinition<Record<string, TableDefinition>, boolean>;
+  defaultBatchSize?: number;
+  checksum: string;
+};
+
+type AnyDoc = DocFields & { _id: GenericId<string> };
+
+function messageOf(e: unknown): string {
+  if (e instanceof ConvexError) {
+    const data = e.data as { message?: unknown } | string;
+    if (typeof data === "string") return data;
+    if (data && typeof data.message === "string") return data.message;
+    return JSON.stringify(data);
+  }
+  return e instanceof Error ? e.message : String(e);
+}
+
+function isValidator(x: unknown): x is Validator<unknown, "required", string> {
+  return (
+    typeof x === "object" &&
+    x !== null &&
+    (x as { isConvexValidator?: unknown }).isConvexValidator === true
+  );
+}
+
+/** Why `doc` fails `verify`, or null when it passes. */
+export function verificationProblem(
+  verify: Verification<never>,
+  doc: AnyDoc,
+): string | null {
+  if (isValidator(verify)) {
+    const { _id: _ignoredId, _creationTime: _ignoredTime, ...fields } = doc;
+    try {
+      validate(verify, fields, { throw: true, allowUnknownFields: true });
+      return null;
+    } catch (e) {
+      return `verification failed: ${messageOf(e)}`;
+    }
+  }
+  const verdict = (verify as (d: AnyDoc) => boolean | string)(doc);
+  if (verdict === true) return null;
+  return typeof verdict === "string"
+    ? `verification failed: ${verdict}`
+    : "verification failed";
+}
+
+// Notices writes `migrateOne` makes to its own document through ctx.db, so
+// untouched documents need no second read to be counted as unchanged.
+function watchWrites<DB extends object>(
+  db: DB,
+  id: string,
+  onWrite: () => void,
+): DB {
+  return new Proxy(db, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (typeof value !== "function") return value;
+      if (prop === "patch" || prop === "replace" || prop === "delete")
+        return (...args: unknown[]) => {
+          if (args.includes(id)) onWrite();
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      return (value as (...a: unknown[]) => unknown).bind(target);
+    },
+  });
+}
+
+/** Accumulates one batch's accounting. */
+class BatchTally {
+  changed = 0;
+  unchanged = 0;
+  missing = 0;
+  succeeded: string[] = [];
+  failures: Array<{ id: string; message: string }> = [];
+  fields = new Map<string, number>();
+  samples: BatchResult["samples"] = [];
+  journal: JournalEntry[] = [];
+  constructor(
+    private readonly samplesWanted: number,
+    private readonly keepJournal: boolean,
+  ) {}
+
+  record(before: AnyDoc, after: AnyDoc | null) {
+    this.succeeded.push(before._id);
+    if (after === null) {
+      this.changed++;
+      this.count(["(deleted)"]);
+      this.sample(before, null);
+      return;
+    }
+    const fields = changedFields(before, after);
+    if (fields.length === 0) {
+      this.unchanged++;
+      return;
+    }
+    this.changed++;
+    this.count(fields);
+    this.sample(before, after);
+    if (this.keepJournal)
+      this.journal.push({ id: before._id, ...priorValues(before, fields) });
+  }
+
+  private count(fields: string[]) {
+    for (const f of fields) this.fields.set(f, (this.fields.get(f) ?? 0) + 1);
+  }
+
+  private sample(before: AnyDoc, after: AnyDoc | null) {
+    if (this.samples.length < this.samplesWanted)
+      this.samples.push({ id: before._id, before, after });
+  }
+
+  fieldChanges() {
+    return addFieldCounts(
+      [],
+      [...this.fields].map(([field, count]) => ({ field, count })),
+    );
+  }
+}
+
+async function usageSince(
+  ctx: GenericMutationCtx<GenericDataModel>,
+  start: Awaited<
+    ReturnType<
+      GenericMutationCtx<GenericDataModel>["meta"]["getTransactionMetrics"]
+    >
+  >,
+  startedAt: number,
+): Promise<BatchResult["usage"]> {
+  const end = await ctx.meta.getTransactionMetrics();
+  return {
+    documentsRead: end.documentsRead.used - start.documentsRead.used,
+    documentsWritten: end.documentsWritten.used - start.documentsWritten.used,
+    bytesRead: end.bytesRead.used - start.bytesRead.used,
+    bytesWritten: end.bytesWritten.used - start.bytesWritten.used,
+    durationMs: Date.now() - startedAt,
+  };
+}
+
+/** Describes a definition to the component (checksum, table, time span). */
+export async function describeDefinition<
+  DataModel extends GenericDataModel,
+  TableName extends TableNamesInDataModel<DataModel>,
+>(
+  ctx: GenericMutationCtx<DataModel>,
+  def: MigrationDefinition<DataModel, TableName>,
+  settings: BatchSettings,
+): Promise<DescribeResult> {
+  const out: DescribeResult = {
+    kind: "describe",
+    table: def.table,
+    checksum: settings.checksum,
+    onError: def.onError ?? "stop",
+    journal: def.journal ?? false,
+  };
+  const batchSize = def.batchSize ?? settings.defaultBatchSize;
+  if (batchSize !== undefined) out.batchSize = batchSize;
+  if (!def.customRange) {
+    const db = ctx.db as unknown as GenericDatabaseWriter<GenericDataModel>;
+    const first = await db.query(def.table).order("asc").first();
+    const last = await db.query(def.table).order("desc").first();
+    if (first && last)
+      out.span = {
+        first: first._creationTime as number,
+        last: last._creationTime as number,
+      };
+  }
+  return out;
+}
+
+/**
+ * Runs one batch. In a dry run it throws the result inside a ConvexError so
+ * every write is rolled back; in a real run a failing document throws
+ * MIGRATION_FAILED with its id, rolling the batch back for the component to
+ * record the document and retry without it.
+ */
+export async function runDefinitionBatch<
+  DataModel extends GenericDataModel,
+  TableName extends TableNamesInDataModel<DataModel>,
+>(
+  ctx: GenericMutationCtx<DataModel>,
+  def: MigrationDefinition<DataModel, TableName>,
+  settings: BatchSettings,
+  args: MigrationArgs,
+): Promise<BatchResult> {
+  const startedAt = Date.now();
+  const start = await ctx.meta.getTransactionMetrics();
+  const db = ctx.db as unknown as GenericDatabaseWriter<GenericDataModel>;
+  const dryRun = args.dryRun === true;
+  const numItems =
+    args.batchSize ?? def.batchSize ?? settings.defaultBatchSize ?? 100;
+  if (!Number.isInteger(numItems) || numItems < 1)
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `batchSize must be a positive integer, got ${numItems}`,
+    );
+  let docs: AnyDoc[];
+  let continueCursor = "";
+  let isDone = false;
+  const tally = new BatchTally(args.samples ?? 0, args.journal === true);
+  if (args.op === "retry") {
+    docs = [];
+    for (const raw of args.ids ?? []) {
+      const id = db.normalizeId(def.table, raw);
+      const doc = id && ((await db.get(id)) as AnyDoc | null);
+      if (doc) docs.push(doc);
+      else {
+        tally.missing++;
+        tally.succeeded.push(raw);
+      }
+    }
+  } else {
+    if (def.customRange && !settings.schema)
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        "customRange needs your schema: new Migrations(components.migrations, { internalMutation, schema })",
+      );
+    const schema =
+      settings.schema ??
+      (defineSchema({ [def.table]: defineTable({}) }) as SchemaDefinition<
+        Record<string, TableDefinition>,
+        true
+      >);
+    const q = paginator(db as never, schema).query(
+      def.table,
+    ) as unknown as QueryInitializer<NamedTableInfo<DataModel, TableName>>;
+    const range = def.customRange ? def.customRange(q) : q;
+    const page = await range.paginate({
+      cursor: args.cursor ?? null,
+      numItems,
+    });
+    docs = page.page as unknown as AnyDoc[];
+    continueCursor = page.continueCursor;
+    isDone = page.isDone;
+  }
+  const skip = new Set(args.skipIds ?? []);
+  const one = async (doc: AnyDoc) => {
+    if (skip.has(doc._id)) return;
+    const before = cloneValue(doc) as AnyDoc;
+    let touched = false;
+    const watched = watchWrites(ctx.db, doc._id, () => {
+      touched = true;
+    });
+    try {
+      const patch = await def.migrateOne(
+        { ...ctx, db: watched },
+        doc as MigrationDoc<DataModel, TableName>,
+      );
+      if (patch && typeof patch === "object" && Object.keys(patch).length > 0) {
+        await db.patch(doc._id, patch as Record<string, Value>);
+        touched = true;
+      }
+      const after = touched
+        ? ((await db.get(doc._id)) as AnyDoc | null)
+        : before;
+      if (after && def.verify) {
+        const problem = verificationProblem(
+          def.verify as Verification<never>,
+          after,
+        );
+        if (problem) throw new Error(problem);
+      }
+      tally.record(before, after);
+    } catch (e) {
+      tally.failures.push({ id: doc._id, message: messageOf(e) });
+    }
+  };
+  if (def.parallelize) await Promise.all(docs.map(one));
+  else
+    for (const doc of docs) {
+      await one(doc);
+      if (!dryRun && tally.failures.length > 0) break;
+    }
+  if (!dryRun && tally.failures.length > 0) {
+    const { id, message } = tally.failures[0];
+    throw opskitError("MIGRATION_FAILED", message, { docId: id });
+  }
+  const result: BatchResult = {
+    kind: "batch",
+    continueCursor,
+    isDone,
+    processed: docs.length - docs.filter((d) => skip.has(d._id)).length,
+    changed: tally.changed,
+    unchanged: tally.unchanged,
+    missing: tally.missing,
+    succeeded: args.op === "retry" ? tally.succeeded : [],
+    failures: tally.failures,
+    fieldChanges: tally.fieldChanges(),
+    samples: tally.samples,
+    journal: tally.journal,
+    usage: await usageSince(
+      ctx as unknown as GenericMutationCtx<GenericDataModel>,
+      start,
+      startedAt,
+    ),
+  };
+  // Throwing rolls back every write of the batch; the component reads the
+  // report from the error.
+  if (dryRun) throw new ConvexError({ kind: PROTOCOL.dryRun, result });
+  return result;
+}
+
+/** Restores journaled prior values (op "restore"). */
+export async function restoreEntries(
+  ctx: GenericMutationCtx<GenericDataModel>,
+  table: string,
+  entries: JournalEntry[],
+): Promise<RestoreResult> {
+  let restored = 0;
+  let missing = 0;
+  for (const entry of entries) {
+    const id = ctx.db.normalizeId(table, entry.id);
+    const doc = id && (await ctx.db.get(id));
+    if (!id || !doc) {
+      missing++;
+      continue;
+    }
+    const patch: Record<string, Value | undefined> = { ...entry.prior };
+    for (const f of entry.absent) patch[f] = undefined;
+    await ctx.db.patch(id, patch);
+    restored++;
+  }
+  return { kind: "restore", restored, missing };
+}

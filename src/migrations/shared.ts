@@ -1,0 +1,227 @@
+/**
+ * Validators and types shared by the migrations component and its client:
+ * the arguments every migration function accepts (a superset of
+ * `@convex-dev/migrations`), what a batch reports back, and the status shape.
+ */
+import { type Infer, type ObjectType, v } from "convex/values";
+
+/** How a run treats a document whose `migrateOne` throws or fails verification. */
+export const onErrorValidator = v.union(v.literal("stop"), v.literal("skip"));
+/** `"stop"` fails the run at the first bad document; `"skip"` records it and goes on. */
+export type OnError = Infer<typeof onErrorValidator>;
+
+/** A journal entry: the prior values of a document's changed fields. */
+export const journalEntry = v.object({
+  id: v.string(),
+  prior: v.record(v.string(), v.any()),
+  absent: v.array(v.string()),
+});
+/** One {@link journalEntry}. */
+export type JournalEntry = Infer<typeof journalEntry>;
+
+/** Arguments of the runner and of a migration called directly (CLI, dashboard). */
+export const runnerArgs = {
+  /** The migration, like `"migrations:setDefault"` (runner only). */
+  fn: v.optional(v.string()),
+  /** `null` restarts from the beginning; a cursor resumes there; unset resumes. */
+  cursor: v.optional(v.union(v.string(), v.null())),
+  /** Fixed batch size; unset sizes batches from measured usage. */
+  batchSize: v.optional(v.number()),
+  /** Walk the whole table without committing any write; store a report. */
+  dryRun: v.optional(v.boolean()),
+  /** Migrations to run after this one, in order. */
+  next: v.optional(v.array(v.string())),
+  /** Start over even if complete or running. */
+  reset: v.optional(v.boolean()),
+  /** Overrides the definition's `onError`. */
+  onError: v.optional(onErrorValidator),
+  /** Overrides the definition's `journal`. */
+  journal: v.optional(v.boolean()),
+};
+/** Arguments of {@link runnerArgs}. */
+export type RunnerArgs = ObjectType<typeof runnerArgs>;
+
+/**
+ * Everything a migration function accepts: the runner arguments plus the
+ * protocol the component uses (`oneBatchOnly` and `op`).
+ */
+export const migrationArgs = {
+  ...runnerArgs,
+  oneBatchOnly: v.optional(v.boolean()),
+  op: v.optional(
+    v.union(
+      v.literal("describe"),
+      v.literal("batch"),
+      v.literal("retry"),
+      v.literal("restore"),
+    ),
+  ),
+  /** Documents to leave out of this batch (they failed in an earlier attempt). */
+  skipIds: v.optional(v.array(v.string())),
+  /** Documents to migrate (op `"retry"`). */
+  ids: v.optional(v.array(v.string())),
+  /** How many before/after samples the batch should return (dry run). */
+  samples: v.optional(v.number()),
+  /** Journal entries to restore (op `"restore"`). */
+  entries: v.optional(v.array(journalEntry)),
+};
+/** Arguments of every migration function. */
+export type MigrationArgs = ObjectType<typeof migrationArgs>;
+
+/** Transaction usage of one batch, measured inside it. */
+export const batchUsage = v.object({
+  documentsRead: v.number(),
+  documentsWritten: v.number(),
+  bytesRead: v.number(),
+  bytesWritten: v.number(),
+  durationMs: v.number(),
+});
+
+/** A before/after pair kept by a dry run (`after` is null when the document would be deleted). */
+export const sample = v.object({
+  id: v.string(),
+  before: v.any(),
+  after: v.union(v.any(), v.null()),
+});
+
+/** Per-field change counts. */
+export const fieldCounts = v.array(
+  v.object({ field: v.string(), count: v.number() }),
+);
+
+/** A document that failed, with the reason. */
+export const docFailure = v.object({ id: v.string(), message: v.string() });
+
+/** What one batch (op `"batch"` or `"retry"`) reports to the component. */
+export const batchResult = v.object({
+  kind: v.literal("batch"),
+  continueCursor: v.string(),
+  isDone: v.boolean(),
+  processed: v.number(),
+  changed: v.number(),
+  unchanged: v.number(),
+  /** Documents that no longer exist (retry of deleted documents). */
+  missing: v.number(),
+  /** Ids that migrated without error (used to resolve earlier failures). */
+  succeeded: v.array(v.string()),
+  failures: v.array(docFailure),
+  fieldChanges: fieldCounts,
+  samples: v.array(sample),
+  journal: v.array(journalEntry),
+  usage: batchUsage,
+});
+/** One {@link batchResult}. */
+export type BatchResult = Infer<typeof batchResult>;
+
+/** What op `"describe"` returns: the definition's identity and table span. */
+export const describeResult = v.object({
+  kind: v.literal("describe"),
+  table: v.string(),
+  checksum: v.string(),
+  onError: onErrorValidator,
+  journal: v.boolean(),
+  batchSize: v.optional(v.number()),
+  span: v.optional(v.object({ first: v.number(), last: v.number() })),
+});
+/** One {@link describeResult}. */
+export type DescribeResult = Infer<typeof describeResult>;
+
+/** What op `"restore"` returns. */
+export const restoreResult = v.object({
+  kind: v.literal("restore"),
+  restored: v.number(),
+  missing: v.number(),
+});
+/** One {@link restoreResult}. */
+export type RestoreResult = Infer<typeof restoreResult>;
+
+/** Run states, those of `@convex-dev/migrations` plus `"paused"`. */
+export const runState = v.union(
+  v.literal("inProgress"),
+  v.literal("success"),
+  v.literal("failed"),
+  v.literal("canceled"),
+  v.literal("paused"),
+  v.literal("unknown"),
+);
+
+/**
+ * A migration's status: the fields of `@convex-dev/migrations`' status plus
+ * accounting, progress and code identity.
+ */
+export const migrationStatus = v.object({
+  name: v.string(),
+  cursor: v.optional(v.union(v.string(), v.null())),
+  /** Documents visited so far (same meaning as in `@convex-dev/migrations`). */
+  processed: v.number(),
+  isDone: v.boolean(),
+  error: v.optional(v.string()),
+  state: runState,
+  latestStart: v.number(),
+  latestEnd: v.optional(v.number()),
+  batchSize: v.optional(v.number()),
+  next: v.optional(v.array(v.string())),
+  runId: v.optional(v.string()),
+  dryRun: v.boolean(),
+  changed: v.number(),
+  unchanged: v.number(),
+  /** Documents that failed (skipped or, for a dry run, would fail). */
+  failed: v.number(),
+  /** Failed documents not yet migrated by a later retry. */
+  pendingFailures: v.number(),
+  batches: v.number(),
+  percent: v.optional(v.number()),
+  docsPerSecond: v.optional(v.number()),
+  etaMs: v.optional(v.number()),
+  checksum: v.optional(v.string()),
+  /** The definition changed since this run completed. */
+  codeChanged: v.boolean(),
+  warnings: v.array(v.string()),
+});
+/** One {@link migrationStatus}. */
+export type MigrationStatus = Infer<typeof migrationStatus>;
+
+/** A run with its full report: status plus field counts, samples and failures. */
+export const runReport = v.object({
+  status: migrationStatus,
+  fieldChanges: fieldCounts,
+  samples: v.array(sample),
+  failures: v.array(
+    v.object({
+      id: v.string(),
+      message: v.string(),
+      resolved: v.boolean(),
+      attempts: v.number(),
+    }),
+  ),
+  journal: v.boolean(),
+  rolledBack: v.boolean(),
+  args: v.any(),
+});
+/** One {@link runReport}. */
+export type RunReport = Infer<typeof runReport>;
+
+/** Why a migration is listed as pending. */
+export const pendingReason = v.union(
+  v.literal("neverRun"),
+  v.literal("inProgress"),
+  v.literal("paused"),
+  v.literal("failed"),
+  v.literal("canceled"),
+  v.literal("incomplete"),
+  v.literal("codeChanged"),
+);
+
+/** One entry of the pending list. */
+export const pendingMigration = v.object({
+  name: v.string(),
+  reason: pendingReason,
+  status: v.optional(migrationStatus),
+});
+/** One {@link pendingMigration}. */
+export type PendingMigration = Infer<typeof pendingMigration>;
+
+/** Error kinds a migration function throws to the component (internal protocol). */
+export const PROTOCOL = {
+  dryRun: "opskit.migrations.dryRun",
+} as const;
