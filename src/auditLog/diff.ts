@@ -30,7 +30,7 @@ export function valuesEqual(a: unknown, b: unknown): boolean {
  * Dotted paths of the fields that differ between two versions of a document.
  * Nested objects are descended into (`profile.name`); arrays and other values
  * are compared whole. `null` stands for "no document" (insert or delete), in
- * which case every user field of the other side counts as changed.
+ * which case every top-level user field of the other side counts as changed.
  */
 export function changedPaths(before: Doc | null, after: Doc | null): string[] {
   const out: string[] = [];

@@ -257,6 +257,16 @@ export const revertOperation = adminMutation({
   },
 });
 
+/** Reverts, but may only write users. */
+export const revertUsersOnly = adminMutation({
+  permission: "audit.revert",
+  tables: ["users"],
+  args: { operationId: v.string() },
+  returns: v.number(),
+  handler: async (ctx, { operationId }) =>
+    (await auditLog.revert(ctx, { operationId })).revertedEntries,
+});
+
 /** Works without our authz: any function returning the actor (requirement 12). */
 const serviceAdmin = auditLog.adminMutation<"anything">(async (ctx) => {
   const identity = await ctx.auth.getUserIdentity();
@@ -337,6 +347,20 @@ export const list = query({
   args: { args: v.any() },
   returns: v.any(),
   handler: async (ctx: QueryCtx, { args }) => auditLog.list(ctx, args),
+});
+/** `list` plus how many documents and bytes it read (from transaction metrics). */
+export const measuredList = query({
+  args: { args: v.any() },
+  returns: v.any(),
+  handler: async (ctx: QueryCtx, { args }) => {
+    const before = await ctx.meta.getTransactionMetrics();
+    const result = await auditLog.list(ctx, args);
+    const after = await ctx.meta.getTransactionMetrics();
+    return {
+      items: result.page.length,
+      documentsRead: after.documentsRead.used - before.documentsRead.used,
+    };
+  },
 });
 export const listOperations = query({
   args: { args: v.any() },
