@@ -4,9 +4,17 @@ import opskit from "../../src/test.js";
 import { opskitTest } from "../helpers.js";
 import { schema } from "./app.js";
 
-/** The app's functions live in app.ts; call them as `anyApi.app.<name>`. */
-export function auditTest() {
-  const t = opskitTest({ "./app.ts": () => import("./app.js") }, schema);
+/**
+ * The app's functions live in app.ts; call them as `anyApi.app.<name>`.
+ * Other test apps pass their own module and schema.
+ */
+export function auditTest(
+  modules: Record<string, () => Promise<unknown>> = {
+    "./app.ts": () => import("./app.js"),
+  },
+  appSchema: SchemaDefinition<GenericSchema, boolean> = schema,
+) {
+  const t = opskitTest(modules, appSchema);
   t.registerComponent(
     "auditLog",
     opskit.auditLog.schema as SchemaDefinition<GenericSchema, boolean>,

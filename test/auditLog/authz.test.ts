@@ -1,0 +1,175 @@
+import { anyApi } from "convex/server";
+import { ConvexError } from "convex/values";
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { setLogSink } from "../../src/shared/log.js";
+import { auditTest } from "./setup.js";
+import { schema } from "./withAuthz.js";
+
+const api = anyApi.withAuthz;
+const reason = "SUP-1234 customer asked to downgrade";
+const page = { numItems: 10, cursor: null };
+
+let lines: Array<Record<string, unknown>> = [];
+let restore: () => void;
+beforeEach(() => {
+  lines = [];
+  restore = setLogSink((line) => lines.push(JSON.parse(line)));
+  vi.useFakeTimers();
+  vi.setSystemTime(new Date("2026-03-01T10:00:00Z"));
+});
+afterEach(() => {
+  restore();
+  vi.useRealTimers();
+});
+
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => "ok",
+    (e) => (e as ConvexError<{ code: string }>).data?.code ?? String(e),
+  );
+
+async function setup() {
+  const t = auditTest(
+    { "./withAuthz.ts": () => import("./withAuthz.js") },
+    schema,
+  );
+  const userId = await t.mutation(api.seedUser, { name: "ann" });
+  const as = (subject: string, email = `${subject}@example.com`) =>
+    t.withIdentity({ subject, email });
+  return { t, userId, as };
+}
+
+describe("with convex-opskit's Authz", () => {
+  test("identity and permission come from authz; roles are recorded", async () => {
+    const { t, userId, as } = await setup();
+    expect(
+      await codeOf(t.mutation(api.setUserRole, { userId, role: "x", reason })),
+    ).toBe("UNAUTHENTICATED");
+    expect(
+      await codeOf(
+        as("sam").mutation(api.setUserRole, { userId, role: "x", reason }),
+      ),
+    ).toBe("FORBIDDEN");
+    expect(lines.some((l) => l.event === "authz.deny")).toBe(true);
+    await t.mutation(api.grant, { userId: "sam", role: "support" });
+    await as("sam").mutation(api.setUserRole, {
+      userId,
+      role: "viewer",
+      reason,
+    });
+    await t.mutation(api.grant, { userId: "ada", role: "auditor" });
+    const ops = await as("ada").query(api.actionsBy, {
+      actorId: "sam",
+      from: 0,
+      to: Date.now(),
+      paginationOpts: page,
+    });
+    expect(ops.page).toEqual([
+      expect.objectContaining({
+        actorId: "sam",
+        actorKind: "user",
+        roles: ["support"],
+        reason,
+        functionName: "withAuthz:setUserRole",
+      }),
+    ]);
+    const history = await as("ada").query(api.userHistory, {
+      userId,
+      paginationOpts: page,
+    });
+    expect(history.page[0]).toMatchObject({ kind: "patch", changed: ["role"] });
+    // Reading the log is itself permission-checked.
+    expect(
+      await codeOf(
+        as("sam").query(api.userHistory, { userId, paginationOpts: page }),
+      ),
+    ).toBe("FORBIDDEN");
+  });
+
+  test("revert needs its own permission and records a linked operation", async () => {
+    const { t, userId, as } = await setup();
+    await t.mutation(api.grant, { userId: "sam", role: "support" });
+    await t.mutation(api.grant, { userId: "root", role: "admin" });
+    await as("sam").mutation(api.setUserRole, {
+      userId,
+      role: "viewer",
+      reason,
+    });
+    await t.mutation(api.grant, { userId: "ada", role: "auditor" });
+    const [op] = (
+      await as("ada").query(api.actionsBy, {
+        actorId: "sam",
+        from: 0,
+        to: Date.now(),
+        paginationOpts: page,
+      })
+    ).page;
+    expect(
+      await codeOf(
+        as("sam").mutation(api.revertOperation, {
+          operationId: op.operationId,
+          reason,
+        }),
+      ),
+    ).toBe("FORBIDDEN");
+    await as("root").mutation(api.revertOperation, {
+      operationId: op.operationId,
+      reason,
+    });
+    expect(await t.query(api.getUser, { userId })).toMatchObject({
+      role: "member",
+    });
+    const asOf = await as("ada").query(api.userAsOf, {
+      userId,
+      at: Date.now(),
+    });
+    expect(asOf.doc).toMatchObject({ role: "member" });
+  });
+
+  test("seal, verify and retention run from internal functions and an action", async () => {
+    const { t, userId, as } = await setup();
+    await t.mutation(api.grant, { userId: "sam", role: "support" });
+    await t.mutation(api.grant, { userId: "ada", role: "auditor" });
+    await as("sam").mutation(api.setUserRole, {
+      userId,
+      role: "viewer",
+      reason,
+    });
+    await t.mutation(api.seal, {});
+    expect(await as("ada").action(api.verifyLog, {})).toEqual({
+      checked: 1,
+      pendingSeal: false,
+    });
+    await t.mutation(api.retention, {});
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const reconcile = await as("ada").query(api.reconcileUsers, {
+      paginationOpts: page,
+    });
+    expect(reconcile.drift).toEqual([]);
+  });
+
+  test("a plain authorizer function works instead of authz", async () => {
+    const { t, userId, as } = await setup();
+    expect(
+      await codeOf(
+        as("eve").mutation(api.renameUser, { userId, name: "x", reason }),
+      ),
+    ).toBe("FORBIDDEN");
+    await as("olga", "olga@ops.example.com").mutation(api.renameUser, {
+      userId,
+      name: "ann (fixed)",
+      reason,
+    });
+    expect(await t.query(api.getUser, { userId })).toMatchObject({
+      name: "ann (fixed)",
+    });
+  });
+
+  test("the cron schedule in the README is valid", async () => {
+    const { crons } = await import("./withAuthz.js");
+    expect(Object.keys(crons.crons).sort()).toEqual([
+      "audit retention",
+      "seal audit log",
+    ]);
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * Compile-time guarantees: names users choose (tables, redacted fields,
+ * permissions) are checked, and `list` accepts only index-backed filters.
+ * `tsc` fails if any `@ts-expect-error` below stops being an error.
+ */
+import type { GenericQueryCtx, PaginationOptions } from "convex/server";
+import { v } from "convex/values";
+import { describe, expect, test } from "vitest";
+import { AuditLog } from "../../src/auditLog/client.js";
+import { components } from "../helpers.js";
+import { FakeAuthz, type DataModel } from "./app.js";
+import { authz } from "./withAuthz.js";
+
+const auditLog = new AuditLog<DataModel>(components.auditLog, {
+  redact: { users: ["passwordHash", "profile.ssn"] },
+});
+const paginationOpts: PaginationOptions = { numItems: 10, cursor: null };
+
+describe("types", () => {
+  test("configured names are type-checked", () => {
+    // @ts-expect-error a field the users table does not have
+    new AuditLog<DataModel>(components.auditLog, {
+      redact: { users: ["passwordHsh"] },
+    });
+    // @ts-expect-error a table the app does not have
+    new AuditLog<DataModel>(components.auditLog, {
+      redact: { usres: ["name"] },
+    });
+
+    const adminMutation = auditLog.adminMutation(new FakeAuthz());
+    const ok = adminMutation({
+      permission: "users.manage",
+      tables: ["users", "projects"],
+      args: { userId: v.id("users") },
+      handler: async (ctx, { userId }) => {
+        await ctx.db.patch(userId, { role: "x" });
+        // @ts-expect-error the handler's db is the app's typed db
+        await ctx.db.patch(userId, { rol: "x" });
+      },
+    });
+    adminMutation({
+      // @ts-expect-error a permission FakeAuthz does not know
+      permission: "users.manag",
+      tables: ["users"],
+      args: {},
+      handler: async () => {},
+    });
+    adminMutation({
+      permission: "users.manage",
+      // @ts-expect-error a table the app does not have
+      tables: ["usres"],
+      args: {},
+      handler: async () => {},
+    });
+
+    // The real Authz types its permission names the same way.
+    const withAuthz = new AuditLog<DataModel>(
+      components.auditLog,
+    ).adminMutation(authz);
+    withAuthz({
+      permission: "audit.revert",
+      tables: ["users"],
+      args: {},
+      handler: async () => {},
+    });
+    withAuthz({
+      // @ts-expect-error not one of authz's permissions
+      permission: "audit.revrt",
+      tables: ["users"],
+      args: {},
+      handler: async () => {},
+    });
+    expect(ok).toBeDefined();
+  });
+
+  test("list accepts one index-backed filter at a time", () => {
+    const ctx = {} as GenericQueryCtx<DataModel>;
+    const calls = () => {
+      void auditLog.list(ctx, { table: "users", docId: "x", paginationOpts });
+      void auditLog.list(ctx, {
+        actorId: "admin",
+        from: 0,
+        to: 1,
+        paginationOpts,
+      });
+      void auditLog.list(ctx, { kind: "delete", paginationOpts });
+      // @ts-expect-error a table the app does not have
+      void auditLog.list(ctx, { table: "usres", paginationOpts });
+      // @ts-expect-error table and actor together are not index-backed
+      void auditLog.list(ctx, {
+        table: "users",
+        actorId: "admin",
+        paginationOpts,
+      });
+      // @ts-expect-error not a kind of change
+      void auditLog.list(ctx, { kind: "update", paginationOpts });
+      // @ts-expect-error history of a table the app does not have
+      void auditLog.history(ctx, {
+        table: "usres",
+        docId: "x",
+        paginationOpts,
+      });
+      // @ts-expect-error revert names an operation or an entry, not both
+      void auditLog.revert({} as never, { operationId: "a", entryId: "b" });
+    };
+    expect(typeof calls).toBe("function");
+  });
+});
