@@ -18,12 +18,12 @@ const paginationOpts: PaginationOptions = { numItems: 10, cursor: null };
 
 describe("types", () => {
   test("configured names are type-checked", () => {
-    // @ts-expect-error a field the users table does not have
     new AuditLog<DataModel>(components.auditLog, {
+      // @ts-expect-error a field the users table does not have
       redact: { users: ["passwordHsh"] },
     });
-    // @ts-expect-error a table the app does not have
     new AuditLog<DataModel>(components.auditLog, {
+      // @ts-expect-error a table the app does not have
       redact: { usres: ["name"] },
     });
 
@@ -94,8 +94,8 @@ describe("types", () => {
       });
       // @ts-expect-error not a kind of change
       void auditLog.list(ctx, { kind: "update", paginationOpts });
-      // @ts-expect-error history of a table the app does not have
       void auditLog.history(ctx, {
+        // @ts-expect-error history of a table the app does not have
         table: "usres",
         docId: "x",
         paginationOpts,
