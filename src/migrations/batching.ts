@@ -11,6 +11,7 @@ export const CONVEX_LIMITS = {
   bytesRead: 16 * 1024 * 1024,
   documentsWritten: 16_000,
   bytesWritten: 16 * 1024 * 1024,
+  databaseQueries: 4_096,
   durationMs: 1_000,
 } as const;
 
@@ -20,6 +21,8 @@ export type BatchUsage = {
   documentsWritten: number;
   bytesRead: number;
   bytesWritten: number;
+  /** `db.get` calls and index ranges (absent from older reports). */
+  databaseQueries?: number;
   durationMs: number;
 };
 
@@ -66,6 +69,7 @@ export function nextBatchSize(
     bytesRead: usage.bytesRead / processed,
     documentsWritten: usage.documentsWritten / processed + extraWritesPerDoc,
     bytesWritten: usage.bytesWritten / processed,
+    databaseQueries: (usage.databaseQueries ?? 0) / processed,
     durationMs: usage.durationMs / processed,
   };
   let fits = Infinity;

@@ -142,10 +142,13 @@ export function verificationProblem(
 
 // Notices writes `migrateOne` makes to its own document through ctx.db, so
 // untouched documents need no second read to be counted as unchanged.
+// Also collects ids it deletes, so a document deleted by an earlier one in
+// the same batch is not handed to migrateOne.
 function watchWrites<DB extends object>(
   db: DB,
   id: string,
   onWrite: () => void,
+  deleted: Set<unknown>,
 ): DB {
   return new Proxy(db, {
     get(target, prop) {
@@ -154,11 +157,21 @@ function watchWrites<DB extends object>(
       if (prop === "patch" || prop === "replace" || prop === "delete")
         return (...args: unknown[]) => {
           if (args.includes(id)) onWrite();
+          if (prop === "delete") for (const a of args) deleted.add(a);
           return (value as (...a: unknown[]) => unknown).apply(target, args);
         };
       return (value as (...a: unknown[]) => unknown).bind(target);
     },
   });
+}
+
+function applyPatch(doc: AnyDoc, patch: DocFields): AnyDoc {
+  const out: AnyDoc = { ...doc };
+  for (const [k, value] of Object.entries(patch)) {
+    if (value === undefined) delete out[k];
+    else out[k] = value;
+  }
+  return out;
 }
 
 /** Accumulates one batch's accounting. */
@@ -228,6 +241,7 @@ async function usageSince(
     documentsWritten: end.documentsWritten.used - start.documentsWritten.used,
     bytesRead: end.bytesRead.used - start.bytesRead.used,
     bytesWritten: end.bytesWritten.used - start.bytesWritten.used,
+    databaseQueries: end.databaseQueries.used - start.databaseQueries.used,
     durationMs: Date.now() - startedAt,
   };
 }
@@ -329,25 +343,35 @@ export async function runDefinitionBatch<
     isDone = page.isDone;
   }
   const skip = new Set(args.skipIds ?? []);
+  const deleted = new Set<unknown>();
+  let visited = 0;
   const one = async (doc: AnyDoc) => {
+    if (deleted.has(doc._id)) return;
+    visited++;
     if (skip.has(doc._id)) return;
     const before = cloneValue(doc) as AnyDoc;
     let touched = false;
-    const watched = watchWrites(ctx.db, doc._id, () => {
-      touched = true;
-    });
+    const watched = watchWrites(
+      ctx.db,
+      doc._id,
+      () => {
+        touched = true;
+      },
+      deleted,
+    );
     try {
       const patch = await def.migrateOne(
         { ...ctx, db: watched },
         doc as MigrationDoc<DataModel, TableName>,
       );
+      let after: AnyDoc | null = before;
+      if (touched) after = (await db.get(doc._id)) as AnyDoc | null;
       if (patch && typeof patch === "object" && Object.keys(patch).length > 0) {
         await db.patch(doc._id, patch as Record<string, Value>);
-        touched = true;
+        // A patch's effect is known without reading the document back
+        // (a read would count against the 4,096 queries per transaction).
+        after = after && applyPatch(after, patch as DocFields);
       }
-      const after = touched
-        ? ((await db.get(doc._id)) as AnyDoc | null)
-        : before;
       if (after && def.verify) {
         const problem = verificationProblem(
           def.verify as Verification<never>,
@@ -374,7 +398,7 @@ export async function runDefinitionBatch<
     kind: "batch",
     continueCursor,
     isDone,
-    processed: docs.length - docs.filter((d) => skip.has(d._id)).length,
+    processed: visited,
     changed: tally.changed,
     unchanged: tally.unchanged,
     missing: tally.missing,

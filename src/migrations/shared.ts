@@ -74,6 +74,7 @@ export const batchUsage = v.object({
   documentsWritten: v.number(),
   bytesRead: v.number(),
   bytesWritten: v.number(),
+  databaseQueries: v.optional(v.number()),
   durationMs: v.number(),
 });
 

@@ -318,6 +318,7 @@ async function batchLimits(ctx: MutationCtx, run: Doc<"runs">) {
     bytesRead: room(m.bytesRead.remaining, reserveBytes),
     documentsWritten: room(m.documentsWritten.remaining, reserveWrites),
     bytesWritten: room(m.bytesWritten.remaining, reserveBytes),
+    databaseQueries: room(m.databaseQueries.remaining, 200),
   };
 }
 
