@@ -737,6 +737,9 @@ export class Authz<
       );
     }
     const existing = existingChecker(ctx);
+    // A service builder already verified its key for this request.
+    if (existing?.owner === this && existing.actor.kind === "service")
+      return existing as RequestAuthz<Perm>;
     if (existing?.owner === this && existing.actor.kind === "user") {
       // Identity is re-derived so a stale checker can never stand in for another user.
       const userId = await this.getUserId(ctx);

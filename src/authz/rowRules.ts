@@ -513,6 +513,18 @@ function guardedWriter(
   };
 }
 
+/** The reader rules get: no write methods, even inside a mutation. */
+function readOnly(
+  raw: GenericDatabaseReader<GenericDataModel>,
+): GenericDatabaseReader<GenericDataModel> {
+  return {
+    get: raw.get.bind(raw),
+    query: raw.query.bind(raw),
+    normalizeId: raw.normalizeId.bind(raw),
+    system: raw.system,
+  } as GenericDatabaseReader<GenericDataModel>;
+}
+
 /** Wraps a query ctx's `db` so it enforces `rules`. */
 export function guardReader<DataModel extends GenericDataModel>(
   raw: GenericDatabaseReader<DataModel>,
@@ -524,7 +536,7 @@ export function guardReader<DataModel extends GenericDataModel>(
   const guard = new RowGuard(
     r,
     rules.tables as never,
-    { ...ctx, db: r },
+    { ...ctx, db: readOnly(r) },
     onDeny,
   );
   const reader = guardedReader(guard, r);
@@ -548,7 +560,7 @@ export function guardWriter<DataModel extends GenericDataModel>(
   const guard = new RowGuard(
     w,
     rules.tables as never,
-    { ...ctx, db: w },
+    { ...ctx, db: readOnly(w) },
     onDeny,
   );
   return guardedWriter(guard, w) as unknown as GenericDatabaseWriter<DataModel>;

@@ -146,6 +146,13 @@ export const ingestDelete = serviceMutation({
   handler: async () => null,
 });
 
+export const ingestAuthorize = serviceMutation({
+  args: {},
+  returns: v.any(),
+  handler: async (ctx) =>
+    await authz.authorize(ctx, { permission: "posts.write" }),
+});
+
 export const authorizeInMutation = mutation({
   args: {
     permission: v.optional(v.string()),
@@ -671,6 +678,13 @@ describe("service callers", () => {
     expect(denies()).toEqual([
       expect.objectContaining({ reason: "invalid_service_key" }),
     ]);
+  });
+
+  test("authorize() inside a service function sees the service", async () => {
+    const t = setup();
+    expect(
+      await t.mutation(api.ingestAuthorize, { serviceKey: INGEST_KEY }),
+    ).toEqual({ actorId: "ingest", actorKind: "service", roles: ["editor"] });
   });
 
   test("a signed-in user cannot stand in for a service", async () => {

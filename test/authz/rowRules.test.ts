@@ -7,7 +7,15 @@ import { ConvexError, v } from "convex/values";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { setLogSink } from "../../src/shared/log.js";
 import { opskitTest } from "../helpers.js";
-import { mutation, schema, userMutation, userQuery } from "./app.js";
+import { Authz, defineRules } from "../../src/authz/client.js";
+import { components } from "../helpers.js";
+import {
+  mutation,
+  schema,
+  userMutation,
+  userQuery,
+  type DataModel,
+} from "./app.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./rowRules.test.js";
 
@@ -190,6 +198,30 @@ export const uniqueOfTwo = userQuery({
         .withIndex("by_team", (q) => q.eq("teamId", "t"))
         .unique()
     )?.title ?? null,
+});
+
+// Rules get a read-only database, even inside mutations.
+const probe = new Authz(components.authz, {
+  roles: { member: ["notes.write"] },
+  rules: defineRules<DataModel>({
+    notes: {
+      read: () => true,
+      insert: async (ctx) => {
+        const db = ctx.db as unknown as Record<string, unknown>;
+        return (
+          typeof db.insert !== "function" && typeof db.patch !== "function"
+        );
+      },
+    },
+  }),
+});
+export const insertNoteViaProbe = probe.mutation(mutation)({
+  args: {},
+  returns: v.null(),
+  handler: async (ctx) => {
+    await ctx.db.insert("notes", { text: "probe" });
+    return null;
+  },
 });
 
 // A plain mutation: the raw database, for seeding and inspection.
@@ -489,6 +521,12 @@ describe("writes", () => {
       await codeOf(u1.mutation(api.crossTable, { postId: ids.other })),
     ).toBe("FORBIDDEN");
     expect(await snapshot()).toEqual(before);
+  });
+
+  test("rules see a read-only database", async () => {
+    const { u1, snapshot } = await setup();
+    await u1.mutation(api.insertNoteViaProbe, {});
+    expect((await snapshot()).notes.map((n) => n.text)).toContain("probe");
   });
 
   test("the guarded db exposes only guarded methods", async () => {
