@@ -8,20 +8,39 @@
  * Exits non-zero on any failed step. `--keep` leaves the temporary app.
  */
 import { execFileSync, type ExecFileSyncOptions } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
 const repo = process.cwd();
 const keep = process.argv.includes("--keep");
-const lock = JSON.parse(readFileSync(path.join(repo, "package-lock.json"), "utf8")) as {
+const lock = JSON.parse(
+  readFileSync(path.join(repo, "package-lock.json"), "utf8"),
+) as {
   packages: Record<string, { version: string }>;
 };
 const version = (name: string) => lock.packages[`node_modules/${name}`].version;
 
-function run(cmd: string, args: string[], cwd: string, opts: ExecFileSyncOptions = {}): string {
-  return execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: "pipe", ...opts }) as string;
+function run(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  opts: ExecFileSyncOptions = {},
+): string {
+  return execFileSync(cmd, args, {
+    cwd,
+    encoding: "utf8",
+    stdio: "pipe",
+    ...opts,
+  }) as string;
 }
 
 function step(label: string) {
@@ -32,12 +51,14 @@ const work = mkdtempSync(path.join(tmpdir(), "opskit-consumer-"));
 const app = path.join(work, "app");
 let ok = false;
 try {
-  if (!existsSync(path.join(repo, "dist"))) {
+  if (!process.argv.includes("--no-build")) {
     step("build");
     run("npm", ["run", "-s", "build"], repo);
   }
   step("npm pack");
-  const packed = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", work], repo)) as Array<{
+  const packed = JSON.parse(
+    run("npm", ["pack", "--json", "--pack-destination", work], repo),
+  ) as Array<{
     filename: string;
     files: Array<{ path: string }>;
   }>;
@@ -53,7 +74,10 @@ try {
         name: "opskit-consumer-app",
         private: true,
         type: "module",
-        dependencies: { convex: version("convex"), "convex-opskit": `file:${tarball}` },
+        dependencies: {
+          convex: version("convex"),
+          "convex-opskit": `file:${tarball}`,
+        },
         devDependencies: {
           "@edge-runtime/vm": version("@edge-runtime/vm"),
           "convex-test": version("convex-test"),
@@ -65,11 +89,26 @@ try {
       2,
     ),
   );
-  run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], app);
+  run(
+    "npm",
+    [
+      "install",
+      "--prefer-offline",
+      "--no-audit",
+      "--no-fund",
+      "--loglevel=error",
+    ],
+    app,
+  );
 
   step("write convex/ as a user would");
-  const templates = path.join(app, "node_modules/convex/dist/esm/cli/codegen_templates/tsconfig.js");
-  const { tsconfigCodegen } = (await import(pathToFileURL(templates).href)) as { tsconfigCodegen: () => string };
+  const templates = path.join(
+    app,
+    "node_modules/convex/dist/esm/cli/codegen_templates/tsconfig.js",
+  );
+  const { tsconfigCodegen } = (await import(pathToFileURL(templates).href)) as {
+    tsconfigCodegen: () => string;
+  };
   writeFileSync(path.join(app, "convex/tsconfig.json"), tsconfigCodegen());
   writeFileSync(
     path.join(app, "convex/convex.config.ts"),
@@ -111,18 +150,37 @@ export const send = mutation({
   handler: async (ctx, { body }) => {
     const status = await rateLimiter.limit(ctx, "sendMessage", { key: "user-1" });
     if (status.ok) await ctx.db.insert("messages", { body });
-    return status;
+    return { ok: status.ok, retryAfter: status.retryAfter };
   },
 });
 `,
   );
 
   step("generate convex/_generated (offline codegen)");
-  run(path.join(repo, "node_modules/.bin/tsx"), [path.join(repo, "scripts/codegen.ts"), "--root", app, "--components", "none"], app);
-  const apiDts = readFileSync(path.join(app, "convex/_generated/api.d.ts"), "utf8");
+  run(
+    path.join(repo, "node_modules/.bin/tsx"),
+    [
+      path.join(repo, "scripts/codegen.ts"),
+      "--root",
+      app,
+      "--components",
+      "none",
+    ],
+    app,
+  );
+  const apiDts = readFileSync(
+    path.join(app, "convex/_generated/api.d.ts"),
+    "utf8",
+  );
   for (const cap of ["authz", "auditLog", "migrations", "rateLimiter"])
-    if (!apiDts.includes(`import("convex-opskit/${cap}/_generated/component.js").ComponentApi<"${cap}">`))
-      throw new Error(`convex/_generated/api.d.ts does not declare components.${cap}`);
+    if (
+      !apiDts.includes(
+        `import("convex-opskit/${cap}/_generated/component.js").ComponentApi<"${cap}">`,
+      )
+    )
+      throw new Error(
+        `convex/_generated/api.d.ts does not declare components.${cap}`,
+      );
 
   const tsc = path.join(app, "node_modules/.bin/tsc");
   step("typecheck the app against the packed package");
@@ -150,9 +208,15 @@ export const bad = mutation({
   } catch (e) {
     reported = String((e as { stdout?: string }).stdout ?? "");
   }
-  if (!reported.includes("typo.ts") || !reported.includes('"sendMesage"'))
+  // The misspelled name is on line 9: the error must point there, not elsewhere.
+  if (!reported.includes("convex/typo.ts(9,"))
     throw new Error(`tsc did not report the misspelled name:\n${reported}`);
-  console.log(`  reported: ${reported.split("\n").find((l) => l.includes("typo.ts"))?.trim()}`);
+  console.log(
+    `  reported: ${reported
+      .split("\n")
+      .find((l) => l.includes("typo.ts"))
+      ?.trim()}`,
+  );
   unlinkSync(typo);
   run(tsc, ["-p", "convex/tsconfig.json"], app);
 
