@@ -8,7 +8,7 @@ import { v } from "convex/values";
 import { describe, expect, test } from "vitest";
 import { Authz, defineRules } from "../../src/authz/client.js";
 import { components } from "../helpers.js";
-import { authz, type DataModel, userMutation } from "./app.js";
+import { authz, type DataModel, mutation, userMutation } from "./app.js";
 
 // Compiled by tsc, never called: the assertions are the type errors.
 export function typeChecks(ctx: GenericMutationCtx<DataModel>) {
@@ -61,6 +61,22 @@ export function typeChecks(ctx: GenericMutationCtx<DataModel>) {
     roles: { a: ["posts.read"] },
     // @ts-expect-error services may only hold configured roles
     services: { bot: { key: "k", roles: ["root"] } },
+  });
+
+  // Without rules, builders still carry the app's data model.
+  const plain = new Authz(components.authz, {
+    roles: { member: ["notes.write"] },
+  });
+  plain.mutation(mutation)({
+    permission: "notes.write",
+    args: { text: v.string() },
+    handler: async (ctx, args) => {
+      await ctx.db.insert("notes", { text: args.text });
+      // @ts-expect-error notes have no "body" field
+      await ctx.db.insert("notes", { body: args.text });
+      const who: "user" | "service" = ctx.user.kind;
+      return who;
+    },
   });
 
   defineRules<DataModel>({
