@@ -1,0 +1,417 @@
+/**
+ * auditLog benchmark: documents written per admin operation and documents
+ * read per page, against convex-table-history on the same changes, in the
+ * same process. Prints tables; asserts nothing about timings.
+ *
+ * Run: npx tsx bench/auditLog.ts
+ */
+import { convexTest } from "convex-test";
+import {
+  anyApi,
+  componentsGeneric,
+  makeFunctionReference,
+  defineSchema,
+  defineTable,
+  mutationGeneric,
+  queryGeneric,
+  type GenericSchema,
+  type SchemaDefinition,
+} from "convex/server";
+import { v } from "convex/values";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { AuditLog } from "../src/auditLog/client.js";
+import ourSchema from "../src/auditLog/component/schema.js";
+import type { ComponentApi } from "../src/auditLog/component/_generated/component.js";
+import { setLogSink } from "../src/shared/log.js";
+import { appModules, median, modulesFromDir, printTable } from "./harness.js";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const theirDir = path.join(
+  root,
+  "node_modules/convex-table-history/dist/esm/component",
+);
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+const components = componentsGeneric() as unknown as {
+  auditLog: ComponentApi<"auditLog">;
+  tableHistory: any;
+};
+
+const schema = defineSchema({
+  users: defineTable({ name: v.string(), role: v.string(), n: v.number() }),
+});
+
+const auditLog = new AuditLog(components.auditLog);
+const adminMutation = auditLog.adminMutation(async () => ({
+  actorId: "bench-admin",
+  actorKind: "user",
+}));
+
+type Metrics = {
+  documentsRead: number;
+  documentsWritten: number;
+  bytesRead: number;
+};
+async function metrics(ctx: any): Promise<Metrics> {
+  const m = await ctx.meta.getTransactionMetrics();
+  return {
+    documentsRead: m.documentsRead.used,
+    documentsWritten: m.documentsWritten.used,
+    bytesRead: m.bytesRead.used,
+  };
+}
+const diff = (a: Metrics, b: Metrics): Metrics => ({
+  documentsRead: b.documentsRead - a.documentsRead,
+  documentsWritten: b.documentsWritten - a.documentsWritten,
+  bytesRead: b.bytesRead - a.bytesRead,
+});
+
+/** Patches every given user; the measured admin operation. */
+const editUsers = adminMutation({
+  tables: ["users"],
+  args: { ids: v.array(v.id("users")), role: v.string() },
+  returns: v.object({
+    documentsRead: v.number(),
+    documentsWritten: v.number(),
+  }),
+  handler: async (ctx, { ids, role }) => {
+    for (const id of ids) await ctx.db.patch(id, { role });
+    // What the app's own writes cost, so the audit overhead can be isolated.
+    const m = await metrics(ctx);
+    return {
+      documentsRead: m.documentsRead,
+      documentsWritten: m.documentsWritten,
+    };
+  },
+});
+
+/** The same changes recorded with convex-table-history (one `update` per document). */
+const editUsersTheirs = mutationGeneric({
+  args: { ids: v.array(v.id("users")), role: v.string() },
+  returns: v.any(),
+  handler: async (ctx, { ids, role }) => {
+    const start = await metrics(ctx);
+    for (const id of ids) {
+      await ctx.db.patch(id, { role });
+      const after = await ctx.db.get(id);
+      await ctx.runMutation(components.tableHistory.lib.update, {
+        id,
+        doc: after,
+        serializability: "wallclock",
+        attribution: { actor: "bench-admin", reason: "BENCH-1 edit" },
+      });
+    }
+    return diff(start, await metrics(ctx));
+  },
+});
+
+const seedUsers = mutationGeneric({
+  args: { count: v.number() },
+  returns: v.array(v.id("users")),
+  handler: async (ctx, { count }) => {
+    const ids = [];
+    for (let i = 0; i < count; i++)
+      ids.push(
+        await ctx.db.insert("users", { name: `u${i}`, role: "member", n: i }),
+      );
+    return ids;
+  },
+});
+
+/** Measures one full admin call (app writes + audit writes) from a wrapper transaction. */
+const measureAdmin = mutationGeneric({
+  args: { ids: v.array(v.id("users")), role: v.string() },
+  returns: v.any(),
+  handler: async (ctx, args) => {
+    const start = await metrics(ctx);
+    const inner = await ctx.runMutation(
+      makeFunctionReference<"mutation">("bench:editUsers"),
+      {
+        ...args,
+        reason: "BENCH-1 edit roles",
+      },
+    );
+    return { total: diff(start, await metrics(ctx)), handlerOnly: inner };
+  },
+});
+
+/** The append path alone: what log.append reads and writes. */
+const measureAppend = mutationGeneric({
+  args: { entries: v.number() },
+  returns: v.any(),
+  handler: async (ctx, { entries }) => {
+    const start = await metrics(ctx);
+    await ctx.runMutation(components.auditLog.log.append, {
+      operation: operationFor(0),
+      entries: entryList(0, entries),
+    });
+    return diff(start, await metrics(ctx));
+  },
+});
+
+function operationFor(i: number) {
+  return {
+    actorId: `actor${i % 50}`,
+    actorKind: "user",
+    roles: [],
+    functionName: "bench:seed",
+    reason: "BENCH-1 seed data",
+    args: { i },
+    request: null,
+    time: 1_700_000_000_000 + i,
+    tables: ["users"],
+  };
+}
+function entryList(op: number, n: number, docId?: (k: number) => string) {
+  return Array.from({ length: n }, (_, k) => ({
+    table: "users",
+    docId: docId ? docId(k) : `doc${op}_${k}`,
+    kind: "patch" as const,
+    before: { name: `u${k}`, role: "member", n: k },
+    after: { name: `u${k}`, role: `r${op}`, n: k },
+    changed: ["role"],
+  }));
+}
+
+/** Bulk seed of our log through the real append path (up to 1000 entries per call). */
+const seedOurs = mutationGeneric({
+  args: { op: v.number(), entries: v.number(), hotDoc: v.string() },
+  returns: v.null(),
+  handler: async (ctx, { op, entries, hotDoc }) => {
+    await ctx.runMutation(components.auditLog.log.append, {
+      operation: operationFor(op),
+      // One entry per call touches the document whose history is paged.
+      entries: entryList(op, entries, (k) =>
+        k === 0 ? hotDoc : `doc${op}_${k}`,
+      ),
+    });
+    return null;
+  },
+});
+
+/** Bulk seed of convex-table-history's table through a module added to its component. */
+const seedTheirs = mutationGeneric({
+  args: { op: v.number(), entries: v.number(), hotDoc: v.string() },
+  returns: v.null(),
+  handler: async (ctx, args) => {
+    await ctx.runMutation(components.tableHistory.benchSeed.seed, args);
+    return null;
+  },
+});
+const theirSeedModule = {
+  seed: mutationGeneric({
+    args: { op: v.number(), entries: v.number(), hotDoc: v.string() },
+    returns: v.null(),
+    handler: async (ctx, { op, entries, hotDoc }) => {
+      for (let k = 0; k < entries; k++)
+        await ctx.db.insert("history", {
+          id: k === 0 ? hotDoc : `doc${op}_${k}`,
+          ts: 1_700_000_000_000 + op * 1000 + k,
+          doc: { name: `u${k}`, role: `r${op}`, n: k },
+          isDeleted: false,
+          attribution: { actor: `actor${op % 50}` },
+        });
+      return null;
+    },
+  }),
+};
+
+const PAGE = 10;
+
+/** The sealing step: what sealing a backlog of operations reads and writes. */
+const measureSeal = mutationGeneric({
+  args: {},
+  returns: v.any(),
+  handler: async (ctx) => {
+    const start = await metrics(ctx);
+    const r = await ctx.runMutation(components.auditLog.chain.seal, {});
+    return { ...r, ...diff(start, await metrics(ctx)) };
+  },
+});
+
+const pageOurs = queryGeneric({
+  args: { by: v.string(), hotDoc: v.string() },
+  returns: v.any(),
+  handler: async (ctx, { by, hotDoc }) => {
+    const start = await metrics(ctx);
+    const paginationOpts = { numItems: PAGE, cursor: null };
+    const page =
+      by === "document"
+        ? await auditLog.list(ctx, {
+            table: "users",
+            docId: hotDoc,
+            paginationOpts,
+          })
+        : by === "actor"
+          ? await auditLog.list(ctx, { actorId: "actor7", paginationOpts })
+          : by === "table"
+            ? await auditLog.list(ctx, { table: "users", paginationOpts })
+            : await auditLog.list(ctx, { from: 0, paginationOpts });
+    return { items: page.page.length, ...diff(start, await metrics(ctx)) };
+  },
+});
+
+const pageTheirs = queryGeneric({
+  args: { by: v.string(), hotDoc: v.string() },
+  returns: v.any(),
+  handler: async (ctx, { by, hotDoc }) => {
+    const start = await metrics(ctx);
+    const paginationOpts = { numItems: PAGE, cursor: null };
+    const page =
+      by === "document"
+        ? await ctx.runQuery(components.tableHistory.lib.listDocumentHistory, {
+            id: hotDoc,
+            maxTs: Number.MAX_SAFE_INTEGER,
+            paginationOpts,
+          })
+        : await ctx.runQuery(components.tableHistory.lib.listHistory, {
+            maxTs: Number.MAX_SAFE_INTEGER,
+            paginationOpts,
+          });
+    return { items: page.page.length, ...diff(start, await metrics(ctx)) };
+  },
+});
+
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+async function makeTest() {
+  const t = convexTest(
+    schema,
+    appModules({
+      bench: {
+        editUsers,
+        editUsersTheirs,
+        seedUsers,
+        measureAdmin,
+        measureAppend,
+        measureSeal,
+        seedOurs,
+        seedTheirs,
+        pageOurs,
+        pageTheirs,
+      },
+    }),
+  );
+  t.registerComponent(
+    "auditLog",
+    ourSchema as SchemaDefinition<GenericSchema, boolean>,
+    modulesFromDir(path.join(root, "src/auditLog/component")),
+  );
+  const theirSchema = (
+    (await import(pathToFileURL(path.join(theirDir, "schema.js")).href)) as {
+      default: SchemaDefinition<GenericSchema, boolean>;
+    }
+  ).default;
+  t.registerComponent("tableHistory", theirSchema, {
+    ...modulesFromDir(theirDir),
+    "./benchSeed.js": async () => theirSeedModule,
+  });
+  return { t, api: anyApi.bench };
+}
+
+async function writesPerOperation() {
+  const { t, api } = await makeTest();
+  const rows: Array<Record<string, string | number>> = [];
+  for (const touched of [1, 3, 10, 50]) {
+    const ids = await t.mutation(api.seedUsers, { count: touched });
+    const ours = await t.mutation(api.measureAdmin, { ids, role: "a" });
+    const theirs = await t.mutation(api.editUsersTheirs, { ids, role: "b" });
+    const append = await t.mutation(api.measureAppend, { entries: touched });
+    // Theirs: the app's patches are `touched` writes too; subtract them.
+    const theirLog = theirs.documentsWritten - touched;
+    const ourLog =
+      ours.total.documentsWritten - ours.handlerOnly.documentsWritten;
+    rows.push({
+      "docs touched": touched,
+      "opskit log writes": ourLog,
+      "opskit append reads": append.documentsRead,
+      "opskit append writes": append.documentsWritten,
+      "table-history log writes": theirLog,
+      "table-history reads": theirs.documentsRead - touched,
+      "ratio writes (ours/theirs)": ourLog / theirLog,
+    });
+  }
+  // The measured calls above appended 8 operations (128 entries); seal them.
+  const seal = await t.mutation(api.measureSeal, {});
+  console.log(
+    `\nSealing (off the append path, from a cron): ${seal.sealed} operations → ${seal.documentsRead} documents read, ${seal.documentsWritten} written (one patch per operation + the head).`,
+  );
+  printTable(
+    "auditLog: documents written per admin operation (one operation + one entry per document; table-history: one row per document, no operation record)",
+    rows,
+  );
+}
+
+async function pageReads() {
+  const rows: Array<Record<string, string | number>> = [];
+  for (const total of [100, 100_000]) {
+    const { t, api } = await makeTest();
+    const hotDoc = "hot-user";
+    // Ten or more operations, so the paged document and actor have history.
+    const perCall = Math.min(1000, total / 10);
+    const seedStart = performance.now();
+    for (let op = 0; op * perCall < total; op++) {
+      await t.mutation(api.seedOurs, { op, entries: perCall, hotDoc });
+      await t.mutation(api.seedTheirs, { op, entries: perCall, hotDoc });
+    }
+    const seedMs = performance.now() - seedStart;
+    for (const by of ["document", "table", "actor", "time"]) {
+      const times: number[] = [];
+      let ours: Record<string, number> = {};
+      for (let i = 0; i < 5; i++) {
+        const s = performance.now();
+        ours = await t.query(api.pageOurs, { by, hotDoc });
+        times.push(performance.now() - s);
+      }
+      const theirTimes: number[] = [];
+      let theirs: Record<string, number> | null = null;
+      if (by === "document" || by === "time") {
+        for (let i = 0; i < 5; i++) {
+          const s = performance.now();
+          theirs = await t.query(api.pageTheirs, { by, hotDoc });
+          theirTimes.push(performance.now() - s);
+        }
+      }
+      rows.push({
+        "log entries": total,
+        page: by,
+        "opskit items": ours.items,
+        "opskit docs read": ours.documentsRead,
+        "opskit KiB read": ours.bytesRead / 1024,
+        "opskit ms (median)": median(times),
+        "table-history items": theirs?.items ?? "n/a",
+        "table-history docs read": theirs?.documentsRead ?? "n/a",
+        "table-history ms (median)": theirs ? median(theirTimes) : "n/a",
+      });
+    }
+    console.log(
+      `(seeded ${total} entries in each log in ${(seedMs / 1000).toFixed(1)} s)`,
+    );
+  }
+  printTable(
+    `auditLog: one page of ${PAGE}, at 100 and 100,000 entries (documents read must not grow with the log)`,
+    rows,
+  );
+  console.log(
+    "Note: convex-test emulates indexes by scanning its in-memory tables, so its milliseconds grow with\n" +
+      "table size for both components; documents and bytes read are what a deployment bills and limits.",
+  );
+}
+
+/** Runs the whole auditLog benchmark suite. */
+export default async function main(): Promise<void> {
+  const restoreLogs = setLogSink(() => {});
+  const started = performance.now();
+  try {
+    await writesPerOperation();
+    await pageReads();
+  } finally {
+    restoreLogs();
+  }
+  console.log(
+    `\nauditLog bench finished in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+}
+
+await main();
