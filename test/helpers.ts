@@ -1,8 +1,9 @@
 /**
  * Shared convex-test setup. A test file defines its app functions with
  * `queryGeneric`/`mutationGeneric`/`actionGeneric`, exports them, and passes
- * `import.meta.glob("./*.test.ts")` as its modules; call them through
- * `anyApi["<file>.test"].<name>`.
+ * itself as a module (Vite's `import.meta.glob` never lists the importing
+ * file): `import * as self from "./x.test.js"; opskitTest({ "./x.test.ts":
+ * async () => self })`. Call them through `anyApi["x.test"].<name>`.
  */
 import { convexTest } from "convex-test";
 import {
@@ -27,7 +28,7 @@ export const components = componentsGeneric() as unknown as {
 
 /**
  * A convex-test instance with all four components registered.
- * @param modules - `import.meta.glob("./*.test.ts")` from the calling test's folder.
+ * @param modules - the app's modules, keyed like `import.meta.glob` keys them (`"./x.test.ts"`).
  * @param schema - the test app's schema (defaults to an empty one).
  */
 export function opskitTest<
