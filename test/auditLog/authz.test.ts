@@ -1,4 +1,5 @@
-import { anyApi } from "convex/server";
+import { anyApi, defineApp } from "convex/server";
+import auditLogConfig from "convex-opskit/auditLog/convex.config";
 import { ConvexError } from "convex/values";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { setLogSink } from "../../src/shared/log.js";
@@ -163,6 +164,12 @@ describe("with convex-opskit's Authz", () => {
     expect(await t.query(api.getUser, { userId })).toMatchObject({
       name: "ann (fixed)",
     });
+  });
+
+  test("the component's convex.config resolves from the package", () => {
+    // app.use() itself needs the Convex bundler (it sets the definition path).
+    expect(auditLogConfig).toBeDefined();
+    expect(typeof defineApp().use).toBe("function");
   });
 
   test("the cron schedule in the README is valid", async () => {

@@ -19,8 +19,8 @@ import {
   type QueryBuilder,
 } from "convex/server";
 import { ConvexError, v } from "convex/values";
-import { Authz } from "../../src/authz/client.js";
-import { AuditLog } from "../../src/auditLog/client.js";
+import { Authz } from "convex-opskit/authz";
+import { AuditLog } from "convex-opskit/auditLog";
 import { components } from "../helpers.js";
 
 const schema = defineSchema({
@@ -40,7 +40,7 @@ const internalMutation = internalMutationGeneric as MutationBuilder<
 const query = queryGeneric as QueryBuilder<DataModel, "public">;
 const action = actionGeneric as ActionBuilder<DataModel, "public">;
 const internal = {
-  audit: {
+  auditJobs: {
     seal: makeFunctionReference<"mutation">("withAuthz:seal"),
     retention: makeFunctionReference<"mutation">("withAuthz:retention"),
   },
@@ -150,11 +150,11 @@ export const verifyLog = action({
 });
 
 const crons = cronJobs();
-crons.interval("seal audit log", { seconds: 30 }, internal.audit.seal);
+crons.interval("seal audit log", { seconds: 30 }, internal.auditJobs.seal);
 crons.daily(
   "audit retention",
   { hourUTC: 3, minuteUTC: 0 },
-  internal.audit.retention,
+  internal.auditJobs.retention,
 );
 export { crons };
 
