@@ -36,11 +36,6 @@ export class WriteRecorder {
     this.db = this.wrap();
   }
 
-  /** How many documents have been written so far. */
-  get size(): number {
-    return this.touched.size;
-  }
-
   /** Logs and throws the scope refusal; the throw rolls the whole call back. */
   private refuse(write: Write, table: string | null, id?: string): never {
     logEvent("auditLog.refuse", {

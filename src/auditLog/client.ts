@@ -146,6 +146,7 @@ export type AdminMutationDefinition<
   Permission extends string,
   Args extends PropertyValidators,
   Result,
+  Service extends boolean = false,
 > = {
   /** Required permission (checked by the authorizer); omit to only authenticate. */
   permission?: Permission;
@@ -161,6 +162,12 @@ export type AdminMutationDefinition<
   name?: string;
   /** Extra argument names to redact for this mutation. */
   redactArgs?: readonly string[];
+  /**
+   * Accept an optional `serviceKey` argument and pass it to the authorizer,
+   * so server-to-server callers (authz `services`) can call this mutation.
+   * The key is never recorded or logged.
+   */
+  acceptServiceKey?: Service;
   handler: (
     ctx: AdminCtx<DataModel>,
     args: ObjectType<Args>,
@@ -240,9 +247,10 @@ export type Drift = {
   docId: string;
   /**
    * `unrecorded`: no admin mutation ever wrote it; `changed`: it differs from
-   * its last recorded version; `deletedInLog`: the log says it was deleted.
+   * its last recorded version; `deletedInLog`: the log says it was deleted,
+   * yet it exists; `deletedOutside`: the log says it exists, yet it is gone.
    */
-  status: "unrecorded" | "changed" | "deletedInLog";
+  status: "unrecorded" | "changed" | "deletedInLog" | "deletedOutside";
   changed: string[];
   lastEntryId: string | null;
 };
@@ -364,31 +372,51 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
         ? authorizer(ctx, request)
         : authorizer.authorize(ctx, request);
 
-    return <Args extends PropertyValidators, Result>(
-      def: AdminMutationDefinition<DataModel, Permission, Args, Result>,
+    return <
+      Args extends PropertyValidators,
+      Result,
+      Service extends boolean = false,
+    >(
+      def: AdminMutationDefinition<
+        DataModel,
+        Permission,
+        Args,
+        Result,
+        Service
+      >,
     ): RegisteredMutation<
       "public",
-      ObjectType<Args> & { reason: string },
+      ObjectType<Args> & { reason: string } & (Service extends true
+          ? { serviceKey?: string }
+          : unknown),
       Promise<Result>
     > => {
-      if ("reason" in def.args)
-        throw new Error(
-          `auditLog: admin mutation${def.name ? ` ${def.name}` : ""} declares a "reason" argument; it is added for you`,
-        );
+      for (const reserved of ["reason", "serviceKey"])
+        if (reserved in def.args)
+          throw new Error(
+            `auditLog: admin mutation${def.name ? ` ${def.name}` : ""} declares a "${reserved}" argument; it is added for you`,
+          );
       if (def.tables.length === 0)
         throw new Error(
           `auditLog: admin mutation${def.name ? ` ${def.name}` : ""} must declare the tables it writes`,
         );
       const definition = {
-        args: { ...def.args, reason: v.string() },
+        args: {
+          ...def.args,
+          reason: v.string(),
+          ...(def.acceptServiceKey
+            ? { serviceKey: v.optional(v.string()) }
+            : {}),
+        },
         ...(def.returns ? { returns: def.returns } : {}),
         handler: async (
           ctx: GenericMutationCtx<DataModel>,
           all: Record<string, Value>,
         ) => {
-          const { reason, ...args } = all as Record<string, Value> & {
-            reason: string;
-          };
+          const { reason, serviceKey, ...args } = all as Record<
+            string,
+            Value
+          > & { reason: string; serviceKey?: string };
           const functionName = await functionNameOf(ctx, def.name);
           const scope =
             typeof def.scope === "function"
@@ -399,6 +427,7 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
               ? { permission: def.permission }
               : {}),
             ...(scope !== undefined ? { scope } : {}),
+            ...(serviceKey !== undefined ? { serviceKey } : {}),
             functionName,
           });
           const { result } = await this.runAudited(
@@ -892,12 +921,7 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
           lastEntryId: entry.entryId,
         });
     });
-    if (drift.length > 0)
-      logEvent("auditLog.drift", {
-        table: args.table,
-        documents: drift.length,
-        docIds: drift.slice(0, 20).map((d) => d.docId),
-      });
+    logDrift(args.table, drift);
     return {
       checked: docs.length,
       drift,
@@ -905,6 +929,74 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
       isDone: page.isDone,
     };
   }
+
+  /**
+   * The other half of {@link AuditLog.reconcile}: walks the documents the log
+   * has recorded for `table` (up to `limit`, default 100, per call) and
+   * reports those deleted outside admin mutations (`deletedOutside`) or
+   * changed since their last recorded version (`changed`). Pass the returned
+   * `continueCursor` back as `cursor` until `isDone`.
+   */
+  async reconcileRecorded<Table extends TableNamesInDataModel<DataModel>>(
+    ctx: GenericQueryCtx<DataModel>,
+    args: { table: Table; cursor: string | null; limit?: number },
+  ): Promise<{
+    checked: number;
+    drift: Drift[];
+    continueCursor: string | null;
+    isDone: boolean;
+  }> {
+    const page = await ctx.runQuery(this.component.queries.recordedDocuments, {
+      table: args.table,
+      afterDocId: args.cursor,
+      limit: args.limit ?? 100,
+    });
+    const redacted = this.redactedPaths(args.table);
+    const drift: Drift[] = [];
+    for (const { docId, entry } of page.documents) {
+      const id = ctx.db.normalizeId(args.table, docId);
+      const live = id
+        ? ((await ctx.db.get(id)) as Record<string, Value> | null)
+        : null;
+      if (live === null && entry.after !== null)
+        drift.push({
+          docId,
+          status: "deletedOutside",
+          changed: driftedPaths(entry.after, null, redacted),
+          lastEntryId: entry.entryId,
+        });
+      else if (live !== null && entry.after === null)
+        drift.push({
+          docId,
+          status: "deletedInLog",
+          changed: driftedPaths(null, live, redacted),
+          lastEntryId: entry.entryId,
+        });
+      else if (!sameVersion(entry.after, live, redacted))
+        drift.push({
+          docId,
+          status: "changed",
+          changed: driftedPaths(entry.after, live, redacted),
+          lastEntryId: entry.entryId,
+        });
+    }
+    logDrift(args.table, drift);
+    return {
+      checked: page.documents.length,
+      drift,
+      continueCursor: page.continueCursor,
+      isDone: page.isDone,
+    };
+  }
+}
+
+function logDrift(table: string, drift: Drift[]): void {
+  if (drift.length > 0)
+    logEvent("auditLog.drift", {
+      table,
+      documents: drift.length,
+      docIds: drift.slice(0, 20).map((d) => d.docId),
+    });
 }
 
 function range(args: Range) {

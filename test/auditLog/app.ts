@@ -417,6 +417,21 @@ export const reconcile = query({
     auditLog.reconcile(ctx, { table: "users", paginationOpts }),
 });
 
+export const reconcileRecorded = query({
+  args: { cursor: v.union(v.string(), v.null()), limit: v.number() },
+  returns: v.any(),
+  handler: async (ctx: QueryCtx, { cursor, limit }) =>
+    auditLog.reconcileRecorded(ctx, { table: "users", cursor, limit }),
+});
+export const deleteOutOfBand = mutation({
+  args: { userId: v.id("users") },
+  returns: v.null(),
+  handler: async (ctx: MutationCtx, { userId }) => {
+    await ctx.db.delete(userId);
+    return null;
+  },
+});
+
 /** Calls a test-only function installed in the component (see tamper.ts). */
 export const tamper = mutation({
   args: { fn: v.string(), args: v.any() },

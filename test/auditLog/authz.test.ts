@@ -4,7 +4,7 @@ import { ConvexError } from "convex/values";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { setLogSink } from "../../src/shared/log.js";
 import { auditTest } from "./setup.js";
-import { schema } from "./withAuthz.js";
+import { schema, SUPPORT_TOOL_KEY } from "./withAuthz.js";
 
 const api = anyApi.withAuthz;
 const reason = "SUP-1234 customer asked to downgrade";
@@ -147,6 +147,47 @@ describe("with convex-opskit's Authz", () => {
       paginationOpts: page,
     });
     expect(reconcile.drift).toEqual([]);
+  });
+
+  test("service callers authenticate with a key that is never recorded", async () => {
+    const { t, userId } = await setup();
+    expect(
+      await codeOf(
+        t.mutation(api.toolSetRole, {
+          userId,
+          role: "x",
+          reason,
+          serviceKey: "wrong",
+        }),
+      ),
+    ).toBe("UNAUTHENTICATED");
+    expect(
+      await codeOf(t.mutation(api.toolSetRole, { userId, role: "x", reason })),
+    ).toBe("UNAUTHENTICATED");
+    await t.mutation(api.toolSetRole, {
+      userId,
+      role: "viewer",
+      reason,
+      serviceKey: SUPPORT_TOOL_KEY,
+    });
+    expect(await t.query(api.getUser, { userId })).toMatchObject({
+      role: "viewer",
+    });
+    await t.mutation(api.grant, { userId: "ada", role: "auditor" });
+    const ops = await t.withIdentity({ subject: "ada" }).query(api.actionsBy, {
+      actorId: "supportTool",
+      from: 0,
+      to: Date.now(),
+      paginationOpts: page,
+    });
+    expect(ops.page).toEqual([
+      expect.objectContaining({
+        actorKind: "service",
+        roles: ["support"],
+        args: { userId, role: "viewer" },
+      }),
+    ]);
+    expect(JSON.stringify([ops, lines])).not.toContain(SUPPORT_TOOL_KEY);
   });
 
   test("a plain authorizer function works instead of authz", async () => {

@@ -120,4 +120,52 @@ describe("reconcile", () => {
     });
     expect(r).toMatchObject({ checked: 1, drift: [], isDone: true });
   });
+
+  test("walking the recorded documents finds out-of-band deletes and edits", async () => {
+    const t = auditTest();
+    const admin = t.withIdentity({ subject: "admin" });
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++)
+      ids.push(
+        await admin.mutation(api.createUser, {
+          name: `u${i}`,
+          email: `u${i}@x`,
+          role: "member",
+          reason,
+        }),
+      );
+    // Several versions of one document still count once.
+    for (const role of ["a", "b", "c"])
+      await admin.mutation(api.setUserRole, { userId: ids[1], role, reason });
+    await admin.mutation(api.deleteUser, {
+      userId: ids[4],
+      explicit: true,
+      reason,
+    });
+    await t.mutation(api.deleteOutOfBand, { userId: ids[0] });
+    await t.mutation(api.outOfBand, { userId: ids[1], patch: { role: "z" } });
+
+    const drift: Drift[] = [];
+    let checked = 0;
+    let cursor: string | null = null;
+    for (;;) {
+      const r: {
+        drift: Drift[];
+        checked: number;
+        isDone: boolean;
+        continueCursor: string | null;
+      } = await t.query(api.reconcileRecorded, { cursor, limit: 2 });
+      drift.push(...r.drift);
+      checked += r.checked;
+      if (r.isDone) break;
+      cursor = r.continueCursor;
+    }
+    expect(checked).toBe(5);
+    expect(drift.map((d) => [d.docId, d.status, d.changed]).sort()).toEqual(
+      [
+        [ids[0], "deletedOutside", ["email", "name", "role"]],
+        [ids[1], "changed", ["role"]],
+      ].sort(),
+    );
+  });
 });

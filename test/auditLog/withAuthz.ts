@@ -185,6 +185,24 @@ export const renameUser = opsMutation({
   },
 });
 
+// Server-to-server callers with an authz service key (not in the README).
+export const SUPPORT_TOOL_KEY = "support-tool-key-3b9d0c71";
+const serviceAuthz = new Authz(components.authz, {
+  roles: { support: ["users.manage"] },
+  services: { supportTool: { key: SUPPORT_TOOL_KEY, roles: ["support"] } },
+});
+export const toolSetRole = auditLog.adminMutation(serviceAuthz)({
+  permission: "users.manage",
+  tables: ["users"],
+  acceptServiceKey: true,
+  args: { userId: v.id("users"), role: v.string() },
+  returns: v.null(),
+  handler: async (ctx, { userId, role }) => {
+    await ctx.db.patch(userId, { role });
+    return null;
+  },
+});
+
 // Test-only helpers.
 export const seedUser = mutation({
   args: { name: v.string() },

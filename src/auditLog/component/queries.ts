@@ -233,3 +233,52 @@ export const latestEntries = query({
     );
   },
 });
+
+/**
+ * The documents of a table the log has entries for, in id order, each with
+ * its newest entry: a seek per document (two indexed reads), so a page costs
+ * the same however long each history is. For finding out-of-band deletes.
+ */
+export const recordedDocuments = query({
+  args: {
+    table: v.string(),
+    afterDocId: v.union(v.string(), v.null()),
+    limit: v.number(),
+  },
+  returns: v.object({
+    documents: v.array(v.object({ docId: v.string(), entry: vEntry })),
+    continueCursor: v.union(v.string(), v.null()),
+    isDone: v.boolean(),
+  }),
+  handler: async (ctx, { table, afterDocId, limit }) => {
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE)
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        `limit must be an integer from 1 to ${MAX_PAGE_SIZE}; got ${limit}`,
+      );
+    const documents = [];
+    let cursor = afterDocId;
+    for (let i = 0; i < limit; i++) {
+      const after = cursor;
+      const next = await ctx.db
+        .query("entries")
+        .withIndex("by_document", (q) =>
+          after === null
+            ? q.eq("table", table)
+            : q.eq("table", table).gt("docId", after),
+        )
+        .first();
+      if (!next) return { documents, continueCursor: cursor, isDone: true };
+      const latest = await ctx.db
+        .query("entries")
+        .withIndex("by_document", (q) =>
+          q.eq("table", table).eq("docId", next.docId),
+        )
+        .order("desc")
+        .first();
+      documents.push({ docId: next.docId, entry: toEntry(latest ?? next) });
+      cursor = next.docId;
+    }
+    return { documents, continueCursor: cursor, isDone: false };
+  },
+});

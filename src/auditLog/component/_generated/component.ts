@@ -283,6 +283,33 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         },
         Name
       >;
+      recordedDocuments: FunctionReference<
+        "query",
+        "internal",
+        { afterDocId: string | null; limit: number; table: string },
+        {
+          continueCursor: string | null;
+          documents: Array<{
+            docId: string;
+            entry: {
+              actorId: string;
+              after: any | null;
+              before: any | null;
+              changed: Array<string>;
+              docId: string;
+              entryId: string;
+              functionName: string;
+              index: number;
+              kind: "insert" | "patch" | "replace" | "delete";
+              operationId: string;
+              table: string;
+              time: number;
+            };
+          }>;
+          isDone: boolean;
+        },
+        Name
+      >;
     };
     retention: {
       listRuns: FunctionReference<
