@@ -68,6 +68,9 @@ export type {
 } from "./define.js";
 export { verifyAgainstSeed, type SeedCheck } from "./seed.js";
 
+/** What one batch of a migration reports (named like `@convex-dev/migrations`' type). */
+export type MigrationResult = BatchResult;
+
 /** A reference to a migration made with `define`, like `internal.migrations.setDefault`. */
 export type MigrationFunctionReference = FunctionReference<
   "mutation",

@@ -155,6 +155,41 @@ describe("same API as @convex-dev/migrations", () => {
     expect(users.every((u) => u.plan === "free" && u.age === 1)).toBe(true);
   });
 
+  test("a series skips migrations that are already complete and goes on", async () => {
+    const t = setup();
+    await seed(t, 30);
+    await t.mutation(api.setDefault, {});
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const first = await t.run((ctx) =>
+      migrations.runSerially(ctx, [api.setDefault, api.addAge]),
+    );
+    expect(first).toMatchObject({ state: "success", isDone: true });
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const users = await t.run((ctx) => ctx.db.query("users").collect());
+    expect(users.every((u) => u.plan === "free" && u.age === 1)).toBe(true);
+    // The completed first migration did not run a second time.
+    const runs = await t.run((ctx) => migrations.listRuns(ctx, api.setDefault));
+    expect(runs).toHaveLength(1);
+  });
+
+  test("each dry run of a migration is a fresh run; real runs stay separate", async () => {
+    const t = setup();
+    await seed(t, 10);
+    await t.mutation(api.setDefault, { dryRun: true });
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    await t.run(async (ctx) => {
+      await ctx.db.insert("users", { name: "late" });
+    });
+    await t.mutation(api.setDefault, { dryRun: true });
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const runs = await t.run((ctx) => migrations.listRuns(ctx, api.setDefault));
+    expect(runs.map((r) => [r.dryRun, r.processed])).toEqual([
+      [true, 11],
+      [true, 10],
+    ]);
+    expect((await statusOf(t, "basics.test:setDefault")).state).toBe("unknown");
+  });
+
   test("runOne, runSerially, cancel and cancelAll from code", async () => {
     const t = setup();
     await seed(t, 300);

@@ -163,12 +163,18 @@ export async function startRun(
         return await runStatus(ctx, prev, [
           `${args.name} is paused; resume it (or pass reset: true to start over).`,
         ]);
+      // A complete migration is a no-op (its series goes on); a complete dry
+      // run is simply done again, since its point is to look at the data now.
       if (
+        kind === "migrate" &&
         prev.state === "success" &&
         args.cursor === undefined &&
         !prev.rolledBackBy
-      )
+      ) {
+        if (args.next?.length)
+          await continueSeries(ctx, args.next, kind, false);
         return await runStatus(ctx, prev);
+      }
     }
     if (prev.state === "running" || prev.state === "paused") {
       if (prev.workerId) await cancelWorker(ctx, prev.workerId);
@@ -657,17 +663,32 @@ async function startSeriesNext(
   ctx: MutationCtx,
   run: Doc<"runs">,
 ): Promise<void> {
-  const next = run.next ?? [];
+  if (run.kind === "rollback") return;
+  await continueSeries(ctx, run.next ?? [], run.kind, run.args.reset === true);
+}
+
+/** Starts the first of `next` that is not complete, handing it the rest. */
+async function continueSeries(
+  ctx: MutationCtx,
+  next: Array<{ name: string; fnHandle: string }>,
+  kind: "migrate" | "dryRun",
+  reset: boolean,
+): Promise<void> {
   for (let i = 0; i < next.length; i++) {
-    const prev = await latestRun(ctx, next[i].name, run.kind);
-    if (prev?.state === "success" && !run.args.reset && run.kind === "migrate")
+    const prev = await latestRun(ctx, next[i].name, kind);
+    if (
+      kind === "migrate" &&
+      !reset &&
+      prev?.state === "success" &&
+      !prev.rolledBackBy
+    )
       continue;
     await ctx.scheduler.runAfter(0, api.lib.migrate, {
       name: next[i].name,
       fnHandle: next[i].fnHandle,
       next: next.slice(i + 1),
-      dryRun: run.kind === "dryRun",
-      ...(run.args.reset ? { reset: true } : {}),
+      dryRun: kind === "dryRun",
+      ...(reset ? { reset: true } : {}),
     });
     return;
   }

@@ -82,13 +82,15 @@ async function statusesFor(ctx: QueryCtx, names?: string[], limit = 100) {
       }),
     );
   }
+  const wanted = Math.max(1, Math.min(limit, 1000));
   const seen = new Set<string>();
   const runs: Doc<"runs">[] = [];
-  for await (const run of ctx.db.query("runs").order("desc")) {
+  // Bounded scan: a long history must not push the query over read limits.
+  for (const run of await ctx.db.query("runs").order("desc").take(5000)) {
     if (run.kind !== "migrate" || seen.has(run.name)) continue;
     seen.add(run.name);
     runs.push(run);
-    if (runs.length >= limit) break;
+    if (runs.length >= wanted) break;
   }
   return await Promise.all(runs.reverse().map((r) => runStatus(ctx, r)));
 }
