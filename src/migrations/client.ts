@@ -390,6 +390,18 @@ export class Migrations<DataModel extends GenericDataModel> {
     });
   }
 
+  /** Per-batch accounting (size, outcome, changed/unchanged/failed, usage) of the latest run. */
+  async listBatches(
+    ctx: QueryCtx,
+    migration: string | MigrationFunctionReference,
+    opts: { dryRun?: boolean; limit?: number } = {},
+  ) {
+    return await ctx.runQuery(this.component.lib.listBatches, {
+      name: this.nameOf(migration),
+      ...opts,
+    });
+  }
+
   /** Documents that failed (skipped) in the latest run, with their messages. */
   async listFailures(
     ctx: QueryCtx,

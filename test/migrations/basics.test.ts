@@ -103,6 +103,19 @@ describe("same API as @convex-dev/migrations", () => {
         "migrations.complete",
       ]),
     );
+    const batches = await t.run((ctx) =>
+      migrations.listBatches(ctx, api.setDefault),
+    );
+    expect(batches.map((b) => b.size)).toEqual([100, 400]);
+    expect(batches.every((b) => b.outcome === "committed")).toBe(true);
+    const sum = (k: "processed" | "changed" | "unchanged" | "failed") =>
+      batches.reduce((s, b) => s + b[k], 0);
+    expect([
+      sum("processed"),
+      sum("changed"),
+      sum("unchanged"),
+      sum("failed"),
+    ]).toEqual([260, 250, 10, 0]);
     const complete = logs.find((l) => l.event === "migrations.complete")!;
     expect(complete).toMatchObject({
       name: "basics.test:setDefault",

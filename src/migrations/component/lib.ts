@@ -6,6 +6,7 @@ import { v } from "convex/values";
 import { opskitError } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
 import {
+  batchUsage,
   migrationStatus,
   onErrorValidator,
   pendingMigration,
@@ -288,6 +289,45 @@ export const rollback = mutation({
   args: { name: v.string() },
   returns: migrationStatus,
   handler: async (ctx, { name }) => await startRollback(ctx, name),
+});
+
+/** Per-batch accounting of the latest real (or dry) run, oldest batch first. */
+export const listBatches = query({
+  args: {
+    name: v.string(),
+    dryRun: v.optional(v.boolean()),
+    limit: v.optional(v.number()),
+  },
+  returns: v.array(
+    v.object({
+      size: v.number(),
+      outcome: v.union(
+        v.literal("committed"),
+        v.literal("rolledBack"),
+        v.literal("limit"),
+      ),
+      processed: v.number(),
+      changed: v.number(),
+      unchanged: v.number(),
+      failed: v.number(),
+      usage: v.optional(batchUsage),
+    }),
+  ),
+  handler: async (ctx, args) => {
+    const run = await latestRun(
+      ctx,
+      args.name,
+      args.dryRun ? "dryRun" : "migrate",
+    );
+    if (!run) return [];
+    const rows = await ctx.db
+      .query("batches")
+      .withIndex("by_run", (q) => q.eq("runId", run._id))
+      .take(Math.max(1, Math.min(args.limit ?? 100, 1000)));
+    return rows.map(
+      ({ _id: _i, _creationTime: _c, runId: _r, ...batch }) => batch,
+    );
+  },
 });
 
 /** Documents that failed in the latest real (or dry) run of a migration. */

@@ -185,6 +185,28 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         }>,
         Name
       >;
+      listBatches: FunctionReference<
+        "query",
+        "internal",
+        { dryRun?: boolean; limit?: number; name: string },
+        Array<{
+          changed: number;
+          failed: number;
+          outcome: "committed" | "rolledBack" | "limit";
+          processed: number;
+          size: number;
+          unchanged: number;
+          usage?: {
+            bytesRead: number;
+            bytesWritten: number;
+            databaseQueries?: number;
+            documentsRead: number;
+            documentsWritten: number;
+            durationMs: number;
+          };
+        }>,
+        Name
+      >;
       listFailures: FunctionReference<
         "query",
         "internal",
