@@ -66,17 +66,24 @@ export class WriteRecorder {
     return this.refuse(write, null, id);
   }
 
-  private async remember(table: string, id: string, write: Write) {
+  /**
+   * Runs one write, recording the document's state before the first write
+   * to it. A write that throws records nothing, so a handler that catches
+   * the error and carries on leaves no phantom entry.
+   */
+  private async record(
+    table: string,
+    id: string,
+    write: Exclude<Write, "insert">,
+    run: () => Promise<void>,
+  ): Promise<void> {
     const seen = this.touched.get(id);
-    if (seen) {
-      seen.writes.push(write);
-      return;
-    }
-    const before =
-      write === "insert"
-        ? null
-        : ((await this.raw.get(id as GenericId<string>)) as Doc | null);
-    this.touched.set(id, { table, before, writes: [write] });
+    const before = seen
+      ? null
+      : ((await this.raw.get(id as GenericId<string>)) as Doc | null);
+    await run();
+    if (seen) seen.writes.push(write);
+    else this.touched.set(id, { table, before, writes: [write] });
   }
 
   private wrap(): GenericDatabaseWriter<GenericDataModel> {
@@ -98,26 +105,25 @@ export class WriteRecorder {
       insert: async (table: string, value: any) => {
         if (!this.tables.includes(table)) this.refuse("insert", table);
         const id = await raw.insert(table, value);
-        await this.remember(table, id, "insert");
+        this.touched.set(id, { table, before: null, writes: ["insert"] });
         return id;
       },
       patch: async (...a: any[]) => {
         const [explicit, id] = split(a, 2);
         const table = this.tableOf("patch", id, explicit);
-        await this.remember(table, id, "patch");
-        await (raw.patch as any)(...a);
+        await this.record(table, id, "patch", () => (raw.patch as any)(...a));
       },
       replace: async (...a: any[]) => {
         const [explicit, id] = split(a, 2);
         const table = this.tableOf("replace", id, explicit);
-        await this.remember(table, id, "replace");
-        await (raw.replace as any)(...a);
+        await this.record(table, id, "replace", () =>
+          (raw.replace as any)(...a),
+        );
       },
       delete: async (...a: any[]) => {
         const [explicit, id] = split(a, 1);
         const table = this.tableOf("delete", id, explicit);
-        await this.remember(table, id, "delete");
-        await (raw.delete as any)(...a);
+        await this.record(table, id, "delete", () => (raw.delete as any)(...a));
       },
       table: (table: string) => ({
         get: (id: string) => (raw.get as any)(table, id),

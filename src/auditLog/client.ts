@@ -32,6 +32,7 @@ import {
 import { opskitError } from "../shared/errors.js";
 import { logEvent } from "../shared/log.js";
 import { WriteRecorder } from "./capture.js";
+import { functionNameOf, requestInfo } from "./meta.js";
 import {
   driftedPaths,
   redactKeys,
@@ -45,7 +46,6 @@ import type {
   Entry,
   EntryKind,
   Operation,
-  RequestInfo,
   RetentionRun,
 } from "./validators.js";
 
@@ -1006,48 +1006,4 @@ function range(args: Range) {
     ...(args.to !== undefined ? { to: args.to } : {}),
     ...(args.order !== undefined ? { order: args.order } : {}),
   };
-}
-
-/** The running function's path from `ctx.meta`, or `fallback` where Convex does not say. */
-async function functionNameOf(
-  ctx: { meta?: unknown },
-  fallback: string | undefined,
-): Promise<string> {
-  try {
-    const meta = ctx.meta as
-      { getFunctionMetadata?: () => Promise<{ name: string }> } | undefined;
-    const name = (await meta?.getFunctionMetadata?.())?.name;
-    if (name) return name;
-  } catch {
-    // Older runtimes and some test harnesses lack function metadata.
-  }
-  return fallback ?? "unknown";
-}
-
-/** Request metadata where Convex provides it (never the auth token), else null. */
-async function requestInfo(ctx: {
-  meta?: unknown;
-}): Promise<RequestInfo | null> {
-  try {
-    const meta = ctx.meta as
-      | {
-          getRequestMetadata?: () => Promise<{
-            ip: string | null;
-            userAgent: string | null;
-            requestId: string;
-            scheduledFunctionId?: string | null;
-          }>;
-        }
-      | undefined;
-    const r = await meta?.getRequestMetadata?.();
-    if (!r) return null;
-    return {
-      ip: r.ip ?? null,
-      userAgent: r.userAgent ?? null,
-      requestId: String(r.requestId),
-      scheduledFunctionId: r.scheduledFunctionId ?? null,
-    };
-  } catch {
-    return null;
-  }
 }

@@ -147,6 +147,21 @@ describe("atomic capture", () => {
     expect(list[2].after).toMatchObject({ name: "p!" });
   });
 
+  test("a write that throws and is caught by the handler leaves no entry", async () => {
+    const { t, admin, userId, entries } = await setup();
+    const bo = await t.mutation(api.seedUser, { name: "bo" });
+    await admin.mutation(api.catchFailedWrite, {
+      bad: userId,
+      good: bo,
+      reason,
+    });
+    const list = await entries();
+    expect(list.map((e: { docId: string }) => e.docId)).toEqual([bo]);
+    expect(await t.query(api.getUser, { userId })).toMatchObject({
+      role: "member",
+    });
+  });
+
   test("a handler that throws leaves neither the change nor any record", async () => {
     const { t, admin, userId, entries, operations } = await setup();
     const err = await errorOf(

@@ -207,6 +207,23 @@ export const failAfterWrite = adminMutation({
   },
 });
 
+/** A write that fails schema validation, caught; then a good write. */
+export const catchFailedWrite = adminMutation({
+  permission: "users.manage",
+  tables: ["users"],
+  args: { bad: v.id("users"), good: v.id("users") },
+  returns: v.null(),
+  handler: async (ctx, { bad, good }) => {
+    try {
+      await ctx.db.patch(bad, { role: 5 as unknown as string });
+    } catch {
+      // The app decided to carry on without that change.
+    }
+    await ctx.db.patch(good, { role: "fixed" });
+    return null;
+  },
+});
+
 /** Several writes to several documents, including two to the same one. */
 export const bulkEdit = adminMutation({
   permission: "users.manage",
