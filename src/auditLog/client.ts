@@ -264,6 +264,9 @@ export type RevertResult = {
   recreated: Array<{ table: string; oldDocId: string; newDocId: string }>;
 };
 
+/** Longest reason accepted: a justification, not a document. */
+export const MAX_REASON_LENGTH = 2000;
+
 const SESSION = Symbol.for("convex-opskit.auditLog.session");
 
 type Session = {
@@ -458,6 +461,12 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
         "INVALID_ARGUMENT",
         `reason must be at least ${this.minLength} characters saying why; got ${trimmed.length}`,
         { minLength: this.minLength, length: trimmed.length },
+      );
+    if (trimmed.length > MAX_REASON_LENGTH)
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        `reason must be at most ${MAX_REASON_LENGTH} characters; got ${trimmed.length}`,
+        { maxLength: MAX_REASON_LENGTH, length: trimmed.length },
       );
     const pattern = this.options.reason?.pattern;
     if (

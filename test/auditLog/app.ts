@@ -449,6 +449,34 @@ export const deleteOutOfBand = mutation({
   },
 });
 
+/** Calls the component's append directly, as a hostile or buggy caller could. */
+export const appendRaw = mutation({
+  args: { entries: v.number(), reason: v.string() },
+  returns: v.string(),
+  handler: async (ctx: MutationCtx, { entries, reason }) =>
+    ctx.runMutation(components.auditLog.log.append, {
+      operation: {
+        actorId: "x",
+        actorKind: "user",
+        roles: [],
+        functionName: "raw",
+        reason,
+        args: {},
+        request: null,
+        time: 0,
+        tables: ["users"],
+      },
+      entries: Array.from({ length: entries }, (_, i) => ({
+        table: "users",
+        docId: `d${i}`,
+        kind: "insert" as const,
+        before: null,
+        after: { i },
+        changed: ["i"],
+      })),
+    }),
+});
+
 /** Calls a test-only function installed in the component (see tamper.ts). */
 export const tamper = mutation({
   args: { fn: v.string(), args: v.any() },

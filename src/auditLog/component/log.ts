@@ -18,8 +18,13 @@ export const append = mutation({
   args: { operation: v.object(vOperationInput), entries: v.array(vEntryInput) },
   returns: v.id("operations"),
   handler: async (ctx, { operation, entries }) => {
-    if (operation.reason.trim().length === 0)
-      throw opskitError("INVALID_ARGUMENT", "an audit reason is required");
+    // The client enforces the configured policy; this guards direct callers.
+    const reasonLength = operation.reason.trim().length;
+    if (reasonLength === 0 || reasonLength > 2000)
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        `an audit reason of 1 to 2000 characters is required; got ${reasonLength}`,
+      );
     if (entries.length > MAX_ENTRIES_PER_OPERATION)
       throw opskitError(
         "INVALID_ARGUMENT",
