@@ -266,6 +266,29 @@ describe("verification", () => {
 });
 
 describe("faults", () => {
+  test("documents deleted by the app between batches are skipped without error", async () => {
+    const t = setup();
+    await seed(t, 45);
+    await t.mutation(api.bump, {});
+    // The first batch (10) committed; the app deletes 5 migrated and 10 pending users.
+    await t.run(async (ctx) => {
+      const all = await ctx.db.query("users").collect();
+      for (const u of [...all.slice(0, 5), ...all.slice(30, 40)])
+        await ctx.db.delete(u._id);
+    });
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const r = await report(t, api.bump);
+    expect(r.status).toMatchObject({
+      state: "success",
+      processed: 35,
+      changed: 35,
+      failed: 0,
+    });
+    const left = await users(t);
+    expect(left).toHaveLength(30);
+    expect(left.every((u) => u.age === 1)).toBe(true);
+  });
+
   test("documents deleted mid-run are neither migrated nor counted", async () => {
     const t = setup();
     await seed(t, 30);
