@@ -190,6 +190,25 @@ describe("with convex-opskit's Authz", () => {
     expect(JSON.stringify([ops, lines])).not.toContain(SUPPORT_TOOL_KEY);
   });
 
+  test("a scope derived from the arguments is checked by authz", async () => {
+    const { t, userId, as } = await setup();
+    await t.mutation(api.grant, {
+      userId: "sam",
+      role: "support",
+      scope: "team:42",
+    });
+    const args = { userId, role: "lead", reason };
+    expect(
+      await codeOf(
+        as("sam").mutation(api.setTeamMemberRole, { ...args, teamId: "7" }),
+      ),
+    ).toBe("FORBIDDEN");
+    await as("sam").mutation(api.setTeamMemberRole, { ...args, teamId: "42" });
+    expect(await t.query(api.getUser, { userId })).toMatchObject({
+      role: "lead",
+    });
+  });
+
   test("a plain authorizer function works instead of authz", async () => {
     const { t, userId, as } = await setup();
     expect(

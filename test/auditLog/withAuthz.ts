@@ -211,10 +211,22 @@ export const seedUser = mutation({
     ctx.db.insert("users", { name, email: `${name}@x`, role: "member" }),
 });
 export const grant = mutation({
-  args: { userId: v.string(), role: v.string() },
+  args: { userId: v.string(), role: v.string(), scope: v.optional(v.string()) },
+  returns: v.null(),
+  handler: async (ctx, { userId, role, scope }) => {
+    await authz.grant(ctx, { userId, role: role as "admin", scope });
+    return null;
+  },
+});
+/** A permission checked in a scope derived from the arguments. */
+export const setTeamMemberRole = adminMutation({
+  permission: "users.manage",
+  scope: ({ teamId }) => `team:${teamId}`,
+  tables: ["users"],
+  args: { teamId: v.string(), userId: v.id("users"), role: v.string() },
   returns: v.null(),
   handler: async (ctx, { userId, role }) => {
-    await authz.grant(ctx, { userId, role: role as "admin" });
+    await ctx.db.patch(userId, { role });
     return null;
   },
 });
