@@ -429,6 +429,14 @@ export class Migrations<DataModel extends GenericDataModel> {
     return await ctx.runMutation(this.component.lib.cancelAll, {});
   }
 
+  /** Deletes the history of finished runs created before `before` (default: all). */
+  async clearAll(
+    ctx: MutationCtx | ActionCtx,
+    opts: { before?: number } = {},
+  ): Promise<void> {
+    await ctx.runMutation(this.component.lib.clearAll, opts);
+  }
+
   /** Pauses a running migration; only {@link resume} continues it. */
   async pause(
     ctx: MutationCtx | ActionCtx,

@@ -235,6 +235,34 @@ describe("journal and rollback", () => {
   });
 });
 
+describe("history", () => {
+  test("clearAll deletes finished runs and their rows, keeps running ones", async () => {
+    const t = setup();
+    await seed(t, 120);
+    await t.mutation(api.fillEmail, {});
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    await t.mutation(api.setDefault, {});
+    await t.run((ctx) => migrations.clearAll(ctx));
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    expect(
+      await t.run((ctx) => migrations.listRuns(ctx, api.fillEmail)),
+    ).toEqual([]);
+    expect(
+      await t.run((ctx) => migrations.listBatches(ctx, api.fillEmail)),
+    ).toEqual([]);
+    // The running migration was kept and finished normally.
+    const [running] = await t.run((ctx) =>
+      migrations.listRuns(ctx, api.setDefault),
+    );
+    expect(running).toMatchObject({ state: "success", processed: 120 });
+    // The journal went with its run: nothing left to roll back.
+    const error = await t
+      .run((ctx) => migrations.rollback(ctx, api.fillEmail))
+      .catch((e: unknown) => e);
+    expect(isOpskitError(error, "NOT_FOUND")).toBe(true);
+  });
+});
+
 describe("deploy gating", () => {
   test("pending lists incomplete migrations; runPending starts them as a series and is idempotent", async () => {
     const t = setup();

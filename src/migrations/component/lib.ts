@@ -13,6 +13,7 @@ import {
   type PendingMigration,
   runReport,
 } from "../shared.js";
+import { api } from "./_generated/api.js";
 import type { Doc } from "./_generated/dataModel.js";
 import {
   internalMutation,
@@ -461,5 +462,67 @@ export const runPending = mutation({
       started: result.started,
     });
     return result;
+  },
+});
+
+/** Documents `clearAll` deletes per transaction, well under the write limit. */
+const CLEAR_BUDGET = 4_000;
+
+/**
+ * Deletes the history of finished runs created before `before` (default:
+ * now), with their batches, failures and journal, continuing in scheduled
+ * transactions when there is more. Running and paused runs are kept, as are
+ * the code checksums. Same name as `@convex-dev/migrations`' `clearAll`.
+ */
+export const clearAll = mutation({
+  args: { before: v.optional(v.number()) },
+  returns: v.null(),
+  handler: async (ctx, args) => {
+    const before = args.before ?? Date.now() + 1;
+    let budget = CLEAR_BUDGET;
+    let deletedRuns = 0;
+    const runs = await ctx.db
+      .query("runs")
+      .withIndex("by_creation_time", (q) => q.lt("_creationTime", before))
+      .order("desc")
+      .take(100);
+    for (const run of runs) {
+      if (run.state === "running" || run.state === "paused") continue;
+      for (const row of await ctx.db
+        .query("batches")
+        .withIndex("by_run", (q) => q.eq("runId", run._id))
+        .take(Math.max(0, budget))) {
+        await ctx.db.delete("batches", row._id);
+        budget--;
+      }
+      for (const row of await ctx.db
+        .query("failures")
+        .withIndex("by_run_and_resolved", (q) => q.eq("runId", run._id))
+        .take(Math.max(0, budget))) {
+        await ctx.db.delete("failures", row._id);
+        budget--;
+      }
+      for (const row of await ctx.db
+        .query("journal")
+        .withIndex("by_run", (q) => q.eq("runId", run._id))
+        .take(Math.max(0, budget))) {
+        await ctx.db.delete("journal", row._id);
+        budget--;
+      }
+      if (budget <= 0) {
+        // This run may have more rows: come back to it in a new transaction.
+        await ctx.scheduler.runAfter(0, api.lib.clearAll, { before });
+        return null;
+      }
+      await ctx.db.delete("runs", run._id);
+      budget--;
+      deletedRuns++;
+    }
+    if (runs.length === 100)
+      await ctx.scheduler.runAfter(0, api.lib.clearAll, {
+        before: runs[runs.length - 1]._creationTime,
+      });
+    logEvent("migrations.clear", { before, deletedRuns });
+    return null;
   },
 });

@@ -98,6 +98,13 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         }>,
         Name
       >;
+      clearAll: FunctionReference<
+        "mutation",
+        "internal",
+        { before?: number },
+        null,
+        Name
+      >;
       getReport: FunctionReference<
         "query",
         "internal",
