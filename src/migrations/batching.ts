@@ -38,10 +38,16 @@ export type BatchPolicy = {
   growth: number;
 };
 
-/** The default policy: start at 100, grow up to ×4 per batch, use at most 40% of any limit. */
+/**
+ * The default policy: start at 100, grow up to ×4 per batch, use at most 40%
+ * of any limit, and never exceed 4,000 documents. The cap guards the 1 s
+ * mutation time limit, which cannot be measured reliably from inside a
+ * mutation (the clock may not advance during one) and which, unlike the
+ * read/write limits, cannot be caught and retried: it ends the transaction.
+ */
 export const DEFAULT_POLICY: BatchPolicy = {
   initial: 100,
-  max: 8_000,
+  max: 4_000,
   target: 0.4,
   growth: 4,
 };

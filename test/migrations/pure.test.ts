@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import {
   CONVEX_LIMITS,
+  DEFAULT_POLICY,
   halve,
   isLimitError,
   nextBatchSize,
@@ -39,13 +40,16 @@ describe("nextBatchSize", () => {
   });
 
   test("never plans more than 40% of any limit", () => {
-    // 1 write per document: 40% of 16,000 writes is 6,400.
+    // 1 write per document: 40% of 16,000 writes is 6,400 (with a higher cap).
+    const uncapped = { ...DEFAULT_POLICY, max: 100_000 };
     expect(
-      nextBatchSize(5_000, 5_000, {
-        ...small,
-        documentsRead: 5_000,
-        documentsWritten: 5_000,
-      }),
+      nextBatchSize(
+        5_000,
+        5_000,
+        { ...small, documentsRead: 5_000, documentsWritten: 5_000 },
+        0,
+        uncapped,
+      ),
     ).toBe(6_400);
     // 10 kB written per document: 40% of 16 MiB is ~671 documents.
     const heavy = nextBatchSize(1000, 1000, {
@@ -64,9 +68,9 @@ describe("nextBatchSize", () => {
   test("counts journal writes the runner adds", () => {
     expect(
       nextBatchSize(
-        8000,
-        4000,
-        { ...small, documentsRead: 4000, documentsWritten: 4000 },
+        3000,
+        3000,
+        { ...small, documentsRead: 3000, documentsWritten: 3000 },
         1,
       ),
     ).toBe(3200);
@@ -76,12 +80,12 @@ describe("nextBatchSize", () => {
     expect(nextBatchSize(250, 0, small)).toBe(250);
     expect(nextBatchSize(10, 10, { ...small, bytesWritten: 1e12 })).toBe(1);
     expect(
-      nextBatchSize(8000, 8000, {
+      nextBatchSize(3000, 3000, {
         ...small,
         documentsRead: 1,
         documentsWritten: 1,
       }),
-    ).toBe(8000);
+    ).toBe(4000);
   });
 
   test("halve", () => {
