@@ -3,17 +3,25 @@
  * permissions) are checked, and `list` accepts only index-backed filters.
  * `tsc` fails if any `@ts-expect-error` below stops being an error.
  */
-import type { GenericQueryCtx, PaginationOptions } from "convex/server";
+import type {
+  GenericQueryCtx,
+  PaginationOptions,
+  RegisteredMutation,
+} from "convex/server";
 import { v } from "convex/values";
 import { describe, expect, test } from "vitest";
 import { AuditLog } from "../../src/auditLog/client.js";
 import { components } from "../helpers.js";
 import { FakeAuthz, type DataModel } from "./app.js";
-import { authz } from "./withAuthz.js";
+import { authz, setUserRole, toolSetRole } from "./withAuthz.js";
 
 const auditLog = new AuditLog<DataModel>(components.auditLog, {
   redact: { users: ["passwordHash", "profile.ssn"] },
 });
+/** What a client must send to a registered mutation. */
+type ArgsOf<F> =
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  F extends RegisteredMutation<any, infer A, any> ? A : never;
 const paginationOpts: PaginationOptions = { numItems: 10, cursor: null };
 
 describe("types", () => {
@@ -71,6 +79,33 @@ describe("types", () => {
       handler: async () => {},
     });
     expect(ok).toBeDefined();
+  });
+
+  test("callers must send a reason; only service-enabled mutations take a key", () => {
+    const ok: ArgsOf<typeof setUserRole> = {
+      userId: "u" as never,
+      role: "r",
+      reason: "SUP-1 why",
+    };
+    // @ts-expect-error the reason is required
+    const noReason: ArgsOf<typeof setUserRole> = {
+      userId: "u" as never,
+      role: "r",
+    };
+    const noKey: ArgsOf<typeof setUserRole> = {
+      userId: "u" as never,
+      role: "r",
+      reason: "SUP-1 why",
+      // @ts-expect-error this mutation does not accept a service key
+      serviceKey: "k",
+    };
+    const withKey: ArgsOf<typeof toolSetRole> = {
+      userId: "u" as never,
+      role: "r",
+      reason: "SUP-1 why",
+      serviceKey: "k",
+    };
+    expect([ok, noReason, noKey, withKey]).toHaveLength(4);
   });
 
   test("list accepts one index-backed filter at a time", () => {
