@@ -277,6 +277,21 @@ describe("tamper evidence", () => {
     expect(kinds).toEqual(["entryEdited", "operationEdited", "brokenLink"]);
   });
 
+  test("an edited head is reported, also when the last page ends exactly at it", async () => {
+    const { ops, verify, tamper } = await sealedLog(4);
+    await tamper("patchChain", {
+      name: "head",
+      patch: { hash: "a".repeat(64) },
+    });
+    for (const pageSize of [4, 2, 100]) {
+      const result = await verify({ pageSize });
+      expect(result.problems).toEqual([
+        expect.objectContaining({ kind: "headMismatch", seq: 4 }),
+      ]);
+    }
+    expect(ops).toHaveLength(4);
+  });
+
   test("an untouched log verifies clean", async () => {
     const { verify } = await sealedLog(7);
     expect(await verify()).toMatchObject({

@@ -42,6 +42,18 @@ export const deleteOperation = mutation({
     return null;
   },
 });
+export const patchChain = mutation({
+  args: { name: v.union(v.literal("head"), v.literal("tail")), patch: v.any() },
+  returns: v.null(),
+  handler: async (ctx, { name, patch }) => {
+    const row = await ctx.db
+      .query("chain")
+      .withIndex("by_name", (q) => q.eq("name", name))
+      .unique();
+    await ctx.db.patch("chain", row!._id, patch);
+    return null;
+  },
+});
 export const rows = query({
   args: {
     table: v.union(

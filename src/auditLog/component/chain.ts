@@ -255,7 +255,15 @@ export const verify = query({
         message: `the head says seq ${headSeq} was sealed, but the chain ends at ${expected - 1}`,
       });
     }
-    if (reachedEnd && head && lastSeq === headSeq && prevHash !== head.hash) {
+    // `prevHash` is now the hash of seq `expected - 1`, also when this page
+    // was empty because the previous one ended exactly at the head.
+    if (
+      reachedEnd &&
+      head &&
+      expected - 1 === headSeq &&
+      prevHash !== null &&
+      prevHash !== head.hash
+    ) {
       problems.push({
         kind: "headMismatch",
         seq: headSeq,
