@@ -3,5 +3,7 @@
 import { readFileSync } from "node:fs";
 const r = JSON.parse(readFileSync(".vitest/results.json", "utf8"));
 const skipped = r.numPendingTests + (r.numTodoTests ?? 0);
-console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ""}`);
+console.log(
+  `${r.numPassedTests} passed, ${r.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ""}`,
+);
 process.exit(r.numFailedTests === 0 && r.numPassedTests > 0 ? 0 : 1);
