@@ -23,6 +23,7 @@ import {
 import {
   ConvexError,
   type GenericId,
+  getConvexSize,
   type Validator,
   type Value,
 } from "convex/values";
@@ -100,6 +101,11 @@ export type BatchSettings = {
 };
 
 type AnyDoc = DocFields & { _id: GenericId<string> };
+
+/** Largest before+after pair kept as a dry-run sample. */
+const MAX_SAMPLE_BYTES = 64 * 1024;
+/** Failure messages are stored and logged; keep them short. */
+const MAX_MESSAGE_LENGTH = 1_000;
 
 function messageOf(e: unknown): string {
   if (e instanceof ConvexError) {
@@ -214,7 +220,10 @@ class BatchTally {
   }
 
   private sample(before: AnyDoc, after: AnyDoc | null) {
-    if (this.samples.length < this.samplesWanted)
+    if (this.samples.length >= this.samplesWanted) return;
+    // Samples live in the run's row (1 MiB max): large documents are skipped.
+    const size = getConvexSize(before) + (after ? getConvexSize(after) : 0);
+    if (size <= MAX_SAMPLE_BYTES)
       this.samples.push({ id: before._id, before, after });
   }
 
@@ -381,7 +390,10 @@ export async function runDefinitionBatch<
       }
       tally.record(before, after);
     } catch (e) {
-      tally.failures.push({ id: doc._id, message: messageOf(e) });
+      tally.failures.push({
+        id: doc._id,
+        message: messageOf(e).slice(0, MAX_MESSAGE_LENGTH),
+      });
     }
   };
   if (def.parallelize) await Promise.all(docs.map(one));

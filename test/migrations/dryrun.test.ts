@@ -108,6 +108,25 @@ describe("whole-table dry run", () => {
     expect(real.state).toBe("unknown");
   });
 
+  test("large documents are counted but not kept as samples (the report must fit in a row)", async () => {
+    const t = setup();
+    await t.run(async (ctx) => {
+      for (let i = 0; i < 4; i++)
+        await ctx.db.insert("users", {
+          name: `u${i}${"x".repeat(300_000)}`,
+          email: `BIG${i}@X.COM`,
+        });
+      await ctx.db.insert("users", { name: "small", email: "S@X.COM" });
+    });
+    await t.mutation(api.run, { fn: "dryrun.test:normalize", dryRun: true });
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const report = (await t.run((ctx) =>
+      migrations.getReport(ctx, api.normalize, { dryRun: true }),
+    ))!;
+    expect(report.status).toMatchObject({ state: "success", changed: 5 });
+    expect(report.samples.map((s) => s.before.name)).toEqual(["small"]);
+  });
+
   test("its 'would change' equals what the real run then changes", async () => {
     const t = setup();
     await seed(t);

@@ -32,7 +32,7 @@ import {
 import { api, internal } from "./_generated/api.js";
 import type { Doc, Id } from "./_generated/dataModel.js";
 import type { MutationCtx } from "./_generated/server.js";
-import { isActive, latestRun, runStatus } from "./status.js";
+import { isActive, latestRun, runStatus, workerState } from "./status.js";
 
 type AppResult = BatchResult | DescribeResult | RestoreResult;
 type MigrationHandle = FunctionHandle<"mutation", MigrationArgs, AppResult>;
@@ -176,6 +176,11 @@ export async function startRun(
         return await runStatus(ctx, prev);
       }
     }
+    // A batch whose transaction died (the 1 s time limit cannot be caught
+    // like the read/write limits) left the run "running" with a failed
+    // worker: resume it with half the batch size.
+    const crashed =
+      prev.state === "running" && (await workerState(ctx, prev)) === "failed";
     if (prev.state === "running" || prev.state === "paused") {
       if (prev.workerId) await cancelWorker(ctx, prev.workerId);
       await ctx.db.patch("runs", prev._id, {
@@ -202,6 +207,14 @@ export async function startRun(
           ? { cursor: args.cursor, phase: "walk" as const }
           : {}),
         ...(prev.phase === "retry" ? { retryAfter: undefined } : {}),
+        ...(crashed
+          ? {
+              batchSize: halve(prev.batchSize),
+              ...(prev.fixedBatchSize !== undefined
+                ? { fixedBatchSize: halve(prev.fixedBatchSize) }
+                : {}),
+            }
+          : {}),
         ...(args.batchSize !== undefined
           ? { batchSize: args.batchSize, fixedBatchSize: args.batchSize }
           : {}),
@@ -214,6 +227,7 @@ export async function startRun(
         runId: run._id,
         dryRun: kind === "dryRun",
         resumed: true,
+        afterCrash: crashed,
         cursor: run.cursor,
         phase: run.phase,
       });
@@ -607,7 +621,7 @@ async function fail(
 ): Promise<StepOutcome> {
   await ctx.db.patch("runs", run._id, {
     state: "failed",
-    error,
+    error: error.slice(0, 2_000),
     endedAt: Date.now(),
     workerId: undefined,
   });
