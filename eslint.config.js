@@ -23,4 +23,24 @@ export default tseslint.config(
     ...convexRecommended,
     files: ["convex/**/*.ts", "src/*/component/**/*.ts"],
   },
+  // The example app: public functions only through the authz builders.
+  {
+    files: ["convex/**/*.ts"],
+    ignores: ["convex/authz.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: [
+            {
+              name: "./_generated/server",
+              importNames: ["query", "mutation", "action", "httpAction"],
+              message:
+                "Build public functions with userQuery/userMutation/userAction from ./authz (or adminMutation from ./audit) so every call is authenticated and authorized.",
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -9,5 +9,7 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     server: { deps: { inline: ["convex-test"] } },
     testTimeout: 60_000,
+    // Components log JSON lines; show them only for failing tests.
+    silent: "passed-only",
   },
 });

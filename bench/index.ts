@@ -1,3 +1,4 @@
+export {};
 /**
  * `npm run bench`: every capability's benchmark against its anchor package,
  * one after another in this process. Each module runs its suite when

@@ -8,13 +8,35 @@
  * @module
  */
 
+import type * as account from "../account.js";
+import type * as admin from "../admin.js";
+import type * as audit from "../audit.js";
+import type * as auditJobs from "../auditJobs.js";
+import type * as authz from "../authz.js";
+import type * as crons from "../crons.js";
+import type * as init from "../init.js";
+import type * as limits from "../limits.js";
+import type * as posts from "../posts.js";
+import type * as users from "../users.js";
+
 import type {
   ApiFromModules,
   FilterApi,
   FunctionReference,
 } from "convex/server";
 
-declare const fullApi: ApiFromModules<{}>;
+declare const fullApi: ApiFromModules<{
+  account: typeof account;
+  admin: typeof admin;
+  audit: typeof audit;
+  auditJobs: typeof auditJobs;
+  authz: typeof authz;
+  crons: typeof crons;
+  init: typeof init;
+  limits: typeof limits;
+  posts: typeof posts;
+  users: typeof users;
+}>;
 
 /**
  * A utility for referencing Convex functions in your app's public API.

@@ -50,6 +50,8 @@ import type {
 } from "./validators.js";
 
 export { REDACTED } from "./diff.js";
+/** Validators for `returns` of functions that pass log entries, operations or pages through. */
+export { vEntry, vOperation, vPage } from "./validators.js";
 export type {
   ChainProblem,
   Entry,

@@ -1,0 +1,26 @@
+import { v } from "convex/values";
+import { userMutation } from "./authz";
+import { rateLimiter } from "./limits";
+
+/**
+ * A login-like check: 3 attempts per hour, then 15 minutes of lock-out
+ * (the penalty) whatever happens meanwhile. A wrong PIN returns rather than
+ * throws, so the attempt stays counted.
+ */
+export const checkPin = userMutation({
+  args: { pin: v.string() },
+  returns: v.object({ ok: v.boolean(), retryAfter: v.optional(v.number()) }),
+  handler: async (ctx, { pin }) => {
+    const status = await rateLimiter.limit(ctx, "pinAttempt", {
+      key: ctx.user.id,
+    });
+    if (!status.ok) return { ok: false, retryAfter: status.retryAfter };
+    const user = await ctx.db
+      .query("users")
+      .withIndex("by_userId", (q) => q.eq("userId", ctx.user.id))
+      .unique();
+    if (user === null || user.pin !== pin) return { ok: false };
+    await rateLimiter.reset(ctx, "pinAttempt", { key: ctx.user.id });
+    return { ok: true };
+  },
+});

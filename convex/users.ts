@@ -1,0 +1,54 @@
+import { v } from "convex/values";
+import { authz, userMutation, userQuery } from "./authz";
+import { rateLimiter } from "./limits";
+
+/**
+ * Creates the caller's profile and makes them a member of a team. The user id
+ * is the signed-in identity's subject; nothing in args can choose it.
+ */
+export const signUp = userMutation({
+  args: {
+    name: v.string(),
+    email: v.string(),
+    team: v.string(),
+    pin: v.string(),
+  },
+  returns: v.id("users"),
+  handler: async (ctx, args) => {
+    await rateLimiter.limit(ctx, "signUp", { throws: true });
+    const existing = await ctx.db
+      .query("users")
+      .withIndex("by_userId", (q) => q.eq("userId", ctx.user.id))
+      .unique();
+    if (existing !== null) return existing._id;
+    const id = await ctx.db.insert("users", {
+      userId: ctx.user.id,
+      name: args.name,
+      email: args.email,
+      role: "member",
+      pin: args.pin,
+    });
+    await authz.grant(ctx, {
+      userId: ctx.user.id,
+      role: "member",
+      scope: `team:${args.team}`,
+    });
+    return id;
+  },
+});
+
+/** The caller's own profile (the read rule hides everyone else's). */
+export const me = userQuery({
+  args: {},
+  returns: v.union(
+    v.null(),
+    v.object({ name: v.string(), email: v.string(), role: v.string() }),
+  ),
+  handler: async (ctx) => {
+    const user = await ctx.db
+      .query("users")
+      .withIndex("by_userId", (q) => q.eq("userId", ctx.user.id))
+      .unique();
+    return user && { name: user.name, email: user.email, role: user.role };
+  },
+});
