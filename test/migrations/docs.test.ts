@@ -1,112 +1,18 @@
 /**
- * The code of docs/migrations.md, run as a user app: same calls, same shapes
- * (`internal.migrations.x` there is `internal.x` here).
+ * Drives the app in ./app, whose files are the code blocks of
+ * docs/migrations.md verbatim (`convex/x.ts` there is `app/x.ts` here), the
+ * way a user would: CLI runner, dry-run report, deploy gate, admin mutations.
+ * ./app/migrations.test.ts is the README's seed-data test itself.
  */
-import { anyApi, mutationGeneric, queryGeneric } from "convex/server";
-import { v } from "convex/values";
+import { convexTest } from "convex-test";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { Migrations, verifyAgainstSeed } from "../../src/migrations/client.js";
+import { verifyAgainstSeed } from "../../src/migrations/client.js";
 import { setLogSink } from "../../src/shared/log.js";
-import { components } from "../helpers.js";
-import { appTest, type DataModel, internalMutation } from "./fixtures.js";
-import * as self from "./docs.test.js";
+import opskit from "../../src/test.js";
+import { api, internal } from "./app/_generated/api.js";
+import schema from "./app/schema.js";
 
-const internal = { migrations: anyApi["docs.test"] };
-const query = queryGeneric;
-const mutation = mutationGeneric;
-
-// --- convex/migrations.ts -------------------------------------------------
-export const migrations = new Migrations<DataModel>(components.migrations, {
-  internalMutation,
-});
-
-export const setDefault = migrations.define({
-  table: "users",
-  migrateOne: (_ctx, user) =>
-    user.plan === undefined ? { plan: "free" } : undefined,
-  onError: "skip",
-  verify: (user) => user.plan !== undefined || "plan is still missing",
-});
-
-export const backfillEmail = migrations.define({
-  table: "users",
-  journal: true,
-  migrateOne: async (ctx, user) => {
-    if (user.email === undefined)
-      await ctx.db.patch(user._id, { email: `${user.name}@example.com` });
-  },
-});
-
-export const run = migrations.runner();
-export const runPending = migrations.pendingRunner([
-  internal.migrations.setDefault,
-  internal.migrations.backfillEmail,
-]);
-export const pending = migrations.pendingQuery([
-  internal.migrations.setDefault,
-  internal.migrations.backfillEmail,
-]);
-
-// --- convex/admin.ts --------------------------------------------------------
-export const progress = query({
-  args: {},
-  returns: v.object({
-    state: v.string(),
-    percent: v.optional(v.number()),
-    etaMs: v.optional(v.number()),
-    warnings: v.array(v.string()),
-  }),
-  handler: async (ctx) => {
-    const [status] = await migrations.getStatus(ctx, {
-      migrations: [internal.migrations.setDefault],
-    });
-    return {
-      state: status.state,
-      percent: status.percent,
-      etaMs: status.etaMs,
-      warnings: status.warnings,
-    };
-  },
-});
-
-export const dryRunReport = query({
-  args: {},
-  returns: v.any(),
-  handler: async (ctx) =>
-    await migrations.getReport(ctx, internal.migrations.setDefault, {
-      dryRun: true,
-    }),
-});
-
-export const pauseBackfill = mutation({
-  args: {},
-  returns: v.null(),
-  handler: async (ctx) => {
-    await migrations.pause(ctx, internal.migrations.backfillEmail);
-    return null;
-  },
-});
-
-export const resumeBackfill = mutation({
-  args: {},
-  returns: v.null(),
-  handler: async (ctx) => {
-    await migrations.resume(ctx, internal.migrations.backfillEmail);
-    return null;
-  },
-});
-
-export const undoBackfill = mutation({
-  args: {},
-  returns: v.null(),
-  handler: async (ctx) => {
-    await migrations.rollback(ctx, internal.migrations.backfillEmail);
-    return null;
-  },
-});
-
-// ---------------------------------------------------------------------------
-const api = anyApi["docs.test"];
+const modules = import.meta.glob("./app/**/*.ts");
 
 let restore: () => void = () => {};
 beforeEach(() => {
@@ -119,25 +25,78 @@ afterEach(() => {
 });
 
 function setup() {
-  return appTest("docs.test", self);
+  const t = convexTest(schema, modules);
+  opskit.registerAll(t);
+  return t;
 }
 
-describe("docs/migrations.md", () => {
-  test("verify against seed data (the README's test)", async () => {
+describe("docs/migrations.md app", () => {
+  test("CLI flow: dry run, report, deploy gate, progress", async () => {
     const t = setup();
-    const check = await verifyAgainstSeed(t, {
-      migration: internal.migrations.setDefault,
-      table: "users",
-      seed: [{ name: "Ada" }, { name: "Bob", plan: "pro" }],
-      expected: [
-        { name: "Ada", plan: "free" },
-        { name: "Bob", plan: "pro" },
-      ],
-      advanceTimers: vi.runAllTimers,
-      dryRunFirst: true,
+    await t.run(async (ctx) => {
+      for (let i = 0; i < 150; i++)
+        await ctx.db.insert("users", {
+          name: `u${i}`,
+          ...(i % 3 === 0 ? { plan: "pro" as const } : {}),
+        });
     });
-    expect(check.mismatches).toEqual([]);
-    expect(check.ok).toBe(true);
+    // npx convex run migrations:run '{"fn":"migrations:setDefault","dryRun":true}'
+    await t.mutation(internal.migrations.run, {
+      fn: "migrations:setDefault",
+      dryRun: true,
+    });
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    expect(await t.query(api.admin.dryRunReport, {})).toEqual({
+      visited: 150,
+      wouldChange: 100,
+      unchanged: 50,
+      wouldFail: [],
+      fields: [{ field: "plan", count: 100 }],
+    });
+    const users = await t.run((ctx) => ctx.db.query("users").collect());
+    expect(users.filter((u) => u.plan === undefined)).toHaveLength(100);
+    expect(await t.query(internal.migrations.pending, {})).toEqual([
+      { name: "migrations:setDefault", reason: "neverRun" },
+      { name: "migrations:backfillEmail", reason: "neverRun" },
+    ]);
+    // npx convex deploy && npx convex run migrations:runPending
+    const gate = await t.mutation(internal.migrations.runPending, {});
+    expect(gate.started).toBe("migrations:setDefault");
+    expect(
+      (await t.mutation(internal.migrations.runPending, {})).started,
+    ).toBeNull();
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    expect(await t.query(internal.migrations.pending, {})).toEqual([]);
+    expect(await t.query(api.admin.progress, {})).toEqual({
+      state: "success",
+      percent: 100,
+      warnings: [],
+    });
+    const after = await t.run((ctx) => ctx.db.query("users").collect());
+    expect(
+      after.every((u) => u.plan && u.email === `${u.name}@example.com`),
+    ).toBe(true);
+  });
+
+  test("pause, resume and roll back from the app's admin mutations", async () => {
+    const t = setup();
+    await t.run(async (ctx) => {
+      for (let i = 0; i < 250; i++)
+        await ctx.db.insert("users", { name: `u${i}` });
+    });
+    await t.mutation(internal.migrations.backfillEmail, {});
+    await t.mutation(api.admin.pauseBackfill, {});
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const paused = await t.run((ctx) => ctx.db.query("users").collect());
+    expect(paused.filter((u) => u.email)).toHaveLength(100);
+    await t.mutation(api.admin.resumeBackfill, {});
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const done = await t.run((ctx) => ctx.db.query("users").collect());
+    expect(done.every((u) => u.email)).toBe(true);
+    await t.mutation(api.admin.undoBackfill, {});
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const undone = await t.run((ctx) => ctx.db.query("users").collect());
+    expect(undone.every((u) => u.email === undefined)).toBe(true);
   });
 
   test("verifyAgainstSeed reports documents that differ from the expectation", async () => {
@@ -154,44 +113,5 @@ describe("docs/migrations.md", () => {
       [0, ["plan"]],
       [1, ["(deleted)"]],
     ]);
-  });
-
-  test("CLI flow: dry run, report, real run, progress, deploy gate", async () => {
-    const t = setup();
-    await t.run(async (ctx) => {
-      for (let i = 0; i < 30; i++)
-        await ctx.db.insert("users", {
-          name: `u${i}`,
-          ...(i % 3 === 0 ? { plan: "pro" as const } : {}),
-        });
-    });
-    // npx convex run migrations:run '{"fn":"migrations:setDefault","dryRun":true}'
-    await t.mutation(api.run, { fn: "docs.test:setDefault", dryRun: true });
-    await t.finishAllScheduledFunctions(vi.runAllTimers);
-    const report = await t.query(api.dryRunReport, {});
-    expect(report.status).toMatchObject({
-      processed: 30,
-      changed: 20,
-      unchanged: 10,
-    });
-    expect(report.fieldChanges).toEqual([{ field: "plan", count: 20 }]);
-    // npx convex deploy && npx convex run migrations:runPending
-    expect((await t.mutation(api.runPending, {})).started).toBe(
-      "docs.test:setDefault",
-    );
-    await t.finishAllScheduledFunctions(vi.runAllTimers);
-    expect(await t.query(api.pending, {})).toEqual([]);
-    expect(await t.query(api.progress, {})).toEqual({
-      state: "success",
-      percent: 100,
-      warnings: [],
-    });
-    // Pause, resume and roll back from the app's own admin mutations.
-    await t.mutation(api.pauseBackfill, {});
-    await t.mutation(api.resumeBackfill, {});
-    await t.mutation(api.undoBackfill, {});
-    await t.finishAllScheduledFunctions(vi.runAllTimers);
-    const users = await t.run((ctx) => ctx.db.query("users").collect());
-    expect(users.every((u) => u.email === undefined && u.plan)).toBe(true);
   });
 });
