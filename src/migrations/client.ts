@@ -8,6 +8,7 @@
  */
 import {
   createFunctionHandle,
+  type FunctionHandle,
   type FunctionReference,
   type GenericActionCtx,
   type GenericDataModel,
@@ -562,7 +563,7 @@ async function handleFor(name: string): Promise<string> {
 export async function runToCompletion(
   ctx: ActionCtx,
   component: ComponentApi,
-  fnRef: MigrationFunctionReference,
+  fnRef: MigrationFunctionReference | FunctionHandle<"mutation", MigrationArgs>,
   opts: {
     name?: string;
     cursor?: string | null;
@@ -570,10 +571,17 @@ export async function runToCompletion(
     dryRun?: boolean;
   } = {},
 ): Promise<MigrationStatus> {
-  const name = opts.name ?? getFunctionName(fnRef);
+  const address = getFunctionAddress(fnRef);
+  if (opts.name === undefined && address.functionHandle !== undefined)
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      "runToCompletion with a function handle needs opts.name",
+    );
+  const name =
+    opts.name ?? getFunctionName(fnRef as MigrationFunctionReference);
   const fnHandle =
-    getFunctionAddress(fnRef).functionHandle ??
-    (await createFunctionHandle(fnRef));
+    address.functionHandle ??
+    (await createFunctionHandle(fnRef as MigrationFunctionReference));
   let cursor = opts.cursor;
   let lastProgress = "";
   for (let stalled = 0; ;) {
