@@ -120,13 +120,13 @@ describe("every public function of the example app requires a signed-in caller",
         teams: (await ctx.db.query("teams").first())!._id as string,
       }));
       const args = sample(f.args, ids) as Record<string, unknown>;
-      const ref = makeFunctionReference<typeof f.kind>(f.path);
+      type Args = Record<string, unknown>;
       const call =
         f.kind === "query"
-          ? t.query(ref as never, args)
+          ? t.query(makeFunctionReference<"query", Args>(f.path), args)
           : f.kind === "mutation"
-            ? t.mutation(ref as never, args)
-            : t.action(ref as never, args);
+            ? t.mutation(makeFunctionReference<"mutation", Args>(f.path), args)
+            : t.action(makeFunctionReference<"action", Args>(f.path), args);
       const error = await call.then(
         () => null,
         (e: unknown) => e,
