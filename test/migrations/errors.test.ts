@@ -1,7 +1,12 @@
-import { anyApi } from "convex/server";
+import { actionGeneric, anyApi } from "convex/server";
 import { v } from "convex/values";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import {
+  isMigrationFailure,
+  runToCompletion,
+} from "../../src/migrations/client.js";
 import { setLogSink } from "../../src/shared/log.js";
+import { components } from "../helpers.js";
 import { appTest, makeMigrations } from "./fixtures.js";
 import * as self from "./errors.test.js";
 
@@ -72,6 +77,16 @@ export const deleteAhead = migrations.define({
 
 export const run = migrations.runner();
 
+export const completeBump = actionGeneric({
+  args: {},
+  handler: async (ctx) =>
+    await runToCompletion(
+      ctx,
+      components.migrations,
+      anyApi["errors.test"].bump,
+    ),
+});
+
 const api = anyApi["errors.test"];
 
 let logs: Array<Record<string, unknown>> = [];
@@ -139,6 +154,20 @@ describe("onError: stop", () => {
       changed: 45,
     });
     expect((await users(t)).every((u) => u.age === 1)).toBe(true);
+  });
+});
+
+describe("runToCompletion", () => {
+  test("throws MIGRATION_FAILED with the document's error, after committing the good batches", async () => {
+    const t = setup();
+    await seed(t, 25);
+    broken.add("u12");
+    const error = await t.action(api.completeBump, {}).catch((e: unknown) => e);
+    expect(isMigrationFailure(error)).toBe(true);
+    expect(
+      String((error as { data: { message: string } }).data.message),
+    ).toContain("boom on u12");
+    expect((await users(t)).filter((u) => u.age === 1)).toHaveLength(10);
   });
 });
 
