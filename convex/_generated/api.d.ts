@@ -16,6 +16,7 @@ import type * as authz from "../authz.js";
 import type * as crons from "../crons.js";
 import type * as init from "../init.js";
 import type * as limits from "../limits.js";
+import type * as migrations from "../migrations.js";
 import type * as posts from "../posts.js";
 import type * as users from "../users.js";
 
@@ -34,6 +35,7 @@ declare const fullApi: ApiFromModules<{
   crons: typeof crons;
   init: typeof init;
   limits: typeof limits;
+  migrations: typeof migrations;
   posts: typeof posts;
   users: typeof users;
 }>;
