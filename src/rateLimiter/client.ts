@@ -203,9 +203,10 @@ export class RateLimiter<
     ...options: NamedOptions<Limits, Name, RateLimitArgs>
   ): Promise<RateLimitReturns> {
     const opts = options[0];
-    const result = await ctx.runQuery(this.component.lib.check, {
-      requests: [this.request(name, opts)],
-    });
+    const result = (await ctx.runQuery(
+      this.component.lib.check,
+      this.request(name, opts),
+    )) as LimitResult;
     if (!result.ok && opts?.throws)
       throw rateLimited(result.name, result.retryAfter);
     return result;
@@ -362,9 +363,11 @@ export class RateLimiter<
     requests: Array<ReturnType<RateLimiter<Limits>["request"]>>,
     throws: boolean,
   ): Promise<RateLimitReturns> {
-    const result = await ctx.runMutation(this.component.lib.limit, {
-      requests,
-    });
+    const result = (
+      requests.length === 1
+        ? await ctx.runMutation(this.component.lib.limit, requests[0])
+        : await ctx.runMutation(this.component.lib.limitAll, { requests })
+    ) as LimitResult;
     for (const s of result.shadow ?? [])
       logEvent("rateLimiter.shadowDeny", {
         name: s.name,

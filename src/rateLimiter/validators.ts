@@ -21,40 +21,49 @@ export const vDenial = v.object({
   retryAfter: v.number(),
 });
 
-/** Figures for `RateLimit-*` headers, about the most constrained limit of the call. */
-const quota = {
-  /** The limit's capacity. */
+/**
+ * What the component's `limit` and `check` return, as one flat object: a
+ * small validator is cheaper to check on every call. The client narrows it
+ * to {@link LimitResult}.
+ */
+export const vLimitResult = v.object({
+  ok: v.boolean(),
+  /** Denied: ms until a retry can succeed. Admitted reservation: ms to wait before the work. */
+  retryAfter: v.optional(v.number()),
+  /** Denied: the limit needing the longest wait. */
+  name: v.optional(v.string()),
+  /** Denied: every denying limit. */
+  denied: v.optional(v.array(vDenial)),
+  /** Limits in shadow mode that would have denied. */
+  shadow: v.optional(v.array(vDenial)),
+  /** The capacity of the most constrained limit in the call. */
   limit: v.optional(v.number()),
-  /** Whole tokens left after this call (estimated from the shards read when sharded). */
+  /** Whole tokens it has left after this call (estimated from the shards read when sharded). */
   remaining: v.optional(v.number()),
-  /** Milliseconds until the limit is full again. */
+  /** Ms until it is full again. */
   resetAfter: v.optional(v.number()),
-};
+});
+
+/** A limit that denied (or, in shadow mode, would have denied). */
+export type Denial = Infer<typeof vDenial>;
+
+type Quota = { limit?: number; remaining?: number; resetAfter?: number };
 
 /**
- * `{ ok: true, retryAfter? }` or `{ ok: false, retryAfter }` like
- * `@convex-dev/rate-limiter`, plus which limit denied (`name`, `denied`),
- * shadow-mode denials (`shadow`) and quota figures for HTTP headers.
+ * The result of `limit` and `check`: `{ ok: true, retryAfter? }` or
+ * `{ ok: false, retryAfter }` like `@convex-dev/rate-limiter`, plus which
+ * limit denied (`name`, `denied`), shadow-mode denials (`shadow`) and quota
+ * figures for HTTP headers.
  */
-export const vLimitResult = v.union(
-  v.object({
-    ok: v.literal(true),
-    retryAfter: v.optional(v.number()),
-    shadow: v.optional(v.array(vDenial)),
-    ...quota,
-  }),
-  v.object({
-    ok: v.literal(false),
-    retryAfter: v.number(),
-    name: v.string(),
-    denied: v.array(vDenial),
-    shadow: v.optional(v.array(vDenial)),
-    ...quota,
-  }),
-);
-
-/** The result of `limit` and `check`. */
-export type LimitResult = Infer<typeof vLimitResult>;
+export type LimitResult =
+  | ({ ok: true; retryAfter?: number; shadow?: Denial[] } & Quota)
+  | ({
+      ok: false;
+      retryAfter: number;
+      name: string;
+      denied: Denial[];
+      shadow?: Denial[];
+    } & Quota);
 
 /** One shard's state as `getValue` reports it (the hook projects it forward in time). */
 export const vShardSnapshot = v.object({

@@ -7,6 +7,7 @@ import {
   EPSILON,
   allocate,
   available,
+  consume,
   fullAt,
   fullState,
   retryAfterFor,
@@ -19,7 +20,7 @@ import {
   shardLimit,
   validateConfig,
   validateCount,
-  type RateLimitConfig,
+  type WireConfig,
 } from "../config.js";
 import type { LimitResult } from "../validators.js";
 import type { Doc } from "./_generated/dataModel.js";
@@ -31,13 +32,14 @@ export type Request = {
   key?: string;
   count?: number;
   reserve?: boolean;
-  config: RateLimitConfig;
+  config: WireConfig;
 };
 
 type Slot = {
   name: string;
   key: string | undefined;
   shard: number;
+  limit: ShardLimit;
   doc: Doc<"limitStates"> | null;
   /** State as this call currently sees it (includes consumption decided earlier in the call). */
   state: ShardState | null;
@@ -70,6 +72,7 @@ export class Ledger {
     name: string,
     key: string | undefined,
     shard: number,
+    limit: ShardLimit,
   ): Promise<Slot> {
     const id = this.id(name, key, shard);
     const cached = this.slots.get(id);
@@ -84,6 +87,7 @@ export class Ledger {
       name,
       key,
       shard,
+      limit,
       doc,
       state: doc
         ? {
@@ -130,6 +134,22 @@ export async function decide(
     limit: capacityOf(config),
   };
 
+  if (shards === 1) {
+    // The common case, kept free of the array work sharding needs.
+    const slot = await ledger.load(name, key, 0, limit);
+    const avail = available(limit, slot.state, now);
+    if (slot.penaltyUntil <= now && avail >= count - EPSILON) {
+      slot.state = consume(limit, slot.state, now, count);
+      slot.consumed ||= options.write;
+      return {
+        ...base,
+        denied: false,
+        shadow: false,
+        ...quota(limit, [slot], now, 1),
+      };
+    }
+  }
+
   let indices: number[];
   if (shards === 1) indices = [0];
   else {
@@ -137,7 +157,9 @@ export async function decide(
     const b = (a + 1 + Math.floor(Math.random() * (shards - 1))) % shards;
     indices = [a, b];
   }
-  let slots = await Promise.all(indices.map((i) => ledger.load(name, key, i)));
+  let slots = await Promise.all(
+    indices.map((i) => ledger.load(name, key, i, limit)),
+  );
 
   if (shards > 1) {
     const penalty = Math.max(...slots.map((s) => s.penaltyUntil));
@@ -158,7 +180,9 @@ export async function decide(
       };
     }
     indices = Array.from({ length: shards }, (_, i) => i);
-    slots = await Promise.all(indices.map((i) => ledger.load(name, key, i)));
+    slots = await Promise.all(
+      indices.map((i) => ledger.load(name, key, i, limit)),
+    );
   }
 
   const states = slots.map((s) => s.state);
@@ -295,23 +319,15 @@ export type FlushResult = { inserted: number; earliestFullAt: number };
 export async function flush(
   db: DatabaseWriter,
   ledger: Ledger,
-  requests: Request[],
   now: number,
   keepConsumption: boolean,
 ): Promise<FlushResult> {
-  const limits = new Map<string, ShardLimit>();
-  for (const r of requests)
-    limits.set(
-      r.name + "\u0000" + (r.key ?? ""),
-      shardLimit(r.name, r.key, r.config),
-    );
   let inserted = 0;
   let earliestFullAt = Infinity;
   for (const slot of ledger.entries()) {
     const writeState = keepConsumption && slot.consumed;
     if (!writeState && !slot.penalized) continue;
-    const { name, key, shard } = slot;
-    const limit = limits.get(name + "\u0000" + (key ?? ""))!;
+    const { name, key, shard, limit } = slot;
     const state = writeState
       ? slot.state
       : slot.doc
@@ -319,12 +335,13 @@ export async function flush(
         : null;
     const stored = state ?? fullState(limit, now);
     const doneAt = Math.max(fullAt(limit, stored), slot.penaltyUntil);
+    // Only the fields that can change; an expired penalty is harmless to keep.
     const fields = {
       value: stored.value,
       ts: stored.ts,
-      prev: stored.prev,
-      penaltyUntil: slot.penaltyUntil > 0 ? slot.penaltyUntil : undefined,
       fullAt: doneAt,
+      ...(stored.prev !== undefined ? { prev: stored.prev } : {}),
+      ...(slot.penalized ? { penaltyUntil: slot.penaltyUntil } : {}),
     };
     if (slot.doc) await db.patch("limitStates", slot.doc._id, fields);
     else {

@@ -21,10 +21,16 @@ import {
   vLimitRequest,
   vLimitResult,
   vValue,
+  type LimitResult,
   type RateLimitValue,
 } from "../validators.js";
-import { mutation, query } from "./_generated/server.js";
-import { Ledger, decideAll, flush } from "./engine.js";
+import {
+  mutation,
+  query,
+  type DatabaseReader,
+  type MutationCtx,
+} from "./_generated/server.js";
+import { Ledger, decideAll, flush, type Request } from "./engine.js";
 import { ensureSweep } from "./sweep.js";
 
 function nonEmpty<T>(requests: T[]): T[] {
@@ -36,41 +42,57 @@ function nonEmpty<T>(requests: T[]): T[] {
   return requests;
 }
 
-/** Checks and consumes every request atomically: all are consumed or none. */
+async function consumeAll(
+  ctx: MutationCtx,
+  requests: Request[],
+): Promise<LimitResult> {
+  const now = Date.now();
+  const ledger = new Ledger(ctx.db);
+  const result = await decideAll(ledger, requests, now, { write: true });
+  const { inserted, earliestFullAt } = await flush(
+    ctx.db,
+    ledger,
+    now,
+    result.ok,
+  );
+  if (inserted > 0) await ensureSweep(ctx, earliestFullAt);
+  return result;
+}
+
+/** Checks and consumes one limit (flat arguments: the common call stays small). */
 export const limit = mutation({
+  args: vLimitRequest.fields,
+  returns: vLimitResult,
+  handler: async (ctx, args) => consumeAll(ctx, [args]),
+});
+
+/** Checks and consumes every request atomically: all are consumed or none. */
+export const limitAll = mutation({
   args: { requests: v.array(vLimitRequest) },
   returns: vLimitResult,
-  handler: async (ctx, args) => {
-    const requests = nonEmpty(args.requests);
-    const now = Date.now();
-    const ledger = new Ledger(ctx.db);
-    const result = await decideAll(ledger, requests, now, { write: true });
-    const { inserted, earliestFullAt } = await flush(
-      ctx.db,
-      ledger,
-      requests,
-      now,
-      result.ok,
-    );
-    if (inserted > 0) await ensureSweep(ctx, earliestFullAt);
-    return result;
-  },
+  handler: async (ctx, args) => consumeAll(ctx, nonEmpty(args.requests)),
 });
 
 /** Like `limit`, but consumes nothing (and records no penalty). */
 export const check = query({
+  args: vLimitRequest.fields,
+  returns: vLimitResult,
+  handler: async (ctx, args) =>
+    decideAll(new Ledger(ctx.db), [args], Date.now(), { write: false }),
+});
+
+/** Like `limitAll`, but consumes nothing (and records no penalty). */
+export const checkAll = query({
   args: { requests: v.array(vLimitRequest) },
   returns: vLimitResult,
-  handler: async (ctx, args) => {
-    const requests = nonEmpty(args.requests);
-    return decideAll(new Ledger(ctx.db), requests, Date.now(), {
+  handler: async (ctx, args) =>
+    decideAll(new Ledger(ctx.db), nonEmpty(args.requests), Date.now(), {
       write: false,
-    });
-  },
+    }),
 });
 
 async function readShards(
-  ctx: { db: import("./_generated/server.js").DatabaseReader },
+  ctx: { db: DatabaseReader },
   name: string,
   key: string | undefined,
 ) {

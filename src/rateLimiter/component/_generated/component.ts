@@ -28,79 +28,68 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         "query",
         "internal",
         {
+          config: {
+            applyUpdates?: "transactionally";
+            capacity?: number;
+            kind: "token bucket" | "fixed window" | "sliding window" | "gcra";
+            maxReserved?: number;
+            penalty?: number;
+            period: number;
+            rate: number;
+            shadow?: boolean;
+            shards?: number;
+            start?: number | null;
+          };
+          count?: number;
+          key?: string;
+          name: string;
+          reserve?: boolean;
+        },
+        {
+          denied?: Array<{ key?: string; name: string; retryAfter: number }>;
+          limit?: number;
+          name?: string;
+          ok: boolean;
+          remaining?: number;
+          resetAfter?: number;
+          retryAfter?: number;
+          shadow?: Array<{ key?: string; name: string; retryAfter: number }>;
+        },
+        Name
+      >;
+      checkAll: FunctionReference<
+        "query",
+        "internal",
+        {
           requests: Array<{
-            config:
-              | {
-                  applyUpdates?: "transactionally";
-                  capacity?: number;
-                  kind: "token bucket";
-                  maxReserved?: number;
-                  penalty?: number;
-                  period: number;
-                  rate: number;
-                  shadow?: boolean;
-                  shards?: number;
-                  start?: null;
-                }
-              | {
-                  applyUpdates?: "transactionally";
-                  capacity?: number;
-                  kind: "fixed window";
-                  maxReserved?: number;
-                  penalty?: number;
-                  period: number;
-                  rate: number;
-                  shadow?: boolean;
-                  shards?: number;
-                  start?: number;
-                }
-              | {
-                  applyUpdates?: "transactionally";
-                  kind: "sliding window";
-                  maxReserved?: number;
-                  penalty?: number;
-                  period: number;
-                  rate: number;
-                  shadow?: boolean;
-                  shards?: number;
-                  start?: number;
-                }
-              | {
-                  applyUpdates?: "transactionally";
-                  capacity?: number;
-                  kind: "gcra";
-                  maxReserved?: number;
-                  penalty?: number;
-                  period: number;
-                  rate: number;
-                  shadow?: boolean;
-                  shards?: number;
-                  start?: null;
-                };
+            config: {
+              applyUpdates?: "transactionally";
+              capacity?: number;
+              kind: "token bucket" | "fixed window" | "sliding window" | "gcra";
+              maxReserved?: number;
+              penalty?: number;
+              period: number;
+              rate: number;
+              shadow?: boolean;
+              shards?: number;
+              start?: number | null;
+            };
             count?: number;
             key?: string;
             name: string;
             reserve?: boolean;
           }>;
         },
-        | {
-            limit?: number;
-            ok: true;
-            remaining?: number;
-            resetAfter?: number;
-            retryAfter?: number;
-            shadow?: Array<{ key?: string; name: string; retryAfter: number }>;
-          }
-        | {
-            denied: Array<{ key?: string; name: string; retryAfter: number }>;
-            limit?: number;
-            name: string;
-            ok: false;
-            remaining?: number;
-            resetAfter?: number;
-            retryAfter: number;
-            shadow?: Array<{ key?: string; name: string; retryAfter: number }>;
-          },
+        {
+          denied?: Array<{ key?: string; name: string; retryAfter: number }>;
+          limit?: number;
+          name?: string;
+          ok: boolean;
+          remaining?: number;
+          resetAfter?: number;
+          retryAfter?: number;
+          shadow?: Array<{ key?: string; name: string; retryAfter: number }>;
+        },
         Name
       >;
       countStates: FunctionReference<
@@ -121,107 +110,35 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         "query",
         "internal",
         {
-          config:
-            | {
-                applyUpdates?: "transactionally";
-                capacity?: number;
-                kind: "token bucket";
-                maxReserved?: number;
-                penalty?: number;
-                period: number;
-                rate: number;
-                shadow?: boolean;
-                shards?: number;
-                start?: null;
-              }
-            | {
-                applyUpdates?: "transactionally";
-                capacity?: number;
-                kind: "fixed window";
-                maxReserved?: number;
-                penalty?: number;
-                period: number;
-                rate: number;
-                shadow?: boolean;
-                shards?: number;
-                start?: number;
-              }
-            | {
-                applyUpdates?: "transactionally";
-                kind: "sliding window";
-                maxReserved?: number;
-                penalty?: number;
-                period: number;
-                rate: number;
-                shadow?: boolean;
-                shards?: number;
-                start?: number;
-              }
-            | {
-                applyUpdates?: "transactionally";
-                capacity?: number;
-                kind: "gcra";
-                maxReserved?: number;
-                penalty?: number;
-                period: number;
-                rate: number;
-                shadow?: boolean;
-                shards?: number;
-                start?: null;
-              };
+          config: {
+            applyUpdates?: "transactionally";
+            capacity?: number;
+            kind: "token bucket" | "fixed window" | "sliding window" | "gcra";
+            maxReserved?: number;
+            penalty?: number;
+            period: number;
+            rate: number;
+            shadow?: boolean;
+            shards?: number;
+            start?: number | null;
+          };
           key?: string;
           name: string;
           sampleShards?: number;
         },
         {
-          config:
-            | {
-                applyUpdates?: "transactionally";
-                capacity?: number;
-                kind: "token bucket";
-                maxReserved?: number;
-                penalty?: number;
-                period: number;
-                rate: number;
-                shadow?: boolean;
-                shards?: number;
-                start?: null;
-              }
-            | {
-                applyUpdates?: "transactionally";
-                capacity?: number;
-                kind: "fixed window";
-                maxReserved?: number;
-                penalty?: number;
-                period: number;
-                rate: number;
-                shadow?: boolean;
-                shards?: number;
-                start?: number;
-              }
-            | {
-                applyUpdates?: "transactionally";
-                kind: "sliding window";
-                maxReserved?: number;
-                penalty?: number;
-                period: number;
-                rate: number;
-                shadow?: boolean;
-                shards?: number;
-                start?: number;
-              }
-            | {
-                applyUpdates?: "transactionally";
-                capacity?: number;
-                kind: "gcra";
-                maxReserved?: number;
-                penalty?: number;
-                period: number;
-                rate: number;
-                shadow?: boolean;
-                shards?: number;
-                start?: null;
-              };
+          config: {
+            applyUpdates?: "transactionally";
+            capacity?: number;
+            kind: "token bucket" | "fixed window" | "sliding window" | "gcra";
+            maxReserved?: number;
+            penalty?: number;
+            period: number;
+            rate: number;
+            shadow?: boolean;
+            shards?: number;
+            start?: number | null;
+          };
           penaltyUntil?: number;
           shard: number;
           states: Array<{
@@ -240,133 +157,86 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         "mutation",
         "internal",
         {
+          config: {
+            applyUpdates?: "transactionally";
+            capacity?: number;
+            kind: "token bucket" | "fixed window" | "sliding window" | "gcra";
+            maxReserved?: number;
+            penalty?: number;
+            period: number;
+            rate: number;
+            shadow?: boolean;
+            shards?: number;
+            start?: number | null;
+          };
+          count?: number;
+          key?: string;
+          name: string;
+          reserve?: boolean;
+        },
+        {
+          denied?: Array<{ key?: string; name: string; retryAfter: number }>;
+          limit?: number;
+          name?: string;
+          ok: boolean;
+          remaining?: number;
+          resetAfter?: number;
+          retryAfter?: number;
+          shadow?: Array<{ key?: string; name: string; retryAfter: number }>;
+        },
+        Name
+      >;
+      limitAll: FunctionReference<
+        "mutation",
+        "internal",
+        {
           requests: Array<{
-            config:
-              | {
-                  applyUpdates?: "transactionally";
-                  capacity?: number;
-                  kind: "token bucket";
-                  maxReserved?: number;
-                  penalty?: number;
-                  period: number;
-                  rate: number;
-                  shadow?: boolean;
-                  shards?: number;
-                  start?: null;
-                }
-              | {
-                  applyUpdates?: "transactionally";
-                  capacity?: number;
-                  kind: "fixed window";
-                  maxReserved?: number;
-                  penalty?: number;
-                  period: number;
-                  rate: number;
-                  shadow?: boolean;
-                  shards?: number;
-                  start?: number;
-                }
-              | {
-                  applyUpdates?: "transactionally";
-                  kind: "sliding window";
-                  maxReserved?: number;
-                  penalty?: number;
-                  period: number;
-                  rate: number;
-                  shadow?: boolean;
-                  shards?: number;
-                  start?: number;
-                }
-              | {
-                  applyUpdates?: "transactionally";
-                  capacity?: number;
-                  kind: "gcra";
-                  maxReserved?: number;
-                  penalty?: number;
-                  period: number;
-                  rate: number;
-                  shadow?: boolean;
-                  shards?: number;
-                  start?: null;
-                };
+            config: {
+              applyUpdates?: "transactionally";
+              capacity?: number;
+              kind: "token bucket" | "fixed window" | "sliding window" | "gcra";
+              maxReserved?: number;
+              penalty?: number;
+              period: number;
+              rate: number;
+              shadow?: boolean;
+              shards?: number;
+              start?: number | null;
+            };
             count?: number;
             key?: string;
             name: string;
             reserve?: boolean;
           }>;
         },
-        | {
-            limit?: number;
-            ok: true;
-            remaining?: number;
-            resetAfter?: number;
-            retryAfter?: number;
-            shadow?: Array<{ key?: string; name: string; retryAfter: number }>;
-          }
-        | {
-            denied: Array<{ key?: string; name: string; retryAfter: number }>;
-            limit?: number;
-            name: string;
-            ok: false;
-            remaining?: number;
-            resetAfter?: number;
-            retryAfter: number;
-            shadow?: Array<{ key?: string; name: string; retryAfter: number }>;
-          },
+        {
+          denied?: Array<{ key?: string; name: string; retryAfter: number }>;
+          limit?: number;
+          name?: string;
+          ok: boolean;
+          remaining?: number;
+          resetAfter?: number;
+          retryAfter?: number;
+          shadow?: Array<{ key?: string; name: string; retryAfter: number }>;
+        },
         Name
       >;
       refund: FunctionReference<
         "mutation",
         "internal",
         {
-          config:
-            | {
-                applyUpdates?: "transactionally";
-                capacity?: number;
-                kind: "token bucket";
-                maxReserved?: number;
-                penalty?: number;
-                period: number;
-                rate: number;
-                shadow?: boolean;
-                shards?: number;
-                start?: null;
-              }
-            | {
-                applyUpdates?: "transactionally";
-                capacity?: number;
-                kind: "fixed window";
-                maxReserved?: number;
-                penalty?: number;
-                period: number;
-                rate: number;
-                shadow?: boolean;
-                shards?: number;
-                start?: number;
-              }
-            | {
-                applyUpdates?: "transactionally";
-                kind: "sliding window";
-                maxReserved?: number;
-                penalty?: number;
-                period: number;
-                rate: number;
-                shadow?: boolean;
-                shards?: number;
-                start?: number;
-              }
-            | {
-                applyUpdates?: "transactionally";
-                capacity?: number;
-                kind: "gcra";
-                maxReserved?: number;
-                penalty?: number;
-                period: number;
-                rate: number;
-                shadow?: boolean;
-                shards?: number;
-                start?: null;
-              };
+          config: {
+            applyUpdates?: "transactionally";
+            capacity?: number;
+            kind: "token bucket" | "fixed window" | "sliding window" | "gcra";
+            maxReserved?: number;
+            penalty?: number;
+            period: number;
+            rate: number;
+            shadow?: boolean;
+            shards?: number;
+            start?: number | null;
+          };
           count?: number;
           key?: string;
           name: string;
