@@ -345,6 +345,88 @@ async function throughput() {
   );
 }
 
+/**
+ * The limiters' own work per call, without convex-test: each decision engine
+ * over an in-memory document, and each client class over a stub ctx.
+ */
+async function ownCode() {
+  const { Ledger, decideAll } =
+    await import("../src/rateLimiter/component/engine.js");
+  const internal = (await import(
+    pathToFileURL(path.join(theirDir, "internal.js")).href
+  )) as {
+    checkRateLimitOrThrow: (db: unknown, args: unknown) => Promise<unknown>;
+  };
+  const doc = {
+    _id: "x",
+    name: "fast",
+    key: "k",
+    shard: 0,
+    value: 5,
+    ts: realNow(),
+    fullAt: 0,
+  };
+  const db = {
+    query: () => ({ withIndex: () => ({ unique: async () => doc }) }),
+  };
+  const config = shared.fast;
+  const stubCtx = {
+    runMutation: async () => ({ ok: true }),
+    runQuery: async () => ({ ok: true }),
+  } as unknown as Parameters<typeof ours.limit>[0];
+  const stubComponent = { lib: { limit: "l", rateLimit: "r", limitAll: "a" } };
+  const ourClient = new RateLimiter(stubComponent as unknown as ComponentApi, {
+    fast: config,
+  });
+  const theirClient = new TheirLimiter(
+    stubComponent as unknown as typeof components.theirs,
+    { fast: config },
+  );
+  const N = 50_000;
+  const time = async (fn: () => Promise<unknown>) => {
+    const runs: number[] = [];
+    for (let rep = 0; rep < 3; rep++) {
+      const started = performance.now();
+      for (let i = 0; i < N; i++) await fn();
+      runs.push(((performance.now() - started) / N) * 1000);
+    }
+    return median(runs);
+  };
+  simNow = null;
+  const rows = [
+    {
+      part: "decision engine (one admitted request)",
+      "ours µs/call": await time(() =>
+        decideAll(
+          new Ledger(db as never),
+          [{ name: "fast", key: "k", config }],
+          realNow(),
+          { write: true },
+        ),
+      ),
+      "theirs µs/call": await time(() =>
+        internal.checkRateLimitOrThrow(db, { name: "fast", key: "k", config }),
+      ),
+    },
+    {
+      part: "client class (limit() over a stub ctx)",
+      "ours µs/call": await time(() =>
+        ourClient.limit(stubCtx, "fast", { key: "k" }),
+      ),
+      "theirs µs/call": await time(() =>
+        theirClient.limit(stubCtx, "fast", { key: "k" }),
+      ),
+    },
+  ].map((r) => ({
+    ...r,
+    "ours / theirs (time)": r["ours µs/call"] / r["theirs µs/call"],
+  }));
+  printTable(
+    `rateLimiter: own code per call, no convex-test (median of 3 x ${N})`,
+    rows,
+  );
+}
+
 /** Greedy client: calls every `step` ms for five simulated minutes. */
 async function greedy(
   impl: Impl,
@@ -476,6 +558,7 @@ export default async function main(): Promise<void> {
   try {
     await costs();
     await throughput();
+    await ownCode();
     await admission();
     await retries();
   } finally {
