@@ -223,7 +223,8 @@ export class RateLimiter<
   ): Promise<number> {
     const opts = options[0];
     const config = this.configFor(name, opts);
-    validateCount(name, config, opts?.count ?? 1, false);
+    // At most what could ever have been taken: the capacity plus any reservation.
+    validateCount(name, config, opts?.count ?? 1, true);
     const { credited } = await ctx.runMutation(this.component.lib.refund, {
       name,
       key: opts?.key,

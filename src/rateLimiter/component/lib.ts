@@ -169,7 +169,7 @@ export const refund = mutation({
   handler: async (ctx, args) => {
     const count = args.count ?? 1;
     validateConfig(args.name, args.config);
-    validateCount(args.name, args.config, count, false);
+    validateCount(args.name, args.config, count, true);
     const now = Date.now();
     const limit = shardLimit(args.name, args.key, args.config);
     const shards = args.config.shards ?? 1;
