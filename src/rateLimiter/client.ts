@@ -212,6 +212,20 @@ export class RateLimiter<
     return result;
   }
 
+  /** Like {@link limitAll} but consumes nothing; usable in queries. */
+  async checkAll(
+    ctx: RunQueryCtx,
+    requests: Array<LimitRequest<Limits>>,
+    options?: { throws?: boolean },
+  ): Promise<RateLimitReturns> {
+    const result = (await ctx.runQuery(this.component.lib.checkAll, {
+      requests: requests.map((r) => this.request(r.name, r)),
+    })) as LimitResult;
+    if (!result.ok && options?.throws)
+      throw rateLimited(result.name, result.retryAfter);
+    return result;
+  }
+
   /**
    * Gives back tokens taken by `limit` (e.g. the work failed). Never raises
    * the limit above its capacity. Resolves to the tokens actually credited.

@@ -90,6 +90,29 @@ export const both = mutationGeneric({
     ),
 });
 
+export const peekBoth = queryGeneric({
+  args: { user: v.string() },
+  handler: async (ctx, { user }) =>
+    rateLimiter.checkAll(ctx, [
+      { name: "perUser", key: user },
+      { name: "globalTiny" },
+    ]),
+});
+
+export const twice = mutationGeneric({
+  args: { user: v.string(), count: v.number() },
+  handler: async (ctx, { user, count }) =>
+    rateLimiter.limitAll(ctx, [
+      { name: "perUser", key: user, count },
+      { name: "perUser", key: user, count },
+    ]),
+});
+
+export const none = mutationGeneric({
+  args: {},
+  handler: async (ctx) => rateLimiter.limitAll(ctx, []),
+});
+
 export const giveBack = mutationGeneric({
   args: {
     name: v.string(),
@@ -240,6 +263,59 @@ describe("atomic multi-limit", () => {
     await expect(
       t.mutation(api.both, { user: "z", throws: true }),
     ).rejects.toThrow(/globalTiny/);
+  });
+});
+
+describe("atomic multi-limit: checks and hostile input", () => {
+  it("checkAll answers like limitAll and consumes nothing", async () => {
+    const t = test();
+    await t.mutation(api.hit, { name: "globalTiny", count: 2 });
+    expect(await t.query(api.peekBoth, { user: "q" })).toMatchObject({
+      ok: false,
+      name: "globalTiny",
+      retryAfter: MINUTE,
+    });
+    expect(
+      (await t.query(api.value, { name: "perUser", key: "q" })).value,
+    ).toBe(3);
+  });
+
+  it("the same limit twice in one call sees its own consumption", async () => {
+    const t = test();
+    expect(await t.mutation(api.twice, { user: "d", count: 2 })).toMatchObject({
+      ok: false,
+      name: "perUser",
+    });
+    expect(
+      (await t.query(api.value, { name: "perUser", key: "d" })).value,
+    ).toBe(3);
+    expect(await t.mutation(api.twice, { user: "d", count: 1 })).toMatchObject({
+      ok: true,
+    });
+    expect(
+      (await t.query(api.value, { name: "perUser", key: "d" })).value,
+    ).toBe(1);
+  });
+
+  it("an empty list is refused", async () => {
+    const t = test();
+    await expect(t.mutation(api.none, {})).rejects.toThrow(
+      /At least one rate limit/,
+    );
+  });
+
+  it("keys that look like separators never share state", async () => {
+    const t = test();
+    const keys = ["a\u0000b", "a", "a\u0002", "", '["a",null,0]'];
+    for (const key of keys)
+      await t.mutation(api.hit, { name: "perUser", key, count: 3 });
+    for (const key of keys)
+      expect(await t.mutation(api.hit, { name: "perUser", key })).toMatchObject(
+        { ok: false },
+      );
+    expect(await t.mutation(api.hit, { name: "perUser" })).toMatchObject({
+      ok: true,
+    });
   });
 });
 

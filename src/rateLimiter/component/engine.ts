@@ -65,7 +65,8 @@ export class Ledger {
   constructor(private db: DatabaseReader) {}
 
   private id(name: string, key: string | undefined, shard: number) {
-    return `${name}\u0000${key === undefined ? "\u0001" : "\u0002" + key}\u0000${shard}`;
+    // JSON keeps names and keys with any characters from colliding.
+    return JSON.stringify([name, key ?? null, shard]);
   }
 
   async load(
