@@ -237,9 +237,29 @@ export function retryAfterFor(
 }
 
 /**
- * Splits taking `count` tokens over shards: fullest shards first; what no
- * shard holds (a reservation) is spread evenly so every shard repays alike.
- * Returns the new state of each shard that changes, by index.
+ * Finds the level `L` where `amountAt(L)` reaches `target`, for an amount that
+ * grows monotonically with `L` on `[lo, hi]` (bisection; plenty for floats).
+ */
+function solveLevel(
+  amountAt: (level: number) => number,
+  target: number,
+  lo: number,
+  hi: number,
+) {
+  for (let i = 0; i < 100 && hi - lo > 1e-12; i++) {
+    const mid = (lo + hi) / 2;
+    if (amountAt(mid) < target) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
+/**
+ * Splits taking `count` tokens over shards by levelling: the fullest shards
+ * are drawn down to a common level, so no shard is left full (a full shard
+ * wastes its refill) and the shards refill together like one bucket. What
+ * no shard holds (a reservation) is spread evenly so every shard repays
+ * alike. Returns the new state of each shard that changes, by index.
  */
 export function allocate(
   limit: ShardLimit,
@@ -247,28 +267,31 @@ export function allocate(
   t: number,
   count: number,
 ): Map<number, ShardState> {
+  if (states.length === 1)
+    return new Map([[0, consume(limit, states[0], t, count)]]);
   const avail = states.map((s) => available(limit, s, t));
-  const order = avail.map((_, i) => i).sort((a, b) => avail[b] - avail[a]);
-  const take = new Array<number>(states.length).fill(0);
-  let left = count;
-  for (const i of order) {
-    if (left <= EPSILON) break;
-    const part = Math.min(left, Math.max(0, avail[i]));
-    take[i] += part;
-    left -= part;
+  const positive = avail.reduce((sum, a) => sum + Math.max(0, a), 0);
+  let take: number[];
+  if (count >= positive) {
+    const rest = (count - positive) / states.length;
+    take = avail.map((a) => Math.max(0, a) + rest);
+  } else {
+    // Draw down to level L: sum of max(0, a - L) equals count.
+    const drawn = (level: number) =>
+      avail.reduce((sum, a) => sum + Math.max(0, a - level), 0);
+    const level = solveLevel((l) => -drawn(l), -count, 0, Math.max(...avail));
+    take = avail.map((a) => Math.max(0, a - level));
   }
-  if (left > EPSILON)
-    for (let i = 0; i < take.length; i++) take[i] += left / take.length;
   const out = new Map<number, ShardState>();
   take.forEach((amount, i) => {
-    if (amount > 0) out.set(i, consume(limit, states[i], t, amount));
+    if (amount > EPSILON) out.set(i, consume(limit, states[i], t, amount));
   });
   return out;
 }
 
 /**
- * Gives `count` tokens back over shards, emptiest first, never above any
- * shard's capacity. Returns the new state of each shard that changes.
+ * Gives `count` tokens back over shards by levelling the emptiest up, never
+ * above any shard's capacity. Returns the new state of each shard that changes.
  */
 export function refundShards(
   limit: ShardLimit,
@@ -277,18 +300,26 @@ export function refundShards(
   count: number,
 ): Map<number, ShardState | null> {
   const avail = states.map((s) => available(limit, s, t));
-  const order = avail.map((_, i) => i).sort((a, b) => avail[a] - avail[b]);
-  const out = new Map<number, ShardState | null>();
-  let left = count;
-  for (const i of order) {
-    if (left <= EPSILON) break;
-    if (states[i] === null) continue;
-    const room = limit.capacity - avail[i];
-    if (room <= EPSILON) continue;
-    const part = Math.min(left, room);
-    out.set(i, credit(limit, states[i], t, part));
-    left -= part;
+  const room = avail.map((a, i) =>
+    states[i] === null ? 0 : Math.max(0, limit.capacity - a),
+  );
+  const totalRoom = room.reduce((sum, r) => sum + r, 0);
+  let give: number[];
+  if (count >= totalRoom) give = room;
+  else {
+    // Raise to level L: sum of min(room, max(0, L - a)) equals count.
+    const raised = (level: number) =>
+      avail.reduce(
+        (sum, a, i) => sum + Math.min(room[i], Math.max(0, level - a)),
+        0,
+      );
+    const level = solveLevel(raised, count, Math.min(...avail), limit.capacity);
+    give = avail.map((a, i) => Math.min(room[i], Math.max(0, level - a)));
   }
+  const out = new Map<number, ShardState | null>();
+  give.forEach((amount, i) => {
+    if (amount > EPSILON) out.set(i, credit(limit, states[i], t, amount));
+  });
   return out;
 }
 

@@ -175,6 +175,30 @@ describe("algorithms: invariants (property-based)", () => {
     }
   });
 
+  it("allocation levels shards so none stays full and all refill together", () => {
+    const config: RateLimitConfig = {
+      kind: "token bucket",
+      rate: 100,
+      period: 60_000,
+      shards: 10,
+    };
+    const limit = shardLimit("s", undefined, config);
+    let states: Array<ShardState | null> = Array.from(
+      { length: 10 },
+      () => null,
+    );
+    const next = allocate(limit, states, 0, 60);
+    states = states.map((s, j) => next.get(j) ?? s);
+    for (const s of states) expect(available(limit, s, 0)).toBeCloseTo(4, 9);
+    // Whole-limit refill is then 100 per minute: one token every 600 ms.
+    expect(retryAfterFor(limit, states, 0, 41)).toBe(600);
+    // Refunds level the emptiest up.
+    const uneven = allocate(limit, states, 0, 35).get(0)!;
+    expect(available(limit, uneven, 0)).toBeCloseTo(0.5, 9);
+    const back = refundShards(limit, states, 0, 10);
+    for (const [, s] of back) expect(available(limit, s, 0)).toBeCloseTo(5, 9);
+  });
+
   it("refunds over shards never exceed any shard's capacity", () => {
     const config: RateLimitConfig = {
       kind: "token bucket",

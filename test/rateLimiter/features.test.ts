@@ -40,6 +40,13 @@ const rateLimiter = new RateLimiter(components.rateLimiter, {
   },
   newLimit: { kind: "token bucket", rate: 2, period: MINUTE, shadow: true },
   login: { kind: "gcra", rate: 5, period: 15 * MINUTE, penalty: HOUR },
+  shardedBudget: {
+    kind: "token bucket",
+    rate: 100,
+    period: MINUTE,
+    shards: 10,
+    maxReserved: 50,
+  },
   shardedLogin: {
     kind: "token bucket",
     rate: 4,
@@ -59,6 +66,12 @@ export const hit = mutationGeneric({
     count: v.optional(v.number()),
   },
   handler: async (ctx, { name, ...rest }) => anyLimiter.limit(ctx, name, rest),
+});
+
+export const reserve = mutationGeneric({
+  args: { name: v.string(), count: v.number() },
+  handler: async (ctx, { name, count }) =>
+    anyLimiter.limit(ctx, name, { count, reserve: true }),
 });
 
 export const hitCatching = mutationGeneric({
@@ -218,6 +231,51 @@ describe("exact sharding", () => {
       }
       expect(retries).toBe(40);
     });
+});
+
+describe("sharded counts and reservations", () => {
+  it("a count larger than one shard is served across shards, exactly", async () => {
+    const t = test();
+    expect(
+      await t.mutation(api.hit, { name: "shardedBudget", count: 60 }),
+    ).toMatchObject({ ok: true });
+    expect(
+      await t.mutation(api.hit, { name: "shardedBudget", count: 41 }),
+    ).toMatchObject({
+      ok: false,
+      retryAfter: 600, // levelled shards refill together: one token per 600 ms
+    });
+    expect(
+      await t.mutation(api.hit, { name: "shardedBudget", count: 40 }),
+    ).toMatchObject({ ok: true });
+    expect(
+      (await t.query(api.value, { name: "shardedBudget" })).value,
+    ).toBeCloseTo(0, 6);
+  });
+
+  it("reservations on a sharded limit wait exactly and respect maxReserved", async () => {
+    const t = test();
+    await t.mutation(api.hit, { name: "shardedBudget", count: 100 });
+    expect(
+      await t.mutation(api.reserve, { name: "shardedBudget", count: 30 }),
+    ).toMatchObject({
+      ok: true,
+      retryAfter: 18_000,
+    });
+    expect(
+      await t.mutation(api.reserve, { name: "shardedBudget", count: 30 }),
+    ).toMatchObject({
+      ok: false,
+      retryAfter: 6_000, // 20 more may be reserved now; 30 once 10 tokens refill
+    });
+    vi.setSystemTime(t0 + 6_000);
+    expect(
+      await t.mutation(api.reserve, { name: "shardedBudget", count: 30 }),
+    ).toMatchObject({ ok: true });
+    expect(
+      (await t.query(api.value, { name: "shardedBudget" })).value,
+    ).toBeCloseTo(-50, 6);
+  });
 });
 
 describe("atomic multi-limit", () => {

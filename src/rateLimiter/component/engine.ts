@@ -171,7 +171,7 @@ export async function decide(
       penalty <= now &&
       available(limit, best.state, now) >= count - EPSILON
     ) {
-      best.state = allocate(limit, [best.state], now, count).get(0)!;
+      best.state = consume(limit, best.state, now, count);
       best.consumed ||= options.write;
       return {
         ...base,
