@@ -253,13 +253,20 @@ export class RateLimiter<
     return ctx.runQuery(this.component.lib.countStates, { upTo });
   }
 
-  /** Deletes a limit's state for a key (all shards): the next request starts full. */
+  /**
+   * Deletes a limit's state for a key (all shards): the next request starts
+   * full. Like every call, a name not defined in the constructor needs its
+   * inline `config`, so a misspelt name is a type error rather than a no-op.
+   */
   async reset<Name extends string = Names<Limits>>(
     ctx: RunMutationCtx,
     name: Name,
-    args?: { key?: string; config?: RateLimitConfig },
+    ...options: NamedOptions<Limits, Name, { key?: string }>
   ): Promise<void> {
-    await ctx.runMutation(this.component.lib.reset, { name, key: args?.key });
+    await ctx.runMutation(this.component.lib.reset, {
+      name,
+      key: options[0]?.key,
+    });
   }
 
   /**

@@ -142,6 +142,9 @@ export async function _typeChecks(
     period: 1,
     capacity: 2,
   };
+  await rateLimiter.reset(ctx, "sendMessage", { key: "u" });
+  // @ts-expect-error resetting a misspelt name would silently do nothing
+  await rateLimiter.reset(ctx, "sendMesage", { key: "u" });
   rateLimiter.hookAPI("sendMessage");
   // @ts-expect-error hookAPI names are checked too
   rateLimiter.hookAPI("sendMesage");
