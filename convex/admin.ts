@@ -1,6 +1,6 @@
 import { paginationOptsValidator } from "convex/server";
 import { ConvexError, v } from "convex/values";
-import { vEntry, vPage } from "convex-opskit/auditLog";
+import { vEntry, vOperation, vPage } from "convex-opskit/auditLog";
 import { adminMutation, auditLog } from "./audit";
 import { authz, userAction, userQuery } from "./authz";
 
@@ -97,6 +97,15 @@ export const auditTrail = userQuery({
   returns: vPage(vEntry),
   handler: async (ctx, { table, paginationOpts }) =>
     await auditLog.list(ctx, { table, paginationOpts }),
+});
+
+/** Admin operations (who, which function, why), newest first. */
+export const auditOperations = userQuery({
+  permission: "audit.read",
+  args: { paginationOpts: paginationOptsValidator },
+  returns: vPage(vOperation),
+  handler: async (ctx, { paginationOpts }) =>
+    await auditLog.listOperations(ctx, { paginationOpts }),
 });
 
 /** Checks the sealed hash chain; operations not sealed yet are reported as pending. */
