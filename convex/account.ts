@@ -3,7 +3,7 @@ import { userMutation } from "./authz";
 import { rateLimiter } from "./limits";
 
 /**
- * A login-like check: 3 attempts per hour, then 15 minutes of lock-out
+ * A login-like check: 3 attempts a minute, then 15 minutes of lock-out
  * (the penalty) whatever happens meanwhile. A wrong PIN returns rather than
  * throws, so the attempt stays counted.
  */

@@ -1,4 +1,4 @@
-import { HOUR, MINUTE, RateLimiter } from "convex-opskit/rateLimiter";
+import { MINUTE, RateLimiter } from "convex-opskit/rateLimiter";
 import { components } from "./_generated/api";
 
 /** The app's rate limits; names are type-checked wherever they are used. */
@@ -7,11 +7,12 @@ export const rateLimiter = new RateLimiter(components.rateLimiter, {
   signUp: { kind: "sliding window", rate: 3, period: MINUTE },
   // Per user: bursts of 3 posts, then one every 12 seconds.
   createPost: { kind: "token bucket", rate: 5, period: MINUTE, capacity: 3 },
-  // Per user: 3 wrong PINs, then locked out for 15 minutes however time passes.
+  // Per user: 3 attempts a minute; once denied, locked out for 15 minutes
+  // even though the bucket refills every 20 seconds.
   pinAttempt: {
-    kind: "fixed window",
+    kind: "token bucket",
     rate: 3,
-    period: HOUR,
+    period: MINUTE,
     penalty: 15 * MINUTE,
   },
 });
