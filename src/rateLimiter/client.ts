@@ -19,7 +19,12 @@ import {
   validateCount,
   type RateLimitConfig,
 } from "./config.js";
-import { vValue, type LimitResult, type RateLimitValue } from "./validators.js";
+import {
+  toLimitResult,
+  vValue,
+  type LimitResult,
+  type RateLimitValue,
+} from "./validators.js";
 
 export type {
   FixedWindowConfig,
@@ -203,10 +208,9 @@ export class RateLimiter<
     ...options: NamedOptions<Limits, Name, RateLimitArgs>
   ): Promise<RateLimitReturns> {
     const opts = options[0];
-    const result = (await ctx.runQuery(
-      this.component.lib.check,
-      this.request(name, opts),
-    )) as LimitResult;
+    const result = toLimitResult(
+      await ctx.runQuery(this.component.lib.check, this.request(name, opts)),
+    );
     if (!result.ok && opts?.throws)
       throw rateLimited(result.name, result.retryAfter);
     return result;
@@ -218,9 +222,11 @@ export class RateLimiter<
     requests: Array<LimitRequest<Limits>>,
     options?: { throws?: boolean },
   ): Promise<RateLimitReturns> {
-    const result = (await ctx.runQuery(this.component.lib.checkAll, {
-      requests: requests.map((r) => this.request(r.name, r)),
-    })) as LimitResult;
+    const result = toLimitResult(
+      await ctx.runQuery(this.component.lib.checkAll, {
+        requests: requests.map((r) => this.request(r.name, r)),
+      }),
+    );
     if (!result.ok && options?.throws)
       throw rateLimited(result.name, result.retryAfter);
     return result;
@@ -385,11 +391,11 @@ export class RateLimiter<
     requests: Array<ReturnType<RateLimiter<Limits>["request"]>>,
     throws: boolean,
   ): Promise<RateLimitReturns> {
-    const result = (
+    const result = toLimitResult(
       requests.length === 1
         ? await ctx.runMutation(this.component.lib.limit, requests[0])
-        : await ctx.runMutation(this.component.lib.limitAll, { requests })
-    ) as LimitResult;
+        : await ctx.runMutation(this.component.lib.limitAll, { requests }),
+    );
     for (const s of result.shadow ?? [])
       logEvent("rateLimiter.shadowDeny", {
         name: s.name,

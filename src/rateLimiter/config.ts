@@ -97,6 +97,24 @@ export const vRateLimitConfig = v.object({
 });
 
 /**
+ * The config validator of the hot `limit`/`check` calls: the same fields with
+ * `kind` and `applyUpdates` as plain strings. Arguments are checked on every
+ * call, so the validator is kept small; {@link validateConfig} then refuses an
+ * unknown kind (or any other bad value) with `INVALID_ARGUMENT`, before
+ * anything is read or written.
+ */
+export const vRequestConfig = v.object({
+  kind: v.string(),
+  ...common,
+  applyUpdates: v.optional(v.string()),
+  capacity: v.optional(v.number()),
+  start: v.optional(v.union(v.number(), v.null())),
+});
+
+/** A config as `limit`/`check` receive it, before {@link validateConfig}. */
+export type RequestConfig = Infer<typeof vRequestConfig>;
+
+/**
  * A config as the component receives it: every kind's fields in one shape.
  * Every {@link RateLimitConfig} is one; {@link validateConfig} rejects the
  * combinations the union type rules out.
@@ -135,9 +153,12 @@ const positiveFinite = (x: unknown): x is number =>
  * rate and period, consistent optional fields, whole shard count no larger
  * than the capacity.
  */
-export function validateConfig(name: string, config: WireConfig): void {
+export function validateConfig(
+  name: string,
+  config: RequestConfig,
+): asserts config is WireConfig {
   if (!config || typeof config !== "object") bad(name, "config is missing");
-  if (!KINDS.has(config.kind))
+  if (!KINDS.has(config.kind as string))
     bad(
       name,
       `kind must be one of "token bucket", "fixed window", "sliding window", "gcra" (got ${JSON.stringify(config.kind)})`,
@@ -188,12 +209,14 @@ export function validateConfig(name: string, config: WireConfig): void {
   if (typeof config.start === "number" && !Number.isFinite(config.start))
     bad(name, "start must be a finite timestamp in ms");
   if (
-    (config as { applyUpdates?: string }).applyUpdates ===
-    ("asynchronously" as string)
+    config.applyUpdates !== undefined &&
+    config.applyUpdates !== "transactionally"
   )
     bad(
       name,
-      'applyUpdates "asynchronously" is not supported; updates are always transactional',
+      config.applyUpdates === "asynchronously"
+        ? 'applyUpdates "asynchronously" is not supported; updates are always transactional'
+        : `applyUpdates must be "transactionally" (got ${JSON.stringify(config.applyUpdates)})`,
     );
   const shards = config.shards ?? 1;
   if (!Number.isInteger(shards) || shards < 1)

@@ -3,7 +3,7 @@
  * component (which enforces them) and the client (which is typed by them).
  */
 import { v, type Infer } from "convex/values";
-import { vRateLimitConfig } from "./config.js";
+import { vRateLimitConfig, vRequestConfig } from "./config.js";
 
 /** One limit to check or consume inside a `limit`/`check` call. */
 export const vLimitRequest = v.object({
@@ -11,7 +11,7 @@ export const vLimitRequest = v.object({
   key: v.optional(v.string()),
   count: v.optional(v.number()),
   reserve: v.optional(v.boolean()),
-  config: vRateLimitConfig,
+  config: vRequestConfig,
 });
 
 /** A limit that denied (or, in shadow mode, would have denied) a request. */
@@ -21,31 +21,39 @@ export const vDenial = v.object({
   retryAfter: v.number(),
 });
 
+/** A limit that denied (or, in shadow mode, would have denied) a request. */
+export type Denial = Infer<typeof vDenial>;
+
 /**
- * What the component's `limit` and `check` return, as one flat object: a
- * small validator is cheaper to check on every call. The client narrows it
- * to {@link LimitResult}.
+ * What the component's `limit` and `check` return. Kept small because it is
+ * validated on every call: enforced and shadow-mode denials travel in one
+ * list, and the client expands it with {@link toLimitResult}.
  */
 export const vLimitResult = v.object({
   ok: v.boolean(),
   /** Denied: ms until a retry can succeed. Admitted reservation: ms to wait before the work. */
   retryAfter: v.optional(v.number()),
-  /** Denied: the limit needing the longest wait. */
-  name: v.optional(v.string()),
-  /** Denied: every denying limit. */
-  denied: v.optional(v.array(vDenial)),
-  /** Limits in shadow mode that would have denied. */
-  shadow: v.optional(v.array(vDenial)),
+  /** Every limit that denied, in request order; `shadow` marks those only reported. */
+  denials: v.optional(
+    v.array(
+      v.object({
+        name: v.string(),
+        key: v.optional(v.string()),
+        retryAfter: v.number(),
+        shadow: v.optional(v.boolean()),
+      }),
+    ),
+  ),
   /** The capacity of the most constrained limit in the call. */
-  limit: v.optional(v.number()),
+  limit: v.number(),
   /** Whole tokens it has left after this call (estimated from the shards read when sharded). */
-  remaining: v.optional(v.number()),
+  remaining: v.number(),
   /** Ms until it is full again. */
-  resetAfter: v.optional(v.number()),
+  resetAfter: v.number(),
 });
 
-/** A limit that denied (or, in shadow mode, would have denied). */
-export type Denial = Infer<typeof vDenial>;
+/** The component's result, as {@link vLimitResult} describes it. */
+export type WireLimitResult = Infer<typeof vLimitResult>;
 
 type Quota = { limit?: number; remaining?: number; resetAfter?: number };
 
@@ -64,6 +72,39 @@ export type LimitResult =
       denied: Denial[];
       shadow?: Denial[];
     } & Quota);
+
+/**
+ * Expands the component's result: `denied` (enforced), `shadow` (reported
+ * only) and `name`, the denying limit with the longest wait (the first such).
+ */
+export function toLimitResult(wire: WireLimitResult): LimitResult {
+  const { denials, ...rest } = wire;
+  if (denials === undefined) {
+    if (!rest.ok) throw new Error("A denied result must list its denials.");
+    return { ...rest, ok: true };
+  }
+  const denied: Denial[] = [];
+  const shadow: Denial[] = [];
+  for (const { shadow: isShadow, ...d } of denials)
+    (isShadow ? shadow : denied).push(d);
+  const shadowPart = shadow.length > 0 ? { shadow } : {};
+  if (!rest.ok) {
+    if (denied.length === 0)
+      throw new Error("A denied result must list its denials.");
+    const longest = denied.reduce((a, b) =>
+      b.retryAfter > a.retryAfter ? b : a,
+    );
+    return {
+      ...rest,
+      ok: false,
+      retryAfter: rest.retryAfter ?? longest.retryAfter,
+      name: longest.name,
+      denied,
+      ...shadowPart,
+    };
+  }
+  return { ...rest, ok: true, ...shadowPart };
+}
 
 /** One shard's state as `getValue` reports it (the hook projects it forward in time). */
 export const vShardSnapshot = v.object({

@@ -20,9 +20,9 @@ import {
   shardLimit,
   validateConfig,
   validateCount,
-  type WireConfig,
+  type RequestConfig,
 } from "../config.js";
-import type { LimitResult } from "../validators.js";
+import type { WireLimitResult } from "../validators.js";
 import type { Doc } from "./_generated/dataModel.js";
 import type { DatabaseReader, DatabaseWriter } from "./_generated/server.js";
 
@@ -32,7 +32,8 @@ export type Request = {
   key?: string;
   count?: number;
   reserve?: boolean;
-  config: WireConfig;
+  /** Checked by `validateConfig` before anything is read. */
+  config: RequestConfig;
 };
 
 type Slot = {
@@ -78,12 +79,15 @@ export class Ledger {
     const id = this.id(name, key, shard);
     const cached = this.slots.get(id);
     if (cached) return cached;
+    // `first`, not `unique`: a state is inserted only by a transaction that
+    // read this index range and found nothing, so serializable transactions
+    // never leave two, and `unique` would only cost a second read per call.
     const doc = await this.db
       .query("limitStates")
       .withIndex("by_name_key_shard", (q) =>
         q.eq("name", name).eq("key", key).eq("shard", shard),
       )
-      .unique();
+      .first();
     const slot: Slot = {
       name,
       key,
@@ -263,17 +267,20 @@ export async function decideAll(
   requests: Request[],
   now: number,
   options: { write: boolean },
-): Promise<LimitResult> {
+): Promise<WireLimitResult> {
   const decisions: Decision[] = [];
   for (const req of requests)
     decisions.push(await decide(ledger, req, now, options));
-  const denied = decisions.filter((d) => d.denied && !d.shadow);
-  const shadow = decisions.filter((d) => d.denied && d.shadow);
-  const denial = (d: Decision) => ({
-    name: d.name,
-    ...(d.key !== undefined ? { key: d.key } : {}),
-    retryAfter: d.retryAfter!,
-  });
+  const only = decisions.length === 1 ? decisions[0] : undefined;
+  if (only !== undefined && !only.denied)
+    // The common call: one limit, admitted.
+    return {
+      ok: true,
+      ...(only.retryAfter !== undefined ? { retryAfter: only.retryAfter } : {}),
+      limit: only.limit,
+      remaining: only.remaining,
+      resetAfter: only.resetAfter,
+    };
   const tightest = decisions.reduce((a, b) =>
     b.remaining / b.limit < a.remaining / a.limit ? b : a,
   );
@@ -282,20 +289,23 @@ export async function decideAll(
     remaining: tightest.remaining,
     resetAfter: tightest.resetAfter,
   };
-  const shadowPart = shadow.length ? { shadow: shadow.map(denial) } : {};
-  if (denied.length > 0) {
-    const longest = denied.reduce((a, b) =>
-      b.retryAfter! > a.retryAfter! ? b : a,
-    );
+  const denials = decisions
+    .filter((d) => d.denied)
+    .map((d) => ({
+      name: d.name,
+      ...(d.key !== undefined ? { key: d.key } : {}),
+      retryAfter: d.retryAfter!,
+      ...(d.shadow ? { shadow: true } : {}),
+    }));
+  const denialsPart = denials.length > 0 ? { denials } : {};
+  const enforced = decisions.filter((d) => d.denied && !d.shadow);
+  if (enforced.length > 0)
     return {
       ok: false,
-      retryAfter: longest.retryAfter!,
-      name: longest.name,
-      denied: denied.map(denial),
-      ...shadowPart,
+      retryAfter: Math.max(...enforced.map((d) => d.retryAfter!)),
+      ...denialsPart,
       ...quotaFields,
     };
-  }
   const waits = decisions.filter(
     (d) => !d.denied && d.retryAfter !== undefined,
   );
@@ -305,7 +315,7 @@ export async function decideAll(
   return {
     ok: true,
     ...(retryAfter !== undefined ? { retryAfter } : {}),
-    ...shadowPart,
+    ...denialsPart,
     ...quotaFields,
   };
 }
@@ -336,17 +346,28 @@ export async function flush(
         : null;
     const stored = state ?? fullState(limit, now);
     const doneAt = Math.max(fullAt(limit, stored), slot.penaltyUntil);
-    // Only the fields that can change; an expired penalty is harmless to keep.
-    const fields = {
-      value: stored.value,
-      ts: stored.ts,
-      fullAt: doneAt,
-      ...(stored.prev !== undefined ? { prev: stored.prev } : {}),
-      ...(slot.penalized ? { penaltyUntil: slot.penaltyUntil } : {}),
-    };
-    if (slot.doc) await db.patch("limitStates", slot.doc._id, fields);
-    else {
-      await db.insert("limitStates", { name, key, shard, ...fields });
+    const doc = slot.doc;
+    if (doc) {
+      // Only the fields that changed (a fixed window keeps its `ts` and
+      // `fullAt` all window long); an expired penalty is harmless to keep.
+      const fields: Partial<Doc<"limitStates">> = { value: stored.value };
+      if (stored.ts !== doc.ts) fields.ts = stored.ts;
+      if (doneAt !== doc.fullAt) fields.fullAt = doneAt;
+      if (stored.prev !== undefined && stored.prev !== doc.prev)
+        fields.prev = stored.prev;
+      if (slot.penalized) fields.penaltyUntil = slot.penaltyUntil;
+      await db.patch("limitStates", doc._id, fields);
+    } else {
+      await db.insert("limitStates", {
+        name,
+        key,
+        shard,
+        value: stored.value,
+        ts: stored.ts,
+        fullAt: doneAt,
+        ...(stored.prev !== undefined ? { prev: stored.prev } : {}),
+        ...(slot.penalized ? { penaltyUntil: slot.penaltyUntil } : {}),
+      });
       inserted++;
       earliestFullAt = Math.min(earliestFullAt, doneAt);
     }

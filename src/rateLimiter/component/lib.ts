@@ -21,7 +21,7 @@ import {
   vLimitRequest,
   vLimitResult,
   vValue,
-  type LimitResult,
+  type WireLimitResult,
   type RateLimitValue,
 } from "../validators.js";
 import {
@@ -45,7 +45,7 @@ function nonEmpty<T>(requests: T[]): T[] {
 async function consumeAll(
   ctx: MutationCtx,
   requests: Request[],
-): Promise<LimitResult> {
+): Promise<WireLimitResult> {
   const now = Date.now();
   const ledger = new Ledger(ctx.db);
   const result = await decideAll(ledger, requests, now, { write: true });

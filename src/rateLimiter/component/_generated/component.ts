@@ -29,9 +29,9 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         "internal",
         {
           config: {
-            applyUpdates?: "transactionally";
+            applyUpdates?: string;
             capacity?: number;
-            kind: "token bucket" | "fixed window" | "sliding window" | "gcra";
+            kind: string;
             maxReserved?: number;
             penalty?: number;
             period: number;
@@ -46,14 +46,17 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           reserve?: boolean;
         },
         {
-          denied?: Array<{ key?: string; name: string; retryAfter: number }>;
-          limit?: number;
-          name?: string;
+          denials?: Array<{
+            key?: string;
+            name: string;
+            retryAfter: number;
+            shadow?: boolean;
+          }>;
+          limit: number;
           ok: boolean;
-          remaining?: number;
-          resetAfter?: number;
+          remaining: number;
+          resetAfter: number;
           retryAfter?: number;
-          shadow?: Array<{ key?: string; name: string; retryAfter: number }>;
         },
         Name
       >;
@@ -63,9 +66,9 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         {
           requests: Array<{
             config: {
-              applyUpdates?: "transactionally";
+              applyUpdates?: string;
               capacity?: number;
-              kind: "token bucket" | "fixed window" | "sliding window" | "gcra";
+              kind: string;
               maxReserved?: number;
               penalty?: number;
               period: number;
@@ -81,14 +84,17 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           }>;
         },
         {
-          denied?: Array<{ key?: string; name: string; retryAfter: number }>;
-          limit?: number;
-          name?: string;
+          denials?: Array<{
+            key?: string;
+            name: string;
+            retryAfter: number;
+            shadow?: boolean;
+          }>;
+          limit: number;
           ok: boolean;
-          remaining?: number;
-          resetAfter?: number;
+          remaining: number;
+          resetAfter: number;
           retryAfter?: number;
-          shadow?: Array<{ key?: string; name: string; retryAfter: number }>;
         },
         Name
       >;
@@ -158,9 +164,9 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         "internal",
         {
           config: {
-            applyUpdates?: "transactionally";
+            applyUpdates?: string;
             capacity?: number;
-            kind: "token bucket" | "fixed window" | "sliding window" | "gcra";
+            kind: string;
             maxReserved?: number;
             penalty?: number;
             period: number;
@@ -175,14 +181,17 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           reserve?: boolean;
         },
         {
-          denied?: Array<{ key?: string; name: string; retryAfter: number }>;
-          limit?: number;
-          name?: string;
+          denials?: Array<{
+            key?: string;
+            name: string;
+            retryAfter: number;
+            shadow?: boolean;
+          }>;
+          limit: number;
           ok: boolean;
-          remaining?: number;
-          resetAfter?: number;
+          remaining: number;
+          resetAfter: number;
           retryAfter?: number;
-          shadow?: Array<{ key?: string; name: string; retryAfter: number }>;
         },
         Name
       >;
@@ -192,9 +201,9 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         {
           requests: Array<{
             config: {
-              applyUpdates?: "transactionally";
+              applyUpdates?: string;
               capacity?: number;
-              kind: "token bucket" | "fixed window" | "sliding window" | "gcra";
+              kind: string;
               maxReserved?: number;
               penalty?: number;
               period: number;
@@ -210,14 +219,17 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           }>;
         },
         {
-          denied?: Array<{ key?: string; name: string; retryAfter: number }>;
-          limit?: number;
-          name?: string;
+          denials?: Array<{
+            key?: string;
+            name: string;
+            retryAfter: number;
+            shadow?: boolean;
+          }>;
+          limit: number;
           ok: boolean;
-          remaining?: number;
-          resetAfter?: number;
+          remaining: number;
+          resetAfter: number;
           retryAfter?: number;
-          shadow?: Array<{ key?: string; name: string; retryAfter: number }>;
         },
         Name
       >;
