@@ -1,6 +1,7 @@
 import { v } from "convex/values";
 import { userMutation } from "./authz";
 import { rateLimiter } from "./limits";
+import { hashPin, sameDigest } from "./pins";
 
 /**
  * A login-like check: 3 attempts a minute, then 15 minutes of lock-out
@@ -19,7 +20,11 @@ export const checkPin = userMutation({
       .query("users")
       .withIndex("by_userId", (q) => q.eq("userId", ctx.user.id))
       .unique();
-    if (user === null || user.pin !== pin) return { ok: false };
+    if (
+      user === null ||
+      !sameDigest(user.pinHash, await hashPin(ctx.user.id, pin))
+    )
+      return { ok: false };
     await rateLimiter.reset(ctx, "pinAttempt", { key: ctx.user.id });
     return { ok: true };
   },

@@ -3,6 +3,8 @@ import { ConvexError, v } from "convex/values";
 import { vEntry, vOperation, vPage } from "convex-opskit/auditLog";
 import { adminMutation, auditLog } from "./audit";
 import { authz, userAction, userQuery } from "./authz";
+import type { Id } from "./_generated/dataModel";
+import type { MutationCtx } from "./_generated/server";
 
 const vRole = v.union(
   v.literal("member"),
@@ -10,7 +12,38 @@ const vRole = v.union(
   v.literal("admin"),
 );
 
-/** Support changes a user's global role; the users row change is audited. */
+type GlobalRole = "member" | "support" | "admin";
+
+/**
+ * `users.role` is the audited source of truth for a user's global role; the
+ * authz grants follow it, so reverting the row (an audited operation) and
+ * re-syncing restores the permissions too.
+ */
+async function syncGlobalRole(
+  ctx: MutationCtx,
+  userId: string,
+  role: GlobalRole,
+) {
+  const held = await authz.listRoles(ctx, { userId });
+  for (const g of held)
+    if (
+      g.scope === undefined &&
+      g.role !== role &&
+      (g.role === "support" || g.role === "admin")
+    )
+      await authz.revoke(ctx, { userId, role: g.role });
+  if (
+    role !== "member" &&
+    !held.some((g) => g.scope === undefined && g.role === role)
+  )
+    await authz.grant(ctx, { userId, role });
+}
+
+/**
+ * Support changes another user's global role; the users row change is
+ * audited. Nobody changes their own role, and only holders of
+ * `users.assignAdmin` make or unmake admins.
+ */
 export const setUserRole = adminMutation({
   permission: "users.manage",
   tables: ["users"],
@@ -20,11 +53,26 @@ export const setUserRole = adminMutation({
     const user = await ctx.db.get("users", userId);
     if (user === null)
       throw new ConvexError({ code: "NOT_FOUND", message: "no such user" });
-    if (user.role !== "member")
-      await authz.revoke(ctx, { userId: user.userId, role: user.role });
-    if (role !== "member")
-      await authz.grant(ctx, { userId: user.userId, role });
+    const actorId = ctx.audit.actor.actorId;
+    if (user.userId === actorId)
+      throw new ConvexError({
+        code: "FORBIDDEN",
+        message: "you cannot change your own role",
+      });
+    if (
+      (role === "admin" || user.role === "admin") &&
+      !(await authz.can(ctx, {
+        userId: actorId,
+        permission: "users.assignAdmin",
+      }))
+    )
+      throw new ConvexError({
+        code: "FORBIDDEN",
+        message: 'making or unmaking an admin needs "users.assignAdmin"',
+        permission: "users.assignAdmin",
+      });
     await ctx.db.patch("users", userId, { role });
+    await syncGlobalRole(ctx, user.userId, role);
     return null;
   },
 });
@@ -75,7 +123,10 @@ export const removeSpam = adminMutation({
   },
 });
 
-/** Undo an operation, as a new audited operation linked to it. */
+/**
+ * Undo an operation, as a new audited operation linked to it. Users whose
+ * row it restores get their authz grants re-synced to the restored role.
+ */
 export const revertOperation = adminMutation({
   permission: "audit.revert",
   tables: ["users", "posts"],
@@ -83,6 +134,12 @@ export const revertOperation = adminMutation({
   returns: v.object({ reverted: v.number() }),
   handler: async (ctx, { operationId }) => {
     const result = await auditLog.revert(ctx, { operationId });
+    const original = await auditLog.getOperation(ctx, { operationId });
+    for (const entry of original?.entries ?? []) {
+      if (entry.table !== "users") continue;
+      const user = await ctx.db.get("users", entry.docId as Id<"users">);
+      if (user !== null) await syncGlobalRole(ctx, user.userId, user.role);
+    }
     return { reverted: result.revertedEntries };
   },
 });

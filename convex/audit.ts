@@ -5,7 +5,7 @@ import { authz } from "./authz";
 
 /** Every admin change is recorded here, with who, what, why, before and after. */
 export const auditLog = new AuditLog<DataModel>(components.auditLog, {
-  redact: { users: ["pin"] },
+  redact: { users: ["pinHash"] },
   reason: {
     minLength: 10,
     pattern: /\b[A-Z]+-\d+\b/,

@@ -44,6 +44,7 @@ export const authz = new Authz(components.authz, {
     "posts.write",
     "posts.moderate",
     "users.manage",
+    "users.assignAdmin",
     "audit.read",
     "audit.revert",
     "migrations.run",

@@ -1,6 +1,7 @@
 import { v } from "convex/values";
 import { internalMutation } from "./_generated/server";
 import { authz } from "./authz";
+import { hashPin } from "./pins";
 
 const TEAMS = [
   { slug: "acme", name: "Acme" },
@@ -76,7 +77,7 @@ export const seed = internalMutation({
         name: u.name,
         email: `${u.userId}@example.com`,
         role: u.role,
-        pin: "1234",
+        pinHash: await hashPin(u.userId, "1234"),
       });
       await authz.grant(ctx, {
         userId: u.userId,

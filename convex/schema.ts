@@ -18,8 +18,8 @@ export default defineSchema({
       v.literal("support"),
       v.literal("admin"),
     ),
-    /** A 4-digit PIN for the login-like check; never reaches the audit log. */
-    pin: v.string(),
+    /** SHA-256 of the user id and PIN for the login-like check; never reaches the audit log. */
+    pinHash: v.string(),
   }).index("by_userId", ["userId"]),
   teams: defineTable({
     slug: v.string(),

@@ -1,10 +1,13 @@
-import { v } from "convex/values";
+import { ConvexError, v } from "convex/values";
 import { authz, userMutation, userQuery } from "./authz";
 import { rateLimiter } from "./limits";
+import { hashPin } from "./pins";
 
 /**
- * Creates the caller's profile and makes them a member of a team. The user id
- * is the signed-in identity's subject; nothing in args can choose it.
+ * Creates the caller's profile and makes them a member of an existing team.
+ * The user id is the signed-in identity's subject; nothing in args can
+ * choose it. Teams are open in this example; a real app would check an
+ * invitation here.
  */
 export const signUp = userMutation({
   args: {
@@ -15,18 +18,28 @@ export const signUp = userMutation({
   },
   returns: v.id("users"),
   handler: async (ctx, args) => {
-    await rateLimiter.limit(ctx, "signUp", { throws: true });
     const existing = await ctx.db
       .query("users")
       .withIndex("by_userId", (q) => q.eq("userId", ctx.user.id))
       .unique();
+    // A returning user costs nobody else a sign-up slot.
     if (existing !== null) return existing._id;
+    const team = await ctx.db
+      .query("teams")
+      .withIndex("by_slug", (q) => q.eq("slug", args.team))
+      .unique();
+    if (team === null)
+      throw new ConvexError({
+        code: "NOT_FOUND",
+        message: `no team "${args.team}"`,
+      });
+    await rateLimiter.limit(ctx, "signUp", { throws: true });
     const id = await ctx.db.insert("users", {
       userId: ctx.user.id,
       name: args.name,
       email: args.email,
       role: "member",
-      pin: args.pin,
+      pinHash: await hashPin(ctx.user.id, args.pin),
     });
     await authz.grant(ctx, {
       userId: ctx.user.id,

@@ -202,7 +202,7 @@ printTable(
   })),
 );
 console.log(
-  `  (users.pin is redacted: the log holds ${show(trail[0]?.after?.pin)})`,
+  `  (users.pinHash is redacted: the log holds ${show(trail[0]?.after?.pinHash)})`,
 );
 
 step(8, "Seal the log into its hash chain and verify it");

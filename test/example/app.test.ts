@@ -104,6 +104,24 @@ describe("authz in the app", () => {
 });
 
 describe("rate limits in the app", () => {
+  test("sign-up needs an existing team, and a returning user uses no sign-up slot", async () => {
+    const t = await seeded();
+    const u1 = t.withIdentity({ subject: "u1" });
+    const args = { name: "u1", email: "u1@x.io", team: "acme", pin: "0000" };
+    const e = await u1
+      .mutation(api.users.signUp, { ...args, team: "nope" })
+      .catch((x) => x);
+    expect(errorData(e).code).toBe("NOT_FOUND");
+    const first = await u1.mutation(api.users.signUp, args);
+    for (let i = 0; i < 5; i++)
+      expect(await u1.mutation(api.users.signUp, args)).toBe(first);
+    // Two slots of the 3 per minute are still free for others.
+    for (const who of ["u2", "u3"])
+      await t
+        .withIdentity({ subject: who })
+        .mutation(api.users.signUp, { ...args, name: who });
+  });
+
   test("sign-ups are limited to 3 a minute for everyone, with a retry time", async () => {
     const t = await seeded();
     for (const who of ["u1", "u2", "u3"]) {
@@ -195,7 +213,7 @@ describe("audited admin changes", () => {
     });
     expect(trail.page[0].before.role).toBe("member");
     expect(trail.page[0].after.role).toBe("support");
-    expect(trail.page[0].after.pin).not.toBe("1234");
+    expect(trail.page[0].after.pinHash).toBe("[redacted]");
 
     const e = await t
       .withIdentity({ subject: "carol" })
@@ -219,6 +237,67 @@ describe("audited admin changes", () => {
     expect(reverted.reverted).toBe(1);
     const bobAfter = await t.run((ctx) => ctx.db.get("users", bobRow._id));
     expect(bobAfter!.role).toBe("member");
+    // The revert re-synced the grant: Bob lost support's permissions too.
+    const bobReads = await t
+      .withIdentity({ subject: "bob" })
+      .query(api.admin.auditTrail, {
+        table: "users",
+        paginationOpts: { numItems: 1, cursor: null },
+      })
+      .catch((x) => x);
+    expect(errorData(bobReads)).toMatchObject({
+      code: "FORBIDDEN",
+      permission: "audit.read",
+    });
+  });
+
+  test("support cannot change their own role, nor make anyone admin", async () => {
+    const t = await seeded();
+    const rows = await t.run((ctx) => ctx.db.query("users").collect());
+    const id = (who: string) => rows.find((u) => u.userId === who)!._id;
+    const sam = t.withIdentity({ subject: "sam" });
+    const self = await sam
+      .mutation(api.admin.setUserRole, {
+        userId: id("sam"),
+        role: "admin",
+        reason: "SUP-1 promote myself",
+      })
+      .catch((x) => x);
+    expect(errorData(self)).toMatchObject({
+      code: "FORBIDDEN",
+      message: "you cannot change your own role",
+    });
+    const other = await sam
+      .mutation(api.admin.setUserRole, {
+        userId: id("bob"),
+        role: "admin",
+        reason: "SUP-2 promote Bob",
+      })
+      .catch((x) => x);
+    expect(errorData(other)).toMatchObject({
+      code: "FORBIDDEN",
+      permission: "users.assignAdmin",
+    });
+    // Nothing changed, and nothing was recorded.
+    expect((await t.run((ctx) => ctx.db.get("users", id("bob"))))!.role).toBe(
+      "member",
+    );
+    const ops = await t
+      .withIdentity({ subject: "alice" })
+      .query(api.admin.auditOperations, {
+        paginationOpts: { numItems: 10, cursor: null },
+      });
+    expect(ops.page).toEqual([]);
+    // An admin may.
+    await t.withIdentity({ subject: "alice" }).mutation(api.admin.setUserRole, {
+      userId: id("bob"),
+      role: "admin",
+      reason: "SUP-3 Bob leads ops",
+    });
+    const asAdmin = await t
+      .withIdentity({ subject: "bob" })
+      .action(api.admin.verifyAudit, {});
+    expect(asAdmin.ok).toBe(true);
   });
 
   test("removing spam is one audited operation over several posts, and the chain verifies", async () => {

@@ -20,7 +20,7 @@ test("npm run demo prints the production day and exits 0", () => {
     'refused: FORBIDDEN — Missing permission "posts.write" for scope "team:globex"',
     "locked: retry in 15 min",
     "role: member → support",
-    "(users.pin is redacted: the log holds [redacted])",
+    "(users.pinHash is redacted: the log holds [redacted])",
     "| true | 2                  | 0        |",
     "Bob's role is 'member' again",
     "| 2006    | 2006         | 0         | 0          |",
