@@ -304,12 +304,20 @@ class GuardedQuery {
     for await (const doc of this) return doc;
     return null;
   }
+  /**
+   * Like Convex's `unique()`: the one matching document, `null` for none, and
+   * an error as soon as a second one turns up. Only rows the caller may read
+   * count, and the error is coded (`CONFLICT`: the stored rows contradict the
+   * query's expectation of at most one) so clients can tell it apart.
+   */
   async unique() {
     let found: AnyDoc | null = null;
     for await (const doc of this) {
       if (found !== null)
-        throw new Error(
-          `unique() query on "${this.table}" returned more than one document (${found._id}, ${doc._id})`,
+        throw opskitError(
+          "CONFLICT",
+          `unique() query returned more than one result from table "${this.table}": [${found._id}, ${doc._id}, ...]`,
+          { table: this.table, ids: [found._id, doc._id] },
         );
       found = doc;
     }

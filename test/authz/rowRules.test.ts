@@ -3,7 +3,7 @@
  * rules, table opted out) must behave, so no path fails open.
  */
 import { anyApi } from "convex/server";
-import { ConvexError, v } from "convex/values";
+import { ConvexError, v, type Value } from "convex/values";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { setLogSink } from "../../src/shared/log.js";
 import { opskitTest } from "../helpers.js";
@@ -200,6 +200,19 @@ export const uniqueOfTwo = userQuery({
     )?.title ?? null,
 });
 
+export const uniqueAfterInsert = userMutation({
+  args: {},
+  returns: v.union(v.string(), v.null()),
+  handler: async (ctx) => {
+    await ctx.db.insert("logs", { text: "before unique" });
+    const post = await ctx.db
+      .query("posts")
+      .withIndex("by_team", (q) => q.eq("teamId", "t"))
+      .unique();
+    return post?.title ?? null;
+  },
+});
+
 // Rules get a read-only database, even inside mutations.
 const probe = new Authz(components.authz, {
   roles: { member: ["notes.write"] },
@@ -354,15 +367,37 @@ describe("reads", () => {
   });
 
   test("unique() throws only when two readable rows match", async () => {
-    const { t, u1 } = await setup();
+    const { t, ids, u1 } = await setup();
     // own + public are readable by u1: two matches.
-    await expect(u1.query(api.uniqueOfTwo, {})).rejects.toThrow(
-      /more than one/,
+    const error = await u1.query(api.uniqueOfTwo, {}).then(
+      () => null,
+      (e: unknown) => e,
     );
+    expect(error).toBeInstanceOf(ConvexError);
+    const data = (error as ConvexError<Record<string, Value>>).data;
+    expect(data).toEqual({
+      code: "CONFLICT",
+      message: expect.stringMatching(
+        /^unique\(\) query returned more than one result from table "posts"/,
+      ),
+      table: "posts",
+      ids: [ids.own, ids.public],
+    });
+    // The other user's draft is neither counted nor named.
+    expect(JSON.stringify(data)).not.toContain(ids.other);
     // u3 can read only the published post.
     expect(
       await t.withIdentity({ subject: "u3" }).query(api.uniqueOfTwo, {}),
     ).toBe("other published");
+  });
+
+  test("unique() over several rows in a mutation is coded and writes nothing", async () => {
+    const { u1, snapshot } = await setup();
+    const before = await snapshot();
+    expect(await codeOf(u1.mutation(api.uniqueAfterInsert, {}))).toBe(
+      "CONFLICT",
+    );
+    expect(await snapshot()).toEqual(before);
   });
 });
 
