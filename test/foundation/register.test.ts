@@ -40,7 +40,9 @@ test("a component registered under a custom instance name is called through that
 
 test("without registration the call fails: registration is what makes the component exist", async () => {
   const t = convexTest(defineSchema({}), modules);
-  await expect(t.mutation(anyApi["register.test"].hit, {})).rejects.toThrow();
+  await expect(t.mutation(anyApi["register.test"].hit, {})).rejects.toThrow(
+    /limits/,
+  );
 });
 
 test("register(t, which, name) installs one component under a name; register(t) all four", async () => {
