@@ -17,6 +17,8 @@ import type { ComponentApi } from "./component/_generated/component.js";
 import {
   validateConfig,
   validateCount,
+  validateNameAndKey,
+  validateUpTo,
   type RateLimitConfig,
 } from "./config.js";
 import {
@@ -167,8 +169,10 @@ export class RateLimiter<
     public component: ComponentApi,
     public limits?: Limits,
   ) {
-    for (const [name, config] of Object.entries(limits ?? {}))
+    for (const [name, config] of Object.entries(limits ?? {})) {
+      validateNameAndKey(name, undefined);
       validateConfig(name, config);
+    }
   }
 
   /**
@@ -243,6 +247,7 @@ export class RateLimiter<
   ): Promise<number> {
     const opts = options[0];
     const config = this.configFor(name, opts);
+    validateNameAndKey(name, opts?.key);
     // At most what could ever have been taken: the capacity plus any reservation.
     validateCount(name, config, opts?.count ?? 1, true);
     const { credited } = await ctx.runMutation(this.component.lib.refund, {
@@ -254,8 +259,13 @@ export class RateLimiter<
     return credited;
   }
 
-  /** How many state documents the component stores, up to `upTo` (default 1000): storage tracks active keys. */
+  /**
+   * How many state documents the component stores, counting at most `upTo`
+   * (a whole number from 1 to 10,000; default 1000): storage tracks active keys.
+   * @throws `INVALID_ARGUMENT` for any other `upTo`.
+   */
   async countStates(ctx: RunQueryCtx, upTo?: number): Promise<number> {
+    validateUpTo(upTo);
     return ctx.runQuery(this.component.lib.countStates, { upTo });
   }
 
@@ -269,10 +279,9 @@ export class RateLimiter<
     name: Name,
     ...options: NamedOptions<Limits, Name, { key?: string }>
   ): Promise<void> {
-    await ctx.runMutation(this.component.lib.reset, {
-      name,
-      key: options[0]?.key,
-    });
+    const key = options[0]?.key;
+    validateNameAndKey(name, key);
+    await ctx.runMutation(this.component.lib.reset, { name, key });
   }
 
   /**
@@ -289,10 +298,12 @@ export class RateLimiter<
     >
   ): Promise<RateLimitValue> {
     const opts = options[0];
+    const config = this.configFor(name, opts);
+    validateNameAndKey(name, opts?.key);
     return ctx.runQuery(this.component.lib.getValue, {
       name,
       key: opts?.key,
-      config: this.configFor(name, opts),
+      config,
     });
   }
 
@@ -338,6 +349,8 @@ export class RateLimiter<
               );
             key = keyOption;
           }
+          // A key function may pass on what the client sent: bound it here.
+          validateNameAndKey(name, key);
           return ctx.runQuery(component.lib.getValue, { name, key, config });
         },
       }),
@@ -353,6 +366,7 @@ export class RateLimiter<
     name: string,
     opts?: { config?: RateLimitConfig },
   ): RateLimitConfig {
+    validateNameAndKey(name, undefined);
     const config =
       opts?.config ??
       (this.limits as Record<string, RateLimitConfig> | undefined)?.[name];
@@ -376,6 +390,7 @@ export class RateLimiter<
     },
   ) {
     const config = this.configFor(name, opts);
+    validateNameAndKey(name, opts?.key);
     validateCount(name, config, opts?.count ?? 1, opts?.reserve ?? false);
     return {
       name,

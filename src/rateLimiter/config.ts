@@ -145,6 +145,80 @@ function bad(
   });
 }
 
+/** Longest accepted limit name, in characters (UTF-16 code units). */
+export const MAX_NAME_LENGTH = 256;
+/** Longest accepted key, in characters (UTF-16 code units). */
+export const MAX_KEY_LENGTH = 256;
+
+/**
+ * Throws `INVALID_ARGUMENT` unless `name` is a non-empty string of at most
+ * {@link MAX_NAME_LENGTH} characters and `key` (when given) a string of at
+ * most {@link MAX_KEY_LENGTH}. Names and keys are stored, indexed and logged
+ * verbatim, and keys are often client-influenced (IPs, hook key functions),
+ * so this runs before anything is read or written. The error never echoes an
+ * over-long value: it carries its length and a short prefix.
+ */
+export function validateNameAndKey(name: unknown, key: unknown): void {
+  if (
+    typeof name !== "string" ||
+    name.length === 0 ||
+    name.length > MAX_NAME_LENGTH
+  )
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `Rate limit name must be a non-empty string of at most ${MAX_NAME_LENGTH} characters (got ${
+        typeof name === "string" ? `${name.length} characters` : typeof name
+      })`,
+      typeof name === "string"
+        ? { name: name.slice(0, 64), nameLength: name.length }
+        : {},
+    );
+  if (key === undefined) return;
+  if (typeof key !== "string" || key.length > MAX_KEY_LENGTH)
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `Rate limit "${name}": key must be a string of at most ${MAX_KEY_LENGTH} characters (got ${
+        typeof key === "string" ? `${key.length} characters` : typeof key
+      })`,
+      {
+        name,
+        ...(typeof key === "string"
+          ? { key: key.slice(0, 64), keyLength: key.length }
+          : {}),
+      },
+    );
+}
+
+/** Largest `upTo` accepted by `countStates`. */
+export const MAX_COUNT_STATES = 10_000;
+
+/**
+ * Throws `INVALID_ARGUMENT` unless `upTo` is undefined or a whole number from
+ * 1 to {@link MAX_COUNT_STATES}; returns the effective bound (default 1000).
+ */
+export function validateUpTo(upTo: unknown): number {
+  if (upTo === undefined) return 1000;
+  if (
+    typeof upTo !== "number" ||
+    !Number.isInteger(upTo) ||
+    upTo < 1 ||
+    upTo > MAX_COUNT_STATES
+  )
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `countStates: upTo must be a whole number from 1 to ${MAX_COUNT_STATES} (got ${String(upTo)})`,
+      {
+        upTo:
+          typeof upTo === "number"
+            ? Number.isFinite(upTo)
+              ? upTo
+              : String(upTo)
+            : typeof upTo,
+      },
+    );
+  return upTo;
+}
+
 const positiveFinite = (x: unknown): x is number =>
   typeof x === "number" && Number.isFinite(x) && x > 0;
 

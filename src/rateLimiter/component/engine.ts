@@ -20,6 +20,7 @@ import {
   shardLimit,
   validateConfig,
   validateCount,
+  validateNameAndKey,
   type RequestConfig,
 } from "../config.js";
 import type { WireLimitResult } from "../validators.js";
@@ -268,6 +269,8 @@ export async function decideAll(
   now: number,
   options: { write: boolean },
 ): Promise<WireLimitResult> {
+  // Every name and key is checked before the first read.
+  for (const req of requests) validateNameAndKey(req.name, req.key);
   const decisions: Decision[] = [];
   for (const req of requests)
     decisions.push(await decide(ledger, req, now, options));

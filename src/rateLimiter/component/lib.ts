@@ -14,6 +14,8 @@ import {
   shardLimit,
   validateConfig,
   validateCount,
+  validateNameAndKey,
+  validateUpTo,
   vRateLimitConfig,
 } from "../config.js";
 import { opskitError } from "../../shared/errors.js";
@@ -112,6 +114,7 @@ export const getValue = query({
   },
   returns: vValue,
   handler: async (ctx, args): Promise<RateLimitValue> => {
+    validateNameAndKey(args.name, args.key);
     validateConfig(args.name, args.config);
     const now = Date.now();
     const limit = shardLimit(args.name, args.key, args.config);
@@ -147,6 +150,7 @@ export const reset = mutation({
   args: { name: v.string(), key: v.optional(v.string()) },
   returns: v.null(),
   handler: async (ctx, args) => {
+    validateNameAndKey(args.name, args.key);
     for (const doc of await readShards(ctx, args.name, args.key))
       await ctx.db.delete("limitStates", doc._id);
     return null;
@@ -168,6 +172,7 @@ export const refund = mutation({
   returns: v.object({ credited: v.number() }),
   handler: async (ctx, args) => {
     const count = args.count ?? 1;
+    validateNameAndKey(args.name, args.key);
     validateConfig(args.name, args.config);
     validateCount(args.name, args.config, count, true);
     const now = Date.now();
@@ -211,12 +216,15 @@ export const getServerTime = mutation({
   handler: async () => Date.now(),
 });
 
-/** How many state documents are stored (capped at `upTo`, default 1000): for monitoring storage. */
+/**
+ * How many state documents are stored, counting at most `upTo` (a whole
+ * number from 1 to 10,000; default 1000): for monitoring storage.
+ */
 export const countStates = query({
   args: { upTo: v.optional(v.number()) },
   returns: v.number(),
   handler: async (ctx, args) => {
-    const upTo = Math.max(1, Math.min(Math.floor(args.upTo ?? 1000), 10_000));
+    const upTo = validateUpTo(args.upTo);
     return (await ctx.db.query("limitStates").take(upTo)).length;
   },
 });
