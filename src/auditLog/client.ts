@@ -150,9 +150,17 @@ export type AdminMutationDefinition<
   Result,
   Service extends boolean = false,
 > = {
-  /** Required permission (checked by the authorizer); omit to only authenticate. */
+  /**
+   * The permission the authorizer checks. Required with an authorizer object
+   * such as authz (a type error and a definition-time error without it, since
+   * the call would then only authenticate: any signed-in user could run it).
+   * Optional with a function authorizer, which decides on its own.
+   */
   permission?: Permission;
-  /** The scope the permission is checked in, fixed or derived from the arguments. */
+  /**
+   * The scope `permission` is checked in, fixed or derived from the
+   * arguments. Needs a `permission` (a definition-time error otherwise).
+   */
   scope?: string | ((args: ObjectType<Args>) => string);
   /** The only tables this mutation may write. Any other write throws `FORBIDDEN`. */
   tables: readonly TableNamesInDataModel<DataModel>[];
@@ -175,6 +183,63 @@ export type AdminMutationDefinition<
     args: ObjectType<Args>,
   ) => Result | Promise<Result>;
 };
+
+/**
+ * What `auditLog.adminMutation(authorizer)` returns: a builder of public
+ * admin mutations. With an {@link AdminAuthorizer} (`RequirePermission`
+ * true) every definition must name its `permission`.
+ */
+export type AdminMutationBuilder<
+  DataModel extends GenericDataModel,
+  Permission extends string,
+  RequirePermission extends boolean,
+> = <Args extends PropertyValidators, Result, Service extends boolean = false>(
+  def: AdminMutationDefinition<DataModel, Permission, Args, Result, Service> &
+    (RequirePermission extends true ? { permission: Permission } : unknown),
+) => RegisteredMutation<
+  "public",
+  ObjectType<Args> & { reason: string } & (Service extends true
+      ? { serviceKey?: string }
+      : unknown),
+  Promise<Result>
+>;
+
+/**
+ * Who a revert made outside an admin mutation is recorded as. Prefer an
+ * `authorizer` (convex-opskit's `Authz`, with the `permission` to check, or a
+ * function authorizer): the actor then comes from the verified identity. An
+ * explicit `actor` is recorded as given, so it must come from a verified
+ * identity or be a fixed system name, never from function arguments.
+ */
+export type RevertAuthorization<
+  DataModel extends GenericDataModel,
+  Permission extends string,
+> =
+  | {
+      actor?: undefined;
+      authorizer?: undefined;
+      permission?: undefined;
+      scope?: undefined;
+    }
+  | {
+      actor: Actor;
+      authorizer?: undefined;
+      permission?: undefined;
+      scope?: undefined;
+    }
+  | {
+      authorizer: AdminAuthorizer<Permission>;
+      /** Checked by the authorizer; its names come from the authorizer. */
+      permission: NoInfer<Permission>;
+      scope?: string;
+      actor?: undefined;
+    }
+  | {
+      authorizer: AuthorizeFunction<DataModel, Permission>;
+      permission?: NoInfer<Permission>;
+      scope?: string;
+      actor?: undefined;
+    };
 
 /** A context that can run component queries (query, mutation or action ctx). */
 export type RunQueryCtx = {
@@ -362,20 +427,26 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
    * declares, and is recorded — one operation plus one entry per touched
    * document — in the same transaction as its writes.
    *
+   * With an authorizer object (authz) each definition must name its
+   * `permission`: without one, authz would only authenticate and any
+   * signed-in user could run the mutation. To really allow any signed-in
+   * user, say so with a function: `(ctx) => authz.authorize(ctx, {})`.
+   *
    * @param authorizer - convex-opskit's `Authz` (or anything with its
    *   `authorize` method), or a function returning the actor or throwing.
    */
   adminMutation<Permission extends string = string>(
+    authorizer: AdminAuthorizer<Permission>,
+  ): AdminMutationBuilder<DataModel, Permission, true>;
+  adminMutation<Permission extends string = string>(
+    authorizer: AuthorizeFunction<DataModel, Permission>,
+  ): AdminMutationBuilder<DataModel, Permission, false>;
+  adminMutation<Permission extends string = string>(
     authorizer:
       AdminAuthorizer<Permission> | AuthorizeFunction<DataModel, Permission>,
-  ) {
-    const authorize = async (
-      ctx: GenericMutationCtx<DataModel>,
-      request: AuthorizeRequest<Permission> & { functionName: string },
-    ): Promise<Actor> =>
-      typeof authorizer === "function"
-        ? authorizer(ctx, request)
-        : authorizer.authorize(ctx, request);
+  ): AdminMutationBuilder<DataModel, Permission, boolean> {
+    const authorize = authorizeWith(authorizer);
+    const needsPermission = typeof authorizer !== "function";
 
     return <
       Args extends PropertyValidators,
@@ -396,14 +467,27 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
           : unknown),
       Promise<Result>
     > => {
+      const label = `auditLog: admin mutation${def.name ? ` ${def.name}` : ""}`;
       for (const reserved of ["reason", "serviceKey"])
         if (reserved in def.args)
           throw new Error(
-            `auditLog: admin mutation${def.name ? ` ${def.name}` : ""} declares a "${reserved}" argument; it is added for you`,
+            `${label} declares a "${reserved}" argument; it is added for you`,
           );
       if (def.tables.length === 0)
+        throw new Error(`${label} must declare the tables it writes`);
+      if (def.scope !== undefined && def.permission === undefined)
+        throw new Error(`${label}: \`scope\` needs a \`permission\` to check`);
+      if (
+        def.scope !== undefined &&
+        typeof def.scope !== "string" &&
+        typeof def.scope !== "function"
+      )
         throw new Error(
-          `auditLog: admin mutation${def.name ? ` ${def.name}` : ""} must declare the tables it writes`,
+          `${label}: \`scope\` must be a string or a function of the arguments; got ${typeof def.scope}`,
+        );
+      if (needsPermission && def.permission === undefined)
+        throw new Error(
+          `${label} needs a \`permission\`: with an authorizer object it would otherwise only authenticate, letting any signed-in user call it`,
         );
       const definition = {
         args: {
@@ -427,6 +511,11 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
             typeof def.scope === "function"
               ? def.scope(args as ObjectType<Args>)
               : def.scope;
+          if (def.scope !== undefined && typeof scope !== "string")
+            throw opskitError(
+              "INVALID_ARGUMENT",
+              `the scope of ${functionName} resolved to ${scope === null ? "null" : typeof scope}, not a scope`,
+            );
           const actor = await authorize(ctx, {
             ...(def.permission !== undefined
               ? { permission: def.permission }
@@ -754,23 +843,83 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
    * changed after the reverted entry, unless `force`.
    *
    * Inside an admin mutation's handler it joins that call (its actor, reason
-   * and table scope). In any other mutation pass `actor` and `reason`.
+   * and table scope). In any other mutation pass a `reason` and say who is
+   * reverting, preferably with an `authorizer`:
+   *
+   * ```ts
+   * await auditLog.revert(ctx, {
+   *   operationId, reason,
+   *   authorizer: authz, permission: "audit.revert",
+   * });
+   * ```
+   *
+   * The authorizer checks the caller (throwing to refuse, before anything is
+   * read or written) and its answer is the recorded actor.
+   *
+   * **Security:** an explicit `actor` is recorded exactly as given, with no
+   * check. It must come from a verified identity (`ctx.auth`) or be a fixed
+   * name for a system job (`{ actorId: "system:janitor", actorKind: "system" }`
+   * in an internal mutation), never from function arguments: a public
+   * mutation passing a client-supplied actor lets anyone revert anything in
+   * someone else's name.
    */
-  async revert(
+  async revert<Permission extends string = string>(
     ctx: GenericMutationCtx<DataModel>,
     args: (
       | { operationId: string; entryId?: never }
       | { entryId: string; operationId?: never }
-    ) & { force?: boolean; reason?: string; actor?: Actor },
+    ) & { force?: boolean; reason?: string } & RevertAuthorization<
+        DataModel,
+        Permission
+      >,
   ): Promise<RevertResult> {
+    const session = (ctx as unknown as Record<symbol, Session | undefined>)[
+      SESSION
+    ];
+    if (args.actor !== undefined && args.authorizer !== undefined)
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        "revert takes an actor or an authorizer, not both",
+      );
+    if (
+      args.authorizer !== undefined &&
+      typeof args.authorizer !== "function" &&
+      args.permission === undefined
+    )
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        "revert with an authorizer object needs the permission to check",
+      );
+    if (args.scope !== undefined && args.permission === undefined)
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        "revert's `scope` needs a `permission` to check",
+      );
+    if (
+      !session &&
+      (args.reason === undefined || (!args.actor && !args.authorizer))
+    )
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        "outside an admin mutation, revert needs a reason and an authorizer (or a verified actor)",
+      );
+    const functionName = await functionNameOf(ctx, "auditLog.revert");
+    // An authorizer is checked even inside an admin call, which may have
+    // been authorized for a narrower permission than reverting.
+    const authorized = args.authorizer
+      ? await authorizeWith(args.authorizer)(ctx, {
+          ...(args.permission !== undefined
+            ? { permission: args.permission }
+            : {}),
+          ...(args.scope !== undefined ? { scope: args.scope } : {}),
+          functionName,
+        })
+      : undefined;
     const target = await this.revertTarget(ctx, args);
     const revertOf = {
       operationId: target.operationId,
       ...(args.entryId !== undefined ? { entryId: args.entryId } : {}),
     };
-    const session = (ctx as unknown as Record<symbol, Session | undefined>)[
-      SESSION
-    ];
     if (session) {
       if (session.revertOf)
         throw opskitError(
@@ -780,17 +929,12 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
       session.revertOf = revertOf;
       return this.applyRevert(ctx, target.entries, args.force ?? false);
     }
-    if (!args.actor || args.reason === undefined)
-      throw opskitError(
-        "INVALID_ARGUMENT",
-        "outside an admin mutation, revert needs an actor and a reason",
-      );
     const { result, operationId } = await this.runAudited(
       ctx,
       {
-        actor: args.actor,
-        reason: args.reason,
-        functionName: await functionNameOf(ctx, "auditLog.revert"),
+        actor: (authorized ?? args.actor)!,
+        reason: args.reason!,
+        functionName,
         tables: [...new Set(target.entries.map((e) => e.table))],
         args: {
           ...revertOf,
@@ -999,6 +1143,23 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
       isDone: page.isDone,
     };
   }
+}
+
+/** One calling convention for both kinds of authorizer. */
+function authorizeWith<
+  DataModel extends GenericDataModel,
+  Permission extends string,
+>(
+  authorizer:
+    AdminAuthorizer<Permission> | AuthorizeFunction<DataModel, Permission>,
+) {
+  return async (
+    ctx: GenericMutationCtx<DataModel>,
+    request: AuthorizeRequest<Permission> & { functionName: string },
+  ): Promise<Actor> =>
+    typeof authorizer === "function"
+      ? authorizer(ctx, request)
+      : authorizer.authorize(ctx, request);
 }
 
 function logDrift(table: string, drift: Drift[]): void {

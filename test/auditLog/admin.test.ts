@@ -3,6 +3,7 @@ import { ConvexError } from "convex/values";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { setLogSink } from "../../src/shared/log.js";
 import { REDACTED } from "../../src/auditLog/client.js";
+import { auditLog, FakeAuthz } from "./app.js";
 import { auditTest } from "./setup.js";
 
 const api = anyApi.app;
@@ -181,14 +182,18 @@ describe("atomic capture", () => {
 describe("operation record", () => {
   test("actor, roles, function name, trimmed reason, args, request metadata and time", async () => {
     const { t, userId, operations } = await setup();
-    await t
-      .withIdentity({ subject: "support" })
-      .withRequestMetadata({ ip: "203.0.113.9", userAgent: "curl/8" })
-      .mutation(api.setUserRole, {
-        userId,
-        role: "viewer",
-        reason: `  ${reason} `,
-      });
+    // The request carries a bearer token (a JWT with a session secret claim).
+    const sessionSecret = "sess_live_9c41f7e2b8d04a6f";
+    const caller = t
+      .withIdentity({ subject: "support", sessionSecret })
+      .withRequestMetadata({ ip: "203.0.113.9", userAgent: "curl/8" });
+    const authToken: string = await caller.mutation(api.requestAuthToken, {});
+    expect(authToken).toMatch(/^eyJ[\w-]+\.[\w-]+\./);
+    await caller.mutation(api.setUserRole, {
+      userId,
+      role: "viewer",
+      reason: `  ${reason} `,
+    });
     const [op] = await operations();
     expect(op).toMatchObject({
       actorId: "support",
@@ -208,7 +213,19 @@ describe("operation record", () => {
     expect(typeof op.request.requestId).toBe("string");
     // The reason travels separately; it is not part of the recorded args.
     expect(op.args).not.toHaveProperty("reason");
-    expect(JSON.stringify(op)).not.toContain("authToken");
+    // Neither the token nor anything inside it reaches the record or the log.
+    const stored = await t.query(api.getOperation, {
+      operationId: op.operationId,
+    });
+    const [write] = lines.filter((l) => l.event === "auditLog.write");
+    expect(write).toMatchObject({ operationId: op.operationId });
+    for (const recorded of [op, stored, write]) {
+      const text = JSON.stringify(recorded);
+      expect(text).not.toContain(authToken);
+      expect(text).not.toContain(authToken.split(".")[1]);
+      expect(text).not.toContain(sessionSecret);
+      expect(text).not.toContain("authToken");
+    }
   });
 
   test("the reason is required, long enough and matches the configured pattern", async () => {
@@ -352,6 +369,59 @@ describe("redaction", () => {
       passwordHash: "hash:n3w-pw",
     });
     void userId;
+  });
+});
+
+describe("permission and scope checks", () => {
+  const def = {
+    tables: ["users" as const],
+    args: {},
+    handler: async () => null,
+  };
+
+  test("with an authorizer object, a permission is required", () => {
+    const adminMutation = auditLog.adminMutation(new FakeAuthz());
+    // Types forbid this too (see types.test.ts); plain JS callers get the error.
+    expect(() => adminMutation(def as never)).toThrow(
+      /needs a `permission`.*any signed-in user/,
+    );
+    expect(() =>
+      adminMutation({ ...def, permission: "users.manage" }),
+    ).not.toThrow();
+  });
+
+  test("a scope without a permission is refused, whatever the authorizer", () => {
+    const withObject = auditLog.adminMutation(new FakeAuthz());
+    expect(() =>
+      withObject({ ...def, scope: "team:1", name: "scoped" } as never),
+    ).toThrow("auditLog: admin mutation scoped: `scope` needs a `permission`");
+    const withFunction = auditLog.adminMutation(async () => ({
+      actorId: "svc",
+      actorKind: "service",
+    }));
+    expect(() => withFunction({ ...def, scope: () => "team:1" })).toThrow(
+      "`scope` needs a `permission`",
+    );
+    // Function authorizers may omit the permission when there is no scope.
+    expect(() => withFunction(def)).not.toThrow();
+    expect(() =>
+      withFunction({ ...def, permission: "x", scope: "team:1" }),
+    ).not.toThrow();
+  });
+
+  test("a scope function resolving to no scope is INVALID_ARGUMENT and writes nothing", async () => {
+    const { admin, t, userId, operations } = await setup();
+    const err = await errorOf(
+      admin.mutation(api.brokenScope, { userId, reason }),
+    );
+    expect(err.code).toBe("INVALID_ARGUMENT");
+    expect(err.message).toMatch(
+      /scope of app:brokenScope resolved to undefined/,
+    );
+    expect(await t.query(api.getUser, { userId })).toMatchObject({
+      role: "member",
+    });
+    expect(await operations()).toEqual([]);
   });
 });
 

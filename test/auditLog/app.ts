@@ -6,6 +6,7 @@
 import {
   defineSchema,
   defineTable,
+  internalMutationGeneric,
   mutationGeneric,
   paginationOptsValidator,
   queryGeneric,
@@ -34,6 +35,7 @@ export type DataModel = DataModelFromSchemaDefinition<typeof schema>;
 type MutationCtx = GenericMutationCtx<DataModel>;
 type QueryCtx = GenericQueryCtx<DataModel>;
 const mutation = mutationGeneric;
+const internalMutation = internalMutationGeneric;
 const query = queryGeneric;
 
 export type Permission = "users.manage" | "projects.manage" | "audit.revert";
@@ -302,8 +304,11 @@ export const serviceRename = serviceAdmin({
   },
 });
 
-/** A plain (non-admin) mutation reverting with an explicit actor and reason. */
-export const systemRevert = mutation({
+/**
+ * A system job reverting with a fixed actor and a reason: internal, so no
+ * client can call it, and the actor is a constant, never an argument.
+ */
+export const systemRevert = internalMutation({
   args: {
     operationId: v.string(),
     reason: v.string(),
@@ -319,7 +324,60 @@ export const systemRevert = mutation({
     }),
 });
 
+/** A plain mutation reverting as whoever the authorizer says the caller is. */
+export const authorizedRevert = mutation({
+  args: { operationId: v.string(), reason: v.string() },
+  returns: v.any(),
+  handler: async (ctx: MutationCtx, { operationId, reason }) =>
+    auditLog.revert(ctx, {
+      operationId,
+      reason,
+      authorizer: new FakeAuthz(),
+      permission: "audit.revert",
+    }),
+});
+
+/**
+ * An admin mutation for users.manage that reverts: the authorizer passed to
+ * revert is checked too, so only holders of audit.revert get through.
+ */
+export const revertAsUsersManager = adminMutation({
+  permission: "users.manage",
+  tables: ["users"],
+  args: { operationId: v.string() },
+  returns: v.number(),
+  handler: async (ctx, { operationId }) =>
+    (
+      await auditLog.revert(ctx, {
+        operationId,
+        authorizer: new FakeAuthz(),
+        permission: "audit.revert",
+      })
+    ).revertedEntries,
+});
+
+/** A scope function that resolves to no scope (a bug in the app). */
+export const brokenScope = adminMutation({
+  permission: "users.manage",
+  scope: () => undefined as unknown as string,
+  tables: ["users"],
+  args: { userId: v.id("users") },
+  returns: v.null(),
+  handler: async (ctx, { userId }) => {
+    await ctx.db.patch(userId, { role: "scoped" });
+    return null;
+  },
+});
+
 // Plain helpers for the tests.
+
+/** The auth token of the calling request, as `ctx.meta` exposes it. */
+export const requestAuthToken = mutation({
+  args: {},
+  returns: v.union(v.string(), v.null()),
+  handler: async (ctx: MutationCtx) =>
+    (await ctx.meta.getRequestMetadata()).authToken,
+});
 
 export const seedUser = mutation({
   args: { name: v.string(), role: v.optional(v.string()) },

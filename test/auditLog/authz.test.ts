@@ -1,4 +1,4 @@
-import { anyApi, defineApp } from "convex/server";
+import { anyApi } from "convex/server";
 import auditLogConfig from "convex-opskit/auditLog/convex.config";
 import { ConvexError } from "convex/values";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
@@ -127,6 +127,57 @@ describe("with convex-opskit's Authz", () => {
     expect(asOf.doc).toMatchObject({ role: "member" });
   });
 
+  test("outside an admin mutation, revert checks authz and records the verified actor", async () => {
+    const { t, userId, as } = await setup();
+    await t.mutation(api.grant, { userId: "sam", role: "support" });
+    await t.mutation(api.grant, { userId: "root", role: "admin" });
+    await t.mutation(api.grant, { userId: "ada", role: "auditor" });
+    await as("sam").mutation(api.setUserRole, {
+      userId,
+      role: "viewer",
+      reason,
+    });
+    const ops = () =>
+      as("ada").query(api.actionsBy, {
+        actorId: "root",
+        from: 0,
+        to: Date.now(),
+        paginationOpts: page,
+      });
+    const [op] = (
+      await as("ada").query(api.actionsBy, {
+        actorId: "sam",
+        from: 0,
+        to: Date.now(),
+        paginationOpts: page,
+      })
+    ).page;
+    const args = { operationId: op.operationId, reason };
+    expect(await codeOf(t.mutation(api.rollback, args))).toBe(
+      "UNAUTHENTICATED",
+    );
+    expect(await codeOf(as("sam").mutation(api.rollback, args))).toBe(
+      "FORBIDDEN",
+    );
+    expect(await t.query(api.getUser, { userId })).toMatchObject({
+      role: "viewer",
+    });
+    expect((await ops()).page).toEqual([]);
+    await as("root").mutation(api.rollback, args);
+    expect(await t.query(api.getUser, { userId })).toMatchObject({
+      role: "member",
+    });
+    expect((await ops()).page).toEqual([
+      expect.objectContaining({
+        actorId: "root",
+        actorKind: "user",
+        roles: ["admin"],
+        functionName: "withAuthz:rollback",
+        revertOf: { operationId: op.operationId },
+      }),
+    ]);
+  });
+
   test("seal, verify and retention run from internal functions and an action", async () => {
     const { t, userId, as } = await setup();
     await t.mutation(api.grant, { userId: "sam", role: "support" });
@@ -227,9 +278,13 @@ describe("with convex-opskit's Authz", () => {
   });
 
   test("the component's convex.config resolves from the package", () => {
-    // app.use() itself needs the Convex bundler (it sets the definition path).
-    expect(auditLogConfig).toBeDefined();
-    expect(typeof defineApp().use).toBe("function");
+    // app.use() itself needs the Convex bundler (it sets the definition path);
+    // what it would use is this component definition, named "auditLog".
+    expect(auditLogConfig).toMatchObject({
+      _isRoot: false,
+      _name: "auditLog",
+      _childComponents: [],
+    });
   });
 
   test("the cron schedule in the README is valid", async () => {

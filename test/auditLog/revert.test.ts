@@ -283,6 +283,72 @@ describe("revert", () => {
     expect(bad.code).toBe("INVALID_ARGUMENT");
   });
 
+  test("outside an admin call, an authorizer checks the caller and supplies the actor", async () => {
+    const { t, admin, ann, operations, user } = await setup();
+    await admin.mutation(api.setUserRole, {
+      userId: ann,
+      role: "admin",
+      reason,
+    });
+    const [op] = await operations();
+    const args = { operationId: op.operationId, reason: "SUP-9 undo it" };
+    const anon = await errorOf(t.mutation(api.authorizedRevert, args));
+    expect(anon.code).toBe("UNAUTHENTICATED");
+    // support holds users.manage but not audit.revert.
+    const support = t.withIdentity({ subject: "support" });
+    const forbidden = await errorOf(
+      support.mutation(api.authorizedRevert, args),
+    );
+    expect(forbidden).toMatchObject({
+      code: "FORBIDDEN",
+      permission: "audit.revert",
+    });
+    expect(await user(ann)).toMatchObject({ role: "admin" });
+    expect(await operations()).toHaveLength(1);
+
+    const result = await admin.mutation(api.authorizedRevert, args);
+    expect(await user(ann)).toMatchObject({ role: "member" });
+    const [revert] = await operations();
+    expect(revert).toMatchObject({
+      operationId: result.operationId,
+      actorId: "admin",
+      actorKind: "user",
+      roles: ["admin"],
+      reason: "SUP-9 undo it",
+      functionName: "app:authorizedRevert",
+      revertOf: { operationId: op.operationId },
+    });
+  });
+
+  test("inside an admin call, an authorizer given to revert is checked too", async () => {
+    const { t, admin, ann, operations, user } = await setup();
+    await admin.mutation(api.setUserRole, {
+      userId: ann,
+      role: "admin",
+      reason,
+    });
+    const [op] = await operations();
+    const args = { operationId: op.operationId, reason };
+    // support may run the users.manage mutation, but not revert through it.
+    const forbidden = await errorOf(
+      t
+        .withIdentity({ subject: "support" })
+        .mutation(api.revertAsUsersManager, args),
+    );
+    expect(forbidden).toMatchObject({
+      code: "FORBIDDEN",
+      permission: "audit.revert",
+    });
+    expect(await user(ann)).toMatchObject({ role: "admin" });
+    expect(await operations()).toHaveLength(1);
+    expect(await admin.mutation(api.revertAsUsersManager, args)).toBe(1);
+    expect(await user(ann)).toMatchObject({ role: "member" });
+    expect((await operations())[0]).toMatchObject({
+      actorId: "admin",
+      revertOf: { operationId: op.operationId },
+    });
+  });
+
   test("unknown operation or entry ids are NOT_FOUND", async () => {
     const { admin } = await setup();
     const a = await errorOf(

@@ -4,6 +4,7 @@
  * `tsc` fails if any `@ts-expect-error` below stops being an error.
  */
 import type {
+  GenericMutationCtx,
   GenericQueryCtx,
   PaginationOptions,
   RegisteredMutation,
@@ -79,6 +80,74 @@ describe("types", () => {
       handler: async () => {},
     });
     expect(ok).toBeDefined();
+  });
+
+  test("an authorizer object needs a permission; a function authorizer may omit it", () => {
+    const defs = () => {
+      const withFake = auditLog.adminMutation(new FakeAuthz());
+      // @ts-expect-error without a permission authz would only authenticate
+      withFake({ tables: ["users"], args: {}, handler: async () => {} });
+      const withAuthz = auditLog.adminMutation(authz);
+      // @ts-expect-error the real Authz needs a permission too
+      withAuthz({ tables: ["users"], args: {}, handler: async () => {} });
+      // @ts-expect-error a scope alone does not make up for the permission
+      withAuthz({
+        scope: "team:1",
+        tables: ["users"],
+        args: {},
+        handler: async () => {},
+      });
+      const withFunction = auditLog.adminMutation(async () => ({
+        actorId: "svc",
+        actorKind: "service",
+      }));
+      withFunction({ tables: ["users"], args: {}, handler: async () => {} });
+      // Authenticate-only with authz, said explicitly (as the docs suggest).
+      const signedIn = auditLog.adminMutation((ctx) =>
+        authz.authorize(ctx, {}),
+      );
+      signedIn({ tables: ["users"], args: {}, handler: async () => {} });
+    };
+    expect(typeof defs).toBe("function");
+  });
+
+  test("revert outside an admin call: an authorizer with its permission, or an actor", () => {
+    const ctx = {} as GenericMutationCtx<DataModel>;
+    const calls = () => {
+      void auditLog.revert(ctx, {
+        operationId: "a",
+        reason: "SUP-1 undo",
+        authorizer: authz,
+        permission: "audit.revert",
+      });
+      // @ts-expect-error an authorizer object needs the permission to check
+      void auditLog.revert(ctx, {
+        operationId: "a",
+        reason: "SUP-1 undo",
+        authorizer: authz,
+      });
+      void auditLog.revert(ctx, {
+        operationId: "a",
+        reason: "SUP-1 undo",
+        authorizer: authz,
+        // @ts-expect-error not one of authz's permissions
+        permission: "audit.revrt",
+      });
+      // @ts-expect-error an actor or an authorizer, not both
+      void auditLog.revert(ctx, {
+        operationId: "a",
+        reason: "SUP-1 undo",
+        actor: { actorId: "system:janitor", actorKind: "system" },
+        authorizer: authz,
+        permission: "audit.revert",
+      });
+      void auditLog.revert(ctx, {
+        entryId: "e",
+        reason: "SUP-1 undo",
+        authorizer: async () => ({ actorId: "svc", actorKind: "service" }),
+      });
+    };
+    expect(typeof calls).toBe("function");
   });
 
   test("callers must send a reason; only service-enabled mutations take a key", () => {

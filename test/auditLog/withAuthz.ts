@@ -123,6 +123,17 @@ export const revertOperation = adminMutation({
     auditLog.revert(ctx, { operationId, force }),
 });
 
+export const rollback = mutation({
+  args: { operationId: v.string(), reason: v.string() },
+  handler: async (ctx, { operationId, reason }) =>
+    auditLog.revert(ctx, {
+      operationId,
+      reason,
+      authorizer: authz,
+      permission: "audit.revert",
+    }),
+});
+
 // README: "Seal, verify, trim"
 export const seal = internalMutation({
   args: {},
