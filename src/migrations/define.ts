@@ -68,7 +68,10 @@ export type MigrationDefinition<
   table: TableName;
   /**
    * Migrates one document: write with `ctx.db`, or return a patch object.
-   * Throwing fails the document (see `onError`).
+   * Throwing fails the document (see `onError`). A failed document's writes
+   * (to any document, the scheduler or a component) are never committed;
+   * later documents of its batch do not see what it wrote through this
+   * `ctx`, in a real run or a dry run.
    */
   migrateOne: (
     ctx: GenericMutationCtx<DataModel>,
@@ -85,7 +88,11 @@ export type MigrationDefinition<
   batchSize?: number;
   /** Run `migrateOne` for a batch's documents concurrently. */
   parallelize?: boolean;
-  /** `"stop"` (default) fails the run at the first bad document; `"skip"` records it and continues. */
+  /**
+   * `"stop"` (default) fails the run at the first bad document, rolling back
+   * its batch; `"skip"` records it, runs its batch again without it (so
+   * nothing it wrote is committed) and continues.
+   */
   onError?: OnError;
   /** A check every migrated document must pass. */
   verify?: Verification<MigrationDoc<DataModel, TableName>>;
@@ -146,29 +153,108 @@ export function verificationProblem(
     : "verification failed";
 }
 
-// Notices writes `migrateOne` makes to its own document through ctx.db, so
-// untouched documents need no second read to be counted as unchanged.
-// Also collects ids it deletes, so a document deleted by an earlier one in
-// the same batch is not handed to migrateOne.
+/** Writes of the whole batch so far, across documents. */
+type BatchWrites = {
+  /** Ids deleted: a document deleted by an earlier one is not migrated. */
+  deleted: Set<unknown>;
+  /** Ids patched, replaced or deleted through ctx.db. */
+  written: Set<unknown>;
+};
+
+/** What one document's `migrateOne` wrote, to undo it if the document fails. */
+class WriteLog {
+  /** Anything at all was written (through ctx.db, the scheduler or a mutation). */
+  any = false;
+  /** Its own document was patched or replaced. */
+  own = false;
+  /** Its own document was deleted (cannot be undone in place). */
+  ownDeleted = false;
+  /** Documents it inserted and has not deleted since. */
+  inserted = new Set<unknown>();
+  /** It patched, replaced or deleted a document other than its own that it did not insert. */
+  foreign = false;
+  /** It scheduled a function or called a mutation: writes ctx.db cannot see. */
+  opaque = false;
+
+  constructor(
+    private readonly id: string,
+    private readonly batch: BatchWrites,
+  ) {}
+
+  wrote(kind: "patch" | "replace" | "delete", target: unknown) {
+    this.any = true;
+    this.batch.written.add(target);
+    if (kind === "delete") this.batch.deleted.add(target);
+    if (target === this.id) {
+      if (kind === "delete") this.ownDeleted = true;
+      else this.own = true;
+    } else if (this.inserted.has(target)) {
+      if (kind === "delete") this.inserted.delete(target);
+    } else this.foreign = true;
+  }
+
+  added(id: unknown) {
+    this.any = true;
+    this.inserted.add(id);
+  }
+}
+
+type AnyFn = (...a: unknown[]) => unknown;
+
+// Wraps a database writer (ctx.db, or what ctx.db.table(name) returns) so
+// that every write is entered in `log`. `tableScoped` writers take the id
+// first; ctx.db takes (id, ...) or (table, id, ...).
 function watchWrites<DB extends object>(
   db: DB,
-  id: string,
-  onWrite: () => void,
-  deleted: Set<unknown>,
+  log: WriteLog,
+  tableScoped = false,
 ): DB {
   return new Proxy(db, {
     get(target, prop) {
       const value = Reflect.get(target, prop, target) as unknown;
       if (typeof value !== "function") return value;
-      if (prop === "patch" || prop === "replace" || prop === "delete")
-        return (...args: unknown[]) => {
-          if (args.includes(id)) onWrite();
-          if (prop === "delete") for (const a of args) deleted.add(a);
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
+      const fn = value as AnyFn;
+      if (prop === "insert")
+        return async (...args: unknown[]) => {
+          const id = await fn.apply(target, args);
+          log.added(id);
+          return id;
         };
-      return (value as (...a: unknown[]) => unknown).bind(target);
+      if (prop === "patch" || prop === "replace" || prop === "delete")
+        return async (...args: unknown[]) => {
+          const withTable =
+            !tableScoped && args.length >= (prop === "delete" ? 2 : 3);
+          const id = withTable ? args[1] : args[0];
+          const out = await fn.apply(target, args);
+          log.wrote(prop, id);
+          return out;
+        };
+      if (prop === "table" && !tableScoped)
+        return (...args: unknown[]) =>
+          watchWrites(fn.apply(target, args) as object, log, true);
+      return fn.bind(target);
     },
   });
+}
+
+// Wraps the scheduler so that scheduling (or canceling) counts as a write.
+function watchScheduler<S extends object>(scheduler: S, log: WriteLog): S {
+  return new Proxy(scheduler, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        log.any = true;
+        log.opaque = true;
+        return (value as AnyFn).apply(target, args);
+      };
+    },
+  });
+}
+
+function withoutSystemFields(doc: AnyDoc): DocFields {
+  const { _id: _ignoredId, _creationTime: _ignoredTime, ...fields } = doc;
+  return fields;
 }
 
 function applyPatch(doc: AnyDoc, patch: DocFields): AnyDoc {
@@ -287,10 +373,21 @@ export async function describeDefinition<
 }
 
 /**
- * Runs one batch. In a dry run it throws the result inside a ConvexError so
- * every write is rolled back; in a real run a failing document throws
- * MIGRATION_FAILED with its id, rolling the batch back for the component to
- * record the document and retry without it.
+ * Runs one batch. In a real run a failing document throws MIGRATION_FAILED
+ * with its id, rolling the whole batch back (every write of the failing
+ * document with it) for the component to record the document and run the
+ * batch again without it.
+ *
+ * A dry run throws the result inside a ConvexError so every write is rolled
+ * back. Before going on past a failing document it undoes what that
+ * document wrote, so later documents see what the real run (which runs
+ * without it) shows them: writes to its own document are replaced with its
+ * prior value and documents it inserted are deleted. Writes that cannot be
+ * undone that way (deleting a document, writing another existing one or
+ * its own after an earlier document wrote it, scheduling, calling a
+ * mutation, or any write with `parallelize`) make it throw MIGRATION_FAILED
+ * instead, and the component runs the batch again without the document, as
+ * in the real run.
  */
 export async function runDefinitionBatch<
   DataModel extends GenericDataModel,
@@ -352,31 +449,41 @@ export async function runDefinitionBatch<
     isDone = page.isDone;
   }
   const skip = new Set(args.skipIds ?? []);
-  const deleted = new Set<unknown>();
+  const batch: BatchWrites = { deleted: new Set(), written: new Set() };
+  // A dry-run document whose writes cannot be undone in place: the batch is
+  // thrown away and run again without it, as the real run does.
+  const isolate: Array<{ id: string; message: string }> = [];
   let visited = 0;
   const one = async (doc: AnyDoc) => {
-    if (deleted.has(doc._id)) return;
+    if (batch.deleted.has(doc._id)) return;
     visited++;
     if (skip.has(doc._id)) return;
     const before = cloneValue(doc) as AnyDoc;
-    let touched = false;
-    const watched = watchWrites(
-      ctx.db,
-      doc._id,
-      () => {
-        touched = true;
-      },
-      deleted,
-    );
+    // An earlier document of this batch wrote this one: `before` (read with
+    // the page) is not its current state and cannot restore it.
+    const stale = batch.written.has(doc._id);
+    const log = new WriteLog(doc._id, batch);
+    const migrateCtx: GenericMutationCtx<DataModel> = {
+      ...ctx,
+      db: watchWrites(ctx.db, log),
+      scheduler: watchScheduler(ctx.scheduler, log),
+      runMutation: ((...a: unknown[]) => {
+        log.any = true;
+        log.opaque = true;
+        return (ctx.runMutation as AnyFn).apply(ctx, a);
+      }) as typeof ctx.runMutation,
+    };
     try {
       const patch = await def.migrateOne(
-        { ...ctx, db: watched },
+        migrateCtx,
         doc as MigrationDoc<DataModel, TableName>,
       );
       let after: AnyDoc | null = before;
-      if (touched) after = (await db.get(doc._id)) as AnyDoc | null;
+      if (log.own || log.ownDeleted)
+        after = (await db.get(doc._id)) as AnyDoc | null;
       if (patch && typeof patch === "object" && Object.keys(patch).length > 0) {
         await db.patch(doc._id, patch as Record<string, Value>);
+        log.wrote("patch", doc._id);
         // A patch's effect is known without reading the document back
         // (a read would count against the 4,096 queries per transaction).
         after = after && applyPatch(after, patch as DocFields);
@@ -390,18 +497,49 @@ export async function runDefinitionBatch<
       }
       tally.record(before, after);
     } catch (e) {
-      tally.failures.push({
-        id: doc._id,
-        message: messageOf(e).slice(0, MAX_MESSAGE_LENGTH),
-      });
+      const message = messageOf(e).slice(0, MAX_MESSAGE_LENGTH);
+      // A real run throws the whole batch away below. A dry run goes on, so
+      // it first undoes what the document wrote: later documents must see
+      // what they would see in the real run, which runs without it.
+      if (dryRun && log.any) {
+        const inPlace =
+          !def.parallelize &&
+          !log.foreign &&
+          !log.opaque &&
+          !log.ownDeleted &&
+          !(log.own && stale);
+        let undone = false;
+        if (inPlace)
+          try {
+            for (const id of log.inserted)
+              await db.delete(id as GenericId<string>);
+            if (log.own)
+              await db.replace(
+                doc._id,
+                withoutSystemFields(before) as Record<string, Value>,
+              );
+            undone = true;
+          } catch {
+            // Fall back to running the batch again without the document.
+          }
+        if (!undone) {
+          isolate.push({ id: doc._id, message });
+          return;
+        }
+      }
+      tally.failures.push({ id: doc._id, message });
     }
   };
   if (def.parallelize) await Promise.all(docs.map(one));
   else
     for (const doc of docs) {
       await one(doc);
-      if (!dryRun && tally.failures.length > 0) break;
+      if (isolate.length > 0 || (!dryRun && tally.failures.length > 0)) break;
     }
+  if (isolate.length > 0) {
+    const { id, message } = isolate[0];
+    throw opskitError("MIGRATION_FAILED", message, { docId: id });
+  }
   if (!dryRun && tally.failures.length > 0) {
     const { id, message } = tally.failures[0];
     throw opskitError("MIGRATION_FAILED", message, { docId: id });

@@ -412,7 +412,10 @@ export async function step(
           : undefined;
       if (docId === undefined || skipIds.includes(docId))
         return await fail(ctx, run, `Batch failed: ${message}`);
-      if (run.onError === "stop")
+      // A dry run reports every document that would fail; the app side
+      // throws MIGRATION_FAILED in a dry run only for a document whose
+      // writes it could not undo in place, to run the batch again without it.
+      if (run.onError === "stop" && !dryRun)
         return await fail(
           ctx,
           run,
@@ -428,7 +431,8 @@ export async function step(
         await ctx.db.patch("runs", run._id, {
           skipIds,
           failed: run.failed + tally.added,
-          pendingFailures: run.pendingFailures + tally.added + tally.reopened,
+          pendingFailures:
+            run.pendingFailures + (dryRun ? 0 : tally.added + tally.reopened),
         });
         await ctx.db.insert("batches", {
           runId: run._id,
