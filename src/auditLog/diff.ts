@@ -3,7 +3,9 @@
  * and comparison of recorded versions with live documents.
  */
 import type { Value } from "convex/values";
-import { canonicalJson } from "./hash.js";
+import { valuesEqual } from "../shared/values.js";
+
+export { valuesEqual };
 
 /** The value stored in place of a redacted field, so readers see it existed. */
 export const REDACTED = "[redacted]";
@@ -17,13 +19,6 @@ function isPlainObject(value: unknown): value is Doc {
   if (value === null || typeof value !== "object") return false;
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
-}
-
-/** Deep equality of Convex values (key order ignored, `undefined` fields ignored). */
-export function valuesEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (a === undefined || b === undefined) return false;
-  return canonicalJson(a as Value) === canonicalJson(b as Value);
 }
 
 /**

@@ -4,40 +4,14 @@
  * journal of prior values.
  */
 import type { Value } from "convex/values";
+import { valuesEqual } from "../shared/values.js";
+
+export { valuesEqual };
 
 /** A document as stored: field names to Convex values. */
 export type DocFields = Record<string, Value | undefined>;
 
 const SYSTEM_FIELDS = new Set(["_id", "_creationTime"]);
-
-/** Deep equality over Convex values (objects compare by key set, not key order). */
-export function valuesEqual(
-  a: Value | undefined,
-  b: Value | undefined,
-): boolean {
-  if (a === b) return true;
-  if (typeof a === "number" && typeof b === "number")
-    return Number.isNaN(a) && Number.isNaN(b);
-  if (a === null || b === null || a === undefined || b === undefined)
-    return false;
-  if (typeof a !== "object" || typeof b !== "object") return false;
-  if (a instanceof ArrayBuffer || b instanceof ArrayBuffer) {
-    if (!(a instanceof ArrayBuffer && b instanceof ArrayBuffer)) return false;
-    if (a.byteLength !== b.byteLength) return false;
-    const x = new Uint8Array(a);
-    const y = new Uint8Array(b);
-    return x.every((byte, i) => byte === y[i]);
-  }
-  if (Array.isArray(a) || Array.isArray(b)) {
-    if (!(Array.isArray(a) && Array.isArray(b))) return false;
-    return a.length === b.length && a.every((x, i) => valuesEqual(x, b[i]));
-  }
-  const ao = a as Record<string, Value | undefined>;
-  const bo = b as Record<string, Value | undefined>;
-  const keys = new Set([...Object.keys(ao), ...Object.keys(bo)]);
-  for (const k of keys) if (!valuesEqual(ao[k], bo[k])) return false;
-  return true;
-}
 
 /**
  * The user fields whose values differ between `before` and `after`, sorted.
