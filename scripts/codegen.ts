@@ -19,6 +19,7 @@ import {
   readFileSync,
   writeFileSync,
 } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import {
@@ -40,18 +41,23 @@ const appDir = path.join(root, option("--app", "convex"));
 const srcDir = path.join(root, option("--components", "src"));
 
 const stale: string[] = [];
-const prettier = await import(
-  pathToFileURL(
-    path.join(
-      root,
-      "node_modules",
-      "convex",
-      "node_modules",
-      "prettier",
-      "index.mjs",
-    ),
-  ).href
-).catch(() => import("prettier"));
+// Format with the prettier the convex CLI itself resolves, as `npx convex codegen` does.
+const convexRequire = createRequire(
+  path.join(root, "node_modules", "convex", "package.json"),
+);
+type Prettier = {
+  format: (source: string, options: { parser: string }) => Promise<string>;
+};
+const prettierModule = (await import(
+  pathToFileURL(convexRequire.resolve("prettier")).href
+)) as Prettier & {
+  default?: Prettier;
+};
+// The resolved entry is CommonJS: its API may sit on the default export.
+const prettier: Prettier =
+  typeof prettierModule.format === "function"
+    ? prettierModule
+    : prettierModule.default!;
 
 async function emit(file: string, contents: string) {
   const formatted: string = await prettier.format(contents, {
