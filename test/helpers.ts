@@ -5,7 +5,9 @@
  * file): `import * as self from "./x.test.js"; opskitTest({ "./x.test.ts":
  * async () => self })`. Call them through `anyApi["x.test"].<name>`.
  */
+import { afterEach, beforeEach } from "vitest";
 import { convexTest } from "convex-test";
+import { setLogSink } from "../src/shared/log.js";
 import {
   componentsGeneric,
   defineSchema,
@@ -41,4 +43,20 @@ export function opskitTest<
   });
   registerAll(t);
   return t;
+}
+
+/**
+ * Captures the structured log lines of each test: the returned array is
+ * emptied before every test and receives each line, parsed; the previous sink
+ * is restored after the test.
+ */
+export function captureLogs(): Array<Record<string, unknown>> {
+  const logs: Array<Record<string, unknown>> = [];
+  let restore = () => {};
+  beforeEach(() => {
+    logs.length = 0;
+    restore = setLogSink((line) => logs.push(JSON.parse(line)));
+  });
+  afterEach(() => restore());
+  return logs;
 }

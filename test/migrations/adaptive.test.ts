@@ -1,8 +1,8 @@
 import { anyApi } from "convex/server";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { setLogSink } from "../../src/shared/log.js";
 import { appTest, makeMigrations } from "./fixtures.js";
 import * as self from "./adaptive.test.js";
+import { captureLogs } from "../helpers.js";
 
 const migrations = makeMigrations();
 
@@ -15,15 +15,11 @@ export const run = migrations.runner();
 
 const api = anyApi["adaptive.test"];
 
-let logs: Array<Record<string, unknown>> = [];
-let restore: () => void = () => {};
+const logs = captureLogs();
 beforeEach(() => {
   vi.useFakeTimers();
-  logs = [];
-  restore = setLogSink((line) => logs.push(JSON.parse(line)));
 });
 afterEach(() => {
-  restore();
   vi.useRealTimers();
 });
 

@@ -2,8 +2,7 @@ import { actionGeneric, anyApi } from "convex/server";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { runToCompletion } from "../../src/migrations/client.js";
 import { isOpskitError } from "../../src/shared/errors.js";
-import { setLogSink } from "../../src/shared/log.js";
-import { components } from "../helpers.js";
+import { components, captureLogs } from "../helpers.js";
 import { appTest, makeMigrations } from "./fixtures.js";
 import * as self from "./basics.test.js";
 
@@ -41,15 +40,11 @@ export const completeInAction = actionGeneric({
 
 const api = anyApi["basics.test"];
 
-let logs: Array<Record<string, unknown>> = [];
-let restore: () => void = () => {};
+const logs = captureLogs();
 beforeEach(() => {
   vi.useFakeTimers();
-  logs = [];
-  restore = setLogSink((line) => logs.push(JSON.parse(line)));
 });
 afterEach(() => {
-  restore();
   vi.useRealTimers();
 });
 

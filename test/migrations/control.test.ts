@@ -1,9 +1,9 @@
 import { anyApi } from "convex/server";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { isOpskitError } from "../../src/shared/errors.js";
-import { setLogSink } from "../../src/shared/log.js";
 import { appTest, makeMigrations } from "./fixtures.js";
 import * as self from "./control.test.js";
+import { captureLogs } from "../helpers.js";
 
 const migrations = makeMigrations();
 
@@ -48,16 +48,12 @@ export const pending = migrations.pendingQuery([
 
 const api = anyApi["control.test"];
 
-let logs: Array<Record<string, unknown>> = [];
-let restore: () => void = () => {};
+const logs = captureLogs();
 beforeEach(() => {
   vi.useFakeTimers();
   deployed = v1;
-  logs = [];
-  restore = setLogSink((line) => logs.push(JSON.parse(line)));
 });
 afterEach(() => {
-  restore();
   vi.useRealTimers();
 });
 

@@ -5,8 +5,7 @@ import {
   isMigrationFailure,
   runToCompletion,
 } from "../../src/migrations/client.js";
-import { setLogSink } from "../../src/shared/log.js";
-import { components } from "../helpers.js";
+import { components, captureLogs } from "../helpers.js";
 import { appTest, makeMigrations } from "./fixtures.js";
 import * as self from "./errors.test.js";
 
@@ -89,16 +88,12 @@ export const completeBump = actionGeneric({
 
 const api = anyApi["errors.test"];
 
-let logs: Array<Record<string, unknown>> = [];
-let restore: () => void = () => {};
+const logs = captureLogs();
 beforeEach(() => {
   vi.useFakeTimers();
   broken.clear();
-  logs = [];
-  restore = setLogSink((line) => logs.push(JSON.parse(line)));
 });
 afterEach(() => {
-  restore();
   vi.useRealTimers();
 });
 

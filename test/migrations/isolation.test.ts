@@ -5,9 +5,9 @@
  */
 import { anyApi, type GenericDatabaseWriterWithTable } from "convex/server";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { setLogSink } from "../../src/shared/log.js";
 import { appTest, type DataModel, makeMigrations } from "./fixtures.js";
 import * as self from "./isolation.test.js";
+import { captureLogs } from "../helpers.js";
 
 const migrations = makeMigrations();
 
@@ -198,17 +198,13 @@ export const run = migrations.runner();
 
 const api = anyApi["isolation.test"];
 
-let logs: Array<Record<string, unknown>> = [];
-let restore: () => void = () => {};
+const logs = captureLogs();
 beforeEach(() => {
   vi.useFakeTimers();
   seen.clear();
   failure = "patchOwn";
-  logs = [];
-  restore = setLogSink((line) => logs.push(JSON.parse(line)));
 });
 afterEach(() => {
-  restore();
   vi.useRealTimers();
 });
 

@@ -8,8 +8,7 @@ import {
   isRateLimitError,
   type RateLimitConfig,
 } from "../../src/rateLimiter/client.js";
-import { setLogSink } from "../../src/shared/log.js";
-import { components, opskitTest } from "../helpers.js";
+import { components, opskitTest, captureLogs } from "../helpers.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./features.test.js";
 
@@ -147,16 +146,12 @@ export const { getRateLimit, getServerTime } = rateLimiter.hookAPI("perUser", {
 export const { getRateLimit: getGlobalLimit } = rateLimiter.hookAPI("sharded");
 
 const t0 = Date.UTC(2026, 0, 1);
-let logs: Array<Record<string, unknown>>;
-let restoreSink: () => void;
+const logs = captureLogs();
 beforeEach(() => {
   vi.useFakeTimers();
   vi.setSystemTime(t0);
-  logs = [];
-  restoreSink = setLogSink((line) => logs.push(JSON.parse(line)));
 });
 afterEach(() => {
-  restoreSink();
   vi.useRealTimers();
 });
 

@@ -9,8 +9,7 @@ import {
   isRateLimitError,
   type RateLimitConfig,
 } from "../../src/rateLimiter/client.js";
-import { setLogSink } from "../../src/shared/log.js";
-import { components, opskitTest } from "../helpers.js";
+import { components, opskitTest, captureLogs } from "../helpers.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./limits.test.js";
 
@@ -151,17 +150,14 @@ export async function _typeChecks(
 }
 
 const t0 = Date.UTC(2026, 0, 1);
-let logs: Array<Record<string, unknown>>;
-let restoreSink: () => void;
+// Keeps denial log lines out of the test output.
+captureLogs();
 
 beforeEach(() => {
   vi.useFakeTimers();
   vi.setSystemTime(t0);
-  logs = [];
-  restoreSink = setLogSink((line) => logs.push(JSON.parse(line)));
 });
 afterEach(() => {
-  restoreSink();
   vi.useRealTimers();
 });
 

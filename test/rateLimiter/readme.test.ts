@@ -29,8 +29,7 @@ import {
 import rateLimiterConfig from "convex-opskit/rateLimiter/convex.config";
 import { useRateLimit } from "convex-opskit/rateLimiter/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { setLogSink } from "../../src/shared/log.js";
-import { components, opskitTest } from "../helpers.js";
+import { components, opskitTest, captureLogs } from "../helpers.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./readme.test.js";
 
@@ -165,16 +164,12 @@ export function useSendButton() {
 
 // --- tests
 const t0 = Date.UTC(2026, 2, 1, 9);
-let logs: Array<Record<string, unknown>>;
-let restoreSink: () => void;
+const logs = captureLogs();
 beforeEach(() => {
   vi.useFakeTimers();
   vi.setSystemTime(t0);
-  logs = [];
-  restoreSink = setLogSink((line) => logs.push(JSON.parse(line)));
 });
 afterEach(() => {
-  restoreSink();
   vi.useRealTimers();
 });
 
