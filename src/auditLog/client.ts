@@ -12,6 +12,7 @@ import {
   type FunctionReference,
   type FunctionReturnType,
   type GenericActionCtx,
+  type GenericDatabaseWriter,
   type GenericDataModel,
   type GenericMutationCtx,
   type GenericQueryCtx,
@@ -88,6 +89,20 @@ export interface AdminAuthorizer<Permission extends string = string> {
     actorKind: "user" | "service";
     roles: string[];
   }>;
+  /**
+   * Optional: the database an admin mutation's handler works through, for
+   * the actor `authorize` has just verified (called right after it, with the
+   * same ctx and request). convex-opskit's `Authz` returns a `ctx.db` that
+   * enforces its row rules, so an admin call reads and writes only rows its
+   * caller may; the recorded writes go through it too. Without this method
+   * the handler gets the plain `ctx.db` (still limited to `tables`).
+   */
+  guardedDb?(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    ctx: GenericMutationCtx<any>,
+    request: AuthorizeRequest<Permission>,
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  ): Promise<GenericDatabaseWriter<any>>;
 }
 
 /**
@@ -178,6 +193,15 @@ export type AdminMutationDefinition<
    * The key is never recorded or logged.
    */
   acceptServiceKey?: Service;
+  /**
+   * Row rules (authz's `rules`) apply to the handler's reads and writes by
+   * default (`"enforce"`): an admin call touches only rows its caller may.
+   * `"bypass"` is break-glass: the handler gets the unguarded `ctx.db`
+   * (still limited to `tables`, still recorded), and every call logs an
+   * `auditLog.rowRulesBypassed` line. Keep such mutations behind a narrow
+   * permission.
+   */
+  rowRules?: "enforce" | "bypass";
   handler: (
     ctx: AdminCtx<DataModel>,
     args: ObjectType<Args>,
@@ -339,6 +363,8 @@ const SESSION = Symbol.for("convex-opskit.auditLog.session");
 type Session = {
   recorder: WriteRecorder;
   revertOf?: { operationId: string; entryId?: string };
+  /** The unguarded db, when the handler's db enforces row rules. */
+  unguarded?: GenericDatabaseWriter<GenericDataModel>;
 };
 
 /** An admin call in progress; what runAudited needs to record it. */
@@ -350,6 +376,10 @@ type CallInfo = {
   args: Record<string, Value>;
   redactArgs?: readonly string[];
   revertOf?: { operationId: string; entryId?: string };
+  /** The database the handler works through (row rules), when not `ctx.db`. */
+  db?: GenericDatabaseWriter<GenericDataModel>;
+  /** Set when a definition bypassed row rules (break-glass): logged. */
+  rowRulesBypassed?: boolean;
 };
 
 /**
@@ -489,6 +519,16 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
         throw new Error(
           `${label} needs a \`permission\`: with an authorizer object it would otherwise only authenticate, letting any signed-in user call it`,
         );
+      if (
+        def.rowRules !== undefined &&
+        def.rowRules !== "enforce" &&
+        def.rowRules !== "bypass"
+      )
+        throw opskitError(
+          "INVALID_ARGUMENT",
+          `${label}: \`rowRules\` must be "enforce" or "bypass"; got ${JSON.stringify(String(def.rowRules).slice(0, 40))}`,
+        );
+      const bypass = def.rowRules === "bypass";
       const definition = {
         args: {
           ...def.args,
@@ -516,14 +556,18 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
               "INVALID_ARGUMENT",
               `the scope of ${functionName} resolved to ${scope === null ? "null" : typeof scope}, not a scope`,
             );
-          const actor = await authorize(ctx, {
+          const request: AuthorizeRequest<Permission> = {
             ...(def.permission !== undefined
               ? { permission: def.permission }
               : {}),
             ...(scope !== undefined ? { scope } : {}),
             ...(serviceKey !== undefined ? { serviceKey } : {}),
             functionName,
-          });
+          };
+          const actor = await authorize(ctx, request as never);
+          const db = bypass
+            ? undefined
+            : await guardedDbOf(authorizer, ctx, request);
           const { result } = await this.runAudited(
             ctx,
             {
@@ -533,6 +577,8 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
               tables: def.tables as readonly string[],
               args,
               redactArgs: def.redactArgs,
+              db,
+              rowRulesBypassed: bypass,
             },
             (auditCtx) => def.handler(auditCtx, args as ObjectType<Args>),
           );
@@ -580,12 +626,30 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
     body: (ctx: AdminCtx<DataModel>) => R | Promise<R>,
   ): Promise<{ result: R; operationId: string }> {
     this.checkReason(call.reason);
+    if (call.rowRulesBypassed)
+      logEvent("auditLog.rowRulesBypassed", {
+        functionName: call.functionName,
+        actorId: call.actor.actorId,
+        actorKind: call.actor.actorKind,
+        reason: call.reason.trim(),
+        tables: [...call.tables],
+      });
     const recorder = new WriteRecorder(
       ctx.db as unknown as ConstructorParameters<typeof WriteRecorder>[0],
       call.tables,
       { functionName: call.functionName, actorId: call.actor.actorId },
+      call.db,
     );
-    const session: Session = { recorder, revertOf: call.revertOf };
+    const session: Session = {
+      recorder,
+      revertOf: call.revertOf,
+      ...(call.db
+        ? {
+            unguarded:
+              ctx.db as unknown as GenericDatabaseWriter<GenericDataModel>,
+          }
+        : {}),
+    };
     const auditCtx = {
       ...ctx,
       db: recorder.db,
@@ -630,6 +694,7 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
         changed: e.changed,
       })),
       ...(operation.revertOf ? { revertOf: operation.revertOf } : {}),
+      ...(call.rowRulesBypassed ? { rowRules: "bypassed" } : {}),
       requestId: operation.request?.requestId ?? null,
     });
     return { result, operationId };
@@ -906,14 +971,13 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
     const functionName = await functionNameOf(ctx, "auditLog.revert");
     // An authorizer is checked even inside an admin call, which may have
     // been authorized for a narrower permission than reverting.
+    const request = {
+      ...(args.permission !== undefined ? { permission: args.permission } : {}),
+      ...(args.scope !== undefined ? { scope: args.scope } : {}),
+      functionName,
+    };
     const authorized = args.authorizer
-      ? await authorizeWith(args.authorizer)(ctx, {
-          ...(args.permission !== undefined
-            ? { permission: args.permission }
-            : {}),
-          ...(args.scope !== undefined ? { scope: args.scope } : {}),
-          functionName,
-        })
+      ? await authorizeWith(args.authorizer)(ctx, request)
       : undefined;
     const target = await this.revertTarget(ctx, args);
     const revertOf = {
@@ -941,6 +1005,10 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
           ...(args.force !== undefined ? { force: args.force } : {}),
         },
         revertOf,
+        // The authorizer's row rules apply to the revert's reads and writes.
+        db: args.authorizer
+          ? await guardedDbOf(args.authorizer, ctx, request)
+          : undefined,
       },
       (auditCtx) =>
         this.applyRevert(auditCtx, target.entries, args.force ?? false),
@@ -979,6 +1047,9 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
   ): Promise<RevertResult> {
     // The recording db refuses tables outside the scope; reads pass through.
     const db = ctx.db as unknown as GenericMutationCtx<GenericDataModel>["db"];
+    const unguarded = (ctx as unknown as Record<symbol, Session | undefined>)[
+      SESSION
+    ]?.unguarded;
     const ordered = [...entries].sort((a, b) => b.index - a.index);
     const live = new Map<string, Record<string, Value> | null>();
     const conflicts: Array<{ table: string; docId: string; entryId: string }> =
@@ -986,6 +1057,14 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
     for (const e of ordered) {
       const id = db.normalizeId(e.table, e.docId);
       const doc = id ? await db.get(id) : null;
+      // Under row rules a row the caller may not read looks absent: refuse
+      // instead of reporting a conflict or re-creating it.
+      if (doc === null && id && (await unguarded?.get(id)))
+        throw opskitError(
+          "FORBIDDEN",
+          `cannot revert ${e.table} ${e.docId}: the row rules do not let the caller read it`,
+          { table: e.table, operation: "read" },
+        );
       live.set(e.docId, doc as Record<string, Value> | null);
       if (!sameVersion(e.after, doc, this.redactedPaths(e.table)))
         conflicts.push({ table: e.table, docId: e.docId, entryId: e.entryId });
@@ -1160,6 +1239,21 @@ function authorizeWith<
     typeof authorizer === "function"
       ? authorizer(ctx, request)
       : authorizer.authorize(ctx, request);
+}
+
+/** The authorizer's guarded database (row rules), when it offers one. */
+async function guardedDbOf<
+  DataModel extends GenericDataModel,
+  Permission extends string,
+>(
+  authorizer:
+    AdminAuthorizer<Permission> | AuthorizeFunction<DataModel, Permission>,
+  ctx: GenericMutationCtx<DataModel>,
+  request: AuthorizeRequest<Permission>,
+): Promise<GenericDatabaseWriter<GenericDataModel> | undefined> {
+  if (typeof authorizer === "function" || !authorizer.guardedDb)
+    return undefined;
+  return authorizer.guardedDb(ctx, request);
 }
 
 function logDrift(table: string, drift: Drift[]): void {

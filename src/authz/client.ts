@@ -36,6 +36,7 @@ import {
   type PropertyValidators,
   type Validator,
 } from "convex/values";
+import { WRAPPED_DB } from "../shared/dbCalls.js";
 import { opskitError } from "../shared/errors.js";
 import { logEvent } from "../shared/log.js";
 import type { ComponentApi } from "./component/_generated/component.js";
@@ -100,8 +101,12 @@ export type AuthzConfig<
    */
   permissions?: readonly Perm[];
   /**
-   * Who is calling, from `ctx.auth` only. Defaults to the identity's `subject`.
-   * Return null when nobody is signed in.
+   * Who is calling, from `ctx.auth` only; the string grants are keyed by.
+   * Defaults to {@link userIdFromTokenIdentifier} (the identity's
+   * `tokenIdentifier`, unique across auth providers); convex-opskit 0.1 used
+   * the `subject` ({@link userIdFromSubject}). Return null when nobody is
+   * signed in. The id must be 1 to {@link MAX_USER_ID_LENGTH} characters
+   * without control characters.
    */
   getUserId?: (ctx: { auth: Auth }) => Promise<string | null>;
   /** Row rules from {@link defineRules}; when set, `ctx.db` in the builders enforces them. */
@@ -197,7 +202,24 @@ export type Authorization = {
   roles: string[];
 };
 
-const defaultGetUserId = async (ctx: { auth: Auth }) =>
+/**
+ * The default user id: the identity's `tokenIdentifier` (`"<issuer>|<subject>"`),
+ * unique across auth providers, so two providers' users with the same
+ * `subject` never share grants. Pass it as `getUserId` to say so explicitly.
+ */
+export const userIdFromTokenIdentifier = async (ctx: {
+  auth: Auth;
+}): Promise<string | null> =>
+  (await ctx.auth.getUserIdentity())?.tokenIdentifier ?? null;
+
+/**
+ * The identity's `subject` as user id: convex-opskit 0.1's default. Safe only
+ * with a single auth provider (subjects of two providers can collide); pass
+ * it as `getUserId` to keep grants made under 0.1 without migrating them.
+ */
+export const userIdFromSubject = async (ctx: {
+  auth: Auth;
+}): Promise<string | null> =>
   (await ctx.auth.getUserIdentity())?.subject ?? null;
 
 /** Per-request permission checks; reads the user's grants at most once. */
@@ -363,7 +385,7 @@ export class Authz<
           throw new Error(
             `authz: service "${name}" uses unknown role "${role}"`,
           );
-    this.getUserId = config.getUserId ?? defaultGetUserId;
+    this.getUserId = config.getUserId ?? userIdFromTokenIdentifier;
   }
 
   /**
@@ -542,10 +564,41 @@ export class Authz<
     },
   ): Promise<Authorization> {
     const checker = await this.checkerFor(ctx, request);
+    // Found again by guardedDb() (and grant/revoke invalidation) for this
+    // request, so the caller's grants are read once.
+    const db = (ctx as { db?: object }).db;
+    if (db && checker.actor.kind === "user" && !requestCheckers.has(db))
+      requestCheckers.set(db, checker as RequestAuthz<string>);
     if (request.permission !== undefined)
       await checker.require(request.permission, { scope: request.scope });
     const roles = await checker.roles({ scope: request.scope });
     return { actorId: checker.actor.id, actorKind: checker.actor.kind, roles };
+  }
+
+  /**
+   * `ctx.db` enforcing this instance's row rules for the caller (the same
+   * identity `authorize` verifies: signed-in user, or the service whose
+   * `serviceKey` is given). Without `rules` it returns `ctx.db` itself.
+   * auditLog's `adminMutation` calls it, so row rules apply inside admin
+   * mutations, and their recorded writes go through the guard.
+   */
+  async guardedDb<DM extends GenericDataModel>(
+    ctx: GenericMutationCtx<DM>,
+    request: { functionName?: string; serviceKey?: string } = {},
+  ): Promise<GenericDatabaseWriter<DM>> {
+    const rules = this.config.rules;
+    if (!rules) return ctx.db;
+    const checker = await this.checkerFor(ctx, request);
+    const onDeny: DenyHook = (info) =>
+      checker.logDeny({ ...info, reason: `row_${info.reason}` });
+    const db = guardWriter(
+      ctx.db,
+      rules as unknown as RowRules<DM>,
+      { user: checker.actor, authz: checker as PermissionChecker<string> },
+      onDeny,
+    );
+    requestCheckers.set(db, checker as RequestAuthz<string>);
+    return db;
   }
 
   /**
@@ -878,7 +931,12 @@ export class Authz<
 
 function existingChecker(ctx: Record<string, any>) {
   if (ctx.authz instanceof RequestAuthz) return ctx.authz;
-  return ctx.db ? requestCheckers.get(ctx.db) : undefined;
+  // Through wrappers of ctx.db (auditLog's recording db) to the one we know.
+  for (let db = ctx.db, hops = 0; db && hops < 8; db = db[WRAPPED_DB], hops++) {
+    const found = requestCheckers.get(db);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 function invalidate(ctx: Record<string, any>, userId: string) {

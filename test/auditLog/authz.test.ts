@@ -36,7 +36,7 @@ async function setup() {
   );
   const userId = await t.mutation(api.seedUser, { name: "ann" });
   const as = (subject: string, email = `${subject}@example.com`) =>
-    t.withIdentity({ subject, email });
+    t.withIdentity({ subject, email, tokenIdentifier: subject });
   return { t, userId, as };
 }
 
@@ -225,12 +225,14 @@ describe("with convex-opskit's Authz", () => {
       role: "viewer",
     });
     await t.mutation(api.grant, { userId: "ada", role: "auditor" });
-    const ops = await t.withIdentity({ subject: "ada" }).query(api.actionsBy, {
-      actorId: "supportTool",
-      from: 0,
-      to: Date.now(),
-      paginationOpts: page,
-    });
+    const ops = await t
+      .withIdentity({ subject: "ada", tokenIdentifier: "ada" })
+      .query(api.actionsBy, {
+        actorId: "supportTool",
+        from: 0,
+        to: Date.now(),
+        paginationOpts: page,
+      });
     expect(ops.page).toEqual([
       expect.objectContaining({
         actorKind: "service",

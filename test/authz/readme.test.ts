@@ -265,9 +265,9 @@ describe("docs/authz.md examples", () => {
   test("a team's life: bootstrap, members, posts, row rules, service import", async () => {
     const t = setup();
     await t.mutation(api.bootstrapAdmin, { userId: "boss" });
-    const boss = t.withIdentity({ subject: "boss" });
-    const ann = t.withIdentity({ subject: "ann" });
-    const bob = t.withIdentity({ subject: "bob" });
+    const boss = t.withIdentity({ subject: "boss", tokenIdentifier: "boss" });
+    const ann = t.withIdentity({ subject: "ann", tokenIdentifier: "ann" });
+    const bob = t.withIdentity({ subject: "bob", tokenIdentifier: "bob" });
 
     await boss.mutation(api.addMember, {
       teamId: "1",
