@@ -47,7 +47,8 @@ import {
   hasPermission,
   isPermissionName,
   isValidScope,
-  isValidUserId,
+  MAX_USER_ID_LENGTH,
+  userIdProblem,
   type CompiledRoles,
   type Grant,
   type PermissionsOf,
@@ -73,6 +74,8 @@ export type {
   TableRules,
 } from "./rowRules.js";
 export type { Grant, PermissionsOf, RolesConfig } from "./policy.js";
+/** Longest user id authz accepts (characters); longer ids get `INVALID_ARGUMENT`. */
+export { MAX_USER_ID_LENGTH } from "./policy.js";
 
 /** An API key a server-to-server caller presents, and the roles it acts with. */
 export type ServiceConfig<RoleName extends string> = {
@@ -307,6 +310,19 @@ function checkScope(scope: unknown): string | undefined {
       `scope must look like "kind:id" (e.g. "team:42"), got ${JSON.stringify(typeof scope === "string" ? scope.slice(0, 64) : typeof scope)}`,
     );
   return scope;
+}
+
+function checkUserId(userId: unknown) {
+  const problem = userIdProblem(userId);
+  if (problem !== null)
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `userId must be 1 to ${MAX_USER_ID_LENGTH} characters without control characters; it ${problem}`,
+      {
+        length: typeof userId === "string" ? userId.length : null,
+        maxLength: MAX_USER_ID_LENGTH,
+      },
+    );
 }
 
 function checkPermission(permission: unknown) {
@@ -618,11 +634,7 @@ export class Authz<
   ): Promise<{ created: boolean }> {
     this.checkRole(args.role);
     checkScope(args.scope);
-    if (!isValidUserId(args.userId))
-      throw opskitError(
-        "INVALID_ARGUMENT",
-        "userId must be a non-empty string",
-      );
+    checkUserId(args.userId);
     const result = await ctx.runMutation(this.component.grants.grantRole, {
       userId: args.userId,
       role: args.role,
@@ -646,6 +658,7 @@ export class Authz<
   ): Promise<{ revoked: boolean }> {
     this.checkRole(args.role);
     checkScope(args.scope);
+    checkUserId(args.userId);
     const result = await ctx.runMutation(this.component.grants.revokeRole, {
       userId: args.userId,
       role: args.role,
@@ -668,6 +681,7 @@ export class Authz<
   ): Promise<boolean> {
     const scope = checkScope(args.scope);
     checkPermission(args.permission);
+    checkUserId(args.userId);
     const grants = await ctx.runQuery(this.component.grants.getUserGrants, {
       userId: args.userId,
     });
@@ -685,6 +699,7 @@ export class Authz<
     ctx: RunQueryCtx,
     args: { userId: string },
   ): Promise<Grant[]> {
+    checkUserId(args.userId);
     const now = Date.now();
     const grants = await ctx.runQuery(this.component.grants.getUserGrants, {
       userId: args.userId,
@@ -723,7 +738,7 @@ export class Authz<
     functionName?: string,
   ): Promise<Actor> {
     const userId = await this.getUserId(ctx);
-    if (typeof userId !== "string" || !isValidUserId(userId)) {
+    if (userId === null || userId === undefined || userId === "") {
       logEvent("authz.deny", {
         function: functionName ?? (await functionNameOf(ctx)),
         userId: null,
@@ -731,6 +746,25 @@ export class Authz<
         reason: "unauthenticated",
       });
       throw opskitError("UNAUTHENTICATED", "You must be signed in");
+    }
+    const problem = userIdProblem(userId);
+    if (problem !== null) {
+      // Signed in, but the id getUserId derived cannot key grants: say so,
+      // rather than claiming nobody is signed in.
+      const length = typeof userId === "string" ? userId.length : null;
+      logEvent("authz.deny", {
+        function: functionName ?? (await functionNameOf(ctx)),
+        userId: null,
+        actorKind: "user",
+        reason: "invalid_user_id",
+        length,
+        maxLength: MAX_USER_ID_LENGTH,
+      });
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        `The signed-in identity's user id (from getUserId) ${problem}; authz needs 1 to ${MAX_USER_ID_LENGTH} characters without control characters`,
+        { length, maxLength: MAX_USER_ID_LENGTH },
+      );
     }
     return { id: userId, kind: "user" };
   }
