@@ -179,7 +179,6 @@ describe("long and malformed user ids", () => {
   const valid = (id: string) =>
     id.length >= 1 &&
     id.length <= MAX_USER_ID_LENGTH &&
-    // eslint-disable-next-line no-control-regex
     !/[\u0000-\u001f\u007f]/.test(id);
 
   test("grant, revoke and can accept exactly the documented ids, and say the limit otherwise", async () => {
