@@ -288,9 +288,11 @@ type Range = {
 };
 
 /**
- * What `list` reads, picked so that exactly one index serves it: a document,
- * a table, an actor, a kind of change, or everything — each within an
- * optional time range. Combining two of them is a type error.
+ * What `list` reads, picked so that exactly one index serves it: a document
+ * (`table` + `docId`), a table, an actor, a kind of change, an actor in a
+ * table (`table` + `actorId`), an actor's changes of one kind (`actorId` +
+ * `kind`), or everything — each within an optional time range. Any other
+ * combination is a type error, and `INVALID_ARGUMENT` at runtime.
  */
 export type ListArgs<DataModel extends GenericDataModel> = Range &
   (
@@ -300,10 +302,38 @@ export type ListArgs<DataModel extends GenericDataModel> = Range &
         actorId?: never;
         kind?: never;
       }
-    | { actorId: string; table?: never; docId?: never; kind?: never }
+    | {
+        table: TableNamesInDataModel<DataModel>;
+        actorId: string;
+        docId?: never;
+        kind?: never;
+      }
+    | { actorId: string; kind?: EntryKind; table?: never; docId?: never }
     | { kind: EntryKind; table?: never; docId?: never; actorId?: never }
     | { table?: never; docId?: never; actorId?: never; kind?: never }
   );
+
+/** The filter combinations `list` serves, each from one index. */
+export const LIST_FILTERS = [
+  [],
+  ["table"],
+  ["table", "docId"],
+  ["table", "actorId"],
+  ["actorId"],
+  ["actorId", "kind"],
+  ["kind"],
+] as const;
+
+const LIST_KEYS = new Set([
+  "table",
+  "docId",
+  "actorId",
+  "kind",
+  "from",
+  "to",
+  "order",
+  "paginationOpts",
+]);
 
 /** One version of a document, as `history` returns it. */
 export type Version<Doc> = {
@@ -709,20 +739,8 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
     ctx: RunQueryCtx,
     args: ListArgs<DataModel>,
   ): Promise<PaginationResult<Entry>> {
-    const by =
-      args.docId !== undefined
-        ? { document: { table: args.table!, docId: args.docId } }
-        : args.table !== undefined
-          ? { table: args.table }
-          : args.actorId !== undefined
-            ? { actorId: args.actorId }
-            : args.kind !== undefined
-              ? { kind: args.kind }
-              : {};
-    if (args.docId !== undefined && args.table === undefined)
-      throw opskitError("INVALID_ARGUMENT", "docId needs its table");
     return ctx.runQuery(this.component.queries.listEntries, {
-      by,
+      by: listIndex(args as Record<string, unknown>),
       ...range(args),
     });
   }
@@ -1254,6 +1272,64 @@ async function guardedDbOf<
   if (typeof authorizer === "function" || !authorizer.guardedDb)
     return undefined;
   return authorizer.guardedDb(ctx, request);
+}
+
+/**
+ * The one index a `list` call reads, or `INVALID_ARGUMENT` for a combination
+ * no index serves (never a silently dropped filter).
+ */
+function listIndex(
+  args: Record<string, unknown>,
+):
+  | { document: { table: string; docId: string } }
+  | { table: string; actorId: string }
+  | { actorId: string; kind: EntryKind }
+  | { table: string }
+  | { actorId: string }
+  | { kind: EntryKind }
+  | Record<string, never> {
+  if (typeof args !== "object" || args === null)
+    throw opskitError("INVALID_ARGUMENT", "list takes an object of filters");
+  const unknown = Object.keys(args).filter((k) => !LIST_KEYS.has(k));
+  if (unknown.length > 0)
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `list does not know ${unknown.map((k) => JSON.stringify(k.slice(0, 40))).join(", ")}; it takes ${[...LIST_KEYS].join(", ")}`,
+      { unknown: unknown.map((k) => k.slice(0, 40)) },
+    );
+  const given = (["table", "docId", "actorId", "kind"] as const).filter(
+    (k) => args[k] !== undefined,
+  );
+  for (const k of given)
+    if (typeof args[k] !== "string")
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        `list's ${k} must be a string; got ${typeof args[k]}`,
+      );
+  const key = given.join("+");
+  if (!LIST_FILTERS.some((combo) => combo.join("+") === key))
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `list cannot filter by ${given.join(" + ")} together: no index serves it. Supported: ${LIST_FILTERS.map((c) => (c.length === 0 ? "(none)" : c.join(" + "))).join(", ")}`,
+      { filters: given, supported: LIST_FILTERS.map((c) => c.join("+")) },
+    );
+  const s = args as Record<string, string>;
+  switch (key) {
+    case "table+docId":
+      return { document: { table: s.table, docId: s.docId } };
+    case "table+actorId":
+      return { table: s.table, actorId: s.actorId };
+    case "actorId+kind":
+      return { actorId: s.actorId, kind: s.kind as EntryKind };
+    case "table":
+      return { table: s.table };
+    case "actorId":
+      return { actorId: s.actorId };
+    case "kind":
+      return { kind: s.kind as EntryKind };
+    default:
+      return {};
+  }
 }
 
 function logDrift(table: string, drift: Drift[]): void {
