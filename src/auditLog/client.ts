@@ -324,6 +324,13 @@ export const LIST_FILTERS = [
   ["kind"],
 ] as const;
 
+const ENTRY_KINDS: readonly EntryKind[] = [
+  "insert",
+  "patch",
+  "replace",
+  "delete",
+];
+
 const LIST_KEYS = new Set([
   "table",
   "docId",
@@ -1305,6 +1312,17 @@ function listIndex(
       throw opskitError(
         "INVALID_ARGUMENT",
         `list's ${k} must be a string; got ${typeof args[k]}`,
+      );
+  if (args.kind !== undefined && !ENTRY_KINDS.includes(args.kind as EntryKind))
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `list's kind must be one of ${ENTRY_KINDS.join(", ")}; got ${JSON.stringify(String(args.kind).slice(0, 40))}`,
+    );
+  for (const k of ["from", "to"] as const)
+    if (args[k] !== undefined && typeof args[k] !== "number")
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        `list's ${k} must be a time in ms; got ${typeof args[k]}`,
       );
   const key = given.join("+");
   if (!LIST_FILTERS.some((combo) => combo.join("+") === key))

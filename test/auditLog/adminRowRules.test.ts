@@ -32,6 +32,8 @@ const schema = defineSchema({
     "by_project",
     ["projectId"],
   ),
+  // No rules: fail-closed inside admin mutations as in authz's builders.
+  notes: defineTable({ text: v.string() }),
 });
 type DataModel = DataModelFromSchemaDefinition<typeof schema>;
 const mutation = mutationGeneric as MutationBuilder<DataModel, "public">;
@@ -139,6 +141,37 @@ export const peek = adminMutation({
     got: (await ctx.db.get(taskId)) !== null,
     listed: (await ctx.db.query("tasks").collect()).length,
   }),
+});
+
+/** Revokes the caller's own lead grant, then writes: the rules see the revoke. */
+export const demoteSelfThenWrite = adminMutation({
+  permission: "tasks.write",
+  scope: ({ projectId }) => `project:${projectId}`,
+  tables: ["tasks"],
+  args: { projectId: v.string(), taskId: v.id("tasks") },
+  returns: v.null(),
+  handler: async (ctx, { projectId, taskId }) => {
+    await authz.revoke(ctx, {
+      userId: ctx.audit.actor.actorId,
+      role: "lead",
+      scope: `project:${projectId}`,
+    });
+    await ctx.db.patch(taskId, { title: "after demotion" });
+    return null;
+  },
+});
+
+/** Touches a table without rules. */
+export const writeNote = adminMutation({
+  permission: "tasks.write",
+  scope: ({ projectId }) => `project:${projectId}`,
+  tables: ["notes"],
+  args: { projectId: v.string() },
+  returns: v.null(),
+  handler: async (ctx) => {
+    await ctx.db.insert("notes", { text: "x" });
+    return null;
+  },
 });
 
 /** Break-glass: row rules bypassed on purpose, still scoped and recorded. */
@@ -374,6 +407,43 @@ describe("row rules apply inside admin mutations", () => {
         rowRules: "bypassed",
       }),
     );
+  });
+
+  test("grants revoked during the call apply to the call's later writes", async () => {
+    const { t, as } = setup();
+    const mine = await t.mutation(api.seed, { projectId: "A", title: "a" });
+    await t.mutation(api.grant, {
+      userId: uid("lead"),
+      role: "lead",
+      scope: "project:A",
+    });
+    expect(
+      await codeOf(
+        as("lead").mutation(api.demoteSelfThenWrite, {
+          projectId: "A",
+          taskId: mine,
+          reason,
+        }),
+      ),
+    ).toBe("FORBIDDEN");
+    expect(await t.query(api.task, { taskId: mine })).toMatchObject({
+      title: "a",
+    });
+  });
+
+  test("a table without rules is refused inside admin mutations too", async () => {
+    const { t, as } = setup();
+    await t.mutation(api.grant, {
+      userId: uid("lead"),
+      role: "lead",
+      scope: "project:A",
+    });
+    expect(
+      await codeOf(
+        as("lead").mutation(api.writeNote, { projectId: "A", reason }),
+      ),
+    ).toBe("FORBIDDEN");
+    expect(await t.query(api.entries, {})).toEqual([]);
   });
 
   test("a bad rowRules value is refused at definition time", () => {

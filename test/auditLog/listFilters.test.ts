@@ -259,6 +259,17 @@ describe("refusals", () => {
     );
     expect(typo).toMatchObject({ code: "INVALID_ARGUMENT" });
     expect(typo.message).toContain('"actor"');
+    // Values of the wrong shape are coded too, not a validator crash.
+    for (const bad of [
+      { kind: "update" },
+      { actorId: "ann", kind: 3 },
+      { table: "users", from: "yesterday" },
+    ]) {
+      const e = await errorOf(
+        t.query(api.listPage, { args: { ...bad, paginationOpts } }),
+      );
+      expect(e.code, JSON.stringify(bad)).toBe("INVALID_ARGUMENT");
+    }
   });
 });
 
