@@ -45,7 +45,7 @@ import * as self from "./model.test.js";
 export const PRE_SEAL_AND_ID_SWAP_FIXED = false;
 
 const DEEP = process.env.OPSKIT_DEEP === "1";
-const RUNS = DEEP ? 2000 : 200;
+const RUNS = DEEP ? 2000 : 160;
 
 const api = anyApi["model.test"];
 
