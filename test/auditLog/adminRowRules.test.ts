@@ -161,6 +161,27 @@ export const demoteSelfThenWrite = adminMutation({
   },
 });
 
+/** Documents read before the handler's first line: authorization's own reads. */
+export const readsBeforeHandler = adminMutation({
+  permission: "tasks.write",
+  scope: ({ projectId }) => `project:${projectId}`,
+  tables: ["tasks"],
+  args: { projectId: v.string() },
+  returns: v.number(),
+  handler: async (ctx) =>
+    (
+      await (
+        ctx as unknown as {
+          meta: {
+            getTransactionMetrics: () => Promise<{
+              documentsRead: { used: number };
+            }>;
+          };
+        }
+      ).meta.getTransactionMetrics()
+    ).documentsRead.used,
+});
+
 /** Touches a table without rules. */
 export const writeNote = adminMutation({
   permission: "tasks.write",
@@ -429,6 +450,21 @@ describe("row rules apply inside admin mutations", () => {
     expect(await t.query(api.task, { taskId: mine })).toMatchObject({
       title: "a",
     });
+  });
+
+  test("authorization and the row-rule guard share one read of the caller's grants", async () => {
+    const { t, as } = setup();
+    await t.mutation(api.grant, {
+      userId: uid("lead"),
+      role: "lead",
+      scope: "project:A",
+    });
+    expect(
+      await as("lead").mutation(api.readsBeforeHandler, {
+        projectId: "A",
+        reason,
+      }),
+    ).toBe(1);
   });
 
   test("a table without rules is refused inside admin mutations too", async () => {
