@@ -161,25 +161,27 @@ export const demoteSelfThenWrite = adminMutation({
   },
 });
 
-/** Documents read before the handler's first line: authorization's own reads. */
-export const readsBeforeHandler = adminMutation({
+/** Documents read by authorization plus one guarded `get` (whose rule checks grants). */
+export const readsForOneGet = adminMutation({
   permission: "tasks.write",
   scope: ({ projectId }) => `project:${projectId}`,
   tables: ["tasks"],
-  args: { projectId: v.string() },
+  args: { projectId: v.string(), taskId: v.id("tasks") },
   returns: v.number(),
-  handler: async (ctx) =>
-    (
-      await (
-        ctx as unknown as {
-          meta: {
-            getTransactionMetrics: () => Promise<{
-              documentsRead: { used: number };
-            }>;
-          };
-        }
-      ).meta.getTransactionMetrics()
-    ).documentsRead.used,
+  handler: async (ctx, { taskId }) =>
+    (await ctx.db.get(taskId)) === null
+      ? -1
+      : (
+          await (
+            ctx as unknown as {
+              meta: {
+                getTransactionMetrics: () => Promise<{
+                  documentsRead: { used: number };
+                }>;
+              };
+            }
+          ).meta.getTransactionMetrics()
+        ).documentsRead.used,
 });
 
 /** Touches a table without rules. */
@@ -459,12 +461,15 @@ describe("row rules apply inside admin mutations", () => {
       role: "lead",
       scope: "project:A",
     });
+    const taskId = await t.mutation(api.seed, { projectId: "A", title: "a" });
+    // One grant document (shared by authorize and the read rule) + the task.
     expect(
-      await as("lead").mutation(api.readsBeforeHandler, {
+      await as("lead").mutation(api.readsForOneGet, {
         projectId: "A",
+        taskId,
         reason,
       }),
-    ).toBe(1);
+    ).toBe(2);
   });
 
   test("a table without rules is refused inside admin mutations too", async () => {
