@@ -110,6 +110,36 @@ export const visibleTasks = userQuery({
   handler: async (ctx) =>
     (await ctx.db.query("tasks").collect()).map((t) => t._id as string),
 });
+export const revertOp = mutation({
+  args: { operationId: v.string(), claimed: v.string() },
+  returns: v.object({
+    operationId: v.optional(v.string()),
+    recreated: v.array(v.string()),
+  }),
+  handler: async (ctx, { operationId, claimed }) => {
+    const r = await auditLog.revert(ctx, {
+      operationId,
+      reason: "model revert",
+      authorizer: authz,
+      permission: "tasks.write",
+      scope: `project:${claimed}`,
+    });
+    return {
+      operationId: r.operationId,
+      recreated: r.recreated.map((x) => x.newDocId),
+    };
+  },
+});
+export const lastOperationId = query({
+  args: {},
+  returns: v.string(),
+  handler: async (ctx) =>
+    (
+      await auditLog.listOperations(ctx, {
+        paginationOpts: { numItems: 1, cursor: null },
+      })
+    ).page[0].operationId,
+});
 export const oobInsert = mutation({
   args: { projectId: v.string(), title: v.string() },
   returns: v.id("tasks"),
@@ -265,11 +295,27 @@ async function drain(t: T) {
 // ---------------------------------------------------------------- model
 
 type Task = { id: string; project: string; title: string; live: boolean };
+/** A task's state as a recorded entry holds it (null: did not exist). */
+type State = { title: string } | null;
+/** A recorded operation: one entry (or none), for reverts. */
+type Op = {
+  id: string;
+  time: number;
+  entry: {
+    taskId: string;
+    project: string;
+    before: State;
+    after: State;
+  } | null;
+  /** Deleted by retention. */
+  gone: boolean;
+};
 type Model = {
   now: number;
   /** `${user}|${role}|${project}` → expiry (undefined: none). */
   grants: Map<string, number | undefined>;
   tasks: Task[];
+  ops: Op[];
 };
 type Real = { t: T };
 
@@ -404,10 +450,22 @@ class AdminWriteCmd implements Cmd {
         });
       return;
     }
+    const before: State = task ? { title: task.title } : null;
     if (this.op === "insert")
       m.tasks.push({ id: newId!, project: this.into, title, live: true });
     else if (this.op === "patch") task!.title = title;
     else task!.live = false;
+    m.ops.push({
+      id: await r.t.query(api.lastOperationId, {}),
+      time: m.now,
+      entry: {
+        taskId: task?.id ?? newId!,
+        project: target,
+        before,
+        after: this.op === "delete" ? null : { title },
+      },
+      gone: false,
+    });
   }
   toString = () =>
     `admin(${this.user},claims ${this.claimed},${this.op},#${this.pick},into ${this.into})`;
@@ -429,6 +487,74 @@ class ReadCmd implements Cmd {
   toString = () => `read(${this.user})`;
 }
 
+class RevertCmd implements Cmd {
+  constructor(
+    readonly user: string,
+    readonly claimed: string,
+    readonly pick: number,
+  ) {}
+  check = (m: Readonly<Model>) => m.ops.length > 0;
+  async run(m: Model, r: Real) {
+    const op = m.ops[this.pick % m.ops.length];
+    const e = op.entry;
+    const task = e ? m.tasks.find((t) => t.id === e.taskId) : undefined;
+    const current: State = task?.live ? { title: task.title } : null;
+    const same = (a: State, b: State) =>
+      a === null || b === null ? a === b : a.title === b.title;
+    // What revert must answer, in the order it checks.
+    let expected: string;
+    if (!canWrite(m, this.user, this.claimed)) expected = "FORBIDDEN";
+    else if (op.gone) expected = "NOT_FOUND";
+    else if (!e) expected = "ok";
+    else if (current !== null && !canRead(m, this.user, e.project))
+      expected = "FORBIDDEN";
+    else if (!same(e.after, current)) expected = "CONFLICT";
+    else if (e.before === null && current === null) expected = "ok";
+    else if (!canWrite(m, this.user, e.project)) expected = "FORBIDDEN";
+    else expected = "ok";
+    let result: { operationId?: string; recreated: string[] } | undefined;
+    const got = await outcome(
+      r.t
+        .withIdentity({ subject: this.user, issuer: ISSUER })
+        .mutation(api.revertOp, { operationId: op.id, claimed: this.claimed })
+        .then((x) => {
+          result = x;
+        }),
+    );
+    expect(got, `${this} on ${JSON.stringify(op)} (now ${m.now})`).toBe(
+      expected,
+    );
+    if (got !== "ok") return;
+    let entry: Op["entry"] = null;
+    if (e && !(e.before === null && current === null)) {
+      if (e.before === null) {
+        task!.live = false;
+        entry = { ...e, before: current, after: null };
+      } else if (current === null) {
+        const id = result!.recreated[0];
+        m.tasks.push({
+          id,
+          project: e.project,
+          title: e.before.title,
+          live: true,
+        });
+        entry = {
+          taskId: id,
+          project: e.project,
+          before: null,
+          after: e.before,
+        };
+      } else {
+        task!.title = e.before.title;
+        entry = { ...e, before: current, after: e.before };
+      }
+    }
+    m.ops.push({ id: result!.operationId!, time: m.now, entry, gone: false });
+  }
+  toString = () =>
+    `revert(${this.user},claims ${this.claimed},op#${this.pick})`;
+}
+
 class SealCmd implements Cmd {
   check = () => true;
   async run(_m: Model, r: Real) {
@@ -439,9 +565,10 @@ class SealCmd implements Cmd {
 
 class RetentionCmd implements Cmd {
   check = () => true;
-  async run(_m: Model, r: Real) {
+  async run(m: Model, r: Real) {
     await r.t.mutation(api.retention, {});
     await drain(r.t);
+    for (const op of m.ops) if (op.time < m.now - MAX_AGE_MS) op.gone = true;
   }
   toString = () => "retention";
 }
@@ -491,6 +618,12 @@ const commands = fc.commands(
       )
       .map(([u, c, op, n, into]) => new AdminWriteCmd(u, c, op, n, into)),
     user.map((u) => new ReadCmd(u)),
+    fc
+      .tuple(user, project, fc.nat(40))
+      .map(([u, c, n]) => new RevertCmd(u, c, n)),
+    fc
+      .tuple(user, project, fc.nat(40))
+      .map(([u, c, n]) => new RevertCmd(u, c, n)),
     fc.constant(new SealCmd()),
     fc.constant(new RetentionCmd()),
     fc.constant(new VerifyCmd()),
@@ -699,7 +832,12 @@ describe("auditLog + authz, model-based", () => {
           async (base, cmds, tamper, pick, pick2) => {
             vi.setSystemTime(T0);
             const t = setup();
-            const model: Model = { now: T0, grants: new Map(), tasks: [] };
+            const model: Model = {
+              now: T0,
+              grants: new Map(),
+              tasks: [],
+              ops: [],
+            };
             for (const [u, p] of base)
               await new GrantCmd(u, "lead", p, undefined).run(model, { t });
             await fc.asyncModelRun(() => ({ model, real: { t } }), cmds);
