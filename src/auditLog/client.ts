@@ -680,7 +680,9 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
     const session: Session = {
       recorder,
       revertOf: call.revertOf,
-      ...(call.db
+      // Only a guard (a db other than ctx.db itself, e.g. authz without
+      // rules returns ctx.db) can hide rows from the handler.
+      ...(call.db && (call.db as unknown) !== ctx.db
         ? {
             unguarded:
               ctx.db as unknown as GenericDatabaseWriter<GenericDataModel>,
