@@ -63,7 +63,8 @@ export {
 } from "./validators.js";
 
 /** The console's sections, each guarded by one permission. */
-export type OpsSection = "read" | "revert" | "migrations" | "rateLimits" | "users";
+export type OpsSection =
+  "read" | "revert" | "migrations" | "rateLimits" | "users";
 
 /** Default permission of each section. */
 export const DEFAULT_OPS_PERMISSIONS = {
@@ -104,14 +105,13 @@ export type OpsApiOptions<
   permissions?: Partial<Record<OpsSection, Perm>>;
 };
 
-type Registered<F> =
-  F extends OpsApi[keyof OpsApi]
-    ? F["_type"] extends "query"
-      ? RegisteredQuery<"public", F["_args"], Promise<F["_returnType"]>>
-      : F["_type"] extends "mutation"
-        ? RegisteredMutation<"public", F["_args"], Promise<F["_returnType"]>>
-        : RegisteredAction<"public", F["_args"], Promise<F["_returnType"]>>
-    : never;
+type Registered<F> = F extends OpsApi[keyof OpsApi]
+  ? F["_type"] extends "query"
+    ? RegisteredQuery<"public", F["_args"], Promise<F["_returnType"]>>
+    : F["_type"] extends "mutation"
+      ? RegisteredMutation<"public", F["_args"], Promise<F["_returnType"]>>
+      : RegisteredAction<"public", F["_args"], Promise<F["_returnType"]>>
+  : never;
 
 /** What {@link opsApi} returns: export every member from one module. */
 export type OpsFunctions = { [K in keyof OpsApi]: Registered<OpsApi[K]> };
@@ -400,7 +400,9 @@ export function opsApi<DataModel extends GenericDataModel, Perm extends string>(
         problems: r.problems.slice(0, 20).map((p) => ({
           kind: p.kind,
           seq: p.seq,
-          ...(p.operationId !== undefined ? { operationId: p.operationId } : {}),
+          ...(p.operationId !== undefined
+            ? { operationId: p.operationId }
+            : {}),
           message: p.message,
         })),
       };
@@ -425,7 +427,10 @@ export function opsApi<DataModel extends GenericDataModel, Perm extends string>(
           entries: op?.entries ?? [],
         });
       }
-      return { revertedEntries: r.revertedEntries, recreated: r.recreated.length };
+      return {
+        revertedEntries: r.revertedEntries,
+        recreated: r.recreated.length,
+      };
     },
   });
 
@@ -538,8 +543,7 @@ export function opsApi<DataModel extends GenericDataModel, Perm extends string>(
     permission: perm.rateLimits,
     args: { name: v.string(), key: v.optional(v.string()) },
     returns: vValue,
-    handler: async (ctx, { name, key }) =>
-    {
+    handler: async (ctx, { name, key }) => {
       const limit = limitName(name);
       return await limit.limiter.getValue(
         ctx,
@@ -584,8 +588,7 @@ export function opsApi<DataModel extends GenericDataModel, Perm extends string>(
     permission: perm.users,
     args: { userId: v.string() },
     returns: vGrants,
-    handler: async (ctx, { userId }) =>
-      await authz.listRoles(ctx, { userId }),
+    handler: async (ctx, { userId }) => await authz.listRoles(ctx, { userId }),
   });
 
   /** Refuses self-service and escalation before any write. */

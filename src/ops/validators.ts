@@ -179,14 +179,24 @@ export const vGrants = v.array(
   }),
 );
 
-type Q<Args extends DefaultFunctionArgs, R> = FunctionReference<"query", "public", Args, R>;
+type Q<Args extends DefaultFunctionArgs, R> = FunctionReference<
+  "query",
+  "public",
+  Args,
+  R
+>;
 type M<Args extends DefaultFunctionArgs, R> = FunctionReference<
   "mutation",
   "public",
   Args & { reason: string },
   R
 >;
-type A<Args extends DefaultFunctionArgs, R> = FunctionReference<"action", "public", Args, R>;
+type A<Args extends DefaultFunctionArgs, R> = FunctionReference<
+  "action",
+  "public",
+  Args,
+  R
+>;
 type Page = Infer<typeof vPaginationOpts>;
 type Filters = {
   from?: number;
@@ -202,18 +212,12 @@ type Filters = {
  */
 export type OpsApi = {
   opsConfig: Q<Record<string, never>, OpsConfig>;
-  auditTrail: Q<
-    Filters & { paginationOpts: Page },
-    Infer<typeof vTrailPage>
-  >;
+  auditTrail: Q<Filters & { paginationOpts: Page }, Infer<typeof vTrailPage>>;
   auditOperations: Q<
     Filters & { paginationOpts: Page },
     Infer<typeof vOperationsPage>
   >;
-  auditOperation: Q<
-    { operationId: string },
-    Infer<typeof vOperationDetail>
-  >;
+  auditOperation: Q<{ operationId: string }, Infer<typeof vOperationDetail>>;
   auditVerify: A<Record<string, never>, Infer<typeof vVerifySummary>>;
   auditRevert: M<
     { operationId: string; force?: boolean },
@@ -232,10 +236,7 @@ export type OpsApi = {
     { name: string; action: Infer<typeof vMigrationAction> },
     MigrationRow
   >;
-  rateLimitValue: Q<
-    { name: string; key?: string },
-    Infer<typeof vValue>
-  >;
+  rateLimitValue: Q<{ name: string; key?: string }, Infer<typeof vValue>>;
   rateLimitReset: M<{ name: string; key?: string }, null>;
   roleMembers: Q<
     { scope?: string; paginationOpts: Page },
