@@ -1,13 +1,12 @@
 /**
- * The console page: `<OpsConsole>` from `convex-opskit/react`, exactly as an
- * app mounts it, inside `ConvexProvider` with the local HTTP client, plus
+ * The console page: the example's `<AdminPage>` (`<OpsConsole>` from
+ * `convex-opskit/react`, exactly as an app mounts it), inside `ConvexProvider` with the local HTTP client, plus
  * the demo's sign-in switch.
  */
 import { ConvexProvider } from "convex/react";
-import { OpsConsole } from "convex-opskit/react";
 import { StrictMode, useMemo, useState } from "react";
 import { createRoot } from "react-dom/client";
-import { api } from "../../convex/_generated/api.js";
+import { AdminPage } from "./AdminPage.js";
 import { HttpReactClient } from "./client.js";
 
 const USERS = [
@@ -58,7 +57,7 @@ function App() {
           </select>
         </label>
       </div>
-      <OpsConsole key={user} api={api.ops} />
+      <AdminPage key={user} />
     </ConvexProvider>
   );
 }
