@@ -223,20 +223,18 @@ const walks: Walk[] = [
       await page.getByRole("button", { name: "Show value" }).click();
       const available = page.getByLabel("Available now", { exact: true });
       await available.waitFor();
-      // Bob spent his 3 PIN attempts in the demo's day and is locked out.
-      assert.match(await available.innerText(), /^0(\.\d+)? \/ 3$/);
-      assert.match(
-        await page
-          .getByRole("region", { name: "Rate limit pinAttempt" })
-          .innerText(),
-        /denied for \d+ s/,
-      );
-      assert.match(
-        await page
-          .getByRole("region", { name: "Rate limit pinAttempt" })
-          .innerText(),
-        /Locked out by a penalty/,
-      );
+      // Bob spent his 3 PIN attempts in the demo's day and is locked out
+      // (the bucket refills in real time meanwhile, the penalty holds).
+      const [shown, capacity] = (await available.innerText())
+        .split(" / ")
+        .map(Number);
+      assert.equal(capacity, 3);
+      assert.ok(shown < 3, `available ${shown}`);
+      const region = page.getByRole("region", {
+        name: "Rate limit pinAttempt",
+      });
+      assert.match(await region.innerText(), /denied for \d+ s/);
+      assert.match(await region.innerText(), /Locked out by a penalty/);
       await shot("value");
       await confirmWithReason(
         page,
