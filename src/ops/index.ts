@@ -133,6 +133,12 @@ type LooseLimiter = {
 export const MAX_SCAN_PAGES = 4;
 /** Largest page the console asks for. */
 export const MAX_PAGE_SIZE = 50;
+/**
+ * Bytes of rows (as JSON) one console page reads at most before it stops
+ * asking for more component pages: well under a query's 16 MiB read and
+ * return limits, with room for large audited documents.
+ */
+export const MAX_SCAN_BYTES = 4 * 1024 * 1024;
 
 /**
  * Builds the functions the admin console calls. Export all of them from one
@@ -140,8 +146,13 @@ export const MAX_PAGE_SIZE = 50;
  *
  * - Reads (`auditTrail`, `auditOperations`, `auditOperation`, `auditVerify`)
  *   need `permissions.read`; filters combine freely, and each page reads at
- *   most {@link MAX_SCAN_PAGES} component pages (it may come back short,
- *   never stuck: the cursor always advances).
+ *   most {@link MAX_SCAN_PAGES} component pages and about
+ *   {@link MAX_SCAN_BYTES} (it may come back short, never stuck: the cursor
+ *   always advances).
+ * - `auditRevert` (`permissions.revert`) restores documents of any table in
+ *   `revertTables`, whatever permission the original change needed: give
+ *   that permission only to people trusted with all of those tables, and
+ *   use `afterRevert` to re-check what your own mutations check.
  * - Changes (`auditRevert`, `migrationRun`, `migrationControl`,
  *   `rateLimitReset`, `grantRole`, `revokeRole`) are admin mutations of
  *   `auditLog` with a required `reason`, recorded with who and why. Changes
@@ -280,8 +291,9 @@ export function opsApi<DataModel extends GenericDataModel, Perm extends string>(
   });
 
   /**
-   * Reads component pages until `numItems` rows pass `keep` or
-   * MAX_SCAN_PAGES pages were read; the cursor always moves forward.
+   * Reads component pages until `numItems` rows pass `keep`, or
+   * MAX_SCAN_PAGES pages or MAX_SCAN_BYTES were read; at least one page is
+   * read, so the cursor always moves forward.
    */
   async function scan<T>(
     numItems: number,
@@ -296,9 +308,15 @@ export function opsApi<DataModel extends GenericDataModel, Perm extends string>(
     let next = cursor;
     let isDone = false;
     let continueCursor = cursor ?? "";
-    for (let i = 0; i < MAX_SCAN_PAGES && page.length < numItems; i++) {
+    let bytes = 0;
+    for (
+      let i = 0;
+      i < MAX_SCAN_PAGES && page.length < numItems && bytes < MAX_SCAN_BYTES;
+      i++
+    ) {
       const r = await read(next);
       scanned += r.page.length;
+      for (const row of r.page) bytes += JSON.stringify(row).length;
       page.push(...r.page.filter(keep));
       isDone = r.isDone;
       continueCursor = r.continueCursor;

@@ -269,7 +269,20 @@ const walks: Walk[] = [
   {
     name: "admin-roles",
     run: async (page, shot) => {
-      await page.getByRole("tab", { name: "Roles" }).click();
+      // Keyboard: the tabs follow the arrow keys, Home and End.
+      await page.getByRole("tab", { name: "Audit trail" }).focus();
+      await page.keyboard.press("End");
+      const roles = page.getByRole("tab", { name: "Roles" });
+      assert.equal(await roles.getAttribute("aria-selected"), "true");
+      assert.ok(await roles.evaluate((el) => el === document.activeElement));
+      await page.keyboard.press("ArrowRight");
+      assert.equal(
+        await page
+          .getByRole("tab", { name: "Audit trail" })
+          .getAttribute("aria-selected"),
+        "true",
+      );
+      await page.keyboard.press("ArrowLeft");
       await page.getByLabel("Scope", { exact: true }).fill("team:acme");
       await page.getByRole("button", { name: "Show members" }).click();
       const table = page.getByRole("table", { name: "Members of team:acme" });
@@ -317,8 +330,70 @@ const users: Record<string, string> = {
   "admin-roles": "alice",
 };
 
+/** What a hostile client can reach over the HTTP API without a browser. */
+async function hostileHttp(url: string) {
+  const post = async (kind: string, body: unknown, user?: string) => {
+    const res = await fetch(`${url}api/${kind}`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        ...(user ? { authorization: `Bearer ${user}` } : {}),
+      },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    });
+    return {
+      status: res.status,
+      body: (await res.json().catch(() => null)) as Record<
+        string,
+        unknown
+      > | null,
+    };
+  };
+  // Internal functions, wrong kinds and paths outside convex/ are not reachable.
+  assert.equal(
+    (await post("mutation", { path: "init:seed", args: {} }, "alice")).status,
+    404,
+  );
+  assert.equal(
+    (await post("mutation", { path: "ops:auditTrail", args: {} }, "alice"))
+      .status,
+    404,
+  );
+  assert.equal(
+    (await post("query", { path: "../src/test:x", args: {} }, "alice")).status,
+    404,
+  );
+  assert.equal(
+    (await post("query", { path: "ops:constructor", args: {} }, "alice"))
+      .status,
+    404,
+  );
+  assert.equal((await post("query", "{not json", "alice")).status, 400);
+  // Without a user, the API refuses with the code the console puts in words.
+  const anon = await post("query", { path: "ops:opsConfig", args: {} });
+  assert.equal(
+    (anon.body?.errorData as { code?: string } | undefined)?.code,
+    "UNAUTHENTICATED",
+  );
+  // A member cannot change anything, whatever they send.
+  const reset = await post(
+    "mutation",
+    {
+      path: "ops:rateLimitReset",
+      args: { name: "pinAttempt", key: "bob", reason: "SUP-1 let me in" },
+    },
+    "bob",
+  );
+  assert.equal(
+    (reset.body?.errorData as { code?: string } | undefined)?.code,
+    "FORBIDDEN",
+  );
+  console.log("ok   hostile-http");
+}
+
 const started = Date.now();
 const server = await startConsoleServer({ port: 0 });
+await hostileHttp(server.url);
 let browser: Browser | undefined;
 const failures: string[] = [];
 const shots: string[] = [];

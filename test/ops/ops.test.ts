@@ -203,6 +203,34 @@ describe("audit trail filters", () => {
     );
   });
 
+  test("a page stops reading once it has read its byte budget, and paging still reaches the end", async () => {
+    const t = await exampleApp();
+    const alice = t.withIdentity({ subject: "alice" });
+    const [post] = await t.run((ctx) => ctx.db.query("posts").take(1));
+    // Six changes of a ~600 KB post: each entry holds ~1.2 MB (before and after).
+    for (let i = 0; i < 6; i++)
+      await alice.mutation(api.admin.fixPost, {
+        team: post.teamId,
+        postId: post._id,
+        body: String(i).repeat(600_000),
+        reason: `MOD-${i} long body fix`,
+      });
+    const filters = { table: "posts", functionName: "x:y" };
+    const first: TrailPage = await alice.query(api.ops.auditTrail, {
+      ...filters,
+      paginationOpts: page(2),
+    });
+    // Without the byte budget it would read 4 pages of 2 (8 entries, ~10 MB).
+    expect(first.scanned).toBe(4);
+    expect(first.page).toEqual([]);
+    expect(first.isDone).toBe(false);
+    const second: TrailPage = await alice.query(api.ops.auditTrail, {
+      ...filters,
+      paginationOpts: page(2, first.continueCursor),
+    });
+    expect(second).toMatchObject({ page: [], isDone: true, scanned: 2 });
+  });
+
   test("operations filter by table, actor and function together", async () => {
     const t = await busyApp();
     const alice = t.withIdentity({ subject: "alice" });
@@ -304,6 +332,31 @@ describe("revert", () => {
       reason: "SUP-9 the rota change was a mistake",
       revertOf: { operationId: carolOp.operationId },
     });
+  });
+
+  test("a second revert of the same operation is a CONFLICT and writes nothing", async () => {
+    const t = await busyApp();
+    const sam = t.withIdentity({ subject: "sam" });
+    const alice = t.withIdentity({ subject: "alice" });
+    const ops: OpsPage = await sam.query(api.ops.auditOperations, {
+      actorId: "sam",
+      paginationOpts: page(10),
+    });
+    const carolOp = ops.page.find((o) => o.reason.startsWith("SUP-2"))!;
+    await sam.mutation(api.ops.auditRevert, {
+      operationId: carolOp.operationId,
+      reason: "SUP-11 first revert wins",
+    });
+    const before = await operationCount(t);
+    expect(
+      await refusal(
+        alice.mutation(api.ops.auditRevert, {
+          operationId: carolOp.operationId,
+          reason: "SUP-12 second revert loses",
+        }),
+      ),
+    ).toMatchObject({ code: "CONFLICT" });
+    expect(await operationCount(t)).toBe(before);
   });
 
   test("support cannot unmake an admin by reverting; nothing is written", async () => {
