@@ -573,21 +573,24 @@ export function RolesPanel(props: {
                   </td>
                   <td>{m.expiresAt ? formatTime(m.expiresAt) : "never"}</td>
                   <td>
-                    <ReasonAction
-                      label="Revoke"
-                      ariaLabel={`Revoke ${m.role} from ${m.userId}`}
-                      danger
-                      {...rp}
-                      onConfirm={async (reason) => {
-                        await revoke({
-                          userId: m.userId,
-                          role: m.role,
-                          ...(scope ? { scope } : {}),
-                          reason,
-                        });
-                        return `Revoked ${m.role} from ${m.userId}.`;
-                      }}
-                    />
+                    {m.userId === config.data?.actorId ? (
+                      <span className="opskit-muted">you</span>
+                    ) : (
+                      <ReasonAction
+                        label="Revoke"
+                        ariaLabel={`Revoke ${m.role} from ${m.userId}`}
+                        {...rp}
+                        onConfirm={async (reason) => {
+                          await revoke({
+                            userId: m.userId,
+                            role: m.role,
+                            ...(scope ? { scope } : {}),
+                            reason,
+                          });
+                          return `Revoked ${m.role} from ${m.userId}.`;
+                        }}
+                      />
+                    )}
                   </td>
                 </tr>
               ))}
