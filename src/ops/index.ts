@@ -268,20 +268,22 @@ export function opsApi<DataModel extends GenericDataModel, Perm extends string>(
       const grants = await authz.listRoles(ctx, { userId: ctx.user.id });
       const now = Date.now();
       const reason = auditLog.options.reason;
+      // Names are shown only to those who may use the section they belong to.
       return {
         actorId: ctx.user.id,
         can,
         permissions: perm,
-        tables: [...options.revertTables] as string[],
-        migrations: [...migrationRefs.keys()],
-        rateLimits: Object.entries(limits).map(([name, c]) => ({
-          name,
-          kind: c.kind,
-        })),
-        roles: [...roles.keys()].map((name) => ({
-          name,
-          assignable: mayAssign(roles, grants, name, undefined, now),
-        })),
+        tables: can.read ? ([...options.revertTables] as string[]) : [],
+        migrations: can.migrations ? [...migrationRefs.keys()] : [],
+        rateLimits: can.rateLimits
+          ? Object.entries(limits).map(([name, c]) => ({ name, kind: c.kind }))
+          : [],
+        roles: can.users
+          ? [...roles.keys()].map((name) => ({
+              name,
+              assignable: mayAssign(roles, grants, name, undefined, now),
+            }))
+          : [],
         reason: {
           minLength: reason?.minLength ?? 10,
           ...(reason?.patternHint ? { hint: reason.patternHint } : {}),

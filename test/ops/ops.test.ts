@@ -126,13 +126,32 @@ describe("permissions", () => {
       code: "UNAUTHENTICATED",
     });
     const config = await bob.query(api.ops.opsConfig, {});
-    expect(config.can).toEqual({
-      read: false,
-      revert: false,
-      migrations: false,
-      rateLimits: false,
-      users: false,
+    expect(config).toMatchObject({
+      actorId: "bob",
+      can: {
+        read: false,
+        revert: false,
+        migrations: false,
+        rateLimits: false,
+        users: false,
+      },
+      // A member learns no table, migration, limit or role names.
+      tables: [],
+      migrations: [],
+      rateLimits: [],
+      roles: [],
     });
+    const sam = await t
+      .withIdentity({ subject: "sam" })
+      .query(api.ops.opsConfig, {});
+    expect(sam).toMatchObject({
+      tables: ["users", "posts"],
+      migrations: [],
+      rateLimits: [],
+    });
+    expect(sam.roles.filter((r) => r.assignable).map((r) => r.name)).toEqual([
+      "support",
+    ]);
   });
 });
 
