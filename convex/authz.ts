@@ -46,7 +46,7 @@ export const authz = new Authz(components.authz, {
   roles: {
     member: ["posts.read", "posts.write"],
     moderator: ["posts.*"],
-    support: ["users.manage", "audit.read"],
+    support: ["users.manage", "audit.read", "audit.revert"],
     admin: ["*"],
   },
   permissions: [
@@ -58,6 +58,7 @@ export const authz = new Authz(components.authz, {
     "audit.read",
     "audit.revert",
     "migrations.run",
+    "rateLimits.manage",
   ],
   rules,
   // One auth provider, and the seed data names users by their subject, so
