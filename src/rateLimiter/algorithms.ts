@@ -7,6 +7,12 @@
  * of tokens a request could take at time `t` (negative while reservations are
  * outstanding) and never decreases as `t` grows without consumption; that
  * monotonicity is what makes {@link retryAfterFor} exact.
+ *
+ * State time never moves backwards: a call whose clock reads earlier than the
+ * stored state's time (a clock step back, or a function running on an older
+ * timestamp) is evaluated as if it ran at the state's time, and the state it
+ * writes keeps the later time. Otherwise the step back and the step forward
+ * again would refill the same tokens twice (issue 11, item 10).
  */
 import type { RateLimitConfig } from "./config.js";
 
@@ -35,6 +41,20 @@ export type ShardLimit = {
 export const EPSILON = 1e-9;
 
 const mod = (a: number, b: number) => ((a % b) + b) % b;
+
+/**
+ * The time a call at `t` is evaluated at: never earlier than the state's own
+ * time. GCRA stores a theoretical arrival time, not the time of the last
+ * update, so its state needs no clamp (it already takes `max(tat, t)`).
+ */
+export function effectiveTime(
+  limit: ShardLimit,
+  state: ShardState | null,
+  t: number,
+): number {
+  if (state === null || limit.kind === "gcra") return t;
+  return Math.max(t, state.ts);
+}
 
 /** The start of the window that contains `t`, on a grid of `period` from `start`. */
 export function windowStart(limit: ShardLimit, t: number): number {
@@ -68,9 +88,10 @@ export function available(
   t: number,
 ): number {
   if (state === null) return limit.capacity;
+  t = effectiveTime(limit, state, t);
   switch (limit.kind) {
     case "token bucket": {
-      const elapsed = Math.max(0, t - state.ts);
+      const elapsed = t - state.ts;
       return Math.min(
         limit.capacity,
         state.value + (elapsed * limit.rate) / limit.period,
@@ -111,6 +132,7 @@ export function consume(
   t: number,
   count: number,
 ): ShardState {
+  t = effectiveTime(limit, state, t);
   switch (limit.kind) {
     case "token bucket":
       return { value: available(limit, state, t) - count, ts: t };
@@ -144,6 +166,7 @@ export function credit(
   count: number,
 ): ShardState | null {
   if (state === null) return null;
+  t = effectiveTime(limit, state, t);
   switch (limit.kind) {
     case "token bucket":
       return {
