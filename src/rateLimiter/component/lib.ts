@@ -200,7 +200,8 @@ export const refund = mutation({
           fullAt: Math.max(fullAt(limit, next), penaltyUntil),
         });
     }
-    return { credited };
+    // Float error at real timestamps can make the sum a hair above `count`.
+    return { credited: Math.min(count, Math.max(0, credited)) };
   },
 });
 
