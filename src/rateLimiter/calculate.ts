@@ -4,6 +4,7 @@
  * reported value of a limit to another time, on the client or the server.
  */
 import { opskitError } from "../shared/errors.js";
+import { validateConfig, type RequestConfig } from "./config.js";
 import type {
   FixedWindowConfig,
   GcraConfig,
@@ -52,7 +53,8 @@ export type CalculatedRateLimit = {
  *   5,
  * );
  * ```
- * @throws `INVALID_ARGUMENT` for a sliding window config.
+ * @throws `INVALID_ARGUMENT` for a sliding window config, a malformed config
+ * (as `new RateLimiter` refuses it), or a `count` that is not a finite number >= 0.
  */
 export function calculateRateLimit(
   existing: { value: number; ts: number; windowStart?: number } | null,
@@ -66,6 +68,12 @@ export function calculateRateLimit(
       "INVALID_ARGUMENT",
       `calculateRateLimit projects "token bucket", "fixed window" and "gcra" limits (got ${JSON.stringify(kind)}); use statusAt with a getValue result for a sliding window.`,
       { kind: String(kind) },
+    );
+  validateConfig("calculateRateLimit", config as RequestConfig);
+  if (typeof count !== "number" || !Number.isFinite(count) || count < 0)
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `calculateRateLimit: count must be a finite number >= 0 (got ${String(count)})`,
     );
   const max = config.capacity ?? config.rate;
   if (config.kind === "fixed window") {

@@ -117,6 +117,29 @@ describe("edges", () => {
     });
   });
 
+  it("refuses a malformed config or count with INVALID_ARGUMENT", () => {
+    const code = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return (e as ConvexError<{ code: string }>).data.code;
+      }
+      return "no error";
+    };
+    const ok = { kind: "token bucket", rate: 10, period: MINUTE } as const;
+    expect(code(() => calculateRateLimit(null, { ...ok, rate: 0 }, T))).toBe(
+      "INVALID_ARGUMENT",
+    );
+    expect(
+      code(() => calculateRateLimit(null, { ...ok, period: NaN }, T)),
+    ).toBe("INVALID_ARGUMENT");
+    for (const count of [-1, NaN, Infinity])
+      expect(code(() => calculateRateLimit(null, ok, T, count))).toBe(
+        "INVALID_ARGUMENT",
+      );
+    expect(code(() => calculateRateLimit(null, ok, T, 0))).toBe("no error");
+  });
+
   it("refuses a sliding window with INVALID_ARGUMENT (use statusAt)", () => {
     const config = { kind: "sliding window", rate: 10, period: MINUTE };
     let error: unknown;

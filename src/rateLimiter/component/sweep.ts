@@ -19,7 +19,7 @@ import type { Doc } from "./_generated/dataModel.js";
 import { internalMutation, type MutationCtx } from "./_generated/server.js";
 
 /** Most state documents one sweep run deletes. */
-export const SWEEP_MAX_DOCUMENTS = 1000;
+export const SWEEP_MAX_DOCUMENTS = 500;
 /** Most bytes of state documents one sweep run reads and deletes (estimated). */
 export const SWEEP_MAX_BYTES = 4 * 1024 * 1024;
 /** What each run leaves unused of the transaction's limits, for its bookkeeping. */
