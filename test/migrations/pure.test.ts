@@ -57,8 +57,14 @@ describe("nextBatchSize", () => {
       bytesWritten: 10_000_000,
     });
     expect(heavy).toBe(Math.floor((0.4 * CONVEX_LIMITS.bytesWritten) / 10_000));
-    // 5 ms per document: 40% of 1 s is 80 documents, so it shrinks.
-    expect(nextBatchSize(100, 100, { ...small, durationMs: 500 })).toBe(80);
+    // Time plays no part: production freezes Date.now() inside a function,
+    // so a measured duration is noise (issue 10).
+    expect(nextBatchSize(100, 100, { ...small, durationMs: 500 })).toBe(400);
+    expect(nextBatchSize(100, 100, { ...small, durationMs: 1e9 })).toBe(400);
+    // 2 functions scheduled per document: 40% of 1,000.
+    expect(
+      nextBatchSize(100, 100, { ...small, functionsScheduled: 200 }),
+    ).toBe(200);
     // 3 db.get per document: 40% of 4,096 queries.
     expect(nextBatchSize(1000, 1000, { ...small, databaseQueries: 3000 })).toBe(
       546,
@@ -103,6 +109,16 @@ describe("nextBatchSize", () => {
     ],
     ["Too many bytes read in a single function execution", true],
     ["Your function execution timed out", true],
+    ["Function execution timed out", true],
+    ["Too many functions scheduled by this mutation (limit: 1000)", true],
+    [
+      "Too large total size of the arguments of scheduled functions from this mutation",
+      true,
+    ],
+    [
+      "Scheduled too many functions in a single function execution (limit: 1000).",
+      true,
+    ],
     ["boom on u3", false],
     ["Value does not match validator", false],
   ])("isLimitError(%s) is %s", (message, expected) => {

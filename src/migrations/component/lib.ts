@@ -14,6 +14,7 @@ import {
   runReport,
 } from "../shared.js";
 import { api } from "./_generated/api.js";
+import { Budget } from "./budget.js";
 import type { Doc } from "./_generated/dataModel.js";
 import {
   internalMutation,
@@ -75,11 +76,35 @@ export const runBatch = internalMutation({
   },
 });
 
+/** Whether a run is unfinished (running or paused). */
+function unfinished(run: Doc<"runs">): boolean {
+  return run.state === "running" || run.state === "paused";
+}
+
+/**
+ * The run a migration's status reports: its latest real run, or a dry run
+ * that is in progress and newer (so a dry run never shows as "unknown").
+ */
+async function reportedRun(
+  ctx: QueryCtx,
+  name: string,
+): Promise<Doc<"runs"> | null> {
+  const real = await latestRun(ctx, name, "migrate");
+  const dry = await latestRun(ctx, name, "dryRun");
+  if (
+    dry &&
+    unfinished(dry) &&
+    (!real || dry._creationTime > real._creationTime)
+  )
+    return dry;
+  return real;
+}
+
 async function statusesFor(ctx: QueryCtx, names?: string[], limit = 100) {
   if (names) {
     return await Promise.all(
       names.map(async (name) => {
-        const run = await latestRun(ctx, name, "migrate");
+        const run = await reportedRun(ctx, name);
         return run ? await runStatus(ctx, run) : neverRunStatus(name);
       }),
     );
@@ -87,17 +112,35 @@ async function statusesFor(ctx: QueryCtx, names?: string[], limit = 100) {
   const wanted = Math.max(1, Math.min(limit, 1000));
   const seen = new Set<string>();
   const runs: Doc<"runs">[] = [];
-  // Bounded scan: a long history must not push the query over read limits.
-  for (const run of await ctx.db.query("runs").order("desc").take(5000)) {
-    if (run.kind !== "migrate" || seen.has(run.name)) continue;
-    seen.add(run.name);
-    runs.push(run);
-    if (runs.length >= wanted) break;
+  // Newest first, in chunks sized by bytes read: a long history of large
+  // run rows must not push the query over the read limits. When the budget
+  // runs out, the migrations found so far are returned.
+  const budget = await Budget.start(ctx, 0.5, 100);
+  let olderThan = Infinity;
+  scan: while (runs.length < wanted && (await budget.fits())) {
+    const chunk = await ctx.db
+      .query("runs")
+      .withIndex("by_creation_time", (q) => q.lt("_creationTime", olderThan))
+      .order("desc")
+      .take(budget.chunk());
+    if (chunk.length === 0) break;
+    for (const run of chunk) {
+      budget.saw(run);
+      olderThan = run._creationTime;
+      if (seen.has(run.name) || run.kind === "rollback") continue;
+      if (run.kind === "dryRun" && !unfinished(run)) continue;
+      seen.add(run.name);
+      runs.push(run);
+      if (runs.length >= wanted) break scan;
+    }
   }
   return await Promise.all(runs.reverse().map((r) => runStatus(ctx, r)));
 }
 
-/** Status of the named migrations (latest real run each), or of the latest `limit` migrations. */
+/**
+ * Status of the named migrations (latest real run each, or a newer dry run
+ * in progress), or of the latest `limit` migrations.
+ */
 export const getStatus = query({
   args: {
     names: v.optional(v.array(v.string())),
@@ -465,64 +508,89 @@ export const runPending = mutation({
   },
 });
 
-/** Documents `clearAll` deletes per transaction, well under the write limit. */
-const CLEAR_BUDGET = 4_000;
+/**
+ * The runs an unfinished rollback still needs (its journal): never cleared.
+ */
+async function neededByRollbacks(ctx: MutationCtx): Promise<Set<string>> {
+  const needed = new Set<string>();
+  for (const state of ["running", "paused"] as const)
+    for (const run of await ctx.db
+      .query("runs")
+      .withIndex("by_state", (q) => q.eq("state", state))
+      .take(1000))
+      if (run.kind === "rollback" && run.target) needed.add(run.target);
+  return needed;
+}
 
 /**
  * Deletes the history of finished runs created before `before` (default:
  * now), with their batches, failures and journal, continuing in scheduled
  * transactions when there is more. Running and paused runs are kept, as are
- * the code checksums. Same name as `@convex-dev/migrations`' `clearAll`.
+ * the runs an unfinished rollback restores from, and the code checksums.
+ * Each transaction sizes its work by the bytes and documents it has read
+ * and written (rows of any size fit), and deletes at least one row, so it
+ * always progresses. Same name as `@convex-dev/migrations`' `clearAll`.
  */
 export const clearAll = mutation({
   args: { before: v.optional(v.number()) },
   returns: v.null(),
   handler: async (ctx, args) => {
     const before = args.before ?? Date.now() + 1;
-    let budget = CLEAR_BUDGET;
+    const budget = await Budget.start(ctx);
+    const needed = await neededByRollbacks(ctx);
     let deletedRuns = 0;
-    const runs = await ctx.db
-      .query("runs")
-      .withIndex("by_creation_time", (q) => q.lt("_creationTime", before))
-      .order("desc")
-      .take(100);
-    for (const run of runs) {
-      if (run.state === "running" || run.state === "paused") continue;
-      for (const row of await ctx.db
-        .query("batches")
-        .withIndex("by_run", (q) => q.eq("runId", run._id))
-        .take(Math.max(0, budget))) {
-        await ctx.db.delete("batches", row._id);
-        budget--;
+    let deletedRows = 0;
+    // Runs older than this are still to be looked at.
+    let olderThan = before;
+    let more = false;
+    scan: for (;;) {
+      if (!(await budget.fits())) {
+        more = true;
+        break;
       }
-      for (const row of await ctx.db
-        .query("failures")
-        .withIndex("by_run_and_resolved", (q) => q.eq("runId", run._id))
-        .take(Math.max(0, budget))) {
-        await ctx.db.delete("failures", row._id);
-        budget--;
+      const runs = await ctx.db
+        .query("runs")
+        .withIndex("by_creation_time", (q) => q.lt("_creationTime", olderThan))
+        .order("desc")
+        .take(budget.chunk());
+      if (runs.length === 0) break;
+      for (const run of runs) {
+        budget.saw(run);
+        if (!unfinished(run) && !needed.has(run._id)) {
+          for (const table of ["batches", "failures", "journal"] as const)
+            for (;;) {
+              if (!(await budget.fits())) {
+                more = true;
+                break scan;
+              }
+              const rows =
+                table === "failures"
+                  ? await ctx.db
+                      .query("failures")
+                      .withIndex("by_run_and_resolved", (q) =>
+                        q.eq("runId", run._id),
+                      )
+                      .take(budget.chunk())
+                  : await ctx.db
+                      .query(table)
+                      .withIndex("by_run", (q) => q.eq("runId", run._id))
+                      .take(budget.chunk());
+              if (rows.length === 0) break;
+              for (const row of rows) {
+                budget.saw(row);
+                await ctx.db.delete(table, row._id);
+                deletedRows++;
+              }
+            }
+          await ctx.db.delete("runs", run._id);
+          deletedRuns++;
+        }
+        olderThan = run._creationTime;
       }
-      for (const row of await ctx.db
-        .query("journal")
-        .withIndex("by_run", (q) => q.eq("runId", run._id))
-        .take(Math.max(0, budget))) {
-        await ctx.db.delete("journal", row._id);
-        budget--;
-      }
-      if (budget <= 0) {
-        // This run may have more rows: come back to it in a new transaction.
-        await ctx.scheduler.runAfter(0, api.lib.clearAll, { before });
-        return null;
-      }
-      await ctx.db.delete("runs", run._id);
-      budget--;
-      deletedRuns++;
     }
-    if (runs.length === 100)
-      await ctx.scheduler.runAfter(0, api.lib.clearAll, {
-        before: runs[runs.length - 1]._creationTime,
-      });
-    logEvent("migrations.clear", { before, deletedRuns });
+    if (more)
+      await ctx.scheduler.runAfter(0, api.lib.clearAll, { before: olderThan });
+    logEvent("migrations.clear", { before, deletedRuns, deletedRows, more });
     return null;
   },
 });

@@ -30,6 +30,8 @@ export default defineSchema({
     fnHandle: v.string(),
     checksum: v.string(),
     table: v.string(),
+    /** Identity of the walked range (table + customRange code); absent on older runs. */
+    range: v.optional(v.string()),
     cursor: v.union(v.string(), v.null()),
     /** Retry phase: `_creationTime` of the last failure row handled. */
     retryAfter: v.optional(v.number()),
