@@ -663,16 +663,28 @@ export function isNewFormatCursor(cursor: string | null): boolean {
   return typeof cursor === "string" && cursor.startsWith("[");
 }
 
-type Syscalls = { asyncSyscall?: (op: string, args: string) => Promise<string> };
+type Syscalls = {
+  asyncSyscall?: (op: string, args: string) => Promise<string>;
+};
 
 async function syscall<T>(op: string, what: string): Promise<T> {
-  const convex = (globalThis as { Convex?: Syscalls }).Convex;
-  if (typeof convex?.asyncSyscall !== "function") throw metaMissing(what);
+  let convex: Syscalls | undefined;
+  let call: Syscalls["asyncSyscall"];
   try {
-    return JSON.parse(await convex.asyncSyscall(op, JSON.stringify({}))) as T;
+    convex = (globalThis as { Convex?: Syscalls }).Convex;
+    call = convex?.asyncSyscall;
+  } catch (e) {
+    // Outside a Convex function (or a test harness's context).
+    throw metaMissing(what, e);
+  }
+  if (typeof call !== "function") throw metaMissing(what);
+  let out: string;
+  try {
+    out = await call.call(convex, op, JSON.stringify({}));
   } catch (e) {
     throw metaMissing(what, e);
   }
+  return JSON.parse(out) as T;
 }
 
 /**

@@ -137,7 +137,11 @@ export function splitJournalEntry(
   const out: JournalEntry[] = [];
   let current: JournalEntry = { id: entry.id, prior: {}, absent: entry.absent };
   for (const [field, value] of Object.entries(entry.prior)) {
-    const alone = getConvexSize({ id: entry.id, prior: { [field]: value }, absent: [] });
+    const alone = getConvexSize({
+      id: entry.id,
+      prior: { [field]: value },
+      absent: [],
+    });
     if (alone > max)
       throw new Error(
         `the prior value of field "${field}" is about ${alone} bytes, more than a journal row holds (${max}); run this migration with journal: false, or split the field`,
@@ -328,7 +332,10 @@ class BatchTally {
     if (!this.keepJournal || after === null) return [];
     const fields = changedFields(before, after);
     if (fields.length === 0) return [];
-    return splitJournalEntry({ id: before._id, ...priorValues(before, fields) });
+    return splitJournalEntry({
+      id: before._id,
+      ...priorValues(before, fields),
+    });
   }
 
   record(before: AnyDoc, after: AnyDoc | null, entries: JournalEntry[] = []) {

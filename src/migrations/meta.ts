@@ -39,7 +39,10 @@ async function callMeta<T>(ctx: MetaCtx, what: string): Promise<T> {
     out = await (fn as () => Promise<T>).call(meta);
   } catch (e) {
     // The function exists in the npm package but the backend has no syscall.
-    if (e instanceof Error && /syscall|not (supported|implemented)/i.test(e.message))
+    if (
+      e instanceof Error &&
+      /syscall|not (supported|implemented)/i.test(e.message)
+    )
       throw metaMissing(what, e);
     throw e;
   }

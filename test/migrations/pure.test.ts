@@ -62,9 +62,9 @@ describe("nextBatchSize", () => {
     expect(nextBatchSize(100, 100, { ...small, durationMs: 500 })).toBe(400);
     expect(nextBatchSize(100, 100, { ...small, durationMs: 1e9 })).toBe(400);
     // 2 functions scheduled per document: 40% of 1,000.
-    expect(
-      nextBatchSize(100, 100, { ...small, functionsScheduled: 200 }),
-    ).toBe(200);
+    expect(nextBatchSize(100, 100, { ...small, functionsScheduled: 200 })).toBe(
+      200,
+    );
     // 3 db.get per document: 40% of 4,096 queries.
     expect(nextBatchSize(1000, 1000, { ...small, databaseQueries: 3000 })).toBe(
       546,

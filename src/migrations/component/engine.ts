@@ -1114,14 +1114,12 @@ async function rollbackStep(
   // bytes as well as by count, and always holds at least one row.
   const page: Doc<"journal">[] = [];
   let pageBytes = 0;
-  for await (const row of ctx.db
-    .query("journal")
-    .withIndex("by_run", (q) => {
-      const r = q.eq("runId", target);
-      return run.retryAfter === undefined
-        ? r
-        : r.gt("_creationTime", run.retryAfter);
-    })) {
+  for await (const row of ctx.db.query("journal").withIndex("by_run", (q) => {
+    const r = q.eq("runId", target);
+    return run.retryAfter === undefined
+      ? r
+      : r.gt("_creationTime", run.retryAfter);
+  })) {
     page.push(row);
     pageBytes += getConvexSize(row);
     if (page.length >= run.batchSize || pageBytes >= JOURNAL_BYTES) break;
