@@ -182,6 +182,17 @@ export async function startRun(
   const kind = args.dryRun ? "dryRun" : "migrate";
   if (kind === "migrate") await refuseDuringRollback(ctx, args.name);
   const prev = await latestRun(ctx, args.name, kind);
+  if (prev?.rolledBackBy && !args.reset) {
+    // A rollback that stopped half way: starting over would migrate again
+    // the documents it has not restored yet.
+    const rollback = await ctx.db.get("runs", prev.rolledBackBy);
+    if (rollback && rollback.state !== "success")
+      throw opskitError(
+        "CONFLICT",
+        `The rollback of ${args.name} stopped before finishing (${rollback.state}); run rollback again to finish it, or start with reset: true to migrate every document again`,
+        { name: args.name, runId: rollback._id },
+      );
+  }
   const now = Date.now();
   const warnings: string[] = [];
   let run: Doc<"runs"> | null = null;
@@ -1011,7 +1022,10 @@ export async function startRollback(
       `The latest run of ${name} kept no journal (define it with journal: true or run it with { journal: true } to be able to roll back)`,
       { name },
     );
-  if (target.rolledBackBy)
+  const by = target.rolledBackBy
+    ? await ctx.db.get("runs", target.rolledBackBy)
+    : null;
+  if (by?.state === "success")
     throw opskitError(
       "CONFLICT",
       `The latest run of ${name} was already rolled back`,
@@ -1036,6 +1050,7 @@ export async function startRollback(
         { name, runId: earlier._id },
       );
     if (earlier.workerId) await cancelWorker(ctx, earlier.workerId);
+    await ctx.db.patch("runs", target._id, { rolledBackBy: earlier._id });
     await ctx.db.patch("runs", earlier._id, {
       state: "running",
       error: undefined,
@@ -1083,6 +1098,9 @@ export async function startRollback(
     expectedTotal: target.changed,
     target: target._id,
   });
+  // Marked at once: while documents are being restored the run's status
+  // must not say "success".
+  await ctx.db.patch("runs", target._id, { rolledBackBy: id });
   logEvent("migrations.start", {
     name,
     runId: id,

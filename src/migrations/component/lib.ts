@@ -180,7 +180,9 @@ export const getReport = query({
         attempts: f.attempts,
       })),
       journal: run.journal,
-      rolledBack: run.rolledBackBy !== undefined,
+      rolledBack:
+        run.rolledBackBy !== undefined &&
+        (await ctx.db.get("runs", run.rolledBackBy))?.state === "success",
       args: run.args,
     };
   },
