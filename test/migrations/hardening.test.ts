@@ -258,6 +258,47 @@ describe("item 8: rollback races", () => {
   });
 });
 
+describe("found by the model-based test", () => {
+  test("a run being rolled back does not report success (model: [1 doc, start, rollback])", async () => {
+    const t = setup();
+    await seedUsers(t, 300);
+    await t.mutation(api.fillEmail, {});
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    await t.run((ctx) => migrations.rollback(ctx, api.fillEmail));
+    const during = await statusOf(t, NAME("fillEmail"));
+    expect(during.state).not.toBe("success");
+    expect(during.isDone).toBe(false);
+    expect(during.warnings.join(" ")).toMatch(/being rolled back/);
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const after = await statusOf(t, NAME("fillEmail"));
+    expect(after).toMatchObject({ state: "canceled", isDone: false });
+    expect(after.warnings.join(" ")).toMatch(/was rolled back/);
+  });
+
+  test("start after a rollback that stopped half way is CONFLICT (it would migrate unrestored documents twice)", async () => {
+    const t = setup();
+    await seedUsers(t, 300);
+    await t.mutation(api.fillEmail, {});
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    await t.run((ctx) => migrations.rollback(ctx, api.fillEmail));
+    await t.run((ctx) => migrations.cancel(ctx, api.fillEmail));
+    const e = await errorOf(t.mutation(api.fillEmail, {}));
+    expect(isOpskitError(e, "CONFLICT")).toBe(true);
+    expect((e as { data: { message: string } }).data.message).toMatch(
+      /run rollback again/,
+    );
+    // Finishing the rollback, then starting again, migrates each user once.
+    await t.run((ctx) => migrations.rollback(ctx, api.fillEmail));
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    await t.mutation(api.fillEmail, {});
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    expect(await statusOf(t, NAME("fillEmail"))).toMatchObject({
+      state: "success",
+      changed: 300,
+    });
+  });
+});
+
 describe("item 9: definition mistakes and dry-run status", () => {
   test("define({ batchSize: 0 }) is INVALID_ARGUMENT about the definition", () => {
     let error: unknown;

@@ -39,7 +39,8 @@ const migrations = makeMigrations();
 /** Documents whose name starts with "bad" fail while the code is broken. */
 let broken = false;
 const failIfBroken = (name: string) => {
-  if (broken && name.startsWith("bad")) throw new Error(`cannot migrate ${name}`);
+  if (broken && name.startsWith("bad"))
+    throw new Error(`cannot migrate ${name}`);
 };
 // Two deploys of the same migration (same table, different code).
 const versionA = migrations.define({
@@ -336,6 +337,44 @@ test("random operation sequences keep every document migrated exactly once or re
         await checkInvariants(model, t);
       },
     ),
-    DEEP ? { numRuns: 1_000 } : { seed: 42, numRuns: 150 },
+    process.env.OPSKIT_REPLAY
+      ? {
+          seed: Number(process.env.OPSKIT_SEED),
+          path: process.env.OPSKIT_REPLAY,
+          endOnFailure: true,
+          verbose: 2,
+        }
+      : DEEP
+        ? { numRuns: 1_000 }
+        : { seed: 42, numRuns: 150 },
   );
+});
+
+// Found by the model (seed 436109871): a run canceled with failures pending
+// and resumed after the code was fixed ended "failed" when its walk ended,
+// needing yet another start to retry them.
+test("regression (model): resumed with failures pending, one start after the fix completes the run", async () => {
+  broken = false;
+  crashes = 0;
+  deployed = versionA;
+  const t = makeTest();
+  await t.run(async (ctx) => {
+    for (const name of ["bad0", "u1", "u2"])
+      await ctx.db.insert("users", { name });
+  });
+  broken = true;
+  await t.run((ctx) => migrations.runOne(ctx, api.evolving));
+  await attempt(t.run((ctx) => migrations.cancel(ctx, NAME)));
+  broken = false;
+  await attempt(t.run((ctx) => migrations.resume(ctx, NAME)));
+  await t.finishAllScheduledFunctions(vi.runAllTimers);
+  // One start after the fix finishes the walk and retries the failure.
+  await t.run((ctx) => migrations.runOne(ctx, api.evolving));
+  await t.finishAllScheduledFunctions(vi.runAllTimers);
+  const { report, users } = await snapshot(t);
+  expect(report?.status).toMatchObject({
+    state: "success",
+    pendingFailures: 0,
+  });
+  expect(users.map((u) => u.age)).toEqual([1, 1, 1]);
 });

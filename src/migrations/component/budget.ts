@@ -5,7 +5,6 @@
  * Convex's 1 MiB per document) fit, and every transaction makes progress.
  */
 import type { TransactionMetrics } from "convex/server";
-import { getConvexSize, type Value } from "convex/values";
 import { transactionMetrics } from "../meta.js";
 
 /** Largest document Convex stores: the size assumed for a row not yet seen. */
@@ -25,8 +24,8 @@ const MEASURES = [
  * even rows as large as the largest seen keep it within the share.
  */
 export class Budget {
-  private largest = MAX_DOCUMENT_BYTES;
-  private seen = 0;
+  /** Rows noted with {@link saw} (for logs). */
+  rows = 0;
   private last: TransactionMetrics | undefined;
 
   private constructor(
@@ -50,11 +49,9 @@ export class Budget {
     return b;
   }
 
-  /** Notes a row read, so chunks are sized from real row sizes. */
-  saw(row: Record<string, Value | undefined>): void {
-    const size = getConvexSize(row as Value);
-    this.largest = this.seen === 0 ? size : Math.max(this.largest, size);
-    this.seen++;
+  /** Notes a row read. */
+  saw(_row: unknown): void {
+    this.rows++;
   }
 
   /** Whether another chunk may start (re-reads the transaction metrics). */
@@ -67,14 +64,18 @@ export class Budget {
     });
   }
 
-  /** Rows the next chunk may hold (at least 1). */
+  /**
+   * Rows the next chunk may hold (at least 1): as many as fit the bytes left
+   * if every row were as large as a document may be, since a table's rows
+   * vary (a journal row holds whatever a document's fields held).
+   */
   chunk(): number {
     const m = this.last;
     if (!m) return 1;
     const left = (k: (typeof MEASURES)[number]) =>
       this.share * (m[k].used + m[k].remaining) - m[k].used;
-    const perRow = Math.max(this.largest, 1024);
-    const byBytes = Math.min(left("bytesRead"), left("bytesWritten")) / perRow;
+    const byBytes =
+      Math.min(left("bytesRead"), left("bytesWritten")) / MAX_DOCUMENT_BYTES;
     const byDocs = Math.min(left("documentsRead"), left("documentsWritten"));
     // One index range per chunk: no limit on queries per row.
     return Math.max(

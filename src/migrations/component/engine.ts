@@ -290,6 +290,9 @@ export async function startRun(
           ? { cursor: args.cursor, phase: "walk" as const }
           : {}),
         ...(prev.phase === "retry" ? { retryAfter: undefined } : {}),
+        ...(prev.pendingFailures > 0 && prev.phase === "walk"
+          ? { retryOnFinish: true }
+          : {}),
         ...(crashed
           ? {
               batchSize: halve(prev.batchSize),
@@ -939,6 +942,21 @@ async function finishWalk(
   ctx: MutationCtx,
   run: Doc<"runs">,
 ): Promise<StepOutcome> {
+  if (
+    run.kind === "migrate" &&
+    run.pendingFailures > 0 &&
+    run.phase === "walk" &&
+    run.retryOnFinish
+  ) {
+    // Resumed after failures (perhaps with fixed code) and the walk just
+    // ended: retry them now rather than failing and needing another start.
+    await ctx.db.patch("runs", run._id, {
+      phase: "retry",
+      retryAfter: undefined,
+      retryOnFinish: undefined,
+    });
+    return "continue";
+  }
   if (run.kind === "migrate" && run.pendingFailures > 0) {
     await ctx.db.patch("runs", run._id, { phase: "retry" });
     return await fail(

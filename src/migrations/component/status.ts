@@ -124,8 +124,7 @@ export async function runStatus(
     warnings.push(
       `The code of ${run.name} changed since this run started (${run.checksum} → ${current}).`,
     );
-  if (rollback?.state === "success")
-    warnings.push(`This run was rolled back.`);
+  if (rollback?.state === "success") warnings.push(`This run was rolled back.`);
   else if (rollback)
     warnings.push(
       `This run is being rolled back (rollback ${rollback.state}); run rollback again to finish it if it stopped.`,
