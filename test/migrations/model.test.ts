@@ -279,76 +279,83 @@ let restoreLogs = () => {};
 beforeEach(() => {
   vi.useFakeTimers();
   restoreLogs = setLogSink(() => {});
+  // convex-test reports each crashed batch on console.error.
+  vi.spyOn(console, "error").mockImplementation(() => {});
 });
 afterEach(() => {
   restoreLogs();
+  vi.restoreAllMocks();
   vi.useRealTimers();
 });
 
-test("random operation sequences keep every document migrated exactly once or restored exactly", async () => {
-  await fc.assert(
-    fc.asyncProperty(
-      fc.nat({ max: 8 }),
-      fc.commands(commands, { maxCommands: DEEP ? 40 : 14 }),
-      async (initial, cmds) => {
-        broken = false;
-        crashes = 0;
-        deployed = versionA;
-        const t = makeTest();
-        const ids = await t.run(async (ctx) => {
-          const out: string[] = [];
-          for (let i = 0; i < initial; i++)
-            out.push(
-              await ctx.db.insert("users", {
-                name: `${i % 4 === 0 ? "bad" : "u"}${i}`,
-              }),
-            );
-          return out;
-        });
-        const model: Model = {
-          base: new Map(),
-          realStarted: false,
-          nextName: initial,
-          ids,
-        };
-        await fc.asyncModelRun(() => ({ model, real: { t } }), cmds);
-        // Liveness: with the code fixed and nothing crashing, resuming and
-        // starting it completes it.
-        broken = false;
-        crashes = 0;
-        // A stopped rollback is finished first (start refuses until then).
-        await attempt(t.run((ctx) => migrations.resume(ctx, NAME)));
-        await t.finishAllScheduledFunctions(vi.runAllTimers);
-        for (let tries = 0; ; tries++) {
-          try {
-            await t.run((ctx) => migrations.runOne(ctx, api.evolving));
-            break;
-          } catch (e) {
-            if (tries >= 2 || !isOpskitError(e, "CONFLICT")) throw e;
-            await attempt(t.run((ctx) => migrations.rollback(ctx, NAME)));
-            await t.finishAllScheduledFunctions(vi.runAllTimers);
-            await checkInvariants(model, t);
+test(
+  "random operation sequences keep every document migrated exactly once or restored exactly",
+  async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat({ max: 8 }),
+        fc.commands(commands, { maxCommands: DEEP ? 40 : 14 }),
+        async (initial, cmds) => {
+          broken = false;
+          crashes = 0;
+          deployed = versionA;
+          const t = makeTest();
+          const ids = await t.run(async (ctx) => {
+            const out: string[] = [];
+            for (let i = 0; i < initial; i++)
+              out.push(
+                await ctx.db.insert("users", {
+                  name: `${i % 4 === 0 ? "bad" : "u"}${i}`,
+                }),
+              );
+            return out;
+          });
+          const model: Model = {
+            base: new Map(),
+            realStarted: false,
+            nextName: initial,
+            ids,
+          };
+          await fc.asyncModelRun(() => ({ model, real: { t } }), cmds);
+          // Liveness: with the code fixed and nothing crashing, resuming and
+          // starting it completes it.
+          broken = false;
+          crashes = 0;
+          // A stopped rollback is finished first (start refuses until then).
+          await attempt(t.run((ctx) => migrations.resume(ctx, NAME)));
+          await t.finishAllScheduledFunctions(vi.runAllTimers);
+          for (let tries = 0; ; tries++) {
+            try {
+              await t.run((ctx) => migrations.runOne(ctx, api.evolving));
+              break;
+            } catch (e) {
+              if (tries >= 2 || !isOpskitError(e, "CONFLICT")) throw e;
+              await attempt(t.run((ctx) => migrations.rollback(ctx, NAME)));
+              await t.finishAllScheduledFunctions(vi.runAllTimers);
+              await checkInvariants(model, t);
+            }
           }
-        }
-        model.realStarted = true;
-        await t.finishAllScheduledFunctions(vi.runAllTimers);
-        const { report } = await snapshot(t);
-        expect(report?.status.state).toBe("success");
-        await checkInvariants(model, t);
-      },
-    ),
-    process.env.OPSKIT_REPLAY
-      ? {
-          seed: Number(process.env.OPSKIT_SEED),
-          path: process.env.OPSKIT_REPLAY,
-          endOnFailure: true,
-          verbose: 2,
-        }
-      : DEEP
-        ? { numRuns: 1_000 }
-        : { seed: 42, numRuns: 150 },
-  );
-});
+          model.realStarted = true;
+          await t.finishAllScheduledFunctions(vi.runAllTimers);
+          const { report } = await snapshot(t);
+          expect(report?.status.state).toBe("success");
+          await checkInvariants(model, t);
+        },
+      ),
+      process.env.OPSKIT_REPLAY
+        ? {
+            seed: Number(process.env.OPSKIT_SEED),
+            path: process.env.OPSKIT_REPLAY,
+            endOnFailure: true,
+            verbose: 2,
+          }
+        : DEEP
+          ? { numRuns: Number(process.env.OPSKIT_RUNS ?? 1_000) }
+          : { seed: 42, numRuns: 150 },
+    );
+  },
+  DEEP ? 1_800_000 : 60_000,
+);
 
 // Found by the model (seed 436109871): a run canceled with failures pending
 // and resumed after the code was fixed ended "failed" when its walk ended,

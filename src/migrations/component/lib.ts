@@ -188,23 +188,39 @@ export const getReport = query({
   },
 });
 
-/** Run history of a migration, newest first (real runs, dry runs and rollbacks). */
+/**
+ * Run history of a migration, newest first (real runs, dry runs and
+ * rollbacks), at most `limit` (200) runs and what fits half the read limits.
+ */
 export const listRuns = query({
   args: { name: v.string(), limit: v.optional(v.number()) },
   returns: v.array(migrationStatus),
   handler: async (ctx, args) => {
     const limit = Math.max(1, Math.min(args.limit ?? 20, 200));
     const runs: Doc<"runs">[] = [];
-    for (const kind of ["migrate", "dryRun", "rollback"] as const)
-      runs.push(
-        ...(await ctx.db
+    // Run rows can be large (a dry run keeps samples): read in chunks within
+    // a byte budget; a long history returns its newest runs that fit.
+    const budget = await Budget.start(ctx, 0.5, 50);
+    for (const kind of ["migrate", "dryRun", "rollback"] as const) {
+      let olderThan = Infinity;
+      let taken = 0;
+      while (taken < limit && (await budget.fits())) {
+        const chunk = await ctx.db
           .query("runs")
           .withIndex("by_name_and_kind", (q) =>
-            q.eq("name", args.name).eq("kind", kind),
+            q
+              .eq("name", args.name)
+              .eq("kind", kind)
+              .lt("_creationTime", olderThan),
           )
           .order("desc")
-          .take(limit)),
-      );
+          .take(Math.min(budget.chunk(), limit - taken));
+        if (chunk.length === 0) break;
+        runs.push(...chunk);
+        taken += chunk.length;
+        olderThan = chunk[chunk.length - 1]._creationTime;
+      }
+    }
     runs.sort((a, b) => b._creationTime - a._creationTime);
     return await Promise.all(
       runs.slice(0, limit).map((r) => runStatus(ctx, r)),
