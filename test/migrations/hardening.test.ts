@@ -434,3 +434,27 @@ describe("issue 10: production semantics", () => {
     ).toBeLessThanOrEqual(MAX_ARRAY_LENGTH);
   });
 });
+
+describe("attack: hostile sizes", () => {
+  test("getStatus, listPending and runPending refuse more than 500 names with INVALID_ARGUMENT", async () => {
+    const t = setup();
+    const names = Array.from({ length: 501 }, (_, i) => `m:${i}`);
+    for (const call of [
+      t.run((ctx) => migrations.getStatus(ctx, { migrations: names })),
+      t.run((ctx) =>
+        ctx.runQuery(components.migrations.lib.listPending, { names }),
+      ),
+    ]) {
+      const e = await errorOf(call);
+      expect(isOpskitError(e, "INVALID_ARGUMENT")).toBe(true);
+      expect((e as { data: { message: string } }).data.message).toMatch(
+        /At most 500 migrations per call, got 501/,
+      );
+    }
+    expect(
+      await t.run((ctx) =>
+        migrations.getStatus(ctx, { migrations: names.slice(0, 500) }),
+      ),
+    ).toHaveLength(500);
+  });
+});

@@ -76,6 +76,21 @@ export const runBatch = internalMutation({
   },
 });
 
+/**
+ * Most migrations named in one call: each costs a few index ranges (4,096
+ * per transaction) and, for `runPending`, a nested call.
+ */
+export const MAX_NAMES = 500;
+
+function checkNames(names: string[]): void {
+  if (names.length > MAX_NAMES)
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `At most ${MAX_NAMES} migrations per call, got ${names.length}; ask for them in smaller groups`,
+      { count: names.length, max: MAX_NAMES },
+    );
+}
+
 /** Whether a run is unfinished (running or paused). */
 function unfinished(run: Doc<"runs">): boolean {
   return run.state === "running" || run.state === "paused";
@@ -147,7 +162,10 @@ export const getStatus = query({
     limit: v.optional(v.number()),
   },
   returns: v.array(migrationStatus),
-  handler: async (ctx, args) => await statusesFor(ctx, args.names, args.limit),
+  handler: async (ctx, args) => {
+    if (args.names) checkNames(args.names);
+    return await statusesFor(ctx, args.names, args.limit);
+  },
 });
 
 /** The full report of a migration's latest run (or latest dry run), or null. */
@@ -468,7 +486,10 @@ async function pendingFor(
 export const listPending = query({
   args: { names: v.array(v.string()) },
   returns: v.array(pendingMigration),
-  handler: async (ctx, { names }) => await pendingFor(ctx, names),
+  handler: async (ctx, { names }) => {
+    checkNames(names);
+    return await pendingFor(ctx, names);
+  },
 });
 
 /**
@@ -488,6 +509,7 @@ export const runPending = mutation({
     pending: v.array(pendingMigration),
   }),
   handler: async (ctx, args) => {
+    checkNames(args.migrations.map((m) => m.name));
     for (const m of args.migrations) await describe(ctx, m.name, m.fnHandle);
     const pending = await pendingFor(
       ctx,
