@@ -5,6 +5,7 @@
  * sizes, and always progress.
  */
 import { anyApi } from "convex/server";
+import { getConvexSize } from "convex/values";
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
 import { captureLogs } from "../helpers.js";
 import { appTestWithPeek, makeMigrations, peekRef } from "./fixtures.js";
@@ -74,4 +75,57 @@ test("getStatus() over a history of large run rows stays within the read limit",
   await t.run((ctx) => migrations.runOne(ctx, api.shrinkName));
   const statuses = await t.run((ctx) => migrations.getStatus(ctx));
   expect(statuses.map((s) => s.name)).toContain("budget.test:shrinkName");
+});
+
+/** Rewrites both large fields of a near-1 MiB document (journal: true). */
+export const rewriteBig = migrations.define({
+  table: "users",
+  journal: true,
+  migrateOne: (_ctx, user) => ({
+    name: user.name.toUpperCase(),
+    email: (user.email ?? "").toUpperCase(),
+  }),
+});
+
+test("a document near 1 MiB is migrated with its journal split across rows, and rolled back exactly", async () => {
+  const t = appTestWithPeek("budget.test", self, { enforceLimits: true });
+  const half = 520_000; // ~1.04 MB document, under 1 MiB
+  await t.run(async (ctx) => {
+    await ctx.db.insert("users", {
+      name: "a".repeat(half),
+      email: "b".repeat(half),
+    });
+  });
+  const before = await t.run((ctx) => ctx.db.query("users").collect());
+  await t.mutation(api.rewriteBig, {});
+  await t.finishAllScheduledFunctions(vi.runAllTimers);
+  const [done] = await t.run((ctx) =>
+    migrations.getStatus(ctx, { migrations: [api.rewriteBig] }),
+  );
+  expect(done).toMatchObject({ state: "success", changed: 1 });
+  const journal = (await t.run((ctx) =>
+    ctx.runQuery(peekRef("rows"), { table: "journal" }),
+  )) as Array<Record<string, unknown>>;
+  expect(journal.length).toBe(2);
+  for (const row of journal)
+    expect(getConvexSize(row as never)).toBeLessThan(1024 * 1024);
+  await t.run((ctx) => migrations.rollback(ctx, api.rewriteBig));
+  await t.finishAllScheduledFunctions(vi.runAllTimers);
+  expect(await t.run((ctx) => ctx.db.query("users").collect())).toEqual(
+    before,
+  );
+});
+
+test("a field too large to journal fails its document with a clear message, not a stuck run", async () => {
+  const t = appTestWithPeek("budget.test", self, { enforceLimits: true });
+  await t.run(async (ctx) => {
+    await ctx.db.insert("users", { name: "c".repeat(1_010_000) });
+  });
+  await t.mutation(api.rewriteBig, {});
+  await t.finishAllScheduledFunctions(vi.runAllTimers);
+  const [status] = await t.run((ctx) =>
+    migrations.getStatus(ctx, { migrations: [api.rewriteBig] }),
+  );
+  expect(status.state).toBe("failed");
+  expect(status.error).toMatch(/field "name".*journal: false/);
 });
