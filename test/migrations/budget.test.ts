@@ -111,9 +111,7 @@ test("a document near 1 MiB is migrated with its journal split across rows, and 
     expect(getConvexSize(row as never)).toBeLessThan(1024 * 1024);
   await t.run((ctx) => migrations.rollback(ctx, api.rewriteBig));
   await t.finishAllScheduledFunctions(vi.runAllTimers);
-  expect(await t.run((ctx) => ctx.db.query("users").collect())).toEqual(
-    before,
-  );
+  expect(await t.run((ctx) => ctx.db.query("users").collect())).toEqual(before);
 });
 
 test("a field too large to journal fails its document with a clear message, not a stuck run", async () => {

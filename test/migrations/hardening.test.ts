@@ -458,3 +458,40 @@ describe("attack: hostile sizes", () => {
     ).toHaveLength(500);
   });
 });
+
+describe("found by the model-based test (2)", () => {
+  // Model counterexample [2 docs, start, insert, rollback, pause, dryRun]:
+  // with a dry run running, resume reached the dry run, not the paused
+  // rollback, and nothing could finish the rollback.
+  test("a paused rollback is resumed (by resume or rollback) while a dry run of the same migration runs", async () => {
+    const t = setup();
+    await seedUsers(t, 300);
+    await t.mutation(api.fillEmail, {});
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    await t.run((ctx) => migrations.rollback(ctx, api.fillEmail));
+    const paused = await t.run((ctx) => migrations.pause(ctx, api.fillEmail));
+    expect(paused.state).toBe("paused");
+    await t.run((ctx) =>
+      migrations.runOne(ctx, api.fillEmail, { dryRun: true, batchSize: 10 }),
+    );
+    const resumed = await t.run((ctx) => migrations.resume(ctx, api.fillEmail));
+    expect(resumed.state).toBe("inProgress");
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const users = await t.run((ctx) => ctx.db.query("users").collect());
+    expect(users.every((u) => u.email === undefined)).toBe(true);
+  });
+
+  test("rollback on a paused rollback resumes it", async () => {
+    const t = setup();
+    await seedUsers(t, 300);
+    await t.mutation(api.fillEmail, {});
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    await t.run((ctx) => migrations.rollback(ctx, api.fillEmail));
+    await t.run((ctx) => migrations.pause(ctx, api.fillEmail));
+    const again = await t.run((ctx) => migrations.rollback(ctx, api.fillEmail));
+    expect(again.warnings.join(" ")).toMatch(/Resumed/);
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const users = await t.run((ctx) => ctx.db.query("users").collect());
+    expect(users.every((u) => u.email === undefined)).toBe(true);
+  });
+});

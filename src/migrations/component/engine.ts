@@ -1061,10 +1061,10 @@ export async function startRollback(
     // A second rollback must not restore the journal again from its start:
     // that would overwrite what the app wrote since the first one restored
     // those documents. It continues the first one where it stopped.
-    if (earlier.state === "paused" || (await isActive(ctx, earlier)))
+    if (await isActive(ctx, earlier))
       throw opskitError(
         "CONFLICT",
-        `A rollback of ${name} is already ${earlier.state === "paused" ? "paused (resume it)" : "in progress"}`,
+        `A rollback of ${name} is already in progress`,
         { name, runId: earlier._id },
       );
     if (earlier.workerId) await cancelWorker(ctx, earlier.workerId);

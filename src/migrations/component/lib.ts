@@ -254,6 +254,19 @@ async function runToStop(ctx: MutationCtx, name: string) {
   return null;
 }
 
+/** The migration's run in `state` (real, dry or rollback), if any. */
+async function runIn(
+  ctx: MutationCtx,
+  name: string,
+  state: "running" | "paused",
+) {
+  for (const kind of ["migrate", "dryRun", "rollback"] as const) {
+    const run = await latestRun(ctx, name, kind);
+    if (run?.state === state) return run;
+  }
+  return null;
+}
+
 async function anyRun(ctx: QueryCtx, name: string) {
   return (
     (await latestRun(ctx, name, "migrate")) ??
@@ -326,7 +339,9 @@ export const pause = mutation({
   args: { name: v.string() },
   returns: migrationStatus,
   handler: async (ctx, { name }) => {
-    const run = await runToStop(ctx, name);
+    // A running run is paused even when another of its kinds is paused.
+    const run =
+      (await runIn(ctx, name, "running")) ?? (await runToStop(ctx, name));
     if (run?.state === "running") return await stopRun(ctx, run, "paused");
     if (run) return await runStatus(ctx, run, [`${name} is already paused.`]);
     const last = await anyRun(ctx, name);
@@ -343,7 +358,10 @@ export const resume = mutation({
   args: { name: v.string() },
   returns: migrationStatus,
   handler: async (ctx, { name }) => {
-    const run = await runToStop(ctx, name);
+    // A paused run is resumed even when another of its kinds is running
+    // (a dry run next to a paused rollback).
+    const run =
+      (await runIn(ctx, name, "paused")) ?? (await runToStop(ctx, name));
     if (!run || run.state !== "paused") {
       const last = run ?? (await anyRun(ctx, name));
       if (!last)
