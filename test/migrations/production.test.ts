@@ -91,13 +91,13 @@ describe("a clock frozen for the whole function", () => {
       const t = appTestWithPeek("production.test", self, {
         enforceLimits: true,
       });
-      await seed(t, 3000);
+      await seed(t, 2000);
       await t.mutation(api.bump, {});
       await t.finishAllScheduledFunctions(vi.runAllTimers);
       const [status] = await t.run((ctx) =>
         migrations.getStatus(ctx, { migrations: [api.bump] }),
       );
-      expect(status).toMatchObject({ state: "success", processed: 3000 });
+      expect(status).toMatchObject({ state: "success", processed: 2000 });
       sizes.push(
         logs
           .filter((l) => l.event === "migrations.batch")

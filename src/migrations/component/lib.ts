@@ -131,11 +131,13 @@ async function statusesFor(ctx: QueryCtx, names?: string[], limit = 100) {
   // run rows must not push the query over the read limits. When the budget
   // runs out, the migrations found so far are returned.
   const budget = await Budget.start(ctx, 0.5, 100);
-  let olderThan = Infinity;
+  let olderThan: number | null = null;
   scan: while (runs.length < wanted && (await budget.fits())) {
     const chunk = await ctx.db
       .query("runs")
-      .withIndex("by_creation_time", (q) => q.lt("_creationTime", olderThan))
+      .withIndex("by_creation_time", (q) =>
+        olderThan === null ? q : q.lt("_creationTime", olderThan),
+      )
       .order("desc")
       .take(budget.chunk());
     if (chunk.length === 0) break;
@@ -220,17 +222,15 @@ export const listRuns = query({
     // a byte budget; a long history returns its newest runs that fit.
     const budget = await Budget.start(ctx, 0.5, 50);
     for (const kind of ["migrate", "dryRun", "rollback"] as const) {
-      let olderThan = Infinity;
+      let olderThan: number | null = null;
       let taken = 0;
       while (taken < limit && (await budget.fits())) {
         const chunk = await ctx.db
           .query("runs")
-          .withIndex("by_name_and_kind", (q) =>
-            q
-              .eq("name", args.name)
-              .eq("kind", kind)
-              .lt("_creationTime", olderThan),
-          )
+          .withIndex("by_name_and_kind", (q) => {
+            const r = q.eq("name", args.name).eq("kind", kind);
+            return olderThan === null ? r : r.lt("_creationTime", olderThan);
+          })
           .order("desc")
           .take(Math.min(budget.chunk(), limit - taken));
         if (chunk.length === 0) break;
