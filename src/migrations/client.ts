@@ -245,6 +245,16 @@ export class Migrations<DataModel extends GenericDataModel> {
           case "describe":
             return await describeDefinition(ctx, def, settings);
           case "restore":
+            // Journaled ids belong to the table the run walked.
+            if (
+              args.expectRange !== undefined &&
+              args.expectRange !== settings.range
+            )
+              throw opskitError(
+                "CONFLICT",
+                `The table or customRange of this migration changed since the run being rolled back; deploy the code that ran (table "${def.table}" now) to roll it back`,
+                { table: def.table },
+              );
             return await restoreEntries(
               ctx as unknown as GenericMutationCtx<GenericDataModel>,
               def.table,

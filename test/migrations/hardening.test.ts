@@ -495,3 +495,39 @@ describe("found by the model-based test (2)", () => {
     expect(users.every((u) => u.email === undefined)).toBe(true);
   });
 });
+
+describe("attack: rollback after the table changed", () => {
+  test("fails with a clear error instead of reporting success with nothing restored", async () => {
+    const journaled = {
+      users: migrations.define({
+        table: "users",
+        journal: true,
+        migrateOne: () => ({ email: "x" }),
+      }),
+      notes: migrations.define({
+        table: "notes",
+        journal: true,
+        migrateOne: () => ({ text: "x" }),
+      }),
+    };
+    let which: keyof typeof journaled = "users";
+    const t = setup({
+      get flip() {
+        return journaled[which];
+      },
+    });
+    await seedUsers(t, 20);
+    await t.mutation(api.flip, {});
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    which = "notes";
+    await t.run((ctx) => migrations.rollback(ctx, NAME("flip")));
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const [rollback] = await t.run((ctx) =>
+      migrations.listRuns(ctx, NAME("flip"), { limit: 1 }),
+    );
+    expect(rollback.state).toBe("failed");
+    expect(rollback.error).toMatch(/deploy the code that ran/);
+    const users = await t.run((ctx) => ctx.db.query("users").collect());
+    expect(users.every((u) => u.email === "x")).toBe(true);
+  });
+});

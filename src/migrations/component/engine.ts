@@ -1136,6 +1136,7 @@ function pickRunBase(target: Doc<"runs">) {
     fnHandle: target.fnHandle,
     checksum: target.checksum,
     table: target.table,
+    ...(target.range !== undefined ? { range: target.range } : {}),
     onError: target.onError,
   };
 }
@@ -1185,6 +1186,7 @@ async function rollbackStep(
       {
         oneBatchOnly: true,
         op: "restore",
+        ...(run.range !== undefined ? { expectRange: run.range } : {}),
         entries: page.map((e) => ({
           id: e.docId,
           prior: e.prior,
