@@ -115,6 +115,8 @@ type AnyDoc = DocFields & { _id: GenericId<string> };
 
 /** Largest before+after pair kept as a dry-run sample. */
 const MAX_SAMPLE_BYTES = 64 * 1024;
+/** Failures a dry-run batch reports one by one (the component stores 1,000 per run). */
+const MAX_REPORTED_FAILURES = 1_000;
 /** Failure messages are stored and logged; keep them short. */
 const MAX_MESSAGE_LENGTH = 1_000;
 /**
@@ -666,7 +668,12 @@ export async function runDefinitionBatch<
     unchanged: tally.unchanged,
     missing: tally.missing,
     succeeded: args.op === "retry" ? tally.succeeded : [],
-    failures: tally.failures,
+    // A dry-run batch of thousands of failing documents must not outgrow
+    // what a function may return: the rest are only counted.
+    failures: tally.failures.slice(0, MAX_REPORTED_FAILURES),
+    ...(tally.failures.length > MAX_REPORTED_FAILURES
+      ? { moreFailures: tally.failures.length - MAX_REPORTED_FAILURES }
+      : {}),
     fieldChanges: tally.fieldChanges(),
     samples: tally.samples,
     journal: tally.journal,

@@ -118,6 +118,8 @@ export const batchResult = v.object({
   /** Ids that migrated without error (used to resolve earlier failures). */
   succeeded: v.array(v.string()),
   failures: v.array(docFailure),
+  /** Failures past the ones listed (dry runs list at most 1,000 per batch). */
+  moreFailures: v.optional(v.number()),
   fieldChanges: fieldCounts,
   samples: v.array(sample),
   journal: v.array(journalEntry),

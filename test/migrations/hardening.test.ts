@@ -79,6 +79,14 @@ export const needsMeta = oldRuntime.define({
   migrateOne: () => ({ age: 2 }),
 });
 
+/** Fails every document: a dry run reports each one. */
+export const alwaysFails = migrations.define({
+  table: "users",
+  migrateOne: (_ctx, user) => {
+    throw new Error(`no ${user.name}`);
+  },
+});
+
 export const run = migrations.runner();
 
 const api = anyApi["hardening.test"];
@@ -529,5 +537,31 @@ describe("attack: rollback after the table changed", () => {
     expect(rollback.error).toMatch(/deploy the code that ran/);
     const users = await t.run((ctx) => ctx.db.query("users").collect());
     expect(users.every((u) => u.email === "x")).toBe(true);
+  });
+});
+
+describe("attack: a dry-run batch where every document fails", () => {
+  test("counts all 1,100 failures while listing at most 1,000 per batch and per run", async () => {
+    const t = setup();
+    await seedUsers(t, 1_100);
+    await t.run((ctx) =>
+      migrations.runOne(ctx, api.alwaysFails, {
+        dryRun: true,
+        batchSize: 2_000,
+      }),
+    );
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const report = await t.run((ctx) =>
+      migrations.getReport(ctx, api.alwaysFails, {
+        dryRun: true,
+        failureLimit: 1_000,
+      }),
+    );
+    expect(report?.status).toMatchObject({
+      state: "success",
+      processed: 1_100,
+      failed: 1_100,
+    });
+    expect(report?.failures).toHaveLength(1_000);
   });
 });

@@ -732,6 +732,7 @@ async function applyBatch(
       });
     dryRunFailures++;
   }
+  dryRunFailures += result.moreFailures ?? 0;
   for (const entry of result.journal)
     await ctx.db.insert("journal", {
       runId: run._id,
