@@ -242,6 +242,12 @@ export function opsApi<DataModel extends GenericDataModel, Perm extends string>(
     return { limiter: options.rateLimiter as unknown as LooseLimiter, name };
   };
   const checkRange = (a: { from?: number; to?: number }) => {
+    for (const k of ["from", "to"] as const)
+      if (a[k] !== undefined && !Number.isFinite(a[k]))
+        throw opskitError(
+          "INVALID_ARGUMENT",
+          `${k} must be a time in ms (a finite number); got ${a[k]}`,
+        );
     if (a.from !== undefined && a.to !== undefined && a.from > a.to)
       throw opskitError(
         "INVALID_ARGUMENT",
@@ -467,17 +473,25 @@ export function opsApi<DataModel extends GenericDataModel, Perm extends string>(
     args: { operationId: v.string(), force: v.optional(v.boolean()) },
     returns: vRevertOutcome,
     handler: async (ctx, { operationId, force }) => {
+      const op = await auditLog.getOperation(ctx, { operationId });
+      // A change of component state (a grant, a migration run, a reset) has
+      // no document entries: "reverting" it would record a revert that
+      // restored nothing while the change stays in force.
+      if (op !== null && op.entries.length === 0)
+        throw opskitError(
+          "INVALID_ARGUMENT",
+          `operation ${op.operation.functionName} changed no documents${op.operation.tables.some((t) => t.startsWith("component:")) ? ` (it changed ${op.operation.tables.join(", ")}, which a revert cannot restore; undo it with the matching console action)` : ""}; there is nothing to revert`,
+          { operationId, functionName: op.operation.functionName },
+        );
       const r = await auditLog.revert(ctx, {
         operationId,
         ...(force !== undefined ? { force } : {}),
       });
-      if (options.afterRevert) {
-        const op = await auditLog.getOperation(ctx, { operationId });
+      if (options.afterRevert)
         await options.afterRevert(ctx, {
           operationId,
           entries: op?.entries ?? [],
         });
-      }
       return {
         revertedEntries: r.revertedEntries,
         recreated: r.recreated.length,
