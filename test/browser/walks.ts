@@ -267,6 +267,28 @@ const walks: Walk[] = [
     },
   },
   {
+    name: "support-roles",
+    run: async (page, shot) => {
+      await page.getByRole("tab", { name: "Roles" }).click();
+      const table = page.getByRole("table", {
+        name: "Members of global roles",
+      });
+      await table.getByRole("row", { name: /alice/ }).waitFor();
+      // A support user may revoke support, never admin: no button that can only fail.
+      await table
+        .getByRole("button", { name: "Revoke support from carol" })
+        .waitFor();
+      assert.equal(
+        await table
+          .getByRole("button", { name: "Revoke admin from alice" })
+          .count(),
+        0,
+      );
+      await table.getByText("beyond your roles").waitFor();
+      await shot("global-members");
+    },
+  },
+  {
     name: "admin-roles",
     run: async (page, shot) => {
       // Keyboard: the tabs follow the arrow keys, Home and End.
@@ -328,6 +350,7 @@ const users: Record<string, string> = {
   "admin-migrations": "alice",
   "admin-rate-limit": "alice",
   "admin-roles": "alice",
+  "support-roles": "sam",
 };
 
 /** What a hostile client can reach over the HTTP API without a browser. */
