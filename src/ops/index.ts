@@ -473,25 +473,28 @@ export function opsApi<DataModel extends GenericDataModel, Perm extends string>(
     args: { operationId: v.string(), force: v.optional(v.boolean()) },
     returns: vRevertOutcome,
     handler: async (ctx, { operationId, force }) => {
-      const op = await auditLog.getOperation(ctx, { operationId });
-      // A change of component state (a grant, a migration run, a reset) has
-      // no document entries: "reverting" it would record a revert that
-      // restored nothing while the change stays in force.
-      if (op !== null && op.entries.length === 0)
-        throw opskitError(
-          "INVALID_ARGUMENT",
-          `operation ${op.operation.functionName} changed no documents${op.operation.tables.some((t) => t.startsWith("component:")) ? ` (it changed ${op.operation.tables.join(", ")}, which a revert cannot restore; undo it with the matching console action)` : ""}; there is nothing to revert`,
-          { operationId, functionName: op.operation.functionName },
-        );
       const r = await auditLog.revert(ctx, {
         operationId,
         ...(force !== undefined ? { force } : {}),
       });
-      if (options.afterRevert)
+      // A change of component state (a grant, a reset, a migration run) has
+      // no document entries: "reverting" it would record a revert that
+      // restored nothing while the change stays in force. Throwing rolls
+      // back the revert's record; checked after the revert so that the
+      // operation's entries are read once.
+      if (r.revertedEntries === 0)
+        throw opskitError(
+          "INVALID_ARGUMENT",
+          `operation ${operationId.slice(0, 100)} changed no documents (grants, resets and migration runs change component state, which a revert cannot restore: undo them with the matching console action); there is nothing to revert`,
+          { operationId: operationId.slice(0, 100) },
+        );
+      if (options.afterRevert) {
+        const op = await auditLog.getOperation(ctx, { operationId });
         await options.afterRevert(ctx, {
           operationId,
           entries: op?.entries ?? [],
         });
+      }
       return {
         revertedEntries: r.revertedEntries,
         recreated: r.recreated.length,
