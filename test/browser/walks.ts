@@ -31,8 +31,13 @@ async function confirmWithReason(
   confirm: string,
 ) {
   await page.getByRole("button", { name: button, exact: true }).click();
-  await page.getByLabel("Reason (recorded in the audit log)").fill(reason);
-  await page.getByRole("button", { name: confirm, exact: true }).click();
+  // The form this button opened: an earlier one may still be closing.
+  const form = page.getByRole("form", {
+    name: `${button}: give a reason`,
+    exact: true,
+  });
+  await form.getByLabel("Reason (recorded in the audit log)").fill(reason);
+  await form.getByRole("button", { name: confirm, exact: true }).click();
 }
 
 const walks: Walk[] = [
