@@ -139,6 +139,16 @@ export const MAX_PAGE_SIZE = 50;
  * return limits, with room for large audited documents.
  */
 export const MAX_SCAN_BYTES = 4 * 1024 * 1024;
+/**
+ * Rows asked of the component by the first read of a console page: a
+ * component page is read whole, so its size is chosen before any row is
+ * seen; at most 1 MiB per production document, 8 rows stay within the read
+ * limit. Later reads ask for as many rows as the remaining bytes hold at the
+ * largest row seen so far.
+ */
+export const FIRST_READ_ROWS = 8;
+/** Smallest row size assumed when sizing later reads (bytes, as JSON). */
+export const MIN_ROW_ESTIMATE = 16 * 1024;
 
 /**
  * Builds the functions the admin console calls. Export all of them from one
@@ -232,6 +242,12 @@ export function opsApi<DataModel extends GenericDataModel, Perm extends string>(
     return { limiter: options.rateLimiter as unknown as LooseLimiter, name };
   };
   const checkRange = (a: { from?: number; to?: number }) => {
+    for (const k of ["from", "to"] as const)
+      if (a[k] !== undefined && !Number.isFinite(a[k]))
+        throw opskitError(
+          "INVALID_ARGUMENT",
+          `${k} must be a time in ms (a finite number); got ${a[k]}`,
+        );
     if (a.from !== undefined && a.to !== undefined && a.from > a.to)
       throw opskitError(
         "INVALID_ARGUMENT",
@@ -295,13 +311,15 @@ export function opsApi<DataModel extends GenericDataModel, Perm extends string>(
   /**
    * Reads component pages until `numItems` rows pass `keep`, or
    * MAX_SCAN_PAGES pages or MAX_SCAN_BYTES were read; at least one page is
-   * read, so the cursor always moves forward.
+   * read, so the cursor always moves forward. Each read asks for as many
+   * rows as the byte budget holds (FIRST_READ_ROWS before any row is seen).
    */
   async function scan<T>(
     numItems: number,
     cursor: string | null,
     read: (
       cursor: string | null,
+      numItems: number,
     ) => Promise<{ page: T[]; isDone: boolean; continueCursor: string }>,
     keep: (row: T) => boolean,
   ) {
@@ -311,14 +329,33 @@ export function opsApi<DataModel extends GenericDataModel, Perm extends string>(
     let isDone = false;
     let continueCursor = cursor ?? "";
     let bytes = 0;
+    let largest = 0;
     for (
       let i = 0;
       i < MAX_SCAN_PAGES && page.length < numItems && bytes < MAX_SCAN_BYTES;
       i++
     ) {
-      const r = await read(next);
+      const want = numItems - page.length;
+      const rows =
+        i === 0
+          ? Math.min(want, FIRST_READ_ROWS)
+          : Math.max(
+              1,
+              Math.min(
+                want,
+                Math.floor(
+                  (MAX_SCAN_BYTES - bytes) /
+                    Math.max(largest, MIN_ROW_ESTIMATE),
+                ),
+              ),
+            );
+      const r = await read(next, rows);
       scanned += r.page.length;
-      for (const row of r.page) bytes += JSON.stringify(row).length;
+      for (const row of r.page) {
+        const size = JSON.stringify(row).length;
+        bytes += size;
+        largest = Math.max(largest, size);
+      }
       page.push(...r.page.filter(keep));
       isDone = r.isDone;
       continueCursor = r.continueCursor;
@@ -350,11 +387,11 @@ export function opsApi<DataModel extends GenericDataModel, Perm extends string>(
       return await scan<Entry>(
         n,
         args.paginationOpts.cursor,
-        (cursor) =>
+        (cursor, numItems) =>
           auditLog.list(ctx, {
             ...range,
             ...by,
-            paginationOpts: { numItems: n, cursor },
+            paginationOpts: { numItems, cursor },
           } as never),
         (e) =>
           (args.actorId === undefined || e.actorId === args.actorId) &&
@@ -381,12 +418,12 @@ export function opsApi<DataModel extends GenericDataModel, Perm extends string>(
       return await scan<Operation>(
         n,
         args.paginationOpts.cursor,
-        (cursor) =>
+        (cursor, numItems) =>
           auditLog.listOperations(ctx, {
             ...(args.from !== undefined ? { from: args.from } : {}),
             ...(args.to !== undefined ? { to: args.to } : {}),
             ...by,
-            paginationOpts: { numItems: n, cursor },
+            paginationOpts: { numItems, cursor },
           }),
         (o) =>
           (args.actorId === undefined || o.actorId === args.actorId) &&
@@ -440,6 +477,17 @@ export function opsApi<DataModel extends GenericDataModel, Perm extends string>(
         operationId,
         ...(force !== undefined ? { force } : {}),
       });
+      // A change of component state (a grant, a reset, a migration run) has
+      // no document entries: "reverting" it would record a revert that
+      // restored nothing while the change stays in force. Throwing rolls
+      // back the revert's record; checked after the revert so that the
+      // operation's entries are read once.
+      if (r.revertedEntries === 0)
+        throw opskitError(
+          "INVALID_ARGUMENT",
+          `operation ${operationId.slice(0, 100)} changed no documents (grants, resets and migration runs change component state, which a revert cannot restore: undo them with the matching console action); there is nothing to revert`,
+          { operationId: operationId.slice(0, 100) },
+        );
       if (options.afterRevert) {
         const op = await auditLog.getOperation(ctx, { operationId });
         await options.afterRevert(ctx, {

@@ -14,6 +14,7 @@ import {
   useConsoleConfig,
 } from "./common.js";
 import {
+  collectPages,
   errorData,
   fieldDiff,
   formatTime,
@@ -45,6 +46,8 @@ function refused(error: unknown) {
 }
 /** Most rows one export collects. */
 export const EXPORT_LIMIT = 5000;
+/** Most trail pages one export asks for (a sparse filter returns short pages). */
+export const EXPORT_MAX_PAGES = 500;
 
 function FilterForm(props: {
   tables: readonly string[];
@@ -176,19 +179,14 @@ function ExportButtons(props: {
   const run = async (format: "csv" | "ndjson") => {
     setState({ busy: true });
     try {
-      const rows: Entry[] = [];
-      let cursor: string | null = null;
-      for (;;) {
-        const page: FunctionReturnType<OpsApi["auditTrail"]> =
-          await convex.query(props.api.auditTrail, {
+      const { rows: limited, stopped } = await collectPages<Entry>(
+        (cursor) =>
+          convex.query(props.api.auditTrail, {
             ...props.filters,
             paginationOpts: { numItems: 50, cursor },
-          });
-        rows.push(...page.page);
-        if (page.isDone || rows.length >= EXPORT_LIMIT) break;
-        cursor = page.continueCursor;
-      }
-      const limited = rows.slice(0, EXPORT_LIMIT);
+          }),
+        { limit: EXPORT_LIMIT, maxPages: EXPORT_MAX_PAGES },
+      );
       const stamp = new Date().toISOString().replace(/[:.]/g, "-");
       if (format === "csv")
         download(
@@ -210,7 +208,7 @@ function ExportButtons(props: {
         );
       setState({
         busy: false,
-        message: `Exported ${limited.length} entr${limited.length === 1 ? "y" : "ies"} as ${format.toUpperCase()}${rows.length >= EXPORT_LIMIT ? ` (first ${EXPORT_LIMIT}; narrow the filters for the rest)` : ""}.`,
+        message: `Exported ${limited.length} entr${limited.length === 1 ? "y" : "ies"} as ${format.toUpperCase()}${stopped === "limit" ? ` (first ${EXPORT_LIMIT}; narrow the filters for the rest)` : stopped === "pages" ? ` (stopped after reading ${EXPORT_MAX_PAGES} pages of the log; narrow the time range for the rest)` : stopped === "stuck" ? " (stopped: the server returned the same page twice)" : ""}.`,
       });
     } catch (error) {
       setState({ busy: false, error });

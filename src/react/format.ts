@@ -182,3 +182,37 @@ export function parseLocalTime(value: string): number | undefined {
   const ms = new Date(value).getTime();
   return Number.isFinite(ms) ? ms : undefined;
 }
+
+/** What {@link collectPages} gathered, and why it stopped. */
+export type Collected<T> = {
+  rows: T[];
+  /** "done": the end was reached; "limit": `limit` rows; "pages": `maxPages` calls; "stuck": a cursor came back unchanged. */
+  stopped: "done" | "limit" | "pages" | "stuck";
+};
+
+/**
+ * Follows a paged query from the start until its end, `limit` rows or
+ * `maxPages` calls, whichever comes first, and stops if a cursor does not
+ * advance: a sparse filter over a long log can return empty pages for a
+ * long time, and a server must never keep a browser looping.
+ */
+export async function collectPages<T>(
+  fetchPage: (
+    cursor: string | null,
+  ) => Promise<{ page: T[]; isDone: boolean; continueCursor: string }>,
+  opts: { limit: number; maxPages: number },
+): Promise<Collected<T>> {
+  const rows: T[] = [];
+  let cursor: string | null = null;
+  for (let calls = 0; ;) {
+    const r = await fetchPage(cursor);
+    calls++;
+    rows.push(...r.page);
+    if (rows.length >= opts.limit)
+      return { rows: rows.slice(0, opts.limit), stopped: "limit" };
+    if (r.isDone) return { rows, stopped: "done" };
+    if (r.continueCursor === cursor) return { rows, stopped: "stuck" };
+    if (calls >= opts.maxPages) return { rows, stopped: "pages" };
+    cursor = r.continueCursor;
+  }
+}

@@ -575,6 +575,13 @@ export function RolesPanel(props: {
                   <td>
                     {m.userId === config.data?.actorId ? (
                       <span className="opskit-muted">you</span>
+                    ) : scope === undefined &&
+                      config.data?.roles.some(
+                        (r) => r.name === m.role && !r.assignable,
+                      ) ? (
+                      // Global grants of a role beyond the viewer's own are
+                      // refused by the server; no button that can only fail.
+                      <span className="opskit-muted">beyond your roles</span>
                     ) : (
                       <ReasonAction
                         label="Revoke"

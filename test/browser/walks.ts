@@ -32,14 +32,16 @@ async function confirmWithReason(
   { expectRefusal = false } = {},
 ) {
   await page.getByRole("button", { name: button, exact: true }).click();
-  await page.getByLabel("Reason (recorded in the audit log)").fill(reason);
-  await page.getByRole("button", { name: confirm, exact: true }).click();
+  // The form this button opened: an earlier one may still be closing.
+  const form = page.getByRole("form", {
+    name: `${button}: give a reason`,
+    exact: true,
+  });
+  await form.getByLabel("Reason (recorded in the audit log)").fill(reason);
+  await form.getByRole("button", { name: confirm, exact: true }).click();
   if (expectRefusal) return;
-  // The form stays open until the server answers; wait for it to close so the
-  // next action's form is the only reason box on the page.
-  await page
-    .getByLabel("Reason (recorded in the audit log)")
-    .waitFor({ state: "detached", timeout: 30_000 });
+  // The form stays open until the server answers; wait for it to close.
+  await form.waitFor({ state: "detached", timeout: 30_000 });
 }
 
 const walks: Walk[] = [
@@ -275,6 +277,26 @@ const walks: Walk[] = [
     },
   },
   {
+    name: "support-roles",
+    run: async (page, shot) => {
+      await page.getByRole("tab", { name: "Roles" }).click();
+      const table = page.getByRole("table", {
+        name: "Members of global roles",
+      });
+      await table.getByRole("row", { name: /alice/ }).waitFor();
+      // A support user never revokes admin: no button that can only fail.
+      // (Earlier walks change who else holds support, so only alice is checked.)
+      assert.equal(
+        await table
+          .getByRole("button", { name: "Revoke admin from alice" })
+          .count(),
+        0,
+      );
+      await table.getByText("beyond your roles").waitFor();
+      await shot("global-members");
+    },
+  },
+  {
     name: "admin-roles",
     run: async (page, shot) => {
       // Keyboard: the tabs follow the arrow keys, Home and End.
@@ -336,6 +358,7 @@ const users: Record<string, string> = {
   "admin-migrations": "alice",
   "admin-rate-limit": "alice",
   "admin-roles": "alice",
+  "support-roles": "sam",
 };
 
 /** What a hostile client can reach over the HTTP API without a browser. */

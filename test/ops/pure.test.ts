@@ -14,6 +14,7 @@ import {
 } from "../../src/authz/policy";
 import { mayAssign, patternCovers } from "convex-opskit/ops";
 import {
+  collectPages,
   describeError,
   fieldDiff,
   toCsv,
@@ -255,5 +256,62 @@ describe("describeError", () => {
       title: "Something went wrong",
       detail: "boom",
     });
+  });
+});
+
+describe("collectPages (the export's page loop)", () => {
+  test("stops at the end, at the row limit, after maxPages calls, or when a cursor does not advance; never loops", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.nat({ max: 3 }), { minLength: 1, maxLength: 60 }),
+        fc.boolean(),
+        fc.option(fc.nat({ max: 59 }), { nil: undefined }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 1, max: 30 }),
+        async (sizes, ends, stuckAt, limit, maxPages) => {
+          let calls = 0;
+          const fetchPage = async (cursor: string | null) => {
+            const i = cursor === null ? 0 : Number(cursor);
+            calls++;
+            expect(calls, "no more calls than maxPages").toBeLessThanOrEqual(
+              maxPages,
+            );
+            const isDone = ends && i === sizes.length - 1;
+            const next = stuckAt !== undefined && i >= stuckAt ? i : i + 1;
+            return {
+              page: Array.from({ length: sizes[i % sizes.length] }, () => i),
+              isDone,
+              continueCursor: String(next),
+            };
+          };
+          const r = await collectPages(fetchPage, { limit, maxPages });
+          expect(r.rows.length).toBeLessThanOrEqual(limit);
+          if (
+            r.stopped === "done" ||
+            r.stopped === "stuck" ||
+            r.stopped === "pages"
+          )
+            expect(r.rows.length).toBeLessThan(limit);
+        },
+      ),
+      { seed: 42, numRuns: 200 },
+    );
+  });
+
+  test("a filter that matches nothing in an endless log stops after maxPages calls with what it has", async () => {
+    let calls = 0;
+    const r = await collectPages(
+      async (cursor) => {
+        calls++;
+        return {
+          page: [] as number[],
+          isDone: false,
+          continueCursor: String(Number(cursor ?? 0) + 1),
+        };
+      },
+      { limit: 5000, maxPages: 500 },
+    );
+    expect(r).toEqual({ rows: [], stopped: "pages" });
+    expect(calls).toBe(500);
   });
 });
