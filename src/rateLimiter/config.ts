@@ -189,6 +189,9 @@ export function validateNameAndKey(name: unknown, key: unknown): void {
     );
 }
 
+/** Most shards a limit may have. */
+export const MAX_SHARDS = 1024;
+
 /** Largest `upTo` accepted by `countStates`. */
 export const MAX_COUNT_STATES = 10_000;
 
@@ -297,6 +300,11 @@ export function validateConfig(
     bad(
       name,
       `shards must be a whole number >= 1 (got ${String(config.shards)})`,
+    );
+  if (shards > MAX_SHARDS)
+    bad(
+      name,
+      `shards (${shards}) must be at most ${MAX_SHARDS}; a changed shard count reads every state of a key once`,
     );
   const capacity = c.capacity ?? config.rate;
   if (shards > capacity)

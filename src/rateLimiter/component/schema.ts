@@ -13,6 +13,13 @@ export default defineSchema({
     penaltyUntil: v.optional(v.number()),
     /** When this state has refilled to full and any penalty has ended: it may then be deleted. */
     fullAt: v.number(),
+    /**
+     * How many shards the limit had when this state was written. A call with
+     * another count re-shards the key first (see `engine.ts`), so changing
+     * `shards` never refills a drained key or drops a penalty. Absent on
+     * states written before 0.2: read as the calling config's count.
+     */
+    shards: v.optional(v.number()),
   })
     .index("by_name_key_shard", ["name", "key", "shard"])
     .index("by_fullAt", ["fullAt"]),
