@@ -242,8 +242,9 @@ describe("hot sharded limits (issue 15)", () => {
     const t = test();
     const r = await t.mutation(api.take, { config: hot, count: 1000 });
     expect(r.admitted).toBe(1000);
-    expect(
-      (await t.query(api.value, { config: hot })).value,
-    ).toBeCloseTo(2000, 6);
+    expect((await t.query(api.value, { config: hot })).value).toBeCloseTo(
+      2000,
+      6,
+    );
   });
 });

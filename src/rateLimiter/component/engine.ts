@@ -178,7 +178,9 @@ export class Ledger {
       // Shards of that layout that stored nothing were full. With mixed
       // layouts (a racing deploy), missing ones are counted as empty.
       const [old] = [...layouts];
-      const seen = new Set(docs.filter((d) => d.shard < old).map((d) => d.shard));
+      const seen = new Set(
+        docs.filter((d) => d.shard < old).map((d) => d.shard),
+      );
       total += (old - seen.size) * (capacityOf(config) / old);
     }
     const penaltyUntil = Math.max(0, ...docs.map((d) => d.penaltyUntil ?? 0));
@@ -332,7 +334,8 @@ export async function decide(
   } else {
     // A hot limit reads the second shard only when the first cannot serve.
     if (hot && serves(first)) return admitFrom(first, [first]);
-    const b = (first.shard + 1 + Math.floor(Math.random() * (shards - 1))) % shards;
+    const b =
+      (first.shard + 1 + Math.floor(Math.random() * (shards - 1))) % shards;
     const second = await ledger.load(name, key, b, limit, shards);
     if (ledger.needsReshard(name, key)) {
       await ledger.reshard(name, key, config, now);
@@ -340,7 +343,8 @@ export async function decide(
     } else {
       const pair = [first, second];
       const best =
-        available(limit, first.state, now) >= available(limit, second.state, now)
+        available(limit, first.state, now) >=
+        available(limit, second.state, now)
           ? first
           : second;
       if (serves(best)) return admitFrom(best, pair);
@@ -473,7 +477,13 @@ async function hotDenial(
     () => drained,
   );
   const retryAfter = Math.max(
-    retryAfterFor(limit, pair.map((s) => s.state), now, count, until),
+    retryAfterFor(
+      limit,
+      pair.map((s) => s.state),
+      now,
+      count,
+      until,
+    ),
     retryAfterFor(limit, worst, now, count, until),
   );
   return {
@@ -578,8 +588,7 @@ export async function flush(
 ): Promise<FlushResult> {
   let inserted = 0;
   let earliestFullAt = Infinity;
-  for (const doc of ledger.deletions)
-    await db.delete("limitStates", doc._id);
+  for (const doc of ledger.deletions) await db.delete("limitStates", doc._id);
   for (const slot of ledger.entries()) {
     const writeState = keepConsumption && slot.consumed;
     if (!writeState && !slot.penalized && slot.base === undefined) continue;

@@ -48,6 +48,13 @@ async function consumeAll(
   ctx: MutationCtx,
   requests: Request[],
 ): Promise<WireLimitResult> {
+  for (const r of requests)
+    if (r.config.applyUpdates === "asynchronously")
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        `Rate limit "${r.name}" has applyUpdates "asynchronously": its consumption must be queued (the client's \`limit\` does this), not applied here`,
+        { name: r.name },
+      );
   const now = Date.now();
   const ledger = new Ledger(ctx.db);
   const result = await decideAll(ledger, requests, now, { write: true });

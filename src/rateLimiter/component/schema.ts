@@ -1,5 +1,6 @@
 import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
+import { vRateLimitConfig } from "../config.js";
 
 export default defineSchema({
   /** One document per (limit name, key, shard) that is not full; full state is no document. */
@@ -23,6 +24,23 @@ export default defineSchema({
   })
     .index("by_name_key_shard", ["name", "key", "shard"])
     .index("by_fullAt", ["fullAt"]),
+  /**
+   * Consumption (and resets) of `applyUpdates: "asynchronously"` limits,
+   * queued by callers and applied in order by `async.drain`.
+   */
+  pendingUpdates: defineTable({
+    kind: v.union(v.literal("consume"), v.literal("reset")),
+    name: v.string(),
+    key: v.optional(v.string()),
+    count: v.number(),
+    config: v.optional(vRateLimitConfig),
+    /** The caller's clock when it was admitted: consumption is applied at this time. */
+    ts: v.number(),
+  }),
+  /** A singleton: whether an async drain chain is running (callers read it, the drain writes it rarely). */
+  drains: defineTable({
+    running: v.boolean(),
+  }),
   /** A singleton recording whether a sweep of full states is scheduled. */
   sweeps: defineTable({
     scheduledFor: v.union(v.number(), v.null()),
