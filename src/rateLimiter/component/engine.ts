@@ -227,11 +227,18 @@ export const HOT_TOKENS_PER_SECOND = 2;
 /** Most state documents a re-shard reads for one key (at least twice the most shards a limit may have). */
 const MAX_RESHARD_DOCS = 2048;
 
+/**
+ * @internal The threshold {@link isHot} uses; `bench/` raises it to
+ * `Infinity` to replay the 0.1 design (every sharded denial reads every
+ * shard) next to the current one. Not part of the public API.
+ */
+export const tuning = { hotTokensPerSecond: HOT_TOKENS_PER_SECOND };
+
 /** Whether `config` is sharded and refills faster than {@link HOT_TOKENS_PER_SECOND}. */
 export function isHot(config: WireConfig): boolean {
   return (
     (config.shards ?? 1) > 1 &&
-    (config.rate / config.period) * 1000 > HOT_TOKENS_PER_SECOND
+    (config.rate / config.period) * 1000 > tuning.hotTokensPerSecond
   );
 }
 
@@ -277,10 +284,11 @@ function stateWithAvailable(
  * Decides one request. Unsharded: one document. Sharded: two random shards
  * are sampled; one that can serve the request alone takes it. Otherwise a
  * "cold" limit (see {@link isHot}) reads every shard, so its denials and
- * `retryAfter` are exact for the whole limit; a hot limit pools the two
- * sampled shards or denies from them, with a `retryAfter` after which any
- * shard that is merely empty could serve the request alone (never early,
- * at most `shards` times the exact wait for a token bucket).
+ * `retryAfter` are exact for the whole limit. A hot limit reads the second
+ * shard only when the first cannot serve, pools the two only for a request
+ * larger than one shard, and otherwise denies from them, with a `retryAfter`
+ * after which any shard that is merely empty could serve the request alone
+ * (never early; at most `shards` times the exact wait for a token bucket).
  */
 export async function decide(
   ledger: Ledger,
@@ -352,7 +360,11 @@ export async function decide(
       const poolable = count <= 2 * limit.capacity + EPSILON;
       if (hot && (poolable || penalty > now)) {
         const total = totalAvailable(limit, [first.state, second.state], now);
-        if (penalty <= now && total >= count - EPSILON) {
+        // Pooling writes two shards; a request one shard could serve waits
+        // for one instead (with refilling buckets pooled admits were most
+        // admits under overload, and most conflicts: see bench/).
+        const pool = count > limit.capacity + EPSILON;
+        if (pool && penalty <= now && total >= count - EPSILON) {
           for (const [i, next] of allocate(
             limit,
             [first.state, second.state],
