@@ -6,7 +6,13 @@ export {};
  * `npm run bench -- rateLimiter authz` runs only those; `--quick` shortens
  * the OCC simulation (`rateLimiterOcc`).
  */
-const all = ["rateLimiter", "rateLimiterOcc", "authz", "auditLog", "migrations"];
+const all = [
+  "rateLimiter",
+  "rateLimiterOcc",
+  "authz",
+  "auditLog",
+  "migrations",
+];
 const picked = process.argv.slice(2).filter((a) => all.includes(a));
 for (const name of picked.length > 0 ? picked : all) {
   console.log(`\n=== ${name} ===`);

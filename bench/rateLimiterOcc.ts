@@ -128,7 +128,11 @@ function manyKeys(): Case {
     make: (durationMs) => ({
       name: "many",
       durationMs,
-      arrivals: poisson(200, durationMs, (_i, r) => `u${Math.floor(r() * 1000)}`),
+      arrivals: poisson(
+        200,
+        durationMs,
+        (_i, r) => `u${Math.floor(r() * 1000)}`,
+      ),
       websocket: true,
     }),
   };

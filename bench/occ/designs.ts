@@ -22,11 +22,16 @@ import type { AttemptCtx, Design } from "./sim.js";
 import type { Schema, Transaction } from "./store.js";
 
 type Handler = (ctx: unknown, args: unknown) => Promise<unknown>;
-const handler = (fn: unknown) =>
-  (fn as { _handler: Handler })._handler;
+const handler = (fn: unknown) => (fn as { _handler: Handler })._handler;
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const anchorDir = path.join(root, "node_modules/@convex-dev/rate-limiter/dist/component");
+const root = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "../..",
+);
+const anchorDir = path.join(
+  root,
+  "node_modules/@convex-dev/rate-limiter/dist/component",
+);
 
 /** The anchor's component modules (its package exports only the client). */
 async function anchor() {

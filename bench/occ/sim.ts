@@ -21,7 +21,13 @@
  * (folded into `execMs`), the committer's own queueing, index write
  * amplification, and any cross-deployment clock skew.
  */
-import { Store, Transaction, conflicts, type Schema, type Write } from "./store.js";
+import {
+  Store,
+  Transaction,
+  conflicts,
+  type Schema,
+  type Write,
+} from "./store.js";
 
 /** Deterministic RNG (mulberry32). */
 export function rng(seed: number): () => number {
@@ -187,7 +193,8 @@ export async function simulate(
   const store = new Store(design.schema);
   if (design.prime && scenario.drained) {
     const tx = new Transaction(store, 0);
-    for (const key of scenario.drained) await design.prime(tx, key, scenario.drainedTs);
+    for (const key of scenario.drained)
+      await design.prime(tx, key, scenario.drainedTs);
     store.apply(tx.writes, 0);
   }
   const arrivals = scenario.arrivals(r);
@@ -250,7 +257,8 @@ export async function simulate(
       }
       const { run } = e;
       const writes = run.tx.writes;
-      const validated = writes.length > 0 || (scenario.websocket && !run.worker);
+      const validated =
+        writes.length > 0 || (scenario.websocket && !run.worker);
       let conflict = false;
       if (validated)
         for (let i = log.length - 1; i >= 0 && !conflict; i--) {

@@ -73,7 +73,12 @@ export function compareKeys(a: Key, b: Key): number {
 }
 
 /** The key of `doc` in `index` of `table`. */
-export function indexKey(schema: Schema, table: string, index: string, doc: Doc): Key {
+export function indexKey(
+  schema: Schema,
+  table: string,
+  index: string,
+  doc: Doc,
+): Key {
   if (index === "by_id") return [doc._id];
   if (index === "by_creation_time") return [doc._creationTime, doc._id];
   const fields = schema[table]?.[index];
@@ -100,7 +105,11 @@ export function inRange(range: ReadRange, key: Key): boolean {
 }
 
 /** Whether a committed write touches a read range (its key before or after). */
-export function conflicts(schema: Schema, range: ReadRange, write: Write): boolean {
+export function conflicts(
+  schema: Schema,
+  range: ReadRange,
+  write: Write,
+): boolean {
   if (write.table !== range.table) return false;
   for (const doc of [write.before, write.after])
     if (doc && inRange(range, indexKey(schema, range.table, range.index, doc)))
@@ -160,7 +169,12 @@ export class Transaction {
   get writes(): Write[] {
     const out: Write[] = [];
     for (const [id, { table, doc }] of this.overlay)
-      out.push({ table, id, before: this.beforeOf.get(id) ?? null, after: doc });
+      out.push({
+        table,
+        id,
+        before: this.beforeOf.get(id) ?? null,
+        after: doc,
+      });
     return out;
   }
 
@@ -208,6 +222,7 @@ export class Transaction {
 
   /** The `ctx.db` the handlers see. */
   get db() {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the facade closes over its transaction
     const tx = this;
     const tableOf = (id: string) => id.split("|")[0];
     const argsOf = (args: unknown[]): [string, string, ...unknown[]] =>
@@ -267,7 +282,12 @@ class QueryBuilder {
   withIndex(index: string, build?: (q: RangeBuilder) => unknown) {
     const q = new RangeBuilder();
     if (build) build(q);
-    this.range = { table: this.range.table, index, prefix: q.prefix, ...q.bounds };
+    this.range = {
+      table: this.range.table,
+      index,
+      prefix: q.prefix,
+      ...q.bounds,
+    };
     return this;
   }
   order(direction: "asc" | "desc") {
