@@ -13,6 +13,8 @@ import { ConvexError, v } from "convex/values";
 import {
   anyApi,
   actionGeneric,
+  httpActionGeneric,
+  httpRouter,
   mutationGeneric,
   queryGeneric,
 } from "convex/server";
@@ -25,6 +27,7 @@ import {
   isRateLimitError,
   requestKey,
   suggestShards,
+  tooManyRequests,
   type RateLimitConfig,
 } from "../../src/rateLimiter/client.js";
 import { DRAIN_BATCH } from "../../src/rateLimiter/component/async.js";
@@ -161,9 +164,28 @@ export const contended = actionGeneric({
   },
 });
 
+// --- docs/rateLimiter.md, "Contention policy and keys from the request"
+const httpAction = httpActionGeneric;
+const searchLimiter = new RateLimiter(components.rateLimiter, {
+  search: { kind: "token bucket", rate: 2, period: MINUTE },
+});
+const docs = { rateLimiter: searchLimiter };
+const search = httpAction(async (ctx, request) => {
+  const { rateLimiter } = docs;
+  const key = await requestKey(ctx, { request });
+  const result = await rateLimiter.limit(ctx, "search", { key });
+  if (!result.ok) return tooManyRequests(result);
+  return new Response("results");
+});
+const http = httpRouter();
+http.route({ path: "/search", method: "GET", handler: search });
+
 const api = anyApi["async.test"];
 const initConvexTest = () =>
-  opskitTest({ "./async.test.ts": async () => self });
+  opskitTest({
+    "./async.test.ts": async () => self,
+    "./http.ts": async () => ({ default: http }),
+  });
 type TestConvex = ReturnType<typeof initConvexTest>;
 
 /**
@@ -446,6 +468,20 @@ describe("suggestShards", () => {
 });
 
 describe("requestKey", () => {
+  it("docs example: behind one NAT, anonymous callers share a limit, signed-in users do not", async () => {
+    const t = initConvexTest();
+    const nat = t.withRequestMetadata({ ip: "198.51.100.9" });
+    const statuses = [];
+    for (let i = 0; i < 3; i++)
+      statuses.push((await nat.fetch("/search")).status);
+    expect(statuses).toEqual([200, 200, 429]);
+    for (const subject of ["alice", "bob"]) {
+      const user = nat.withIdentity({ subject });
+      expect((await user.fetch("/search")).status).toBe(200);
+      expect((await user.fetch("/search")).status).toBe(200);
+    }
+  });
+
   const anon = { auth: { getUserIdentity: async () => null } };
   const user = {
     auth: {
