@@ -18,7 +18,7 @@ import { percentile, poisson, simulate, type Scenario } from "./occ/sim.js";
 import { printTable } from "./harness.js";
 
 const quick = process.argv.includes("--quick");
-const seconds = quick ? 4 : 30;
+const seconds = quick ? 4 : 15;
 const SEED = 42;
 
 type Case = {
@@ -67,7 +67,7 @@ function incident(shards: number): Case {
     // The window resets 5 s in: a burst of admits after a drained window.
     start: 5000,
   };
-  const durationMs = (quick ? 10 : 60) * 1000;
+  const durationMs = (quick ? 10 : 30) * 1000;
   return {
     scenario: "incident: anon key + users, fixed window",
     limit: { name: "anonymous", config },
@@ -180,6 +180,8 @@ for (const c of cases) {
       "docs read/attempt": (res.docsRead / attempts).toFixed(1),
       "docs written/call": (res.docsWritten / res.calls).toFixed(2),
     });
+    if (process.argv.includes("--progress"))
+      console.error(JSON.stringify(rows[rows.length - 1]));
   }
 }
 printTable(
