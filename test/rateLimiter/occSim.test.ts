@@ -239,4 +239,43 @@ describe("occ simulation: known answers", () => {
       expect(r.docsRead).toBeGreaterThan(0);
     }
   });
+
+  it("attack: a deploy rollout racing 1-shard and 16-shard configs on one hot key never exceeds the bound", async () => {
+    const one = oursStrict({
+      name: "api",
+      config: { kind: "token bucket", rate: 3000, period: MINUTE },
+    });
+    const sixteen = oursStrict({
+      name: "api",
+      config: {
+        kind: "token bucket",
+        rate: 3000,
+        period: MINUTE,
+        shards: 16,
+      },
+    });
+    let flip = 0;
+    const rollout: Design = {
+      ...sixteen,
+      // Drained under the 1-shard layout: the 1 → n refill case.
+      prime: one.prime,
+      name: "rollout",
+      call: (ctx, key) => (flip++ % 3 === 0 ? one : sixteen).call(ctx, key),
+    };
+    const r = await simulate(
+      rollout,
+      {
+        name: "rollout",
+        durationMs: 3000,
+        arrivals: poisson(150, 3000),
+        websocket: true,
+        drained: ["hot"],
+      },
+      13,
+    );
+    expect(r.admitted).toBeGreaterThan(0);
+    expect(r.admitted).toBeLessThanOrEqual(
+      (3000 * r.lastStart) / MINUTE + 1e-9,
+    );
+  });
 });
