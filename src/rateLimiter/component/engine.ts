@@ -165,24 +165,7 @@ export class Ledger {
       .query("limitStates")
       .withIndex("by_name_key_shard", (q) => q.eq("name", name).eq("key", key))
       .take(MAX_RESHARD_DOCS);
-    const layouts = new Set(docs.map((d) => d.shards ?? shards));
-    let total = 0;
-    for (const doc of docs) {
-      const old = shardLimit(name, key, {
-        ...config,
-        shards: doc.shards ?? shards,
-      });
-      total += available(old, docStateOf(doc), now);
-    }
-    if (layouts.size === 1) {
-      // Shards of that layout that stored nothing were full. With mixed
-      // layouts (a racing deploy), missing ones are counted as empty.
-      const [old] = [...layouts];
-      const seen = new Set(
-        docs.filter((d) => d.shard < old).map((d) => d.shard),
-      );
-      total += (old - seen.size) * (capacityOf(config) / old);
-    }
+    const total = wholeAvailable(docs, name, key, config, now);
     const penaltyUntil = Math.max(0, ...docs.map((d) => d.penaltyUntil ?? 0));
     const limit = shardLimit(name, key, config);
     const each = Math.min(total, capacityOf(config)) / shards;
@@ -240,6 +223,38 @@ export function isHot(config: WireConfig): boolean {
     (config.shards ?? 1) > 1 &&
     (config.rate / config.period) * 1000 > tuning.hotTokensPerSecond
   );
+}
+
+/**
+ * What a key's whole limit still holds, from all its stored states: each
+ * state counted under the shard count it was written with, shards a layout
+ * never stored counted full (only when every state shares one layout; with
+ * mixed layouts they count as empty), never more than the capacity.
+ */
+export function wholeAvailable(
+  docs: Array<Doc<"limitStates">>,
+  name: string,
+  key: string | undefined,
+  config: WireConfig,
+  now: number,
+): number {
+  const shards = config.shards ?? 1;
+  const layouts = new Set(docs.map((d) => d.shards ?? shards));
+  if (layouts.size === 0) return capacityOf(config);
+  let total = 0;
+  for (const doc of docs) {
+    const old = shardLimit(name, key, {
+      ...config,
+      shards: doc.shards ?? shards,
+    });
+    total += available(old, docStateOf(doc), now);
+  }
+  if (layouts.size === 1) {
+    const [old] = [...layouts];
+    const seen = new Set(docs.filter((d) => d.shard < old).map((d) => d.shard));
+    total += (old - seen.size) * (capacityOf(config) / old);
+  }
+  return Math.min(total, capacityOf(config));
 }
 
 function docStateOf(doc: Doc<"limitStates">): ShardState {

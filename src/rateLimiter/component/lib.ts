@@ -32,7 +32,13 @@ import {
   type DatabaseReader,
   type MutationCtx,
 } from "./_generated/server.js";
-import { Ledger, decideAll, flush, type Request } from "./engine.js";
+import {
+  Ledger,
+  decideAll,
+  flush,
+  wholeAvailable,
+  type Request,
+} from "./engine.js";
 import { ensureSweep } from "./sweep.js";
 
 function nonEmpty<T>(requests: T[]): T[] {
@@ -126,16 +132,19 @@ export const getValue = query({
     const now = Date.now();
     const limit = shardLimit(args.name, args.key, args.config);
     const shards = args.config.shards ?? 1;
-    const docs = (await readShards(ctx, args.name, args.key)).filter(
-      (d) => d.shard < shards,
-    );
+    const all = await readShards(ctx, args.name, args.key);
+    const docs = all.filter((d) => d.shard < shards);
     const states = docs.map((d) => ({
       value: d.value,
       ts: d.ts,
       ...(d.prev !== undefined ? { prev: d.prev } : {}),
     }));
     const missing = shards - docs.length;
-    const value = totalAvailable(limit, states, now) + missing * limit.capacity;
+    // States written under another shard count (before the next call
+    // re-shards the key) are counted under their own layout.
+    const value = all.some((d) => (d.shards ?? shards) !== shards)
+      ? wholeAvailable(all, args.name, args.key, args.config, now)
+      : totalAvailable(limit, states, now) + missing * limit.capacity;
     const penaltyUntil = Math.max(0, ...docs.map((d) => d.penaltyUntil ?? 0));
     const windowed =
       args.config.kind === "fixed window" ||
