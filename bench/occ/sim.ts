@@ -94,6 +94,8 @@ export type SimResult = {
   workerRuns: number;
   /** When the last call attempt started (retries run past the arrivals). */
   lastStart: number;
+  /** The documents at the end of the run. */
+  store: Store;
 };
 
 /** Poisson arrivals at `perSecond` on `key` over `durationMs`. */
@@ -215,6 +217,7 @@ export async function simulate(
     attempts: 0,
     workerRuns: 0,
     lastStart: 0,
+    store,
   };
   let workerPending = false;
   const realNow = Date.now;

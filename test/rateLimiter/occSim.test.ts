@@ -21,7 +21,7 @@ import {
   conflicts,
   type Schema,
 } from "../../bench/occ/store.js";
-import { oursStrict, theirsSync } from "../../bench/occ/designs.js";
+import { oursAsync, oursStrict, theirsSync } from "../../bench/occ/designs.js";
 import { MINUTE } from "../../src/rateLimiter/client.js";
 
 const schema: Schema = { counters: { by_key: ["key"] } };
@@ -277,5 +277,36 @@ describe("occ simulation: known answers", () => {
     expect(r.admitted).toBeLessThanOrEqual(
       (3000 * r.lastStart) / MINUTE + 1e-9,
     );
+  });
+
+  it("attack: an enqueue racing the drain's last, empty run is not stranded", async () => {
+    // A at 0 (commits 77) wakes drain 1 (82–159), which applies it and runs
+    // drain 2 (164–241); B arrives at 170 and commits at 180, inside drain 2,
+    // having read the marker as running. Drain 2's stale listing cannot see
+    // B's row: it must not go idle over it.
+    const design = oursAsync({
+      name: "api",
+      config: { kind: "token bucket", rate: 100, period: MINUTE },
+    });
+    const times = [77, 77, 77, 10];
+    let i = 0;
+    const r = await simulate(
+      design,
+      {
+        name: "race",
+        durationMs: 1000,
+        arrivals: () => [
+          { at: 0, key: "k" },
+          { at: 170, key: "k" },
+        ],
+        websocket: false,
+        execMs: () => times[i++] ?? 77,
+      },
+      1,
+    );
+    expect(r.admitted).toBe(2);
+    expect([...r.store.tableDocs("pendingUpdates")]).toEqual([]);
+    const [state] = [...r.store.tableDocs("limitStates")];
+    expect(state.value).toBeCloseTo(98, 0);
   });
 });

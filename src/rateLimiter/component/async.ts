@@ -201,9 +201,15 @@ export const drain = internalMutation({
       }
     }
     if (inserted > 0) await ensureSweep(ctx, earliest);
-    if (applied === 0) {
-      // Idle: the next enqueue wakes a new chain. The only write callers
-      // can conflict with, and only at a busy/idle transition.
+    // Before going idle, look at the queue with a fresh read: the stale
+    // listing cannot see a row enqueued by a caller that read the marker as
+    // "running", and this read makes such a concurrent insert a conflict
+    // (this drain retries and finds it) instead of a stranded row.
+    const idle =
+      applied === 0 && (await ctx.db.query("pendingUpdates").first()) === null;
+    if (idle) {
+      // The next enqueue wakes a new chain. The only write callers can
+      // conflict with, and only at a busy/idle transition.
       const marker = await ctx.db.query("drains").first();
       if (marker) await ctx.db.patch("drains", marker._id, { running: false });
     } else await ctx.scheduler.runAfter(0, internal.async.drain, {});
