@@ -50,6 +50,11 @@ export {
   type RequestKeyOptions,
 } from "./keys.js";
 export { statusAt, type RateLimitStatus } from "./status.js";
+export {
+  calculateRateLimit,
+  type CalculableConfig,
+  type CalculatedRateLimit,
+} from "./calculate.js";
 
 /** One second in ms. */
 export const SECOND = 1000;

@@ -25,7 +25,6 @@ import {
   mutation,
   type MutationCtx,
 } from "./_generated/server.js";
-import { ensureSweep } from "./sweep.js";
 
 /** Most queued updates one drain applies. */
 export const DRAIN_BATCH = 512;
@@ -172,8 +171,6 @@ export const drain = internalMutation({
       await ctx.db.delete("pendingUpdates", id);
       applied++;
     }
-    let inserted = 0;
-    let earliest = Infinity;
     for (const entry of keys.values()) {
       if (entry.state === null || entry.config === null) {
         if (entry.doc) await ctx.db.delete("limitStates", entry.doc._id);
@@ -196,11 +193,8 @@ export const drain = internalMutation({
           shard: 0,
           ...fields,
         });
-        inserted++;
-        earliest = Math.min(earliest, doneAt);
       }
     }
-    if (inserted > 0) await ensureSweep(ctx, earliest);
     // Before going idle, look at the queue with a fresh read: the stale
     // listing cannot see a row enqueued by a caller that read the marker as
     // "running", and this read makes such a concurrent insert a conflict

@@ -41,8 +41,10 @@ export default defineSchema({
   drains: defineTable({
     running: v.boolean(),
   }),
-  /** A singleton recording whether a sweep of full states is scheduled. */
+  /** A singleton: the sweep's pending continuation, while a backlog is being deleted. */
   sweeps: defineTable({
-    scheduledFor: v.union(v.number(), v.null()),
+    continuation: v.optional(v.id("_scheduled_functions")),
+    /** Written by 0.1's self-scheduling sweep; cleared by the next run. */
+    scheduledFor: v.optional(v.union(v.number(), v.null())),
   }),
 });

@@ -9,6 +9,7 @@
  */
 
 import type * as async from "../async.js";
+import type * as crons from "../crons.js";
 import type * as engine from "../engine.js";
 import type * as lib from "../lib.js";
 import type * as sweep from "../sweep.js";
@@ -22,6 +23,7 @@ import { anyApi, componentsGeneric } from "convex/server";
 
 const fullApi: ApiFromModules<{
   async: typeof async;
+  crons: typeof crons;
   engine: typeof engine;
   lib: typeof lib;
   sweep: typeof sweep;
