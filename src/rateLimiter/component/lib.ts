@@ -148,7 +148,8 @@ export const getValue = query({
       value,
       ts: now,
       shard: 0,
-      config: args.config,
+      // With `shards` filled in, as `@convex-dev/rate-limiter` reports it.
+      config: { ...args.config, shards },
       ...(penaltyUntil > now ? { penaltyUntil } : {}),
       ...(windowed ? { windowStart: windowStart(limit, now) } : {}),
       states: docs.map((d, i) => ({ shard: d.shard, ...states[i] })),
