@@ -4,6 +4,7 @@
  */
 import {
   mutationGeneric,
+  type FunctionReference,
   queryGeneric,
   type GenericActionCtx,
   type GenericDataModel,
@@ -13,6 +14,7 @@ import {
 import { ConvexError, v } from "convex/values";
 import { ErrorCode, opskitError } from "../shared/errors.js";
 import { logEvent } from "../shared/log.js";
+import { suggestShards } from "./shards.js";
 import type { ComponentApi } from "./component/_generated/component.js";
 import {
   validateConfig,
@@ -37,6 +39,16 @@ export type {
 } from "./config.js";
 export type { LimitResult, RateLimitValue } from "./validators.js";
 export { rateLimitHeaders, tooManyRequests } from "./http.js";
+export {
+  suggestShards,
+  CONFLICT_WINDOW_MS,
+  type SuggestShardsArgs,
+} from "./shards.js";
+export {
+  requestKey,
+  type RequestKeyCtx,
+  type RequestKeyOptions,
+} from "./keys.js";
 export { statusAt, type RateLimitStatus } from "./status.js";
 export {
   calculateRateLimit,
@@ -69,7 +81,37 @@ export type RateLimitError = {
   message: string;
   name: string;
   retryAfter: number;
+  /** `"contention"` when the denial came from the failure policy (see {@link ContentionPolicy}). */
+  reason?: "contention";
 };
+
+/**
+ * What `limit` does, when called from an action or HTTP action, if the
+ * component's mutation fails on write contention (OCC retries exhausted):
+ * - `"deny"` (default): return `{ ok: false, reason: "contention", retryAfter }`;
+ * - `"allow"`: fail open, return `{ ok: true, reason: "contention" }`;
+ * - `"throw"`: rethrow the error.
+ * Either way a `rateLimiter.contention` line is logged. Inside a mutation the
+ * failure aborts the caller's whole transaction and cannot be caught.
+ */
+export type ContentionPolicy = "deny" | "allow" | "throw";
+
+/** `retryAfter` of a contention denial: ms after which a retry meets a quieter key. */
+export const CONTENTION_RETRY_AFTER = 1000;
+
+/** Options of the {@link RateLimiter} constructor. */
+export type RateLimiterOptions = {
+  /** Default contention policy of every `limit`/`limitAll` call (see {@link ContentionPolicy}). */
+  onContention?: ContentionPolicy;
+};
+
+/** Whether `error` is Convex's "changed while this mutation was being run" failure (OCC retries exhausted). */
+export function isContentionError(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error);
+  return /changed while this mutation was being run|OptimisticConcurrencyControlFailure/.test(
+    message,
+  );
+}
 
 /** Whether `error` is the error a denied `limit`/`check` with `throws: true` raises. */
 export function isRateLimitError(
@@ -92,6 +134,8 @@ export type RateLimitArgs = {
   reserve?: boolean;
   /** Throw a `ConvexError` (see {@link RateLimitError}) instead of returning `ok: false`. */
   throws?: boolean;
+  /** Overrides the constructor's {@link ContentionPolicy} for this call. */
+  onContention?: ContentionPolicy;
 };
 
 /** A ctx that can run queries (query, mutation or action). */
@@ -173,6 +217,7 @@ export class RateLimiter<
   constructor(
     public component: ComponentApi,
     public limits?: Limits,
+    public options: RateLimiterOptions = {},
   ) {
     for (const [name, config] of Object.entries(limits ?? {})) {
       validateNameAndKey(name, undefined);
@@ -193,7 +238,10 @@ export class RateLimiter<
   ): Promise<RateLimitReturns> {
     const opts = options[0];
     const request = this.request(name, opts);
-    return this.run(ctx, [request], opts?.throws ?? false);
+    const policy = opts?.onContention ?? this.options.onContention ?? "deny";
+    if (request.config.applyUpdates === "asynchronously")
+      return this.limitAsync(ctx, request, opts?.throws ?? false);
+    return this.run(ctx, [request], opts?.throws ?? false, policy);
   }
 
   /**
@@ -204,10 +252,18 @@ export class RateLimiter<
   async limitAll(
     ctx: RunMutationCtx,
     requests: Array<LimitRequest<Limits>>,
-    options?: { throws?: boolean },
+    options?: { throws?: boolean; onContention?: ContentionPolicy },
   ): Promise<RateLimitReturns> {
     const list = requests.map((r) => this.request(r.name, r));
-    return this.run(ctx, list, options?.throws ?? false);
+    for (const r of list)
+      if (r.config.applyUpdates === "asynchronously")
+        throw opskitError(
+          ErrorCode.INVALID_ARGUMENT,
+          `Rate limit "${r.name}" applies updates asynchronously and cannot be part of limitAll (its consumption is queued, not atomic); call limit for it`,
+          { name: r.name },
+        );
+    const policy = options?.onContention ?? this.options.onContention ?? "deny";
+    return this.run(ctx, list, options?.throws ?? false, policy);
   }
 
   /** Like {@link limit} but consumes nothing; usable in queries. */
@@ -217,8 +273,11 @@ export class RateLimiter<
     ...options: NamedOptions<Limits, Name, RateLimitArgs>
   ): Promise<RateLimitReturns> {
     const opts = options[0];
+    const request = this.request(name, opts);
     const result = toLimitResult(
-      await ctx.runQuery(this.component.lib.check, this.request(name, opts)),
+      request.config.applyUpdates === "asynchronously"
+        ? await staleQuery(ctx, this.component.lib.check, request)
+        : await ctx.runQuery(this.component.lib.check, request),
     );
     if (!result.ok && opts?.throws)
       throw rateLimited(result.name, result.retryAfter);
@@ -286,7 +345,12 @@ export class RateLimiter<
   ): Promise<void> {
     const key = options[0]?.key;
     validateNameAndKey(name, key);
-    await ctx.runMutation(this.component.lib.reset, { name, key });
+    const config =
+      (options[0] as { config?: RateLimitConfig } | undefined)?.config ??
+      (this.limits as Record<string, RateLimitConfig> | undefined)?.[name];
+    if (config?.applyUpdates === "asynchronously")
+      await ctx.runMutation(this.component.async.enqueueReset, { name, key });
+    else await ctx.runMutation(this.component.lib.reset, { name, key });
   }
 
   /**
@@ -410,12 +474,22 @@ export class RateLimiter<
     ctx: RunMutationCtx,
     requests: Array<ReturnType<RateLimiter<Limits>["request"]>>,
     throws: boolean,
+    policy: ContentionPolicy,
   ): Promise<RateLimitReturns> {
-    const result = toLimitResult(
-      requests.length === 1
-        ? await ctx.runMutation(this.component.lib.limit, requests[0])
-        : await ctx.runMutation(this.component.lib.limitAll, { requests }),
-    );
+    let wire;
+    try {
+      wire =
+        requests.length === 1
+          ? await ctx.runMutation(this.component.lib.limit, requests[0])
+          : await ctx.runMutation(this.component.lib.limitAll, { requests });
+    } catch (error) {
+      if (policy === "throw" || !isContentionError(error)) throw error;
+      return contended(requests, policy, throws);
+    }
+    return this.report(toLimitResult(wire), throws);
+  }
+
+  private report(result: LimitResult, throws: boolean): RateLimitReturns {
     for (const s of result.shadow ?? [])
       logEvent("rateLimiter.shadowDeny", {
         name: s.name,
@@ -433,6 +507,94 @@ export class RateLimiter<
     }
     return result;
   }
+
+  /** An asynchronous limit: stale check, then queue the consumption if admitted. */
+  private async limitAsync(
+    ctx: RunMutationCtx,
+    request: ReturnType<RateLimiter<Limits>["request"]>,
+    throws: boolean,
+  ): Promise<RateLimitReturns> {
+    const result = toLimitResult(
+      await staleQuery(ctx, this.component.lib.check, request),
+    );
+    if (result.ok) await ctx.runMutation(this.component.async.enqueue, request);
+    return this.report(result, throws);
+  }
+}
+
+/**
+ * Runs a query through a stale snapshot when called from a mutation (Convex
+ * 1.42+: its reads then never conflict); from an action, or where
+ * `getFunctionMetadata` is missing, an ordinary query.
+ */
+async function staleQuery<Args extends Record<string, unknown>, Result>(
+  ctx: RunQueryCtx | RunMutationCtx,
+  ref: FunctionReference<"query", "internal", Args, Result>,
+  args: Args,
+): Promise<Result> {
+  const meta = (
+    ctx as { meta?: { getFunctionMetadata?: () => Promise<{ type?: string }> } }
+  ).meta;
+  let inMutation = false;
+  if (typeof meta?.getFunctionMetadata === "function")
+    inMutation = (await meta.getFunctionMetadata()).type === "mutation";
+  const run = (
+    ctx.runQuery as unknown as (...a: unknown[]) => Promise<Result>
+  ).bind(ctx) as unknown as (
+    ref: FunctionReference<"query", "internal", Args, Result>,
+    args: Args,
+    options?: { useStaleSnapshot: boolean },
+  ) => Promise<Result>;
+  return inMutation
+    ? run(ref, args, { useStaleSnapshot: true })
+    : run(ref, args);
+}
+
+/** The result (or error) of a call whose mutation failed on contention, per `policy`. */
+function contended(
+  requests: Array<{ name: string; key?: string; config: RateLimitConfig }>,
+  policy: "deny" | "allow",
+  throws: boolean,
+): RateLimitReturns {
+  const first = requests[0];
+  const config = first.config;
+  const shards = config.shards ?? 1;
+  const suggestion = suggestShards({
+    rate: config.rate,
+    period: config.period,
+    callsPerSecond: 10_000,
+    ...(config.capacity !== undefined ? { capacity: config.capacity } : {}),
+  });
+  for (const r of requests)
+    logEvent("rateLimiter.contention", {
+      name: r.name,
+      key: r.key,
+      policy,
+      shards: r.config.shards ?? 1,
+      message: `Rate limit "${r.name}" failed on write contention with ${r.config.shards ?? 1} shard(s); under unlimited overload it needs about ${suggestShards({ rate: r.config.rate, period: r.config.period, callsPerSecond: 10_000, ...(r.config.capacity !== undefined ? { capacity: r.config.capacity } : {}) })}: see suggestShards({ rate, period, callsPerSecond }) or applyUpdates "asynchronously"`,
+    });
+  if (policy === "allow") return { ok: true, reason: "contention" };
+  if (throws)
+    throw new ConvexError<RateLimitError>({
+      kind: "RateLimited",
+      code: ErrorCode.RATE_LIMITED,
+      message: `Rate limit "${first.name}" could not be decided under write contention (${shards} shard(s); suggestShards says ${suggestion} for heavy traffic); retry in ${CONTENTION_RETRY_AFTER} ms.`,
+      name: first.name,
+      retryAfter: CONTENTION_RETRY_AFTER,
+      reason: "contention",
+    });
+  const denied = requests.map((r) => ({
+    name: r.name,
+    ...(r.key !== undefined ? { key: r.key } : {}),
+    retryAfter: CONTENTION_RETRY_AFTER,
+  }));
+  return {
+    ok: false,
+    reason: "contention",
+    retryAfter: CONTENTION_RETRY_AFTER,
+    name: first.name,
+    denied,
+  };
 }
 
 function rateLimited(

@@ -15,14 +15,24 @@ type Common = {
   period: number;
   /** How far below zero reservations (`reserve: true`) may take the limit. Unbounded when omitted. */
   maxReserved?: number;
-  /** Splits the limit over this many documents to spread write contention. Exact: never admits more than unsharded. */
+  /**
+   * Splits the limit over this many documents (at most 1024) to spread write
+   * contention; never admits more than unsharded. See `suggestShards`.
+   */
   shards?: number;
   /** Never deny: report `shadow` in the result and log `rateLimiter.shadowDeny` instead. For rolling out a new limit. */
   shadow?: boolean;
   /** Once a key is denied, keep denying it for this many ms regardless of refill (e.g. login brute force). */
   penalty?: number;
-  /** Accepted for compatibility with `@convex-dev/rate-limiter`; updates are always transactional. */
-  applyUpdates?: "transactionally";
+  /**
+   * `"transactionally"` (default): consumption is part of the calling
+   * mutation (strict). `"asynchronously"`: check against a stale snapshot and
+   * queue the consumption, applied in order by a background drain, so callers
+   * never conflict on the limit's state, at the price of a bounded overshoot
+   * (docs/rateLimiter.md, "Asynchronous updates"). An asynchronous limit
+   * cannot be sharded (refused with `INVALID_ARGUMENT`).
+   */
+  applyUpdates?: "transactionally" | "asynchronously";
 };
 
 /** Tokens refill continuously at `rate` per `period`, up to `capacity` (default `rate`). */
@@ -76,7 +86,9 @@ const common = {
   shards: v.optional(v.number()),
   shadow: v.optional(v.boolean()),
   penalty: v.optional(v.number()),
-  applyUpdates: v.optional(v.literal("transactionally")),
+  applyUpdates: v.optional(
+    v.union(v.literal("transactionally"), v.literal("asynchronously")),
+  ),
 };
 
 /**
@@ -189,6 +201,9 @@ export function validateNameAndKey(name: unknown, key: unknown): void {
     );
 }
 
+/** Most shards a limit may have. */
+export const MAX_SHARDS = 1024;
+
 /** Largest `upTo` accepted by `countStates`. */
 export const MAX_COUNT_STATES = 10_000;
 
@@ -284,19 +299,37 @@ export function validateConfig(
     bad(name, "start must be a finite timestamp in ms");
   if (
     config.applyUpdates !== undefined &&
-    config.applyUpdates !== "transactionally"
+    config.applyUpdates !== "transactionally" &&
+    config.applyUpdates !== "asynchronously"
   )
     bad(
       name,
-      config.applyUpdates === "asynchronously"
-        ? 'applyUpdates "asynchronously" is not supported; updates are always transactional'
-        : `applyUpdates must be "transactionally" (got ${JSON.stringify(config.applyUpdates)})`,
+      `applyUpdates must be "transactionally" or "asynchronously" (got ${JSON.stringify(config.applyUpdates)})`,
+    );
+  if (
+    config.applyUpdates === "asynchronously" &&
+    config.shards !== undefined &&
+    config.shards !== 1
+  )
+    bad(
+      name,
+      `an asynchronous limit cannot be sharded (got shards: ${String(config.shards)}); its callers never conflict on its state`,
+    );
+  if (config.applyUpdates === "asynchronously" && config.penalty)
+    bad(
+      name,
+      "an asynchronous limit cannot have a penalty: its denials write nothing",
     );
   const shards = config.shards ?? 1;
   if (!Number.isInteger(shards) || shards < 1)
     bad(
       name,
       `shards must be a whole number >= 1 (got ${String(config.shards)})`,
+    );
+  if (shards > MAX_SHARDS)
+    bad(
+      name,
+      `shards (${shards}) must be at most ${MAX_SHARDS}; a changed shard count reads every state of a key once`,
     );
   const capacity = c.capacity ?? config.rate;
   if (shards > capacity)

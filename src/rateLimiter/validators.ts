@@ -64,13 +64,21 @@ type Quota = { limit?: number; remaining?: number; resetAfter?: number };
  * figures for HTTP headers.
  */
 export type LimitResult =
-  | ({ ok: true; retryAfter?: number; shadow?: Denial[] } & Quota)
+  | ({
+      ok: true;
+      retryAfter?: number;
+      shadow?: Denial[];
+      /** Set when admitted by the fail-open contention policy, without consuming. */
+      reason?: "contention";
+    } & Quota)
   | ({
       ok: false;
       retryAfter: number;
       name: string;
       denied: Denial[];
       shadow?: Denial[];
+      /** Set when denied by the contention policy rather than by the limit. */
+      reason?: "contention";
     } & Quota);
 
 /**

@@ -397,17 +397,18 @@ describe("rateLimiter: bad input is refused with INVALID_ARGUMENT and writes not
       /penalty must be/,
     ],
     [
-      "asynchronous updates",
+      "asynchronous updates on a sharded limit",
       {
         name: "x",
         config: {
           kind: "token bucket",
           rate: 3,
           period: 9,
+          shards: 2,
           applyUpdates: "asynchronously",
         },
       },
-      /not supported/,
+      /cannot be sharded/,
     ],
     [
       "unknown kind",

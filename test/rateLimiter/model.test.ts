@@ -446,9 +446,8 @@ describe("rateLimiter against its model", () => {
     },
   );
 
-  // Enabled when helper rl-hotkeys' re-sharding fix (issue 11 item 11) lands:
-  // changing `shards` on a live limit refills drained keys until then.
-  it.skip("live changes of shards never admit more than the bound", async () => {
+  // Issue 11 item 11: changing `shards` on a live limit re-shards the key.
+  it("live changes of shards never admit more than the bound", async () => {
     await fc.assert(
       fc.asyncProperty(
         configArb,

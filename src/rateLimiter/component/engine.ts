@@ -8,6 +8,7 @@ import {
   allocate,
   available,
   consume,
+  windowStart,
   fullAt,
   fullState,
   retryAfterFor,
@@ -22,6 +23,7 @@ import {
   validateCount,
   validateNameAndKey,
   type RequestConfig,
+  type WireConfig,
 } from "../config.js";
 import type { WireLimitResult } from "../validators.js";
 import type { Doc } from "./_generated/dataModel.js";
@@ -41,6 +43,8 @@ type Slot = {
   name: string;
   key: string | undefined;
   shard: number;
+  /** The shard count this call writes the state under. */
+  shards: number;
   limit: ShardLimit;
   doc: Doc<"limitStates"> | null;
   /** State as this call currently sees it (includes consumption decided earlier in the call). */
@@ -48,6 +52,8 @@ type Slot = {
   penaltyUntil: number;
   consumed: boolean;
   penalized: boolean;
+  /** Re-sharded by this call: `state` before consumption must be written even if the call is denied. */
+  base?: ShardState;
 };
 
 type Decision = {
@@ -71,11 +77,24 @@ export class Ledger {
     return JSON.stringify([name, key ?? null, shard]);
   }
 
+  /** Documents of this key stored under another shard count, found while loading (see {@link decide}). */
+  private foreign = new Map<string, number>();
+  /** Documents to delete after a re-shard (shards beyond the new count). */
+  readonly deletions: Array<Doc<"limitStates">> = [];
+
+  /**
+   * Loads one shard. The read is `shard >= i` on the key's range, so a
+   * missing shard also shows the next stored one; if there is none above, the
+   * lowest stored one is read too. Either tells the layout the key's states
+   * were written under: a missing shard counts as full only when the key has
+   * no state under another shard count.
+   */
   async load(
     name: string,
     key: string | undefined,
     shard: number,
     limit: ShardLimit,
+    shards: number,
   ): Promise<Slot> {
     const id = this.id(name, key, shard);
     const cached = this.slots.get(id);
@@ -83,16 +102,27 @@ export class Ledger {
     // `first`, not `unique`: a state is inserted only by a transaction that
     // read this index range and found nothing, so serializable transactions
     // never leave two, and `unique` would only cost a second read per call.
-    const doc = await this.db
+    let found = await this.db
       .query("limitStates")
       .withIndex("by_name_key_shard", (q) =>
-        q.eq("name", name).eq("key", key).eq("shard", shard),
+        q.eq("name", name).eq("key", key).gte("shard", shard),
       )
       .first();
+    if (found === null && shard > 0)
+      found = await this.db
+        .query("limitStates")
+        .withIndex("by_name_key_shard", (q) =>
+          q.eq("name", name).eq("key", key),
+        )
+        .first();
+    if (found !== null && (found.shards ?? shards) !== shards)
+      this.foreign.set(this.id(name, key, -1), found.shards ?? shards);
+    const doc = found !== null && found.shard === shard ? found : null;
     const slot: Slot = {
       name,
       key,
       shard,
+      shards,
       limit,
       doc,
       state: doc
@@ -110,6 +140,57 @@ export class Ledger {
     return slot;
   }
 
+  /** Whether a load found this key's states under another shard count. */
+  needsReshard(name: string, key: string | undefined): boolean {
+    return this.foreign.has(this.id(name, key, -1));
+  }
+
+  /**
+   * Re-shards a key to `shards` shards: reads every stored state of the key,
+   * sums what the whole limit still holds (each state scaled by the shard
+   * count it was written under; shards it never stored are full), keeps the
+   * latest penalty, and spreads the total evenly over the new shards. Never
+   * more than the old states held, never more than the capacity: changing
+   * `shards` cannot refill a drained key or lift a penalty.
+   */
+  async reshard(
+    name: string,
+    key: string | undefined,
+    config: WireConfig,
+    now: number,
+  ): Promise<void> {
+    this.foreign.delete(this.id(name, key, -1));
+    const shards = config.shards ?? 1;
+    const docs = await this.db
+      .query("limitStates")
+      .withIndex("by_name_key_shard", (q) => q.eq("name", name).eq("key", key))
+      .take(MAX_RESHARD_DOCS);
+    const total = wholeAvailable(docs, name, key, config, now);
+    const penaltyUntil = Math.max(0, ...docs.map((d) => d.penaltyUntil ?? 0));
+    const limit = shardLimit(name, key, config);
+    const each = Math.min(total, capacityOf(config)) / shards;
+    const state = stateWithAvailable(limit, now, each);
+    const byShard = new Map(docs.map((d) => [d.shard, d]));
+    for (const doc of docs) if (doc.shard >= shards) this.deletions.push(doc);
+    for (let i = 0; i < shards; i++) {
+      const doc = byShard.get(i) ?? null;
+      const slot: Slot = {
+        name,
+        key,
+        shard: i,
+        shards,
+        limit,
+        doc: doc && doc.shard < shards ? doc : null,
+        state: { ...state },
+        base: { ...state },
+        penaltyUntil,
+        consumed: false,
+        penalized: penaltyUntil > now,
+      };
+      this.slots.set(this.id(name, key, i), slot);
+    }
+  }
+
   /** Snapshot of pending changes, so a denied multi-limit call can keep only penalties. */
   entries() {
     return [...this.slots.values()];
@@ -117,9 +198,112 @@ export class Ledger {
 }
 
 /**
- * Decides one request. With shards, two random shards are read first; the
- * rest are read only when neither can serve the request alone, so denials
- * and `retryAfter` always reflect the whole limit.
+ * Tokens per second above which a sharded limit is "hot": its denials are
+ * answered from the two shards a call samples instead of from every shard.
+ * A denial that reads every shard conflicts with any admit committed during
+ * its ~100 ms between snapshot and commit; under overload admits arrive at the
+ * refill rate, so above about 2 per second such denials would fail on OCC
+ * (the `bench/` simulation measures it). At or below it, denials stay exact.
+ */
+export const HOT_TOKENS_PER_SECOND = 2;
+
+/** Most state documents a re-shard reads for one key (at least twice the most shards a limit may have). */
+const MAX_RESHARD_DOCS = 2048;
+
+/**
+ * @internal The threshold {@link isHot} uses; `bench/` raises it to
+ * `Infinity` to replay the 0.1 design (every sharded denial reads every
+ * shard) next to the current one. Not part of the public API.
+ */
+export const tuning = { hotTokensPerSecond: HOT_TOKENS_PER_SECOND };
+
+/** Whether `config` is sharded and refills faster than {@link HOT_TOKENS_PER_SECOND}. */
+export function isHot(config: WireConfig): boolean {
+  return (
+    (config.shards ?? 1) > 1 &&
+    (config.rate / config.period) * 1000 > tuning.hotTokensPerSecond
+  );
+}
+
+/**
+ * What a key's whole limit still holds, from all its stored states: each
+ * state counted under the shard count it was written with, shards a layout
+ * never stored counted full (only when every state shares one layout; with
+ * mixed layouts they count as empty), never more than the capacity.
+ */
+export function wholeAvailable(
+  docs: Array<Doc<"limitStates">>,
+  name: string,
+  key: string | undefined,
+  config: WireConfig,
+  now: number,
+): number {
+  const shards = config.shards ?? 1;
+  const layouts = new Set(docs.map((d) => d.shards ?? shards));
+  if (layouts.size === 0) return capacityOf(config);
+  let total = 0;
+  for (const doc of docs) {
+    const old = shardLimit(name, key, {
+      ...config,
+      shards: doc.shards ?? shards,
+    });
+    total += available(old, docStateOf(doc), now);
+  }
+  if (layouts.size === 1) {
+    const [old] = [...layouts];
+    const seen = new Set(docs.filter((d) => d.shard < old).map((d) => d.shard));
+    total += (old - seen.size) * (capacityOf(config) / old);
+  }
+  return Math.min(total, capacityOf(config));
+}
+
+function docStateOf(doc: Doc<"limitStates">): ShardState {
+  return {
+    value: doc.value,
+    ts: doc.ts,
+    ...(doc.prev !== undefined ? { prev: doc.prev } : {}),
+  };
+}
+
+/**
+ * A state of one shard holding exactly `amount` tokens at `now` (at most its
+ * capacity), used to spread a re-sharded total. For windows the tokens
+ * already used count as used in the current window, which never admits more
+ * later than the states it replaces.
+ */
+function stateWithAvailable(
+  limit: ShardLimit,
+  now: number,
+  amount: number,
+): ShardState {
+  const a = Math.min(limit.capacity, amount);
+  switch (limit.kind) {
+    case "token bucket":
+      return { value: a, ts: now };
+    case "fixed window":
+      return { value: a, ts: windowStart(limit, now) };
+    case "sliding window":
+      return {
+        value: Math.max(0, limit.rate - a),
+        ts: windowStart(limit, now),
+        prev: 0,
+      };
+    case "gcra": {
+      const interval = limit.period / limit.rate;
+      return { value: 0, ts: now + Math.max(0, limit.capacity - a) * interval };
+    }
+  }
+}
+
+/**
+ * Decides one request. Unsharded: one document. Sharded: two random shards
+ * are sampled; one that can serve the request alone takes it. Otherwise a
+ * "cold" limit (see {@link isHot}) reads every shard, so its denials and
+ * `retryAfter` are exact for the whole limit. A hot limit reads the second
+ * shard only when the first cannot serve, pools the two only for a request
+ * larger than one shard, and otherwise denies from them, with a `retryAfter`
+ * after which any shard that is merely empty could serve the request alone
+ * (never early; at most `shards` times the exact wait for a token bucket).
  */
 export async function decide(
   ledger: Ledger,
@@ -139,56 +323,84 @@ export async function decide(
     ...(key !== undefined ? { key } : {}),
     limit: capacityOf(config),
   };
+  const hot = isHot(config);
 
-  if (shards === 1) {
-    // The common case, kept free of the array work sharding needs.
-    const slot = await ledger.load(name, key, 0, limit);
-    const avail = available(limit, slot.state, now);
-    if (slot.penaltyUntil <= now && avail >= count - EPSILON) {
-      slot.state = consume(limit, slot.state, now, count);
-      slot.consumed ||= options.write;
-      return {
-        ...base,
-        denied: false,
-        shadow: false,
-        ...quota(limit, [slot], now, 1),
-      };
-    }
-  }
+  const admitFrom = (slot: Slot, slots: Slot[]): Decision => {
+    slot.state = consume(limit, slot.state, now, count);
+    slot.consumed ||= options.write;
+    return {
+      ...base,
+      denied: false,
+      shadow: false,
+      ...quota(limit, slots, now, shards),
+    };
+  };
+  const serves = (slot: Slot) =>
+    slot.penaltyUntil <= now &&
+    available(limit, slot.state, now) >= count - EPSILON;
 
-  let indices: number[];
-  if (shards === 1) indices = [0];
-  else {
-    const a = Math.floor(Math.random() * shards);
-    const b = (a + 1 + Math.floor(Math.random() * (shards - 1))) % shards;
-    indices = [a, b];
-  }
-  let slots = await Promise.all(
-    indices.map((i) => ledger.load(name, key, i, limit)),
+  let slots: Slot[];
+  const first = await ledger.load(
+    name,
+    key,
+    shards === 1 ? 0 : Math.floor(Math.random() * shards),
+    limit,
+    shards,
   );
-
-  if (shards > 1) {
-    const penalty = Math.max(...slots.map((s) => s.penaltyUntil));
-    const best = slots.reduce((x, y) =>
-      available(limit, x.state, now) >= available(limit, y.state, now) ? x : y,
-    );
-    if (
-      penalty <= now &&
-      available(limit, best.state, now) >= count - EPSILON
-    ) {
-      best.state = consume(limit, best.state, now, count);
-      best.consumed ||= options.write;
-      return {
-        ...base,
-        denied: false,
-        shadow: false,
-        ...quota(limit, slots, now, shards),
-      };
+  if (ledger.needsReshard(name, key)) {
+    await ledger.reshard(name, key, config, now);
+    slots = await loadAll(ledger, name, key, limit, shards);
+  } else if (shards === 1) {
+    // The common case, kept free of the array work sharding needs.
+    if (serves(first)) return admitFrom(first, [first]);
+    slots = [first];
+  } else {
+    // A hot limit reads the second shard only when the first cannot serve.
+    if (hot && serves(first)) return admitFrom(first, [first]);
+    const b =
+      (first.shard + 1 + Math.floor(Math.random() * (shards - 1))) % shards;
+    const second = await ledger.load(name, key, b, limit, shards);
+    if (ledger.needsReshard(name, key)) {
+      await ledger.reshard(name, key, config, now);
+      slots = await loadAll(ledger, name, key, limit, shards);
+    } else {
+      const pair = [first, second];
+      const best =
+        available(limit, first.state, now) >=
+        available(limit, second.state, now)
+          ? first
+          : second;
+      if (serves(best)) return admitFrom(best, pair);
+      const penalty = Math.max(first.penaltyUntil, second.penaltyUntil);
+      const poolable = count <= 2 * limit.capacity + EPSILON;
+      if (hot && (poolable || penalty > now)) {
+        const total = totalAvailable(limit, [first.state, second.state], now);
+        // Pooling writes two shards; a request one shard could serve waits
+        // for one instead (with refilling buckets pooled admits were most
+        // admits under overload, and most conflicts: see bench/).
+        const pool = count > limit.capacity + EPSILON;
+        if (pool && penalty <= now && total >= count - EPSILON) {
+          for (const [i, next] of allocate(
+            limit,
+            [first.state, second.state],
+            now,
+            count,
+          )) {
+            pair[i].state = next;
+            pair[i].consumed ||= options.write;
+          }
+          return {
+            ...base,
+            denied: false,
+            shadow: false,
+            ...quota(limit, pair, now, shards),
+          };
+        }
+        if (!(reserve && penalty <= now))
+          return hotDenial(ledger, req, pair, limit, now, options, base);
+      }
+      slots = await loadAll(ledger, name, key, limit, shards);
     }
-    indices = Array.from({ length: shards }, (_, i) => i);
-    slots = await Promise.all(
-      indices.map((i) => ledger.load(name, key, i, limit)),
-    );
   }
 
   const states = slots.map((s) => s.state);
@@ -249,6 +461,71 @@ export async function decide(
     retryAfter,
     ...quota(limit, slots, now, shards),
     // A denied call consumes nothing: `remaining` is what is left now.
+  };
+}
+
+async function loadAll(
+  ledger: Ledger,
+  name: string,
+  key: string | undefined,
+  limit: ShardLimit,
+  shards: number,
+): Promise<Slot[]> {
+  return Promise.all(
+    Array.from({ length: shards }, (_, i) =>
+      ledger.load(name, key, i, limit, shards),
+    ),
+  );
+}
+
+/**
+ * A hot limit's denial, decided from the two sampled shards. A penalty it
+ * starts is written to every shard (all are read then), so any later sample
+ * sees it. `retryAfter` covers the worst shard: one drained to empty now.
+ */
+async function hotDenial(
+  ledger: Ledger,
+  req: Request,
+  pair: Slot[],
+  limit: ShardLimit,
+  now: number,
+  options: { write: boolean },
+  base: { name: string; key?: string; limit: number },
+): Promise<Decision> {
+  const { name, key } = req;
+  const config = req.config as WireConfig;
+  const count = req.count ?? 1;
+  const shards = config.shards ?? 1;
+  let until = Math.max(...pair.map((s) => s.penaltyUntil));
+  if (until <= now && config.penalty) {
+    until = now + config.penalty;
+    if (options.write)
+      for (const slot of await loadAll(ledger, name, key, limit, shards)) {
+        slot.penaltyUntil = until;
+        slot.penalized = true;
+      }
+  }
+  const drained = consume(limit, null, now, limit.capacity);
+  const worst = Array.from(
+    { length: count <= limit.capacity + EPSILON ? 1 : 2 },
+    () => drained,
+  );
+  const retryAfter = Math.max(
+    retryAfterFor(
+      limit,
+      pair.map((s) => s.state),
+      now,
+      count,
+      until,
+    ),
+    retryAfterFor(limit, worst, now, count, until),
+  );
+  return {
+    ...base,
+    denied: true,
+    shadow: config.shadow ?? false,
+    retryAfter,
+    ...quota(limit, pair, now, shards),
   };
 }
 
@@ -345,15 +622,18 @@ export async function flush(
 ): Promise<FlushResult> {
   let inserted = 0;
   let earliestFullAt = Infinity;
+  for (const doc of ledger.deletions) await db.delete("limitStates", doc._id);
   for (const slot of ledger.entries()) {
     const writeState = keepConsumption && slot.consumed;
-    if (!writeState && !slot.penalized) continue;
-    const { name, key, shard, limit } = slot;
+    if (!writeState && !slot.penalized && slot.base === undefined) continue;
+    const { name, key, shard, limit, shards } = slot;
     const state = writeState
       ? slot.state
-      : slot.doc
-        ? { value: slot.doc.value, ts: slot.doc.ts, prev: slot.doc.prev }
-        : null;
+      : slot.base !== undefined
+        ? slot.base
+        : slot.doc
+          ? { value: slot.doc.value, ts: slot.doc.ts, prev: slot.doc.prev }
+          : null;
     const stored = state ?? fullState(limit, now);
     const doneAt = Math.max(fullAt(limit, stored), slot.penaltyUntil);
     const doc = slot.doc;
@@ -365,7 +645,9 @@ export async function flush(
       if (doneAt !== doc.fullAt) fields.fullAt = doneAt;
       if (stored.prev !== undefined && stored.prev !== doc.prev)
         fields.prev = stored.prev;
-      if (slot.penalized) fields.penaltyUntil = slot.penaltyUntil;
+      if (slot.penalized || slot.base !== undefined)
+        fields.penaltyUntil = slot.penaltyUntil;
+      if (doc.shards !== shards) fields.shards = shards;
       await db.patch("limitStates", doc._id, fields);
     } else {
       await db.insert("limitStates", {
@@ -375,6 +657,7 @@ export async function flush(
         value: stored.value,
         ts: stored.ts,
         fullAt: doneAt,
+        shards,
         ...(stored.prev !== undefined ? { prev: stored.prev } : {}),
         ...(slot.penalized ? { penaltyUntil: slot.penaltyUntil } : {}),
       });

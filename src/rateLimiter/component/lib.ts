@@ -32,7 +32,13 @@ import {
   type DatabaseReader,
   type MutationCtx,
 } from "./_generated/server.js";
-import { Ledger, decideAll, flush, type Request } from "./engine.js";
+import {
+  Ledger,
+  decideAll,
+  flush,
+  wholeAvailable,
+  type Request,
+} from "./engine.js";
 
 function nonEmpty<T>(requests: T[]): T[] {
   if (requests.length === 0)
@@ -47,6 +53,13 @@ async function consumeAll(
   ctx: MutationCtx,
   requests: Request[],
 ): Promise<WireLimitResult> {
+  for (const r of requests)
+    if (r.config.applyUpdates === "asynchronously")
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        `Rate limit "${r.name}" has applyUpdates "asynchronously": its consumption must be queued (the client's \`limit\` does this), not applied here`,
+        { name: r.name },
+      );
   const now = Date.now();
   const ledger = new Ledger(ctx.db);
   const result = await decideAll(ledger, requests, now, { write: true });
@@ -114,16 +127,19 @@ export const getValue = query({
     const now = Date.now();
     const limit = shardLimit(args.name, args.key, args.config);
     const shards = args.config.shards ?? 1;
-    const docs = (await readShards(ctx, args.name, args.key)).filter(
-      (d) => d.shard < shards,
-    );
+    const all = await readShards(ctx, args.name, args.key);
+    const docs = all.filter((d) => d.shard < shards);
     const states = docs.map((d) => ({
       value: d.value,
       ts: d.ts,
       ...(d.prev !== undefined ? { prev: d.prev } : {}),
     }));
     const missing = shards - docs.length;
-    const value = totalAvailable(limit, states, now) + missing * limit.capacity;
+    // States written under another shard count (before the next call
+    // re-shards the key) are counted under their own layout.
+    const value = all.some((d) => (d.shards ?? shards) !== shards)
+      ? wholeAvailable(all, args.name, args.key, args.config, now)
+      : totalAvailable(limit, states, now) + missing * limit.capacity;
     const penaltyUntil = Math.max(0, ...docs.map((d) => d.penaltyUntil ?? 0));
     const windowed =
       args.config.kind === "fixed window" ||
@@ -132,7 +148,8 @@ export const getValue = query({
       value,
       ts: now,
       shard: 0,
-      config: args.config,
+      // With `shards` filled in, as `@convex-dev/rate-limiter` reports it.
+      config: { ...args.config, shards },
       ...(penaltyUntil > now ? { penaltyUntil } : {}),
       ...(windowed ? { windowStart: windowStart(limit, now) } : {}),
       states: docs.map((d, i) => ({ shard: d.shard, ...states[i] })),

@@ -1,5 +1,6 @@
 import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
+import { vRateLimitConfig } from "../config.js";
 
 export default defineSchema({
   /** One document per (limit name, key, shard) that is not full; full state is no document. */
@@ -13,9 +14,33 @@ export default defineSchema({
     penaltyUntil: v.optional(v.number()),
     /** When this state has refilled to full and any penalty has ended: it may then be deleted. */
     fullAt: v.number(),
+    /**
+     * How many shards the limit had when this state was written. A call with
+     * another count re-shards the key first (see `engine.ts`), so changing
+     * `shards` never refills a drained key or drops a penalty. Absent on
+     * states written before 0.2: read as the calling config's count.
+     */
+    shards: v.optional(v.number()),
   })
     .index("by_name_key_shard", ["name", "key", "shard"])
     .index("by_fullAt", ["fullAt"]),
+  /**
+   * Consumption (and resets) of `applyUpdates: "asynchronously"` limits,
+   * queued by callers and applied in order by `async.drain`.
+   */
+  pendingUpdates: defineTable({
+    kind: v.union(v.literal("consume"), v.literal("reset")),
+    name: v.string(),
+    key: v.optional(v.string()),
+    count: v.number(),
+    config: v.optional(vRateLimitConfig),
+    /** The caller's clock when it was admitted: consumption is applied at this time. */
+    ts: v.number(),
+  }),
+  /** A singleton: whether an async drain chain is running (callers read it, the drain writes it rarely). */
+  drains: defineTable({
+    running: v.boolean(),
+  }),
   /** A singleton: the sweep's pending continuation, while a backlog is being deleted. */
   sweeps: defineTable({
     continuation: v.optional(v.id("_scheduled_functions")),

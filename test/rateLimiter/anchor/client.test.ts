@@ -9,8 +9,8 @@
  *   the limiter holding the `async` limit is built only when asynchronous
  *   updates are supported, and the sharded-async configs are asserted to be
  *   refused (the anchor only type-checks them).
- * - the `asynchronous` tests are skipped: enabled when async mode lands
- *   (helper rl-hotkeys adds `applyUpdates: "asynchronously"` in parallel).
+ * - the `asynchronous` tests run against rl-hotkeys' async mode (they were
+ *   skipped until it landed).
  * - the async configs are cast (`as unknown as RateLimitConfig`) and the two
  *   `@ts-expect-error an asynchronous limit can't be sharded` lines dropped:
  *   until async mode lands every asynchronous config is a type error, on
@@ -204,7 +204,7 @@ async function valueOf(t: TestConvex, limit: LimitName, key?: string) {
 }
 
 // opskit: enabled when async mode lands (helper rl-hotkeys, issue 11 item 11 / 15).
-describe.skip("asynchronous", () => {
+describe("asynchronous", () => {
   beforeEach(() => {
     vi.useFakeTimers();
   });

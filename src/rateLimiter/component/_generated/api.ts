@@ -8,6 +8,7 @@
  * @module
  */
 
+import type * as async from "../async.js";
 import type * as crons from "../crons.js";
 import type * as engine from "../engine.js";
 import type * as lib from "../lib.js";
@@ -21,6 +22,7 @@ import type {
 import { anyApi, componentsGeneric } from "convex/server";
 
 const fullApi: ApiFromModules<{
+  async: typeof async;
   crons: typeof crons;
   engine: typeof engine;
   lib: typeof lib;

@@ -23,6 +23,39 @@ import type { FunctionReference } from "convex/server";
  */
 export type ComponentApi<Name extends string | undefined = string | undefined> =
   {
+    async: {
+      enqueue: FunctionReference<
+        "mutation",
+        "internal",
+        {
+          config: {
+            applyUpdates?: string;
+            capacity?: number;
+            kind: string;
+            maxReserved?: number;
+            penalty?: number;
+            period: number;
+            rate: number;
+            shadow?: boolean;
+            shards?: number;
+            start?: number | null;
+          };
+          count?: number;
+          key?: string;
+          name: string;
+          reserve?: boolean;
+        },
+        null,
+        Name
+      >;
+      enqueueReset: FunctionReference<
+        "mutation",
+        "internal",
+        { key?: string; name: string },
+        null,
+        Name
+      >;
+    };
     lib: {
       check: FunctionReference<
         "query",
@@ -117,7 +150,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         "internal",
         {
           config: {
-            applyUpdates?: "transactionally";
+            applyUpdates?: "transactionally" | "asynchronously";
             capacity?: number;
             kind: "token bucket" | "fixed window" | "sliding window" | "gcra";
             maxReserved?: number;
@@ -134,7 +167,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         },
         {
           config: {
-            applyUpdates?: "transactionally";
+            applyUpdates?: "transactionally" | "asynchronously";
             capacity?: number;
             kind: "token bucket" | "fixed window" | "sliding window" | "gcra";
             maxReserved?: number;
@@ -238,7 +271,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         "internal",
         {
           config: {
-            applyUpdates?: "transactionally";
+            applyUpdates?: "transactionally" | "asynchronously";
             capacity?: number;
             kind: "token bucket" | "fixed window" | "sliding window" | "gcra";
             maxReserved?: number;
