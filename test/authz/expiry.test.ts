@@ -19,7 +19,7 @@ import { v } from "convex/values";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import opskit from "convex-opskit/test";
-import { opskitTest } from "../helpers.js";
+import { captureLogs, opskitTest } from "../helpers.js";
 import { authz, mutation, query, schema } from "./app.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./expiry.test.js";
@@ -154,6 +154,8 @@ function setup() {
   return { t, inspect, advance };
 }
 
+const logs = captureLogs();
+
 beforeEach(() => {
   vi.useFakeTimers();
   vi.setSystemTime(T0);
@@ -195,6 +197,9 @@ describe("grant expiry", () => {
     expect(
       await t.query(api.canWrite, { userId: "ann", scope: "team:1" }),
     ).toBe(false);
+    expect(logs.filter((l) => l.event === "authz.expire")).toEqual([
+      { event: "authz.expire", userId: "ann", removed: 1, next: null },
+    ]);
   });
 
   test("a user whose only grant expires loses the grant document; the raw component read shows it gone", async () => {

@@ -384,6 +384,38 @@ describe("the limits scan (convex-opskit/test)", () => {
   });
 });
 
+describe("an instance made outside a test (a describe body)", () => {
+  const t = withProductionLimits(convexTest({ schema: appSchema, modules }), {
+    schema: appSchema,
+  });
+  // Checked after each test of the suite: the second test is expected to
+  // fail through that check (the first stored nothing wrong).
+  test("a storable document passes", async () => {
+    await t.mutation(api.put, { body: "fine" });
+  });
+  test.fails(
+    "a document over 1 MiB fails the check after the test",
+    async () => {
+      await t.mutation(api.put, { body: big(MAX_DOCUMENT_BYTES) });
+    },
+  );
+});
+
+test("a nested component (registered as parent/child) is scanned too", async () => {
+  const t = withProductionLimits(convexTest({ schema: appSchema, modules }), {
+    afterEach: false,
+  });
+  t.registerComponent("outer/blobStore", blobStoreSchema, blobStoreModules);
+  // Reached by its function handle, as a parent component would call it.
+  await t.mutation(
+    "function://outer/blobStore;store:put" as unknown as typeof blobStore.store.put,
+    { body: { tags: new Array(MAX_ARRAY_LENGTH + 1).fill(0) } },
+  );
+  expect(
+    (await t.scanLimits()).map((x) => [x.component, x.table, x.path]),
+  ).toEqual([["outer/blobStore", "blobs", "$.body.tags"]]);
+});
+
 // The automatic check: this test stores a document a deployment refuses and
 // is expected to fail — through the check that runs after it, not its body.
 test.fails(

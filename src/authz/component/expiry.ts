@@ -17,6 +17,7 @@
  * user in the steady state, at most one scheduled per mutation.
  */
 import { v } from "convex/values";
+import { logEvent } from "../../shared/log.js";
 import { internal } from "./_generated/api.js";
 import type { Id } from "./_generated/dataModel.js";
 import { internalMutation, type MutationCtx } from "./_generated/server.js";
@@ -142,6 +143,12 @@ export const removeExpiredGrants = internalMutation({
         userId: doc.userId,
         grants,
         ...(expiryCheckAt === undefined ? {} : { expiryCheckAt }),
+      });
+    if (removed.size > 0)
+      logEvent("authz.expire", {
+        userId,
+        removed: removed.size,
+        next,
       });
     return { removed: removed.size, next };
   },
