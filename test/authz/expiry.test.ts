@@ -19,6 +19,7 @@ import { v } from "convex/values";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import opskit from "convex-opskit/test";
+import { EXPIRY_HORIZON_MS } from "../../src/authz/component/expiry.js";
 import { captureLogs, opskitTest } from "../helpers.js";
 import { authz, mutation, query, schema } from "./app.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
@@ -311,6 +312,36 @@ describe("grant expiry", () => {
     await advance(100 * MINUTE);
     expect((await inspect()).pending).toHaveLength(1);
     await t.finishAllScheduledFunctions(vi.runAllTimers);
+    expect(await inspect()).toEqual({
+      userGrants: [],
+      members: [],
+      pending: [],
+    });
+  });
+
+  test("an expiry months or years ahead (past what a timer or a deployment schedules at once) is reached by hops, and still removed on time", async () => {
+    const { t, inspect, advance } = setup();
+    const DAY = 24 * 60 * MINUTE;
+    // A deployment refuses to schedule more than 5 years ahead; Node timers
+    // (convex-test's scheduler) fire at once past 2^31 - 1 ms (24.8 days).
+    const expiresAt = T0 + 6 * 366 * DAY;
+    await t.mutation(api.grant, {
+      userId: "ann",
+      role: "editor",
+      scope: "team:1",
+      expiresAt,
+    });
+    const first = (await inspect()).pending;
+    expect(first).toHaveLength(1);
+    expect(first[0].at).toBeLessThanOrEqual(T0 + EXPIRY_HORIZON_MS);
+    await advance(30 * DAY);
+    const later = await inspect();
+    expect(later.userGrants[0].grants).toHaveLength(1);
+    expect(later.pending).toHaveLength(1);
+    expect(later.pending[0].at).toBeGreaterThan(Date.now());
+    await advance(expiresAt - Date.now() - MINUTE);
+    expect((await inspect()).userGrants[0].grants).toHaveLength(1);
+    await advance(MINUTE);
     expect(await inspect()).toEqual({
       userGrants: [],
       members: [],

@@ -9,7 +9,8 @@
  * scope's membership rows — writes that re-run every query that read them.
  *
  * Invariant: whenever a user's grant document holds a grant with
- * `expiresAt`, a job is pending at or before the earliest such expiry, and
+ * `expiresAt`, a job is pending at or before the earliest such expiry (at
+ * most {@link EXPIRY_HORIZON_MS} ahead: a later expiry is reached in hops), and
  * the document's `expiryCheckAt` names the time of the earliest pending job.
  * Jobs are idempotent (they remove only what is expired at their own `now`,
  * so a regrant or an extension is kept) and a superseded job that runs later
@@ -24,6 +25,15 @@ import { internalMutation, type MutationCtx } from "./_generated/server.js";
 
 /** Membership rows a single expiry run deletes at most; the rest continues in a follow-up run. */
 export const EXPIRY_BATCH = 256;
+
+/**
+ * The furthest ahead an expiry job is scheduled: a deployment refuses to
+ * schedule more than 5 years ahead, and a timer (convex-test's scheduler)
+ * past 2^31 - 1 ms (24.8 days) fires at once. A later expiry is reached in
+ * hops of this length, each a job that finds nothing expired and schedules
+ * the next.
+ */
+export const EXPIRY_HORIZON_MS = 21 * 24 * 60 * 60 * 1000;
 
 /** Stored scope for global grants (valid scopes always contain ":"). */
 const GLOBAL = "";
@@ -41,13 +51,14 @@ export async function scheduleExpiry(
 ): Promise<void> {
   const doc = await ctx.db.get("userGrants", grantsDocId);
   if (doc === null) return;
+  const now = Date.now();
   const pending = doc.expiryCheckAt;
-  if (pending !== undefined && pending > Date.now() && pending <= expiresAt)
-    return;
-  await ctx.scheduler.runAt(expiresAt, internal.expiry.removeExpiredGrants, {
+  if (pending !== undefined && pending > now && pending <= expiresAt) return;
+  const at = Math.min(expiresAt, now + EXPIRY_HORIZON_MS);
+  await ctx.scheduler.runAt(at, internal.expiry.removeExpiredGrants, {
     userId,
   });
-  await ctx.db.patch("userGrants", doc._id, { expiryCheckAt: expiresAt });
+  await ctx.db.patch("userGrants", doc._id, { expiryCheckAt: at });
 }
 
 /**
@@ -131,10 +142,11 @@ export const removeExpiredGrants = internalMutation({
       pending <= next;
     let expiryCheckAt = covered ? pending : undefined;
     if (next !== null && !covered) {
-      await ctx.scheduler.runAt(next, internal.expiry.removeExpiredGrants, {
+      const at = Math.min(next, now + EXPIRY_HORIZON_MS);
+      await ctx.scheduler.runAt(at, internal.expiry.removeExpiredGrants, {
         userId,
       });
-      expiryCheckAt = next;
+      expiryCheckAt = at;
     }
 
     if (grants.length === 0) await ctx.db.delete("userGrants", doc._id);
