@@ -391,10 +391,20 @@ export function withProductionLimits<T extends AnyTestConvex>(
     state = tracked;
     limitsStates.set(t, tracked);
     const registerComponent = t.registerComponent.bind(t);
-    t.registerComponent = (name, schema, modules) => {
-      registerComponent(name, schema, withScanModule(modules));
+    // convex-test 0.0.71 returns the component's api here; 0.0.60 nothing.
+    t.registerComponent = ((
+      name: string,
+      schema: SchemaDefinition<GenericSchema, boolean>,
+      modules: Record<string, () => Promise<unknown>>,
+    ) => {
+      const registered: unknown = registerComponent(
+        name,
+        schema,
+        withScanModule(modules),
+      );
       tracked.components.set(name, tablesOf(schema));
-    };
+      return registered;
+    }) as T["registerComponent"];
     limited.scanLimits = () => scanAll(t, tracked);
     limited.checkLimits = async () => {
       const violations = await scanAll(t, tracked);

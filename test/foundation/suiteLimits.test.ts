@@ -10,7 +10,12 @@ import { convexTest } from "convex-test";
 import { expect, test } from "vitest";
 import type { ProductionLimits } from "convex-opskit/test";
 
-const schema = defineSchema({ notes: defineTable({ body: v.string() }) });
+const schema = defineSchema({
+  notes: defineTable({
+    body: v.string(),
+    tags: v.optional(v.array(v.string())),
+  }),
+});
 const modules = { "./_generated/api.ts": async () => ({}) };
 
 test("a plain convexTest() here enforces transactionLimits and carries the limits check", async () => {
@@ -23,14 +28,17 @@ test("a plain convexTest() here enforces transactionLimits and carries the limit
     }),
   ).rejects.toThrow(/Wrote too much data/);
   await t.run(async (ctx) => {
-    await ctx.db.insert("notes", { body: "x".repeat(1_100_000) });
+    await ctx.db.insert("notes", {
+      body: "x",
+      tags: new Array<string>(9000).fill("t"),
+    });
   });
   await expect(t.checkLimits()).rejects.toThrow(
-    /app, table notes, id \w+, path \$: document is \d+ bytes \(limit 1048576\)/,
+    /app, table notes, id \w+, path \$\.tags: array has 9000 elements \(limit 8192\)/,
   );
   t.allowLimitViolations({
     table: "notes",
-    rule: "size",
+    rule: "array",
     reason: "the document above was stored to show the check finds it",
   });
 });
