@@ -198,6 +198,16 @@ const scanModule = {
   }),
 };
 
+export {
+  checkDocument,
+  documentSize,
+  MAX_ARRAY_LENGTH,
+  MAX_DOCUMENT_BYTES,
+  MAX_NESTING,
+  SYSTEM_FIELDS_BYTES,
+  type LimitViolation,
+} from "./shared/limits.js";
+
 /** A document that breaks a deployment's limits, as the scan found it. */
 export type StoredLimitViolation = LimitViolation & {
   /** `""` for the app, else the component's name (`"auditLog"`). */

@@ -453,3 +453,19 @@ test.fails(
     await t.mutation(api.put, { body: tooLong() });
   },
 );
+
+test("the harness API is typed: a wrong rule, a missing reason or a wrong option is a type error", () => {
+  const t = withProductionLimits(convexTest({ schema: appSchema, modules }), {
+    schema: appSchema,
+    afterEach: false,
+  });
+  const wrongRule = { rule: "sized", reason: "x" } as const;
+  // @ts-expect-error -- "sized" is not a rule
+  t.allowLimitViolations(wrongRule);
+  // @ts-expect-error -- an allowance must say why
+  expect(() => t.allowLimitViolations({ table: "posts" })).toThrow(/reason/);
+  // @ts-expect-error -- afterEach is a boolean
+  withProductionLimits(t, { afterEach: "yes" });
+  // @ts-expect-error -- tables is a list of names
+  withProductionLimits(t, { tables: "posts" });
+});
