@@ -14,10 +14,11 @@ import {
 } from "convex/server";
 import { getConvexSize, v, type Value } from "convex/values";
 import fc from "fast-check";
-import { describe, expect, test, vi } from "vitest";
+import { beforeEach, describe, expect, test, vi } from "vitest";
 import opskit, {
   checkLimits,
   LimitsExceededError,
+  type ProductionLimits,
   withProductionLimits,
 } from "convex-opskit/test";
 import {
@@ -382,6 +383,21 @@ describe("the limits scan (convex-opskit/test)", () => {
     expect(found.map((x) => [x.id, x.path])).toEqual([[last, "$.body.list"]]);
   });
 
+  test("a table of more documents than a transaction may read is scanned in pages", async () => {
+    const t = withProductionLimits(
+      convexTest({ schema: appSchema, modules, transactionLimits: true }),
+      { schema: appSchema, afterEach: false },
+    );
+    // 33,000 documents (a transaction reads at most 32,000), in batches a transaction may write.
+    for (let batch = 0; batch < 3; batch++)
+      await t.run(async (ctx) => {
+        for (let i = 0; i < 11_000; i++)
+          await ctx.db.insert("posts", { body: i });
+      });
+    const last = await t.mutation(api.put, { body: tooLong() });
+    expect((await t.scanLimits()).map((x) => x.id)).toEqual([last]);
+  });
+
   test("checkLimits(t) checks once, on demand, with the app's schema", async () => {
     const t = convexTest({ schema: appSchema, modules });
     await t.mutation(api.put, { body: nested(MAX_NESTING) });
@@ -424,6 +440,21 @@ describe("an instance made outside a test (a describe body)", () => {
       await t.mutation(api.put, { body: tooLong() });
     },
   );
+});
+
+describe("an instance made in beforeEach", () => {
+  let t: ReturnType<typeof convexTest> & ProductionLimits;
+  beforeEach(() => {
+    t = withProductionLimits(convexTest({ schema: appSchema, modules }), {
+      schema: appSchema,
+    });
+  });
+  test.fails("is checked after its test", async () => {
+    await t.mutation(api.put, { body: tooLong() });
+  });
+  test("and only after its own test", async () => {
+    await t.mutation(api.put, { body: "fine" });
+  });
 });
 
 test("a nested component (registered as parent/child) is scanned too", async () => {
