@@ -12,6 +12,7 @@ import {
   componentsGeneric,
   type FunctionReference,
   type GenericSchema,
+  mutationGeneric,
   queryGeneric,
   type SchemaDefinition,
 } from "convex/server";
@@ -19,7 +20,10 @@ import { v } from "convex/values";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import opskit from "convex-opskit/test";
-import { EXPIRY_HORIZON_MS } from "../../src/authz/component/expiry.js";
+import {
+  BACKFILL_DOCUMENTS,
+  EXPIRY_HORIZON_MS,
+} from "../../src/authz/component/expiry.js";
 import { captureLogs, opskitTest } from "../helpers.js";
 import { authz, mutation, query, schema } from "./app.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
@@ -68,6 +72,27 @@ export const canWrite = query({
 
 /** Installed in the authz component for these tests: what it stores and what it has scheduled. */
 const inspectModule = {
+  /** Grant documents as convex-opskit 0.1 wrote them: expiring grants, no job. */
+  seedLegacy: mutationGeneric({
+    args: { users: v.number(), expiresAt: v.number() },
+    returns: v.null(),
+    handler: async (ctx, { users, expiresAt }) => {
+      for (let i = 0; i < users; i++) {
+        const userId = `legacy${i}`;
+        await ctx.db.insert("userGrants", {
+          userId,
+          grants: [{ role: "viewer", scope: "team:1", expiresAt }],
+        });
+        await ctx.db.insert("members", {
+          scope: "team:1",
+          userId,
+          role: "viewer",
+          expiresAt,
+        });
+      }
+      return null;
+    },
+  }),
   state: queryGeneric({
     args: {},
     returns: v.any(),
@@ -342,6 +367,59 @@ describe("grant expiry", () => {
     await advance(expiresAt - Date.now() - MINUTE);
     expect((await inspect()).userGrants[0].grants).toHaveLength(1);
     await advance(MINUTE);
+    expect(await inspect()).toEqual({
+      userGrants: [],
+      members: [],
+      pending: [],
+    });
+  });
+
+  test("backfill gives grants written before expiry jobs existed a job, in budgeted runs", async () => {
+    const { t, inspect } = setup();
+    const authzInternal = componentsGeneric() as unknown as {
+      authz: {
+        inspect: {
+          seedLegacy: FunctionReference<
+            "mutation",
+            "internal",
+            { users: number; expiresAt: number },
+            null
+          >;
+        };
+        expiry: {
+          backfill: FunctionReference<
+            "mutation",
+            "internal",
+            { after?: number },
+            { scanned: number; scheduled: number; done: boolean }
+          >;
+        };
+      };
+    };
+    const users = BACKFILL_DOCUMENTS + 50;
+    await t.mutation(authzInternal.authz.inspect.seedLegacy, {
+      users,
+      expiresAt: T0 + 10 * MINUTE,
+    });
+    expect((await inspect()).pending).toEqual([]);
+    // One run reads at most BACKFILL_DOCUMENTS grant documents, then continues.
+    expect(await t.mutation(authzInternal.authz.expiry.backfill, {})).toEqual({
+      scanned: BACKFILL_DOCUMENTS,
+      scheduled: BACKFILL_DOCUMENTS,
+      done: false,
+    });
+    await t.finishInProgressScheduledFunctions();
+    vi.advanceTimersByTime(0);
+    await t.finishInProgressScheduledFunctions();
+    const jobs = (await inspect()).pending;
+    expect(jobs.filter((j) => j.at === T0 + 10 * MINUTE)).toHaveLength(users);
+    // Running it again schedules nothing more.
+    expect(await t.mutation(authzInternal.authz.expiry.backfill, {})).toEqual({
+      scanned: BACKFILL_DOCUMENTS,
+      scheduled: 0,
+      done: false,
+    });
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
     expect(await inspect()).toEqual({
       userGrants: [],
       members: [],

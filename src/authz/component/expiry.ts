@@ -18,6 +18,7 @@
  * user in the steady state, at most one scheduled per mutation.
  */
 import { v } from "convex/values";
+import { documentSize } from "../../shared/limits.js";
 import { logEvent } from "../../shared/log.js";
 import { internal } from "./_generated/api.js";
 import type { Id } from "./_generated/dataModel.js";
@@ -41,24 +42,26 @@ const GLOBAL = "";
 /**
  * Called after a grant with `expiresAt` is written to the user's document:
  * schedules the expiry job unless one is already pending at or before
- * `expiresAt`. Schedules at most one function.
+ * `expiresAt`. Schedules at most one function; returns whether it did.
  */
 export async function scheduleExpiry(
   ctx: MutationCtx,
   grantsDocId: Id<"userGrants">,
   userId: string,
   expiresAt: number,
-): Promise<void> {
+): Promise<boolean> {
   const doc = await ctx.db.get("userGrants", grantsDocId);
-  if (doc === null) return;
+  if (doc === null) return false;
   const now = Date.now();
   const pending = doc.expiryCheckAt;
-  if (pending !== undefined && pending > now && pending <= expiresAt) return;
+  if (pending !== undefined && pending > now && pending <= expiresAt)
+    return false;
   const at = Math.min(expiresAt, now + EXPIRY_HORIZON_MS);
   await ctx.scheduler.runAt(at, internal.expiry.removeExpiredGrants, {
     userId,
   });
   await ctx.db.patch("userGrants", doc._id, { expiryCheckAt: at });
+  return true;
 }
 
 /**
@@ -163,5 +166,58 @@ export const removeExpiredGrants = internalMutation({
         next,
       });
     return { removed: removed.size, next };
+  },
+});
+
+/** Grant documents one backfill run reads at most, and bytes: it continues in a follow-up run. */
+export const BACKFILL_DOCUMENTS = 200;
+const BACKFILL_BYTES = 4 << 20;
+
+/**
+ * For data written before expiry jobs existed (convex-opskit 0.1): gives
+ * every user with an expiring grant and no pending job one, reading at most
+ * {@link BACKFILL_DOCUMENTS} grant documents or 4 MiB a run and continuing
+ * in a follow-up run until every document was seen. Idempotent. Run it once
+ * after upgrading: `npx convex run --component authz expiry:backfill`.
+ */
+export const backfill = internalMutation({
+  args: { after: v.optional(v.number()) },
+  returns: v.object({
+    scanned: v.number(),
+    scheduled: v.number(),
+    done: v.boolean(),
+  }),
+  handler: async (ctx, { after }) => {
+    const docs =
+      after === undefined
+        ? ctx.db.query("userGrants")
+        : ctx.db
+            .query("userGrants")
+            .withIndex("by_creation_time", (q) => q.gt("_creationTime", after));
+    let scanned = 0;
+    let scheduled = 0;
+    let bytes = 0;
+    for await (const doc of docs) {
+      scanned += 1;
+      bytes += documentSize(doc);
+      const earliest = doc.grants.reduce<number | null>(
+        (min, g) =>
+          g.expiresAt === undefined || (min !== null && min <= g.expiresAt)
+            ? min
+            : g.expiresAt,
+        null,
+      );
+      if (earliest !== null) {
+        if (await scheduleExpiry(ctx, doc._id, doc.userId, earliest))
+          scheduled += 1;
+      }
+      if (scanned >= BACKFILL_DOCUMENTS || bytes >= BACKFILL_BYTES) {
+        await ctx.scheduler.runAfter(0, internal.expiry.backfill, {
+          after: doc._creationTime,
+        });
+        return { scanned, scheduled, done: false };
+      }
+    }
+    return { scanned, scheduled, done: true };
   },
 });
