@@ -142,6 +142,8 @@ export function register(
 /** A scan page stops after this many bytes or documents (well inside a transaction's 16 MiB / 32,000). */
 const SCAN_PAGE_BYTES = 4 << 20;
 const SCAN_PAGE_DOCUMENTS = 4_000;
+/** A page also stops once it found this many violations, so its result stays small. */
+const SCAN_PAGE_VIOLATIONS = 1_000;
 
 const vScanViolation = v.object({
   id: v.string(),
@@ -164,12 +166,11 @@ async function scanTablePage(
 ): Promise<ScanPage> {
   const violations: ScanPage["violations"] = [];
   const after = args.after;
-  const query =
-    after === null
-      ? ctx.db.query(args.table)
-      : ctx.db
-          .query(args.table)
-          .withIndex("by_creation_time", (q) => q.gt("_creationTime", after));
+  const query = ctx.db
+    .query(args.table)
+    .withIndex("by_creation_time", (q) =>
+      after === null ? q : q.gt("_creationTime", after),
+    );
   let bytes = 0;
   let documents = 0;
   for await (const doc of query) {
@@ -177,7 +178,11 @@ async function scanTablePage(
       violations.push({ id: String(doc._id), ...violation });
     bytes += documentSize(doc as Value);
     documents += 1;
-    if (bytes >= SCAN_PAGE_BYTES || documents >= SCAN_PAGE_DOCUMENTS)
+    if (
+      bytes >= SCAN_PAGE_BYTES ||
+      documents >= SCAN_PAGE_DOCUMENTS ||
+      violations.length >= SCAN_PAGE_VIOLATIONS
+    )
       return { violations, next: doc._creationTime as number };
   }
   return { violations, next: null };

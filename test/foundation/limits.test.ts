@@ -398,6 +398,24 @@ describe("the limits scan (convex-opskit/test)", () => {
     expect((await t.scanLimits()).map((x) => x.id)).toEqual([last]);
   });
 
+  test("many violations: every one is reported, in pages of at most 1,000", async () => {
+    const t = withProductionLimits(convexTest({ schema: appSchema, modules }), {
+      schema: appSchema,
+      afterEach: false,
+    });
+    const ids = await t.run(async (ctx) => {
+      const out: string[] = [];
+      for (let i = 0; i < 1_100; i++)
+        out.push(await ctx.db.insert("posts", { body: nested(MAX_NESTING) }));
+      return out;
+    });
+    const found = await t.scanLimits();
+    expect(found.map((x) => x.id)).toEqual(ids);
+    const error = await t.checkLimits().catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/1100 violation\(s\)/);
+    expect((error as Error).message).toMatch(/\.\.\. and 1080 more/);
+  });
+
   test("checkLimits(t) checks once, on demand, with the app's schema", async () => {
     const t = convexTest({ schema: appSchema, modules });
     await t.mutation(api.put, { body: nested(MAX_NESTING) });
