@@ -8,6 +8,8 @@ export default defineConfig({
     environment: "edge-runtime",
     include: ["test/**/*.test.ts"],
     server: { deps: { inline: ["convex-test"] } },
+    // Every convexTest() runs under production limits (test/setup/productionLimits.ts).
+    setupFiles: ["test/setup/productionLimits.ts"],
     testTimeout: 60_000,
     // Components log JSON lines; show them only for failing tests.
     silent: "passed-only",

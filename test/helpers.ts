@@ -14,7 +14,7 @@ import {
   type GenericSchema,
   type SchemaDefinition,
 } from "convex/server";
-import { registerAll } from "../src/test.js";
+import { registerAll, withProductionLimits } from "../src/test.js";
 import type { ComponentApi as AuthzApi } from "../src/authz/component/_generated/component.js";
 import type { ComponentApi as AuditLogApi } from "../src/auditLog/component/_generated/component.js";
 import type { ComponentApi as MigrationsApi } from "../src/migrations/component/_generated/component.js";
@@ -29,18 +29,29 @@ export const components = componentsGeneric() as unknown as {
 };
 
 /**
- * A convex-test instance with all four components registered.
+ * A convex-test instance with all four components registered, under
+ * production limits: convex-test's `transactionLimits` on, and every table of
+ * the app and of each component checked against the document limits after
+ * the test (`withProductionLimits` from `convex-opskit/test`).
  * @param modules - the app's modules, keyed like `import.meta.glob` keys them (`"./x.test.ts"`).
  * @param schema - the test app's schema (defaults to an empty one).
  */
 export function opskitTest<
   Schema extends SchemaDefinition<GenericSchema, boolean>,
 >(modules: Record<string, () => Promise<unknown>>, schema?: Schema) {
-  const t = convexTest(schema ?? (defineSchema({}) as Schema), {
-    ...modules,
-    // convex-test locates the app's root by its _generated folder.
-    "./_generated/api.ts": async () => ({}),
-  });
+  const appSchema = schema ?? (defineSchema({}) as Schema);
+  const t = withProductionLimits(
+    convexTest({
+      schema: appSchema,
+      modules: {
+        ...modules,
+        // convex-test locates the app's root by its _generated folder.
+        "./_generated/api.ts": async () => ({}),
+      },
+      transactionLimits: true,
+    }),
+    { schema: appSchema },
+  );
   registerAll(t);
   return t;
 }

@@ -10,6 +10,7 @@ import {
 } from "../policy.js";
 import { mutation, query, type MutationCtx } from "./_generated/server.js";
 import schema, { grantValidator } from "./schema.js";
+import { deleteExpiredMembers, scheduleExpiry } from "./expiry.js";
 
 /** Grants per user are kept in one document; this bounds its size. */
 export const MAX_GRANTS_PER_USER = 500;
@@ -106,8 +107,13 @@ export const grantRole = mutation({
         { userId: args.userId },
       );
     const grants = [...kept, grant];
-    if (doc) await ctx.db.patch("userGrants", doc._id, { grants });
-    else await ctx.db.insert("userGrants", { userId: args.userId, grants });
+    const docId = doc
+      ? (await ctx.db.patch("userGrants", doc._id, { grants }), doc._id)
+      : await ctx.db.insert("userGrants", { userId: args.userId, grants });
+    // Expiry is a scheduled write, so live queries see it (expiry.ts).
+    await deleteExpiredMembers(ctx, args.userId, doc?.grants ?? [], now);
+    if (args.expiresAt !== undefined)
+      await scheduleExpiry(ctx, docId, args.userId, args.expiresAt);
 
     const scope = args.scope ?? GLOBAL;
     const member = await ctx.db
@@ -153,6 +159,7 @@ export const revokeRole = mutation({
       if (revoked) {
         if (live.length === 0) await ctx.db.delete("userGrants", doc._id);
         else await ctx.db.patch("userGrants", doc._id, { grants: live });
+        await deleteExpiredMembers(ctx, args.userId, grants, now);
       }
     }
     const scope = args.scope ?? GLOBAL;

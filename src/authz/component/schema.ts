@@ -14,6 +14,8 @@ export default defineSchema({
   userGrants: defineTable({
     userId: v.string(),
     grants: v.array(grantValidator),
+    // When the earliest pending expiry job runs (expiry.ts); absent when none.
+    expiryCheckAt: v.optional(v.number()),
   }).index("by_userId", ["userId"]),
   // One row per (scope, user, role), only to list a scope's members.
   // Global grants are stored under scope "" (user scopes always contain ":").

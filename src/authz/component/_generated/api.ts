@@ -8,6 +8,7 @@
  * @module
  */
 
+import type * as expiry from "../expiry.js";
 import type * as grants from "../grants.js";
 
 import type {
@@ -18,6 +19,7 @@ import type {
 import { anyApi, componentsGeneric } from "convex/server";
 
 const fullApi: ApiFromModules<{
+  expiry: typeof expiry;
   grants: typeof grants;
 }> = anyApi as any;
 

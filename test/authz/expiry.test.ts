@@ -1,0 +1,519 @@
+/**
+ * Grant expiry reaches live queries: a reactive query re-runs when a document
+ * it read is written, never because time passed, so an expiring grant must be
+ * removed by a write at its expiry. These tests check that write happens (the
+ * grant document and the membership row change at the expiry, and not
+ * before), that a regrant or an extension survives the old expiry's job, and
+ * — over generated sequences of grants, revokes and time — that no expired
+ * grant outlives its expiry in storage and every expiring grant has a job.
+ */
+import {
+  anyApi,
+  componentsGeneric,
+  type FunctionReference,
+  type GenericSchema,
+  mutationGeneric,
+  queryGeneric,
+  type SchemaDefinition,
+} from "convex/server";
+import { v } from "convex/values";
+import fc from "fast-check";
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import opskit from "convex-opskit/test";
+import {
+  BACKFILL_DOCUMENTS,
+  EXPIRY_HORIZON_MS,
+} from "../../src/authz/component/expiry.js";
+import { captureLogs, opskitTest } from "../helpers.js";
+import { authz, mutation, query, schema } from "./app.js";
+// Vite's import.meta.glob leaves out the importing file, so the module adds itself.
+import * as self from "./expiry.test.js";
+
+const api = anyApi["expiry.test"];
+const MINUTE = 60_000;
+const T0 = new Date("2026-03-01T10:00:00Z").getTime();
+
+const vRole = v.union(
+  v.literal("viewer"),
+  v.literal("editor"),
+  v.literal("moderator"),
+  v.literal("admin"),
+);
+
+export const grant = mutation({
+  args: {
+    userId: v.string(),
+    role: vRole,
+    scope: v.optional(v.string()),
+    expiresAt: v.optional(v.number()),
+  },
+  returns: v.null(),
+  handler: async (ctx, args) => {
+    await authz.grant(ctx, args);
+    return null;
+  },
+});
+
+export const revoke = mutation({
+  args: { userId: v.string(), role: vRole, scope: v.optional(v.string()) },
+  returns: v.null(),
+  handler: async (ctx, args) => {
+    await authz.revoke(ctx, args);
+    return null;
+  },
+});
+
+export const canWrite = query({
+  args: { userId: v.string(), scope: v.string() },
+  returns: v.boolean(),
+  handler: async (ctx, { userId, scope }) =>
+    authz.can(ctx, { userId, permission: "posts.write", scope }),
+});
+
+/** Installed in the authz component for these tests: what it stores and what it has scheduled. */
+const inspectModule = {
+  /** Grant documents as convex-opskit 0.1 wrote them: expiring grants, no job. */
+  seedLegacy: mutationGeneric({
+    args: { users: v.number(), expiresAt: v.number() },
+    returns: v.null(),
+    handler: async (ctx, { users, expiresAt }) => {
+      for (let i = 0; i < users; i++) {
+        const userId = `legacy${i}`;
+        await ctx.db.insert("userGrants", {
+          userId,
+          grants: [{ role: "viewer", scope: "team:1", expiresAt }],
+        });
+        await ctx.db.insert("members", {
+          scope: "team:1",
+          userId,
+          role: "viewer",
+          expiresAt,
+        });
+      }
+      return null;
+    },
+  }),
+  state: queryGeneric({
+    args: {},
+    returns: v.any(),
+    handler: async (ctx) => {
+      const userGrants = await ctx.db.query("userGrants").collect();
+      const members = await ctx.db.query("members").collect();
+      const jobs = await ctx.db.system.query("_scheduled_functions").collect();
+      return {
+        userGrants: userGrants.map(({ userId, grants, expiryCheckAt }) => ({
+          userId,
+          grants,
+          expiryCheckAt,
+        })),
+        members: members.map(({ scope, userId, role, expiresAt }) => ({
+          scope,
+          userId,
+          role,
+          expiresAt,
+        })),
+        pending: jobs
+          .filter((j) => j.state.kind === "pending")
+          .map((j) => ({
+            userId: (j.args[0] as { userId: string }).userId,
+            at: j.scheduledTime,
+          })),
+      };
+    },
+  }),
+};
+
+const inspectRef = (
+  componentsGeneric() as unknown as {
+    authz: {
+      inspect: {
+        state: FunctionReference<
+          "query",
+          "internal",
+          Record<string, never>,
+          State
+        >;
+      };
+    };
+  }
+).authz.inspect.state;
+
+type State = {
+  userGrants: Array<{
+    userId: string;
+    grants: Array<{ role: string; scope?: string; expiresAt?: number }>;
+    expiryCheckAt?: number;
+  }>;
+  members: Array<{
+    scope: string;
+    userId: string;
+    role: string;
+    expiresAt?: number;
+  }>;
+  pending: Array<{ userId: string; at: number }>;
+};
+
+function setup() {
+  const t = opskitTest({ "./expiry.test.ts": async () => self }, schema);
+  t.registerComponent(
+    "authz",
+    opskit.authz.schema as SchemaDefinition<GenericSchema, boolean>,
+    {
+      ...opskit.authz.modules,
+      "./authz/component/inspect.ts": async () => inspectModule,
+    },
+  );
+  // The test calls the component's inspect module as its parent app would.
+  const inspect = async (): Promise<State> =>
+    (await t.query(inspectRef, {})) as State;
+  /** Advances the clock and runs every job due by then (and what they schedule for now). */
+  const advance = async (ms: number) => {
+    vi.advanceTimersByTime(ms);
+    for (let i = 0; i < 10; i++) {
+      await t.finishInProgressScheduledFunctions();
+      const due = (await inspect()).pending.filter((j) => j.at <= Date.now());
+      if (due.length === 0) return;
+      vi.advanceTimersByTime(0);
+    }
+    throw new Error("jobs due now keep scheduling jobs due now");
+  };
+  return { t, inspect, advance };
+}
+
+const logs = captureLogs();
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  vi.setSystemTime(T0);
+});
+afterEach(() => vi.useRealTimers());
+
+describe("grant expiry", () => {
+  test("an expiring grant is removed by a write at its expiry, not before", async () => {
+    const { t, inspect, advance } = setup();
+    await t.mutation(api.grant, {
+      userId: "ann",
+      role: "editor",
+      scope: "team:1",
+      expiresAt: T0 + 60 * MINUTE,
+    });
+    await t.mutation(api.grant, { userId: "ann", role: "viewer" });
+    expect(
+      await t.query(api.canWrite, { userId: "ann", scope: "team:1" }),
+    ).toBe(true);
+    const before = await inspect();
+    expect(before.pending).toEqual([{ userId: "ann", at: T0 + 60 * MINUTE }]);
+    expect(before.members).toHaveLength(2);
+
+    // One minute before the expiry nothing is written: a subscribed query keeps its result.
+    await advance(59 * MINUTE);
+    expect(await inspect()).toEqual(before);
+
+    // At the expiry the job rewrites the grant document and deletes the
+    // membership row: every query that read them re-runs.
+    await advance(MINUTE);
+    const after = await inspect();
+    expect(after.userGrants).toEqual([
+      { userId: "ann", grants: [{ role: "viewer" }] },
+    ]);
+    expect(after.members).toEqual([
+      { scope: "", userId: "ann", role: "viewer", expiresAt: undefined },
+    ]);
+    expect(after.pending).toEqual([]);
+    expect(
+      await t.query(api.canWrite, { userId: "ann", scope: "team:1" }),
+    ).toBe(false);
+    expect(logs.filter((l) => l.event === "authz.expire")).toEqual([
+      { event: "authz.expire", userId: "ann", removed: 1, next: null },
+    ]);
+  });
+
+  test("a user whose only grant expires loses the grant document; the raw component read shows it gone", async () => {
+    const { t, inspect } = setup();
+    await t.mutation(api.grant, {
+      userId: "bob",
+      role: "editor",
+      scope: "team:2",
+      expiresAt: T0 + 5 * MINUTE,
+    });
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    expect(await inspect()).toEqual({
+      userGrants: [],
+      members: [],
+      pending: [],
+    });
+  });
+
+  test("an extension or a regrant before the expiry survives the old expiry's job", async () => {
+    const { t, inspect, advance } = setup();
+    await t.mutation(api.grant, {
+      userId: "ann",
+      role: "editor",
+      scope: "team:1",
+      expiresAt: T0 + 10 * MINUTE,
+    });
+    // Extended: the job at +10 min stays, finds nothing expired, and hands over to +30 min.
+    await t.mutation(api.grant, {
+      userId: "ann",
+      role: "editor",
+      scope: "team:1",
+      expiresAt: T0 + 30 * MINUTE,
+    });
+    // A regrant without expiry for another scope.
+    await t.mutation(api.grant, {
+      userId: "ann",
+      role: "moderator",
+      scope: "team:9",
+      expiresAt: T0 + 5 * MINUTE,
+    });
+    await t.mutation(api.grant, {
+      userId: "ann",
+      role: "moderator",
+      scope: "team:9",
+    });
+    await advance(10 * MINUTE);
+    const mid = await inspect();
+    expect(mid.userGrants[0].grants).toEqual([
+      { role: "editor", scope: "team:1", expiresAt: T0 + 30 * MINUTE },
+      { role: "moderator", scope: "team:9" },
+    ]);
+    expect(mid.pending).toEqual([{ userId: "ann", at: T0 + 30 * MINUTE }]);
+    await advance(20 * MINUTE);
+    const end = await inspect();
+    expect(end.userGrants[0].grants).toEqual([
+      { role: "moderator", scope: "team:9" },
+    ]);
+    expect(end.pending).toEqual([]);
+  });
+
+  test("a grant write between an expiry and its job also deletes the expired grant's membership row", async () => {
+    const { t, inspect } = setup();
+    await t.mutation(api.grant, {
+      userId: "ann",
+      role: "editor",
+      scope: "team:1",
+      expiresAt: T0 + MINUTE,
+    });
+    await t.mutation(api.grant, {
+      userId: "ann",
+      role: "viewer",
+      scope: "team:2",
+      expiresAt: T0 + MINUTE,
+    });
+    // The clock passes the expiry but the job has not run yet (a busy deployment).
+    vi.setSystemTime(T0 + 2 * MINUTE);
+    await t.mutation(api.grant, { userId: "ann", role: "admin" });
+    expect((await inspect()).members.map((m) => m.role)).toEqual(["admin"]);
+
+    await t.mutation(api.grant, {
+      userId: "bob",
+      role: "editor",
+      scope: "team:1",
+      expiresAt: T0 + 3 * MINUTE,
+    });
+    await t.mutation(api.grant, { userId: "bob", role: "viewer" });
+    vi.setSystemTime(T0 + 4 * MINUTE);
+    await t.mutation(api.revoke, { userId: "bob", role: "viewer" });
+    expect((await inspect()).members.filter((m) => m.userId === "bob")).toEqual(
+      [],
+    );
+  });
+
+  test("many expiring grants of one user: one pending job at the earliest expiry, however many grants", async () => {
+    const { t, inspect, advance } = setup();
+    for (let i = 0; i < 40; i++)
+      await t.mutation(api.grant, {
+        userId: "ann",
+        role: "viewer",
+        scope: `team:${i}`,
+        // Later grants expire later, except every fifth, which expires earlier.
+        expiresAt: T0 + (i % 5 === 4 ? 100 - i : 100 + i) * MINUTE,
+      });
+    // Each earlier expiry supersedes the previous job: 1 + the 8 earlier ones.
+    const jobs = (await inspect()).pending;
+    expect(jobs.length).toBe(9);
+    expect(Math.min(...jobs.map((j) => j.at))).toBe(T0 + 61 * MINUTE);
+    // Superseded jobs run, find the newer job recorded, and schedule nothing more.
+    await advance(100 * MINUTE);
+    expect((await inspect()).pending).toHaveLength(1);
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    expect(await inspect()).toEqual({
+      userGrants: [],
+      members: [],
+      pending: [],
+    });
+  });
+
+  test("an expiry months or years ahead (past what a timer or a deployment schedules at once) is reached by hops, and still removed on time", async () => {
+    const { t, inspect, advance } = setup();
+    const DAY = 24 * 60 * MINUTE;
+    // A deployment refuses to schedule more than 5 years ahead; Node timers
+    // (convex-test's scheduler) fire at once past 2^31 - 1 ms (24.8 days).
+    const expiresAt = T0 + 6 * 366 * DAY;
+    await t.mutation(api.grant, {
+      userId: "ann",
+      role: "editor",
+      scope: "team:1",
+      expiresAt,
+    });
+    const first = (await inspect()).pending;
+    expect(first).toHaveLength(1);
+    expect(first[0].at).toBeLessThanOrEqual(T0 + EXPIRY_HORIZON_MS);
+    await advance(30 * DAY);
+    const later = await inspect();
+    expect(later.userGrants[0].grants).toHaveLength(1);
+    expect(later.pending).toHaveLength(1);
+    expect(later.pending[0].at).toBeGreaterThan(Date.now());
+    await advance(expiresAt - Date.now() - MINUTE);
+    expect((await inspect()).userGrants[0].grants).toHaveLength(1);
+    await advance(MINUTE);
+    expect(await inspect()).toEqual({
+      userGrants: [],
+      members: [],
+      pending: [],
+    });
+  });
+
+  test("backfill gives grants written before expiry jobs existed a job, in budgeted runs", async () => {
+    const { t, inspect } = setup();
+    const authzInternal = componentsGeneric() as unknown as {
+      authz: {
+        inspect: {
+          seedLegacy: FunctionReference<
+            "mutation",
+            "internal",
+            { users: number; expiresAt: number },
+            null
+          >;
+        };
+        expiry: {
+          backfill: FunctionReference<
+            "mutation",
+            "internal",
+            { after?: number },
+            { scanned: number; scheduled: number; done: boolean }
+          >;
+        };
+      };
+    };
+    const users = BACKFILL_DOCUMENTS + 50;
+    await t.mutation(authzInternal.authz.inspect.seedLegacy, {
+      users,
+      expiresAt: T0 + 10 * MINUTE,
+    });
+    expect((await inspect()).pending).toEqual([]);
+    // One run reads at most BACKFILL_DOCUMENTS grant documents, then continues.
+    expect(await t.mutation(authzInternal.authz.expiry.backfill, {})).toEqual({
+      scanned: BACKFILL_DOCUMENTS,
+      scheduled: BACKFILL_DOCUMENTS,
+      done: false,
+    });
+    await t.finishInProgressScheduledFunctions();
+    vi.advanceTimersByTime(0);
+    await t.finishInProgressScheduledFunctions();
+    const jobs = (await inspect()).pending;
+    expect(jobs.filter((j) => j.at === T0 + 10 * MINUTE)).toHaveLength(users);
+    // Running it again schedules nothing more.
+    expect(await t.mutation(authzInternal.authz.expiry.backfill, {})).toEqual({
+      scanned: BACKFILL_DOCUMENTS,
+      scheduled: 0,
+      done: false,
+    });
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    expect(await inspect()).toEqual({
+      userGrants: [],
+      members: [],
+      pending: [],
+    });
+  });
+
+  test("generated grants, revokes and time: no expired grant is stored after its expiry's jobs ran; each expiring grant has a job", async () => {
+    const users = ["ann", "bob"] as const;
+    const roles = ["viewer", "editor"] as const;
+    const scopes = [undefined, "team:1", "team:2"] as const;
+    const key = fc.record({
+      userId: fc.constantFrom(...users),
+      role: fc.constantFrom(...roles),
+      scope: fc.constantFrom(...scopes),
+    });
+    const command = fc.oneof(
+      fc.record({
+        kind: fc.constant("grant" as const),
+        key,
+        minutes: fc.option(fc.integer({ min: 1, max: 8 }), { nil: undefined }),
+      }),
+      fc.record({ kind: fc.constant("revoke" as const), key }),
+      fc.record({
+        kind: fc.constant("advance" as const),
+        minutes: fc.integer({ min: 0, max: 6 }),
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(command, { minLength: 1, maxLength: 14 }),
+        async (commands) => {
+          vi.setSystemTime(T0);
+          const { t, inspect, advance } = setup();
+          const model = new Map<
+            string,
+            {
+              userId: string;
+              role: string;
+              scope?: string;
+              expiresAt?: number;
+            }
+          >();
+          for (const c of commands) {
+            const pendingBefore = (await inspect()).pending.length;
+            if (c.kind === "grant") {
+              const expiresAt =
+                c.minutes === undefined
+                  ? undefined
+                  : Date.now() + c.minutes * MINUTE;
+              await t.mutation(api.grant, { ...c.key, expiresAt });
+              model.set(JSON.stringify(c.key), { ...c.key, expiresAt });
+              // At most one job scheduled by a grant.
+              expect((await inspect()).pending.length).toBeLessThanOrEqual(
+                pendingBefore + 1,
+              );
+            } else if (c.kind === "revoke") {
+              await t.mutation(api.revoke, c.key);
+              model.delete(JSON.stringify(c.key));
+            } else {
+              await advance(c.minutes * MINUTE);
+            }
+            const now = Date.now();
+            for (const [k, g] of model)
+              if (g.expiresAt !== undefined && g.expiresAt <= now)
+                model.delete(k);
+            const state = await inspect();
+            // Storage holds exactly the live grants: nothing expired lingers unwritten.
+            const stored = state.userGrants
+              .flatMap((d) => d.grants.map((g) => ({ userId: d.userId, ...g })))
+              .map((g) => JSON.stringify([g.userId, g.role, g.scope ?? null]))
+              .sort();
+            const live = [...model.values()]
+              .map((g) => JSON.stringify([g.userId, g.role, g.scope ?? null]))
+              .sort();
+            expect(stored).toEqual(live);
+            expect(
+              state.members
+                .map((m) => JSON.stringify([m.userId, m.role, m.scope || null]))
+                .sort(),
+            ).toEqual(live);
+            // Every live expiring grant has a job pending at or before its expiry.
+            for (const g of model.values()) {
+              if (g.expiresAt === undefined) continue;
+              expect(
+                state.pending.some(
+                  (j) => j.userId === g.userId && j.at <= g.expiresAt!,
+                ),
+              ).toBe(true);
+            }
+          }
+        },
+      ),
+      { seed: 42, numRuns: 40 },
+    );
+  });
+});
