@@ -646,7 +646,8 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
         table: e.table,
         docId: e.docId,
         kind: e.kind,
-        changed: e.changed,
+        changed: e.changed.slice(0, 20),
+        ...(e.changed.length > 20 ? { changedTotal: e.changed.length } : {}),
       })),
       ...(operation.revertOf ? { revertOf: operation.revertOf } : {}),
       requestId: operation.request?.requestId ?? null,
@@ -745,7 +746,8 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
         functionName: e.functionName,
         kind: e.kind,
         doc: e.after,
-        changed: e.changed,
+        changed: e.changed.slice(0, 20),
+        ...(e.changed.length > 20 ? { changedTotal: e.changed.length } : {}),
       })),
     };
   }

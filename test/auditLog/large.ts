@@ -198,6 +198,28 @@ export const outOfBand = mutationGeneric({
     return null;
   },
 });
+/** Calls the component's append functions directly, as a hostile or buggy caller could. */
+export const appendDirect = mutationGeneric({
+  args: { fn: v.string(), args: v.any() },
+  returns: v.any(),
+  handler: async (ctx: MutationCtx, { fn, args }) =>
+    ctx.runMutation(
+      (components.auditLog.log as unknown as Record<string, never>)[fn],
+      args as never,
+    ),
+});
+/** Calls a component query directly with any arguments. */
+export const queryDirect = queryGeneric({
+  args: { module: v.string(), fn: v.string(), args: v.any() },
+  returns: v.any(),
+  handler: async (ctx: QueryCtx, { module, fn, args }) =>
+    ctx.runQuery(
+      (components.auditLog as unknown as Record<string, Record<string, never>>)[
+        module
+      ][fn],
+      args as never,
+    ),
+});
 /** Calls a test-only function installed in the component (see tamper.ts). */
 export const tamper = mutationGeneric({
   args: { fn: v.string(), args: v.any() },

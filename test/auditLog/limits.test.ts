@@ -353,3 +353,178 @@ describe("auditLog: byte budgets (30 admin calls on one 300 kB document)", () =>
     ]);
   });
 });
+
+describe("auditLog: hostile input at the limits", () => {
+  const operation = {
+    actorId: "x",
+    actorKind: "user",
+    roles: [],
+    functionName: "raw",
+    reason: "OPS-9 direct call",
+    args: {},
+    request: null,
+    time: 0,
+    tables: ["docs"],
+  };
+  const entry = (i: number) => ({
+    table: "docs",
+    docId: `d${i}`,
+    kind: "insert" as const,
+    before: null,
+    after: { i },
+    changed: ["i"],
+  });
+  const codeOf = (p: Promise<unknown>) =>
+    p.then(
+      () => "ok",
+      (e: { data?: { code?: string } }) => e.data?.code ?? String(e),
+    );
+
+  test("direct appends that could not be stored are INVALID_ARGUMENT and write nothing", async () => {
+    const t = largeTest();
+    const append = (args: Record<string, unknown>) =>
+      codeOf(t.mutation(api.appendDirect, { fn: "append", args }));
+    // A document id no row could hold, roles no row could hold, args past 4 MiB.
+    expect(
+      await append({
+        operation,
+        entries: [{ ...entry(0), docId: "d".repeat(100_000) }],
+      }),
+    ).toBe("INVALID_ARGUMENT");
+    expect(
+      await append({
+        operation: { ...operation, roles: ["r".repeat(1_100_000)] },
+        entries: [],
+      }),
+    ).toBe("INVALID_ARGUMENT");
+    expect(
+      await append({
+        operation: { ...operation, args: { x: "a".repeat(4_300_000) } },
+        entries: [],
+      }),
+    ).toBe("INVALID_ARGUMENT");
+    expect(
+      await append({ operation, entries: [entry(0)], entryCount: 0 }),
+    ).toBe("INVALID_ARGUMENT");
+    expect(await expectStorable(t)).toMatchObject({
+      operations: 0,
+      entries: 0,
+      snapshots: 0,
+    });
+  });
+
+  test("appendEntries only completes a pending operation, in order, up to its count", async () => {
+    const t = largeTest();
+    const operationId = await t.mutation(api.appendDirect, {
+      fn: "append",
+      args: { operation, entries: [entry(0)], entryCount: 2 },
+    });
+    const more = (fromIndex: number, n: number) =>
+      codeOf(
+        t.mutation(api.appendDirect, {
+          fn: "appendEntries",
+          args: {
+            operationId,
+            fromIndex,
+            entries: Array.from({ length: n }, (_, i) => entry(fromIndex + i)),
+          },
+        }),
+      );
+    expect(await more(0, 1)).toBe("INVALID_ARGUMENT");
+    expect(await more(1, 2)).toBe("INVALID_ARGUMENT");
+    expect(await more(1, 1)).toBe("ok");
+    expect(await more(2, 1)).toBe("INVALID_ARGUMENT");
+    await t.mutation(api.seal, {});
+    expect(await more(2, 0)).toBe("INVALID_ARGUMENT");
+    expect(await t.action(api.verify, {})).toMatchObject({
+      ok: true,
+      checked: 1,
+    });
+  });
+
+  test("an operation that never received its declared entries is reported by verify", async () => {
+    const t = largeTest();
+    await t.mutation(api.appendDirect, {
+      fn: "append",
+      args: { operation, entries: [entry(0)], entryCount: 3 },
+    });
+    await t.mutation(api.seal, {});
+    const result = await t.action(api.verify, {});
+    expect(
+      result.problems.map((p: { kind: string; entryIndex: number }) => [
+        p.kind,
+        p.entryIndex,
+      ]),
+    ).toEqual([
+      ["entryMissing", 1],
+      ["entryMissing", 2],
+    ]);
+    expect(logs.filter((l) => l.event === "auditLog.tamper")[0]).toMatchObject({
+      stage: "seal",
+      problems: 2,
+    });
+  });
+
+  test("page positions must be non-negative integers", async () => {
+    const t = largeTest();
+    expect(
+      await codeOf(
+        t.query(api.queryDirect, {
+          module: "chain",
+          fn: "verify",
+          args: { fromSeq: 1, fromSnapshot: -1 },
+        }),
+      ),
+    ).toBe("INVALID_ARGUMENT");
+    expect(
+      await codeOf(
+        t.query(api.queryDirect, {
+          module: "queries",
+          fn: "getOperation",
+          args: { operationId: "x", fromIndex: 1.5 },
+        }),
+      ),
+    ).toBe("INVALID_ARGUMENT");
+  });
+
+  test("thousands of changed fields keep about 2 KiB of paths and count the rest", async () => {
+    const t = largeTest();
+    const admin = t.withIdentity({ subject: "ops" });
+    const data = Object.fromEntries(
+      Array.from({ length: 3000 }, (_, i) => [`field${i}`, i]),
+    );
+    const id = await admin.mutation(api.insertDoc, {
+      name: "wide",
+      data,
+      reason,
+    });
+    const changed = Object.fromEntries(
+      Array.from({ length: 3000 }, (_, i) => [`field${i}`, -i - 1]),
+    );
+    await admin.mutation(api.patchDoc, { id, data: changed, reason });
+    const [latest] = (
+      await t.query(api.list, {
+        args: {
+          table: "docs",
+          docId: id,
+          paginationOpts: { numItems: 1, cursor: null },
+        },
+      })
+    ).page;
+    expect(latest.changedTotal).toBe(3000);
+    expect(latest.changed.length).toBeGreaterThan(50);
+    expect(latest.changed.length).toBeLessThan(3000);
+    expect(valuesEqual(latest.after.data, changed)).toBe(true);
+    const write = logs.filter((l) => l.event === "auditLog.write").pop() as {
+      changes: Array<{ changed: string[]; changedTotal: number }>;
+    };
+    expect(write.changes[0].changed).toHaveLength(20);
+    expect(write.changes[0].changedTotal).toBe(3000);
+    await t.mutation(api.seal, {});
+    expect(await t.action(api.verify, {})).toMatchObject({
+      ok: true,
+      checked: 2,
+    });
+    await expectStorable(t);
+  });
+});

@@ -58,8 +58,8 @@ export const start = mutation({
  * One retention batch: seals what is waiting (only sealed operations are
  * deleted, so the cut has a hash to anchor to), then deletes the oldest
  * expired operations. An operation is cut from the chain first (the tail
- * anchor moves to it and its row is deleted), then its snapshot parts and
- * entries are deleted, as many per batch as the byte budget allows
+ * anchor moves to it and its row is deleted), then its entries and then
+ * their snapshot parts are deleted, as many per batch as the byte budget allows
  * (`cleanup` remembers an operation whose rows are still going). Every batch
  * does at least one unit of work, so a run always finishes; it schedules
  * the next batch or finishes.
@@ -89,19 +89,7 @@ export const runBatch = internalMutation({
     work: for (;;) {
       if (cleanup !== undefined) {
         const operationId = cleanup;
-        for (;;) {
-          const parts = await ctx.db
-            .query("snapshots")
-            .withIndex("by_owner", (q) => q.eq("operationId", operationId))
-            .take(1);
-          if (parts.length === 0) break;
-          for (const p of parts) {
-            if (!(await mayDo(SNAPSHOT_PART_BYTES))) break work;
-            budget.chargeRow(p);
-            await ctx.db.delete("snapshots", p._id);
-            units += 1;
-          }
-        }
+        // Entries first: an entry still listed can still load its parts.
         for (;;) {
           const entries = await ctx.db
             .query("entries")
@@ -113,6 +101,19 @@ export const runBatch = internalMutation({
             budget.chargeRow(e);
             await ctx.db.delete("entries", e._id);
             deletedEntries += 1;
+            units += 1;
+          }
+        }
+        for (;;) {
+          const parts = await ctx.db
+            .query("snapshots")
+            .withIndex("by_owner", (q) => q.eq("operationId", operationId))
+            .take(1);
+          if (parts.length === 0) break;
+          for (const p of parts) {
+            if (!(await mayDo(SNAPSHOT_PART_BYTES))) break work;
+            budget.chargeRow(p);
+            await ctx.db.delete("snapshots", p._id);
             units += 1;
           }
         }
