@@ -528,3 +528,50 @@ describe("auditLog: hostile input at the limits", () => {
     await expectStorable(t);
   });
 });
+
+describe("auditLog: operations of many inline entries", () => {
+  test("three operations of 900 entries of 7 kB (19 MB of rows) seal, verify and trim in byte-sized transactions", async () => {
+    const t = largeTest();
+    const operation = {
+      actorId: "bulk",
+      actorKind: "service",
+      roles: [],
+      functionName: "bulk:import",
+      reason: "OPS-7 bulk import",
+      args: {},
+      request: null,
+      time: T0,
+      tables: ["docs"],
+    };
+    for (let op = 0; op < 3; op++)
+      await t.mutation(api.appendDirect, {
+        fn: "append",
+        args: {
+          operation,
+          entries: Array.from({ length: 900 }, (_, i) => ({
+            table: "docs",
+            docId: `d${op}_${i}`,
+            kind: "insert",
+            before: null,
+            after: { text: `${op}:${i}:`.padEnd(7000, "x") },
+            changed: ["text"],
+          })),
+        },
+      });
+    const first = await t.mutation(api.seal, {});
+    expect(first).toEqual({ sealed: 1, more: true });
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const verified = await t.action(api.verify, {});
+    expect(verified).toMatchObject({ ok: true, checked: 3, isDone: true });
+    vi.advanceTimersByTime(2 * 24 * 60 * 60 * 1000);
+    await t.mutation(api.runRetention, {});
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const [run] = await t.query(api.retentionRuns, {});
+    expect(run).toMatchObject({
+      status: "done",
+      deletedOperations: 3,
+      deletedEntries: 2700,
+    });
+    expect(run.batches).toBeGreaterThanOrEqual(3);
+  });
+});
