@@ -296,6 +296,22 @@ describe("auditLog: byte budgets (30 admin calls on one 300 kB document)", () =>
     }
     expect(pages).toBeGreaterThan(1);
     expect(new Set(seen).size).toBe(30);
+    // A reactive refetch up to the first page's end gets that page again.
+    const listArgs = (paginationOpts: Record<string, unknown>) => ({
+      args: { table: "docs", docId: id, paginationOpts },
+    });
+    const first = await t.query(
+      api.list,
+      listArgs({ numItems: 30, cursor: null }),
+    );
+    const again = await t.query(
+      api.list,
+      listArgs({ numItems: 30, cursor: null, endCursor: first.continueCursor }),
+    );
+    const ids = (p: { page: Array<{ entryId: string }> }) =>
+      p.page.map((e) => e.entryId);
+    expect(ids(again)).toEqual(ids(first));
+    expect(again.continueCursor).toBe(first.continueCursor);
 
     // Retention deletes all 30 (and their snapshot parts) in several batches.
     vi.advanceTimersByTime(2 * 24 * 60 * 60 * 1000);

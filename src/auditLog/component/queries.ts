@@ -59,18 +59,22 @@ type Page<R> = { page: R[]; isDone: boolean; continueCursor: string };
  */
 async function boundedPage<R extends Record<string, unknown>, T>(
   ctx: QueryCtx,
-  numItems: number,
+  opts: PaginationOptions,
   run: (numItems: number) => Promise<Page<R>>,
   load: (row: R) => Promise<T>,
   cost: (row: R) => number,
 ): Promise<Page<T>> {
   const budget = new Budget(ctx, JOB_READ_BYTES);
-  const result = await run(numItems);
+  const result = await run(opts.numItems);
+  // A refetch up to `endCursor` (reactive pagination) must end there: it
+  // repeats a page this function already cut, so it is not cut again.
+  const cuttable = !opts.endCursor;
   const page: T[] = [];
   let returned = 0;
   for (const row of result.page) {
     const bytes = cost(row);
     if (
+      cuttable &&
       page.length > 0 &&
       (returned >= PAGE_RETURN_BYTES || !(await budget.fits(bytes)))
     )
@@ -152,7 +156,7 @@ export const listEntries = query({
               : entries.withIndex("by_time", (q) => withTime(q, from, to));
     return boundedPage(
       ctx,
-      paginationOpts.numItems,
+      paginationOpts,
       (numItems) =>
         indexed
           .order(order ?? "desc")
@@ -193,7 +197,7 @@ export const listOperations = query({
           : ops.withIndex("by_time", (q) => withTime(q, from, to));
     return boundedPage(
       ctx,
-      paginationOpts.numItems,
+      paginationOpts,
       (numItems) =>
         indexed
           .order(order ?? "desc")
