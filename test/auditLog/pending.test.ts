@@ -240,3 +240,33 @@ describe("operations recorded by 0.1 (hash format 1)", () => {
     ]);
   });
 });
+
+describe("resuming verify", () => {
+  test("a resume point inside an operation retention has since deleted does not skip the next operation's checks", async () => {
+    const t = auditTest();
+    const admin = t.withIdentity({ subject: "admin" });
+    const ann = await t.mutation(api.seedUser, { name: "ann" });
+    for (const role of ["a", "b", "c"])
+      await admin.mutation(api.setUserRole, { userId: ann, role, reason });
+    await t.mutation(api.seal, {});
+    vi.advanceTimersByTime(31 * 24 * 60 * 60 * 1000);
+    await admin.mutation(api.setUserRole, { userId: ann, role: "d", reason });
+    await t.mutation(api.runRetention, {});
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    expect(await t.query(api.head, {})).toMatchObject({ seq: 4, tailSeq: 3 });
+    const [kept] = await t.query(api.raw, {
+      fn: "rows",
+      args: { table: "operations" },
+    });
+    await t.mutation(api.tamper, {
+      fn: "patchOperation",
+      args: { operationId: kept._id, patch: { reason: "OPS-1 forged" } },
+    });
+    const result = await t.query(api.verify, {
+      args: { fromSeq: 2, fromSnapshot: 3 },
+    });
+    expect(result.problems).toEqual([
+      expect.objectContaining({ kind: "operationEdited", seq: 4 }),
+    ]);
+  });
+});

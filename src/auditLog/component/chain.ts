@@ -399,6 +399,9 @@ export const verify = query({
         stoppedByTime = true;
         break;
       }
+      // Resuming inside an operation applies only to that operation (it may
+      // have been deleted by retention since the last page).
+      if (resumeAt > 0 && op.seq !== args.fromSeq) resumeAt = 0;
       budget.chargeRow(op);
       const rows = entryRowsBound(op);
       if (
