@@ -74,6 +74,16 @@ export const renameDoc = admin({
     return null;
   },
 });
+/** Renames several documents in one call. */
+export const renameMany = admin({
+  tables: ["docs"],
+  args: { ids: v.array(v.id("docs")), name: v.string() },
+  returns: v.null(),
+  handler: async (ctx, { ids, name }) => {
+    for (const id of ids) await ctx.db.patch(id, { name });
+    return null;
+  },
+});
 export const replaceDoc = admin({
   tables: ["docs"],
   args: { id: v.id("docs"), name: v.string(), data: v.any() },

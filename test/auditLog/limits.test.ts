@@ -219,6 +219,55 @@ describe("auditLog: documents as large and as deep as Convex accepts", () => {
   });
 });
 
+describe("auditLog: one call changing several large documents", () => {
+  test("four documents of 900 kB (7 MB of versions) are appended in several calls of the same transaction, read back and verified", async () => {
+    const t = largeTest();
+    const admin = t.withIdentity({ subject: "ops" });
+    const ids = [];
+    for (let i = 0; i < 4; i++)
+      ids.push(
+        await t.run(async (ctx) =>
+          ctx.db.insert("docs", {
+            name: `d${i}`,
+            data: dataOfSize(900_000, `s${i}`, `d${i}`),
+          }),
+        ),
+      );
+    await admin.mutation(api.renameMany, { ids, name: "renamed", reason });
+    const [op] = (
+      await t.query(api.listOperations, {
+        args: { paginationOpts: { numItems: 1, cursor: null } },
+      })
+    ).page;
+    expect(op.entryCount).toBe(4);
+    const detail = await t.query(api.getOperation, {
+      operationId: op.operationId,
+    });
+    const got = [...detail.entries];
+    let next = detail.nextIndex;
+    while (next !== null) {
+      const more = await t.query(api.getOperation, {
+        operationId: op.operationId,
+        fromIndex: next,
+      });
+      got.push(...more.entries);
+      next = more.nextIndex;
+    }
+    expect(got.map((e: { index: number }) => e.index)).toEqual([0, 1, 2, 3]);
+    for (const [i, e] of got.entries()) {
+      expect(e.after.name).toBe("renamed");
+      expect(e.before.name).toBe(`d${i}`);
+      expect(e.changed).toEqual(["name"]);
+    }
+    await t.mutation(api.seal, {});
+    expect(await t.action(api.verify, {})).toMatchObject({
+      ok: true,
+      checked: 1,
+    });
+    await expectStorable(t);
+  });
+});
+
 describe("auditLog: byte budgets (30 admin calls on one 300 kB document)", () => {
   async function backlog() {
     const t = largeTest();
