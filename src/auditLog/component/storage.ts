@@ -138,25 +138,6 @@ export async function storeSnapshot(
   return { hash: encoded.hash, bytes: encoded.bytes, parts: parts.length };
 }
 
-/** The parts of one stored value, in order (at most `limit`). */
-export async function snapshotParts(
-  ctx: QueryCtx,
-  operationId: Id<"operations">,
-  entryIndex: number,
-  side: Side,
-  limit: number,
-): Promise<Doc<"snapshots">[]> {
-  return ctx.db
-    .query("snapshots")
-    .withIndex("by_owner", (q) =>
-      q
-        .eq("operationId", operationId)
-        .eq("entryIndex", entryIndex)
-        .eq("side", side),
-    )
-    .take(limit);
-}
-
 /**
  * Reads a stored value back. Throws when its parts are missing or do not
  * hash to the recorded hash (the log was tampered with).
@@ -184,13 +165,26 @@ export async function checkSnapshot(
   side: Side,
   ref: SnapshotRef,
 ): Promise<{ text: string | null; problem: string | null }> {
-  const rows = await snapshotParts(
-    ctx,
-    operationId,
-    entryIndex,
-    side,
-    ref.parts + 1,
-  );
+  // Read part by part, and stop past the recorded size: a tampered ref or
+  // forged parts must not make a reader exceed its budget.
+  const rows: Doc<"snapshots">[] = [];
+  let chars = 0;
+  for await (const row of ctx.db
+    .query("snapshots")
+    .withIndex("by_owner", (q) =>
+      q
+        .eq("operationId", operationId)
+        .eq("entryIndex", entryIndex)
+        .eq("side", side),
+    )) {
+    rows.push(row);
+    chars += row.text.length;
+    if (rows.length > ref.parts || chars > ref.bytes)
+      return {
+        text: null,
+        problem: `snapshot parts exceed the recorded ${ref.parts} parts of ${ref.bytes} bytes`,
+      };
+  }
   if (rows.length !== ref.parts)
     return {
       text: null,
