@@ -385,37 +385,59 @@ describe("auditLog: byte budgets (30 admin calls on one 300 kB document)", () =>
     );
   });
 
-  test("reconcile compares large documents within its read budget, by hash past it", async () => {
-    const { t, id } = await backlog();
-    expect(
-      (
-        await t.query(api.reconcile, {
-          paginationOpts: { numItems: 10, cursor: null },
-        })
-      ).drift,
-    ).toEqual([]);
-    await t.mutation(api.outOfBand, { id, name: "edited outside" });
+  test("reconcile loads recorded versions while the transaction has room, and compares the rest by hash", async () => {
+    const t = largeTest();
+    const admin = t.withIdentity({ subject: "ops" });
+    const ids = [];
+    for (let i = 0; i < 20; i++) {
+      const id = await t.run(async (ctx) =>
+        ctx.db.insert("docs", {
+          name: `d${i}`,
+          data: dataOfSize(500_000, `r${i}`, `d${i}`),
+        }),
+      );
+      await admin.mutation(api.renameDoc, { id, name: `e${i}`, reason });
+      ids.push(id);
+    }
+    // Reading 20 live documents (10 MB) leaves too little of the 16 MiB
+    // for 20 recorded versions: the later ones are compared by hash.
+    const clean = await t.query(api.reconcile, {
+      paginationOpts: { numItems: 20, cursor: null },
+    });
+    expect(clean).toMatchObject({ checked: 20, drift: [] });
+    await t.mutation(api.outOfBand, { id: ids[0], name: "x0" });
+    await t.mutation(api.outOfBand, { id: ids[19], name: "x19" });
     const page = await t.query(api.reconcile, {
-      paginationOpts: { numItems: 10, cursor: null },
+      paginationOpts: { numItems: 20, cursor: null },
     });
     expect(page.drift).toEqual([
-      expect.objectContaining({
-        docId: id,
+      {
+        docId: ids[0],
         status: "changed",
         changed: ["name"],
-      }),
+        lastEntryId: expect.any(String),
+      },
+      {
+        docId: ids[19],
+        status: "changed",
+        changed: [],
+        changedUnknown: true,
+        lastEntryId: expect.any(String),
+      },
     ]);
+    // The walk over recorded documents leaves room for the live reads that
+    // follow it, and finds the same two.
     const recorded = await t.query(api.reconcileRecorded, {
       cursor: null,
-      limit: 10,
+      limit: 20,
     });
-    expect(recorded.drift).toEqual([
-      expect.objectContaining({
-        docId: id,
-        status: "changed",
-        changed: ["name"],
-      }),
-    ]);
+    expect(recorded.checked).toBe(20);
+    expect(
+      recorded.drift.map((d: { docId: string }) => d.docId).sort(),
+    ).toEqual([ids[0], ids[19]].sort());
+    expect(
+      recorded.drift.some((d: { changedUnknown?: true }) => d.changedUnknown),
+    ).toBe(true);
   });
 });
 

@@ -377,6 +377,8 @@ export const latestEntries = query({
  * The documents of a table the log has entries for, in id order, each with
  * its newest entry: a seek per document (two indexed reads), so a page costs
  * the same however long each history is. For finding out-of-band deletes.
+ * Recorded versions are loaded while the read budget, less room for the
+ * live documents the caller reads next, allows; the rest carry their hash.
  */
 export const recordedDocuments = query({
   args: {
@@ -421,6 +423,12 @@ export const recordedDocuments = query({
           .first()) ?? next;
       budget.chargeRow(next);
       budget.chargeRow(latest);
+      // The caller reads each live document next, in this transaction:
+      // keep room for it (about the size of its last recorded version).
+      budget.charge(
+        latest.afterRef?.bytes ?? documentSize(latest.after as Value),
+        0,
+      );
       documents.push({
         docId: next.docId,
         entry: await recordedVersion(ctx, latest, budget, i === 0),
