@@ -23,8 +23,9 @@ const PART_OVERHEAD = 200;
 /**
  * What one transaction of a job may still read. It counts what the job
  * itself read (row sizes as Convex counts them) and, where the runtime
- * provides `ctx.meta.getTransactionMetrics` (Convex 1.25+ backends; absent
- * on older self-hosted ones and guarded here), also what the whole
+ * provides `ctx.meta.getTransactionMetrics` (backends from 2026 on, typed
+ * since convex 1.48; absent on older self-hosted ones, and guarded here),
+ * also what the whole
  * transaction has read so far, caller included. A job asks `fits(bytes)`
  * before each unit of work, and always does its first unit (every unit is
  * sized to fit a fresh transaction), so it always makes progress.
