@@ -705,11 +705,38 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
   }
 
   /**
-   * One operation with its entries, or null. Entries come as many as one
-   * query may return (all of them unless they are large); `nextIndex` is
-   * where to continue (pass it as `fromIndex`), null once all were returned.
+   * One operation with all its entries, or null. The component serves them
+   * in pages sized by bytes; this collects every page in the caller's
+   * transaction. For operations too large to return at once (several MiB
+   * of versions), page with {@link AuditLog.getOperationPage}.
    */
   async getOperation(
+    ctx: RunQueryCtx,
+    args: { operationId: string },
+  ): Promise<{ operation: Operation; entries: Entry[] } | null> {
+    const first = await this.getOperationPage(ctx, args);
+    if (!first) return null;
+    const entries = [...first.entries];
+    let next = first.nextIndex;
+    while (next !== null) {
+      const page = await this.getOperationPage(ctx, {
+        operationId: args.operationId,
+        fromIndex: next,
+      });
+      if (!page) break;
+      entries.push(...page.entries);
+      next = page.nextIndex;
+    }
+    return { operation: first.operation, entries };
+  }
+
+  /**
+   * One operation with its entries from index `fromIndex` (default 0), as
+   * many as one query may read and return (8 MiB); `nextIndex` is where to
+   * continue, null once all were returned. Null when there is no such
+   * operation.
+   */
+  async getOperationPage(
     ctx: RunQueryCtx,
     args: { operationId: string; fromIndex?: number },
   ): Promise<{

@@ -143,9 +143,14 @@ export const history = queryGeneric({
     auditLog.history(ctx, { table: "docs", docId, paginationOpts }),
 });
 export const getOperation = queryGeneric({
-  args: { operationId: v.string(), fromIndex: v.optional(v.number()) },
+  args: { operationId: v.string() },
   returns: v.any(),
   handler: async (ctx: QueryCtx, args) => auditLog.getOperation(ctx, args),
+});
+export const getOperationPage = queryGeneric({
+  args: { operationId: v.string(), fromIndex: v.optional(v.number()) },
+  returns: v.any(),
+  handler: async (ctx: QueryCtx, args) => auditLog.getOperationPage(ctx, args),
 });
 export const listOperations = queryGeneric({
   args: { args: v.any() },
