@@ -12,8 +12,21 @@ export const CONVEX_LIMITS = {
   documentsWritten: 16_000,
   bytesWritten: 16 * 1024 * 1024,
   databaseQueries: 4_096,
+  functionsScheduled: 1_000,
+  scheduledFunctionArgsBytes: 16 * 1024 * 1024,
   durationMs: 1_000,
 } as const;
+
+/** The usage measures batch sizing looks at: counts and bytes, never time. */
+const SIZED_BY = [
+  "documentsRead",
+  "bytesRead",
+  "documentsWritten",
+  "bytesWritten",
+  "databaseQueries",
+  "functionsScheduled",
+  "scheduledFunctionArgsBytes",
+] as const;
 
 /** What one batch used, measured with `ctx.meta.getTransactionMetrics()` around it. */
 export type BatchUsage = {
@@ -23,8 +36,20 @@ export type BatchUsage = {
   bytesWritten: number;
   /** `db.get` calls and index ranges (absent from older reports). */
   databaseQueries?: number;
+  /** Functions scheduled (absent from older reports). */
+  functionsScheduled?: number;
+  /** Bytes of scheduled functions' arguments (absent from older reports). */
+  scheduledFunctionArgsBytes?: number;
+  /**
+   * Wall time inside the batch. Reported only: production freezes
+   * `Date.now()` for a whole function (nested calls included), so it is 0
+   * there and sizing never looks at it.
+   */
   durationMs: number;
 };
+
+/** Per-document costs the runner adds on top of the batch's own usage. */
+export type ExtraPerDoc = { documentsWritten?: number; bytesWritten?: number };
 
 /** Tuning for {@link nextBatchSize}; the defaults suit nearly every table. */
 export type BatchPolicy = {
@@ -53,12 +78,15 @@ export const DEFAULT_POLICY: BatchPolicy = {
 };
 
 /**
- * The next batch size from the last batch's measured usage.
+ * The next batch size from the last batch's measured usage: documents and
+ * bytes read and written, index ranges and scheduled functions. Elapsed time
+ * plays no part (it cannot be measured inside a Convex function).
  *
  * @param current - the size of the batch just run.
  * @param processed - documents that batch actually handled (0: keep `current`).
  * @param usage - its measured usage.
- * @param extraWritesPerDoc - writes the runner adds per document (e.g. a journal row).
+ * @param extra - writes the runner adds per document (a journal row: count,
+ *   or `{ documentsWritten, bytesWritten }`).
  * @example
  * nextBatchSize(100, 100, { documentsRead: 101, documentsWritten: 100, bytesRead: 9e3, bytesWritten: 9e3, durationMs: 20 }); // 400
  */
@@ -66,21 +94,19 @@ export function nextBatchSize(
   current: number,
   processed: number,
   usage: BatchUsage,
-  extraWritesPerDoc = 0,
+  extra: number | ExtraPerDoc = 0,
   policy: BatchPolicy = DEFAULT_POLICY,
 ): number {
   if (processed <= 0) return current;
-  const perDoc = {
-    documentsRead: usage.documentsRead / processed,
-    bytesRead: usage.bytesRead / processed,
-    documentsWritten: usage.documentsWritten / processed + extraWritesPerDoc,
-    bytesWritten: usage.bytesWritten / processed,
-    databaseQueries: (usage.databaseQueries ?? 0) / processed,
-    durationMs: usage.durationMs / processed,
-  };
+  const add: ExtraPerDoc =
+    typeof extra === "number" ? { documentsWritten: extra } : extra;
   let fits = Infinity;
-  for (const key of Object.keys(perDoc) as Array<keyof typeof perDoc>) {
-    const cost = perDoc[key];
+  for (const key of SIZED_BY) {
+    const extraCost =
+      key === "documentsWritten" || key === "bytesWritten"
+        ? (add[key] ?? 0)
+        : 0;
+    const cost = (usage[key] ?? 0) / processed + extraCost;
     if (cost > 0)
       fits = Math.min(fits, (policy.target * CONVEX_LIMITS[key]) / cost);
   }
@@ -100,6 +126,12 @@ export function halve(size: number): number {
 export function isLimitError(message: string): boolean {
   return (
     /(too many|too much|too large).*(single function execution|transaction)/i.test(
+      message,
+    ) ||
+    // Production's scheduling limits, e.g. "Too many functions scheduled by
+    // this mutation (limit: 1000)" and "Too large total size of the
+    // arguments of scheduled functions from this mutation".
+    /too (many|large).*scheduled (functions|by this)|scheduled.*(too many|too large)/i.test(
       message,
     ) ||
     /(function execution|transaction).*(timed out|took too long)/i.test(

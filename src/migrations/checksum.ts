@@ -32,6 +32,14 @@ export function hashText(text: string): string {
   );
 }
 
+function source(f: unknown): string | null {
+  if (f === undefined) return null;
+  if (typeof f === "function") return f.toString().replace(/\s+/g, " ");
+  // A Convex validator: its JSON form describes it fully.
+  const json = (f as { json?: unknown }).json;
+  return JSON.stringify(json ?? null);
+}
+
 /** The parts of a definition that change its effect on documents. */
 export type ChecksumInput = {
   table: string;
@@ -52,13 +60,6 @@ export type ChecksumInput = {
  * definitionChecksum({ table: "users", migrateOne: (_ctx, doc) => ({ plan: "free" }) });
  */
 export function definitionChecksum(input: ChecksumInput): string {
-  const source = (f: unknown): string | null => {
-    if (f === undefined) return null;
-    if (typeof f === "function") return f.toString().replace(/\s+/g, " ");
-    // A Convex validator: its JSON form describes it fully.
-    const json = (f as { json?: unknown }).json;
-    return JSON.stringify(json ?? null);
-  };
   return hashText(
     JSON.stringify({
       table: input.table,
@@ -66,6 +67,26 @@ export function definitionChecksum(input: ChecksumInput): string {
       customRange: source(input.customRange),
       verify: source(input.verify),
       onError: input.onError ?? "stop",
+    }),
+  );
+}
+
+/**
+ * Identity of the range a definition walks: its table and `customRange`
+ * code. A cursor is only meaningful for the range it came from, so a run
+ * never resumes with a cursor taken from another range.
+ *
+ * @example
+ * rangeChecksum({ table: "users" }) !== rangeChecksum({ table: "notes" }); // true
+ */
+export function rangeChecksum(input: {
+  table: string;
+  customRange?: (...args: never[]) => unknown;
+}): string {
+  return hashText(
+    JSON.stringify({
+      table: input.table,
+      customRange: source(input.customRange),
     }),
   );
 }

@@ -24,11 +24,14 @@ import {
   type SchemaDefinition,
   type TableDefinition,
   type TableNamesInDataModel,
+  type TransactionMetrics,
 } from "convex/server";
 import { v } from "convex/values";
 import { isOpskitError, opskitError } from "../shared/errors.js";
+import { logEvent } from "../shared/log.js";
 import type { ComponentApi } from "./component/_generated/component.js";
-import { definitionChecksum } from "./checksum.js";
+import { definitionChecksum, rangeChecksum } from "./checksum.js";
+import { functionMetadata, metaMissing } from "./meta.js";
 import {
   describeDefinition,
   type MigrationDefinition,
@@ -79,9 +82,13 @@ export type MigrationFunctionReference = FunctionReference<
   MigrationArgs
 >;
 
-/** What a migration function returns (a batch report, self-description, or a status when called directly). */
+/**
+ * What a migration function returns: a batch report, self-description, or a
+ * status when called directly; `null` when called with the dashboard's
+ * placeholder arguments (it logs how to run it instead).
+ */
 export type MigrationFunctionResult =
-  BatchResult | DescribeResult | RestoreResult | MigrationStatus;
+  BatchResult | DescribeResult | RestoreResult | MigrationStatus | null;
 
 /**
  * A definition for any table of the data model, as a union discriminated by
@@ -149,7 +156,15 @@ export class Migrations<DataModel extends GenericDataModel> {
   constructor(
     public component: ComponentApi,
     public options: MigrationsOptions<DataModel> = {},
-  ) {}
+  ) {
+    const size = options.defaultBatchSize;
+    if (size !== undefined && (!Number.isInteger(size) || size < 1))
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        `new Migrations(...): defaultBatchSize must be a positive integer, got ${size}`,
+        { defaultBatchSize: size },
+      );
+  }
 
   /**
    * Defines a migration over every document of `table` (or `customRange`).
@@ -170,7 +185,8 @@ export class Migrations<DataModel extends GenericDataModel> {
     )
       throw opskitError(
         "INVALID_ARGUMENT",
-        `batchSize must be a positive integer, got ${def.batchSize}`,
+        `migrations.define({ table: "${def.table}" }): batchSize must be a positive integer, got ${def.batchSize}`,
+        { table: def.table, batchSize: def.batchSize },
       );
     const settings = {
       schema: this.options.schema,
@@ -182,6 +198,7 @@ export class Migrations<DataModel extends GenericDataModel> {
         verify: def.verify,
         onError: def.onError,
       }),
+      range: rangeChecksum({ table: def.table, customRange: def.customRange }),
     };
     const builder = (this.options.internalMutation ??
       internalMutationGeneric) as MutationBuilder<DataModel, "internal">;
@@ -192,11 +209,25 @@ export class Migrations<DataModel extends GenericDataModel> {
         describeResult,
         restoreResult,
         migrationStatus,
+        v.null(),
       ),
       handler: async (ctx, args): Promise<MigrationFunctionResult> => {
         if (!args.oneBatchOnly && args.op === undefined) {
           // Called directly (CLI, dashboard, code): start it like the runner would.
-          const { name } = await ctx.meta.getFunctionMetadata();
+          const { name } = await functionMetadata(ctx);
+          if (args.cursor === "" || args.batchSize === 0) {
+            // The dashboard fills every argument with a placeholder: say how
+            // to run it instead of refusing the placeholders (as
+            // @convex-dev/migrations does). Nothing is written.
+            logEvent("migrations.hint", {
+              functionName: name,
+              message: `Running ${name} from the CLI or dashboard? Pass {} to run it, {"dryRun": true} for a dry run over the whole table, {"reset": true} to start over; e.g. npx convex run ${name} '{"dryRun":true}'`,
+              dryRun: '{ "dryRun": true }',
+              run: "{}",
+              reset: '{ "reset": true }',
+            });
+            return null;
+          }
           if (args.fn && this.prefixedName(args.fn) !== name)
             throw opskitError(
               "INVALID_ARGUMENT",
@@ -214,6 +245,16 @@ export class Migrations<DataModel extends GenericDataModel> {
           case "describe":
             return await describeDefinition(ctx, def, settings);
           case "restore":
+            // Journaled ids belong to the table the run walked.
+            if (
+              args.expectRange !== undefined &&
+              args.expectRange !== settings.range
+            )
+              throw opskitError(
+                "CONFLICT",
+                `The table or customRange of this migration changed since the run being rolled back; deploy the code that ran (table "${def.table}" now) to roll it back`,
+                { table: def.table },
+              );
             return await restoreEntries(
               ctx as unknown as GenericMutationCtx<GenericDataModel>,
               def.table,
@@ -615,4 +656,71 @@ export async function runToCompletion(
 /** Whether an error is a migration failure thrown by convex-opskit. */
 export function isMigrationFailure(error: unknown): boolean {
   return isOpskitError(error, "MIGRATION_FAILED");
+}
+
+/**
+ * Whether a cursor is in the format this package's walks use (a JSON array,
+ * as convex-helpers' paginator writes) rather than an opaque cursor of
+ * Convex's built-in `.paginate()`. `null` (start fresh) counts as new.
+ * Same name and behaviour as `@convex-dev/migrations`' export.
+ *
+ * @example
+ * isNewFormatCursor('[1719412234000,"k97d5ycbj3vgwcprmmxvmrm2dh7a5qhv"]'); // true
+ * isNewFormatCursor("u1oU8i23WMATVwA2CneZ"); // false
+ */
+export function isNewFormatCursor(cursor: string | null): boolean {
+  if (cursor === null) return true;
+  return typeof cursor === "string" && cursor.startsWith("[");
+}
+
+type Syscalls = {
+  asyncSyscall?: (op: string, args: string) => Promise<string>;
+};
+
+async function syscall<T>(op: string, what: string): Promise<T> {
+  let convex: Syscalls | undefined;
+  let call: Syscalls["asyncSyscall"];
+  try {
+    convex = (globalThis as { Convex?: Syscalls }).Convex;
+    call = convex?.asyncSyscall;
+  } catch (e) {
+    // Outside a Convex function (or a test harness's context).
+    throw metaMissing(what, e);
+  }
+  if (typeof call !== "function") throw metaMissing(what);
+  let out: string;
+  try {
+    out = await call.call(convex, op, JSON.stringify({}));
+  } catch (e) {
+    throw metaMissing(what, e);
+  }
+  return JSON.parse(out) as T;
+}
+
+/**
+ * The running function's name and component path, read without a `ctx`
+ * (same name and behaviour as `@convex-dev/migrations`' export). Prefer
+ * `ctx.meta.getFunctionMetadata()` where a `ctx` is at hand. Throws a coded
+ * `INVALID_ARGUMENT` naming the Convex version needed where the runtime lacks it.
+ *
+ * @example
+ * const { name } = await getFunctionMetadata(); // "migrations:setDefault"
+ */
+export async function getFunctionMetadata(): Promise<{
+  name: string;
+  componentPath: string;
+}> {
+  return await syscall("1.0/getFunctionMetadata", "getFunctionMetadata");
+}
+
+/**
+ * How much of the current transaction's limits is used and remains, read
+ * without a `ctx` (same name and behaviour as `@convex-dev/migrations`'
+ * export). Prefer `ctx.meta.getTransactionMetrics()` where a `ctx` is at hand.
+ *
+ * @example
+ * const { documentsWritten } = await getTransactionMetrics();
+ */
+export async function getTransactionMetrics(): Promise<TransactionMetrics> {
+  return await syscall("1.0/getTransactionMetrics", "getTransactionMetrics");
 }

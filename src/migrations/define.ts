@@ -28,10 +28,12 @@ import {
   type Value,
 } from "convex/values";
 import { opskitError } from "../shared/errors.js";
+import { transactionMetrics } from "./meta.js";
 import {
   type BatchResult,
   type DescribeResult,
   type JournalEntry,
+  MAX_ARRAY_LENGTH,
   type MigrationArgs,
   type OnError,
   PROTOCOL,
@@ -105,14 +107,56 @@ export type BatchSettings = {
   schema?: SchemaDefinition<Record<string, TableDefinition>, boolean>;
   defaultBatchSize?: number;
   checksum: string;
+  /** {@link rangeChecksum} of the definition's table and `customRange`. */
+  range: string;
 };
 
 type AnyDoc = DocFields & { _id: GenericId<string> };
 
 /** Largest before+after pair kept as a dry-run sample. */
 const MAX_SAMPLE_BYTES = 64 * 1024;
+/** Failures a dry-run batch reports one by one (the component stores 1,000 per run). */
+const MAX_REPORTED_FAILURES = 1_000;
 /** Failure messages are stored and logged; keep them short. */
 const MAX_MESSAGE_LENGTH = 1_000;
+/**
+ * Largest journal entry stored in one journal row: a row is a document
+ * (1 MiB at most) that also holds the run id and document id. A larger
+ * entry is split by field across rows.
+ */
+export const MAX_JOURNAL_ENTRY_BYTES = 1_000_000;
+
+/**
+ * Splits a journal entry whose prior values exceed {@link MAX_JOURNAL_ENTRY_BYTES}
+ * into entries over disjoint fields (restoring each restores the whole).
+ * Throws when a single field's prior value alone is too large to store.
+ */
+export function splitJournalEntry(
+  entry: JournalEntry,
+  max = MAX_JOURNAL_ENTRY_BYTES,
+): JournalEntry[] {
+  if (getConvexSize(entry) <= max) return [entry];
+  const out: JournalEntry[] = [];
+  let current: JournalEntry = { id: entry.id, prior: {}, absent: entry.absent };
+  for (const [field, value] of Object.entries(entry.prior)) {
+    const alone = getConvexSize({
+      id: entry.id,
+      prior: { [field]: value },
+      absent: [],
+    });
+    if (alone > max)
+      throw new Error(
+        `the prior value of field "${field}" is about ${alone} bytes, more than a journal row holds (${max}); run this migration with journal: false, or split the field`,
+      );
+    const next = { ...current, prior: { ...current.prior, [field]: value } };
+    if (getConvexSize(next) > max) {
+      out.push(current);
+      current = { id: entry.id, prior: { [field]: value }, absent: [] };
+    } else current = next;
+  }
+  out.push(current);
+  return out;
+}
 
 function messageOf(e: unknown): string {
   if (e instanceof ConvexError) {
@@ -276,12 +320,27 @@ class BatchTally {
   fields = new Map<string, number>();
   samples: BatchResult["samples"] = [];
   journal: JournalEntry[] = [];
+  journalBytes = 0;
+  /** The journal outgrew the budget the runner set: the batch must shrink. */
+  journalOver = false;
   constructor(
     private readonly samplesWanted: number,
     private readonly keepJournal: boolean,
+    private readonly journalBudget = Infinity,
   ) {}
 
-  record(before: AnyDoc, after: AnyDoc | null) {
+  /** The journal entries of a changed document, checked before anything is counted. */
+  journalFor(before: AnyDoc, after: AnyDoc | null): JournalEntry[] {
+    if (!this.keepJournal || after === null) return [];
+    const fields = changedFields(before, after);
+    if (fields.length === 0) return [];
+    return splitJournalEntry({
+      id: before._id,
+      ...priorValues(before, fields),
+    });
+  }
+
+  record(before: AnyDoc, after: AnyDoc | null, entries: JournalEntry[] = []) {
     this.succeeded.push(before._id);
     if (after === null) {
       this.changed++;
@@ -297,8 +356,11 @@ class BatchTally {
     this.changed++;
     this.count(fields);
     this.sample(before, after);
-    if (this.keepJournal)
-      this.journal.push({ id: before._id, ...priorValues(before, fields) });
+    for (const entry of entries) {
+      this.journal.push(entry);
+      this.journalBytes += getConvexSize(entry);
+    }
+    if (this.journalBytes > this.journalBudget) this.journalOver = true;
   }
 
   private count(fields: string[]) {
@@ -330,14 +392,33 @@ async function usageSince(
   >,
   startedAt: number,
 ): Promise<BatchResult["usage"]> {
-  const end = await ctx.meta.getTransactionMetrics();
+  const end = await transactionMetrics(ctx);
   return {
     documentsRead: end.documentsRead.used - start.documentsRead.used,
     documentsWritten: end.documentsWritten.used - start.documentsWritten.used,
     bytesRead: end.bytesRead.used - start.bytesRead.used,
     bytesWritten: end.bytesWritten.used - start.bytesWritten.used,
     databaseQueries: end.databaseQueries.used - start.databaseQueries.used,
+    ...scheduledSince(start, end),
     durationMs: Date.now() - startedAt,
+  };
+}
+
+type Metrics = Awaited<ReturnType<typeof transactionMetrics>>;
+
+/**
+ * Functions (and argument bytes) scheduled between two metric readings.
+ * A rolled-back batch reports these with its error: production does not
+ * give the scheduled-function budget back when a sub-mutation rolls back.
+ */
+function scheduledSince(start: Metrics, end: Metrics) {
+  return {
+    functionsScheduled:
+      (end.functionsScheduled?.used ?? 0) -
+      (start.functionsScheduled?.used ?? 0),
+    scheduledFunctionArgsBytes:
+      (end.scheduledFunctionArgsBytes?.used ?? 0) -
+      (start.scheduledFunctionArgsBytes?.used ?? 0),
   };
 }
 
@@ -356,6 +437,7 @@ export async function describeDefinition<
     checksum: settings.checksum,
     onError: def.onError ?? "stop",
     journal: def.journal ?? false,
+    range: settings.range,
   };
   const batchSize = def.batchSize ?? settings.defaultBatchSize;
   if (batchSize !== undefined) out.batchSize = batchSize;
@@ -399,20 +481,33 @@ export async function runDefinitionBatch<
   args: MigrationArgs,
 ): Promise<BatchResult> {
   const startedAt = Date.now();
-  const start = await ctx.meta.getTransactionMetrics();
+  const start = await transactionMetrics(ctx);
   const db = ctx.db as unknown as GenericDatabaseWriter<GenericDataModel>;
   const dryRun = args.dryRun === true;
-  const numItems =
+  if (args.expectRange !== undefined && args.expectRange !== settings.range)
+    throw opskitError(
+      "CONFLICT",
+      `The table or customRange of this migration changed since its run started (the run walks ${args.expectRange}, the code now walks ${settings.range} over "${def.table}"); its cursor belongs to the old range.`,
+      { kind: PROTOCOL.rangeChanged, table: def.table, range: settings.range },
+    );
+  const wanted =
     args.batchSize ?? def.batchSize ?? settings.defaultBatchSize ?? 100;
-  if (!Number.isInteger(numItems) || numItems < 1)
+  if (!Number.isInteger(wanted) || wanted < 1)
     throw opskitError(
       "INVALID_ARGUMENT",
-      `batchSize must be a positive integer, got ${numItems}`,
+      `batchSize must be a positive integer, got ${wanted}`,
     );
+  // Per-document arrays (journal, failures, retried ids) must stay within
+  // Convex's array limit.
+  const numItems = Math.min(wanted, MAX_ARRAY_LENGTH);
   let docs: AnyDoc[];
   let continueCursor = "";
   let isDone = false;
-  const tally = new BatchTally(args.samples ?? 0, args.journal === true);
+  const tally = new BatchTally(
+    args.samples ?? 0,
+    args.journal === true,
+    args.journalBytes ?? Infinity,
+  );
   if (args.op === "retry") {
     docs = [];
     for (const raw of args.ids ?? []) {
@@ -495,7 +590,7 @@ export async function runDefinitionBatch<
         );
         if (problem) throw new Error(problem);
       }
-      tally.record(before, after);
+      tally.record(before, after, tally.journalFor(before, after));
     } catch (e) {
       const message = messageOf(e).slice(0, MAX_MESSAGE_LENGTH);
       // A real run throws the whole batch away below. A dry run goes on, so
@@ -534,15 +629,35 @@ export async function runDefinitionBatch<
   else
     for (const doc of docs) {
       await one(doc);
-      if (isolate.length > 0 || (!dryRun && tally.failures.length > 0)) break;
+      if (
+        isolate.length > 0 ||
+        tally.journalOver ||
+        (!dryRun && tally.failures.length > 0)
+      )
+        break;
     }
+  // What a rolled-back attempt scheduled still counts in production.
+  const spent = async () =>
+    scheduledSince(start, await transactionMetrics(ctx));
+  if (tally.journalOver)
+    throw opskitError(
+      "MIGRATION_FAILED",
+      `The batch's journal exceeds ${args.journalBytes} bytes, more than the runner can write in this transaction`,
+      { kind: PROTOCOL.limit, ...(await spent()) },
+    );
   if (isolate.length > 0) {
     const { id, message } = isolate[0];
-    throw opskitError("MIGRATION_FAILED", message, { docId: id });
+    throw opskitError("MIGRATION_FAILED", message, {
+      docId: id,
+      ...(await spent()),
+    });
   }
   if (!dryRun && tally.failures.length > 0) {
     const { id, message } = tally.failures[0];
-    throw opskitError("MIGRATION_FAILED", message, { docId: id });
+    throw opskitError("MIGRATION_FAILED", message, {
+      docId: id,
+      ...(await spent()),
+    });
   }
   const result: BatchResult = {
     kind: "batch",
@@ -553,7 +668,12 @@ export async function runDefinitionBatch<
     unchanged: tally.unchanged,
     missing: tally.missing,
     succeeded: args.op === "retry" ? tally.succeeded : [],
-    failures: tally.failures,
+    // A dry-run batch of thousands of failing documents must not outgrow
+    // what a function may return: the rest are only counted.
+    failures: tally.failures.slice(0, MAX_REPORTED_FAILURES),
+    ...(tally.failures.length > MAX_REPORTED_FAILURES
+      ? { moreFailures: tally.failures.length - MAX_REPORTED_FAILURES }
+      : {}),
     fieldChanges: tally.fieldChanges(),
     samples: tally.samples,
     journal: tally.journal,

@@ -64,6 +64,13 @@ export const migrationArgs = {
   samples: v.optional(v.number()),
   /** Journal entries to restore (op `"restore"`). */
   entries: v.optional(v.array(journalEntry)),
+  /**
+   * The range identity (table and `customRange`) the run was started with;
+   * a batch of a definition whose range differs refuses to run.
+   */
+  expectRange: v.optional(v.string()),
+  /** Most bytes of journal one batch may return (the component writes them). */
+  journalBytes: v.optional(v.number()),
 };
 /** Arguments of every migration function. */
 export type MigrationArgs = ObjectType<typeof migrationArgs>;
@@ -75,6 +82,11 @@ export const batchUsage = v.object({
   bytesRead: v.number(),
   bytesWritten: v.number(),
   databaseQueries: v.optional(v.number()),
+  /** Functions the batch scheduled (absent from older reports). */
+  functionsScheduled: v.optional(v.number()),
+  /** Bytes of arguments of the functions the batch scheduled. */
+  scheduledFunctionArgsBytes: v.optional(v.number()),
+  /** Wall time measured inside the batch: always 0 in production (frozen clock); reported, never used for sizing. */
   durationMs: v.number(),
 });
 
@@ -106,6 +118,8 @@ export const batchResult = v.object({
   /** Ids that migrated without error (used to resolve earlier failures). */
   succeeded: v.array(v.string()),
   failures: v.array(docFailure),
+  /** Failures past the ones listed (dry runs list at most 1,000 per batch). */
+  moreFailures: v.optional(v.number()),
   fieldChanges: fieldCounts,
   samples: v.array(sample),
   journal: v.array(journalEntry),
@@ -123,6 +137,8 @@ export const describeResult = v.object({
   journal: v.boolean(),
   batchSize: v.optional(v.number()),
   span: v.optional(v.object({ first: v.number(), last: v.number() })),
+  /** Identity of the walked range: the table and the `customRange` code. */
+  range: v.optional(v.string()),
 });
 /** One {@link describeResult}. */
 export type DescribeResult = Infer<typeof describeResult>;
@@ -225,4 +241,11 @@ export type PendingMigration = Infer<typeof pendingMigration>;
 /** Error kinds a migration function throws to the component (internal protocol). */
 export const PROTOCOL = {
   dryRun: "opskit.migrations.dryRun",
+  /** The definition's table or range differs from the run's. */
+  rangeChanged: "opskit.migrations.rangeChanged",
+  /** The batch would exceed a budget the runner set (journal bytes). */
+  limit: "opskit.migrations.limit",
 } as const;
+
+/** Convex refuses arrays longer than this (`crates/value/src/array.rs`). */
+export const MAX_ARRAY_LENGTH = 8_192;

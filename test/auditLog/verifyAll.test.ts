@@ -21,8 +21,8 @@ test("verifyAll checks every sealed operation and counts problems", async () => 
   const userId = await t.mutation(api.seedUser, { name: "ann" });
   await t.mutation(api.grant, { userId: "sam", role: "support" });
   await t.mutation(api.grant, { userId: "ada", role: "auditor" });
-  const sam = t.withIdentity({ subject: "sam", email: "sam@example.com" });
-  const ada = t.withIdentity({ subject: "ada", email: "ada@example.com" });
+  const sam = t.withIdentity({ subject: "sam", tokenIdentifier: "sam" });
+  const ada = t.withIdentity({ subject: "ada", tokenIdentifier: "ada" });
   for (const role of ["a", "b", "c"])
     await sam.mutation(api.setUserRole, { userId, role, reason });
   await t.mutation(api.seal, {});

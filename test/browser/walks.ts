@@ -29,10 +29,17 @@ async function confirmWithReason(
   button: string,
   reason: string,
   confirm: string,
+  { expectRefusal = false } = {},
 ) {
   await page.getByRole("button", { name: button, exact: true }).click();
   await page.getByLabel("Reason (recorded in the audit log)").fill(reason);
   await page.getByRole("button", { name: confirm, exact: true }).click();
+  if (expectRefusal) return;
+  // The form stays open until the server answers; wait for it to close so the
+  // next action's form is the only reason box on the page.
+  await page
+    .getByLabel("Reason (recorded in the audit log)")
+    .waitFor({ state: "detached", timeout: 30_000 });
 }
 
 const walks: Walk[] = [
@@ -116,6 +123,7 @@ const walks: Walk[] = [
         "Revert this operation",
         "oops",
         "Confirm revert",
+        { expectRefusal: true },
       );
       await page
         .getByRole("alert")

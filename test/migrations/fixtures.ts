@@ -6,12 +6,15 @@ import {
   type DataModelFromSchemaDefinition,
   defineSchema,
   defineTable,
+  type FunctionReference,
   internalMutationGeneric,
   type MutationBuilder,
+  queryGeneric,
 } from "convex/server";
 import { v } from "convex/values";
 import { convexTest } from "convex-test";
 import { Migrations } from "../../src/migrations/client.js";
+import migrationsSchema from "../../src/migrations/component/schema.js";
 import { registerAll } from "../../src/test.js";
 import { components } from "../helpers.js";
 
@@ -64,4 +67,77 @@ export function appTest(
   });
   registerAll(t);
   return t;
+}
+
+/** Component tables the peek module reads. */
+const PEEKED = ["runs", "batches", "failures", "journal"] as const;
+
+/**
+ * A test-only module added to the migrations component: reads its tables,
+ * which convex-test gives tests no other way to see. `largestArray` is the
+ * longest array in any stored document (Convex refuses more than 8,192).
+ */
+const peekModule = {
+  rows: queryGeneric({
+    args: { table: v.string() },
+    returns: v.any(),
+    handler: async (ctx, { table }) =>
+      await ctx.db.query(table as (typeof PEEKED)[number]).collect(),
+  }),
+  largestArray: queryGeneric({
+    args: {},
+    returns: v.number(),
+    handler: async (ctx) => {
+      let max = 0;
+      const walk = (x: unknown) => {
+        if (Array.isArray(x)) {
+          max = Math.max(max, x.length);
+          x.forEach(walk);
+        } else if (x && typeof x === "object") Object.values(x).forEach(walk);
+      };
+      for (const table of PEEKED)
+        for (const row of await ctx.db.query(table).collect()) walk(row);
+      return max;
+    },
+  }),
+};
+
+/**
+ * Like {@link appTest}, with the migrations component registered together
+ * with the peek module: `ctx.runQuery(peekRef("rows"), { table: "runs" })`.
+ */
+export function appTestWithPeek(
+  file: string,
+  self: Record<string, unknown>,
+  opts: { enforceLimits?: boolean | Record<string, number> } = {},
+) {
+  const t = convexTest({
+    schema,
+    modules: {
+      [`./${file}.ts`]: async () => self,
+      "./_generated/api.ts": async () => ({}),
+    },
+    ...(opts.enforceLimits ? { transactionLimits: opts.enforceLimits } : {}),
+  });
+  registerAll(t);
+  const componentModules = import.meta.glob(
+    "../../src/migrations/component/**/*.ts",
+  );
+  const libKey = Object.keys(componentModules).find((k) =>
+    k.endsWith("/component/lib.ts"),
+  )!;
+  t.registerComponent("migrations", migrationsSchema, {
+    ...componentModules,
+    [libKey.replace("/lib.ts", "/peek.ts")]: async () => peekModule,
+  });
+  return t;
+}
+
+/** A reference to a peek function inside the migrations component. */
+export function peekRef<N extends "rows" | "largestArray">(name: N) {
+  return (
+    components.migrations as unknown as Record<string, Record<string, unknown>>
+  ).peek[name] as N extends "rows"
+    ? FunctionReference<"query", "internal", { table: string }, unknown[]>
+    : FunctionReference<"query", "internal", Record<string, never>, number>;
 }

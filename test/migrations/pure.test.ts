@@ -1,3 +1,10 @@
+import fc from "fast-check";
+import { getConvexSize } from "convex/values";
+import { splitJournalEntry } from "../../src/migrations/define.js";
+import {
+  capFieldCounts,
+  MAX_FIELD_COUNTS,
+} from "../../src/migrations/component/engine.js";
 import { describe, expect, test } from "vitest";
 import {
   CONVEX_LIMITS,
@@ -57,8 +64,14 @@ describe("nextBatchSize", () => {
       bytesWritten: 10_000_000,
     });
     expect(heavy).toBe(Math.floor((0.4 * CONVEX_LIMITS.bytesWritten) / 10_000));
-    // 5 ms per document: 40% of 1 s is 80 documents, so it shrinks.
-    expect(nextBatchSize(100, 100, { ...small, durationMs: 500 })).toBe(80);
+    // Time plays no part: production freezes Date.now() inside a function,
+    // so a measured duration is noise (issue 10).
+    expect(nextBatchSize(100, 100, { ...small, durationMs: 500 })).toBe(400);
+    expect(nextBatchSize(100, 100, { ...small, durationMs: 1e9 })).toBe(400);
+    // 2 functions scheduled per document: 40% of 1,000.
+    expect(nextBatchSize(100, 100, { ...small, functionsScheduled: 200 })).toBe(
+      200,
+    );
     // 3 db.get per document: 40% of 4,096 queries.
     expect(nextBatchSize(1000, 1000, { ...small, databaseQueries: 3000 })).toBe(
       546,
@@ -103,6 +116,16 @@ describe("nextBatchSize", () => {
     ],
     ["Too many bytes read in a single function execution", true],
     ["Your function execution timed out", true],
+    ["Function execution timed out", true],
+    ["Too many functions scheduled by this mutation (limit: 1000)", true],
+    [
+      "Too large total size of the arguments of scheduled functions from this mutation",
+      true,
+    ],
+    [
+      "Scheduled too many functions in a single function execution (limit: 1000).",
+      true,
+    ],
     ["boom on u3", false],
     ["Value does not match validator", false],
   ])("isLimitError(%s) is %s", (message, expected) => {
@@ -268,5 +291,61 @@ describe("progress", () => {
     expect(cursorCreationTime('["x"]')).toBeUndefined();
     expect(cursorCreationTime("[not json")).toBeUndefined();
     expect(cursorCreationTime(null)).toBeUndefined();
+  });
+});
+
+describe("bounded stored arrays and rows (issue 10)", () => {
+  test("splitJournalEntry: every piece fits a journal row and together they restore the whole entry", () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(
+          fc.string({ minLength: 1, maxLength: 8 }).map((k) => `f${k}`),
+          fc.nat({ max: 300 }).map((n) => "x".repeat(n)),
+          { maxKeys: 30 },
+        ),
+        fc.array(fc.string({ maxLength: 5 }), { maxLength: 3 }),
+        (prior, absent) => {
+          const max = 1_000;
+          const entry = { id: "doc1", prior, absent };
+          const pieces = splitJournalEntry(entry, max);
+          for (const p of pieces) {
+            expect(getConvexSize(p)).toBeLessThanOrEqual(max);
+            expect(p.id).toBe("doc1");
+          }
+          expect(Object.assign({}, ...pieces.map((p) => p.prior))).toEqual(
+            prior,
+          );
+          expect(pieces.flatMap((p) => p.absent)).toEqual(absent);
+        },
+      ),
+      { seed: 42, numRuns: 200 },
+    );
+  });
+
+  test("splitJournalEntry refuses a single field larger than a row", () => {
+    expect(() =>
+      splitJournalEntry(
+        { id: "d", prior: { big: "x".repeat(2_000) }, absent: [] },
+        1_000,
+      ),
+    ).toThrow(/field "big".*journal: false/);
+  });
+
+  test("capFieldCounts keeps at most 1,000 entries and every count", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 3_000 }), (n) => {
+        const counts = Array.from({ length: n }, (_, i) => ({
+          field: `f${i}`,
+          count: (i % 7) + 1,
+        }));
+        const capped = capFieldCounts(counts);
+        expect(capped.length).toBeLessThanOrEqual(MAX_FIELD_COUNTS);
+        const total = (xs: typeof counts) =>
+          xs.reduce((s, c) => s + c.count, 0);
+        expect(total(capped)).toBe(total(counts));
+        if (n <= MAX_FIELD_COUNTS) expect(capped).toBe(counts);
+      }),
+      { seed: 42, numRuns: 50 },
+    );
   });
 });

@@ -9,7 +9,7 @@
  * survives to record what happened.
  */
 import type { FunctionHandle } from "convex/server";
-import { ConvexError } from "convex/values";
+import { ConvexError, getConvexSize } from "convex/values";
 import { isOpskitError, opskitError } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
 import {
@@ -19,9 +19,11 @@ import {
   nextBatchSize,
 } from "../batching.js";
 import { addFieldCounts } from "../diff.js";
+import { transactionMetrics } from "../meta.js";
 import {
   type BatchResult,
   type DescribeResult,
+  MAX_ARRAY_LENGTH,
   type MigrationArgs,
   type MigrationStatus,
   type OnError,
@@ -45,6 +47,22 @@ const MAX_SKIPS_PER_TRANSACTION = 16;
 const MAX_DRY_RUN_FAILURES = 1_000;
 /** Largest accepted `batchSize`. */
 export const MAX_BATCH_SIZE = 10_000;
+/**
+ * Largest batch actually run: per-document arrays (journal, retried ids,
+ * failures) must fit Convex's 8,192-element array limit. A larger
+ * `batchSize` is accepted (as `@convex-dev/migrations` does) and lowered.
+ */
+export const MAX_EFFECTIVE_BATCH_SIZE = MAX_ARRAY_LENGTH;
+/** Failing documents left out of one page before the page is made smaller. */
+export const MAX_SKIP_IDS = 1_000;
+/** Longest series accepted in `next`. */
+export const MAX_SERIES_LENGTH = 1_000;
+/** Field names tracked per run in `fieldChanges` (the rest are summed in one entry). */
+export const MAX_FIELD_COUNTS = 1_000;
+/** Scheduled functions (and their argument bytes) kept for the runner's own use. */
+const SCHEDULE_RESERVE = { functions: 8, argsBytes: 256 * 1024 };
+/** Bytes of journal one batch may hand back (written by the runner). */
+const JOURNAL_BYTES = 4 * 1024 * 1024;
 
 /** What `migrate` (start) accepts. */
 export type StartArgs = {
@@ -85,6 +103,11 @@ export function checkStartArgs(args: StartArgs): void {
       `batchSize must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${args.batchSize}`,
       { batchSize: args.batchSize },
     );
+  if ((args.next?.length ?? 0) > MAX_SERIES_LENGTH)
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `A series holds at most ${MAX_SERIES_LENGTH} migrations, got ${args.next!.length}`,
+    );
   for (const h of [args.fnHandle, ...(args.next ?? []).map((n) => n.fnHandle)])
     if (!h.startsWith("function://"))
       throw opskitError(
@@ -109,6 +132,14 @@ export async function describe(
       op: "describe",
     });
   } catch (e) {
+    // A mistake in the definition (or a runtime without ctx.meta) is the
+    // app's INVALID_ARGUMENT, not a missing migration.
+    if (isOpskitError(e, "INVALID_ARGUMENT"))
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        `Migration "${name}" cannot run: ${messageOf(e)}`,
+        { name },
+      );
     throw opskitError(
       "NOT_FOUND",
       `"${name}" is not a migration defined with migrations.define: ${messageOf(e)}`,
@@ -149,9 +180,38 @@ export async function startRun(
   checkStartArgs(args);
   const def = await describe(ctx, args.name, args.fnHandle);
   const kind = args.dryRun ? "dryRun" : "migrate";
+  if (kind === "migrate") await refuseDuringRollback(ctx, args.name);
   const prev = await latestRun(ctx, args.name, kind);
+  if (prev?.rolledBackBy && !args.reset) {
+    // A rollback that stopped half way: starting over would migrate again
+    // the documents it has not restored yet.
+    const rollback = await ctx.db.get("runs", prev.rolledBackBy);
+    if (rollback && rollback.state !== "success")
+      throw opskitError(
+        "CONFLICT",
+        `The rollback of ${args.name} stopped before finishing (${rollback.state}); run rollback again to finish it, or start with reset: true to migrate every document again`,
+        { name: args.name, runId: rollback._id },
+      );
+  }
   const now = Date.now();
+  const warnings: string[] = [];
   let run: Doc<"runs"> | null = null;
+  if (
+    !args.reset &&
+    kind === "migrate" &&
+    args.next?.length &&
+    !(prev && (await isActive(ctx, prev)))
+  ) {
+    // Like @convex-dev/migrations: a series with a later migration in
+    // progress starts nothing (rerunning a post-deploy script mid-flight).
+    for (const n of args.next) {
+      const later = await latestRun(ctx, n.name, "migrate");
+      if (later && (await isActive(ctx, later)))
+        return await runStatus(ctx, later, [
+          `${n.name}, later in the series started with ${args.name}, is in progress; the series start was a no-op.`,
+        ]);
+    }
+  }
   if (prev) {
     const active = await isActive(ctx, prev);
     if (!args.reset) {
@@ -189,24 +249,50 @@ export async function startRun(
         endedAt: now,
       });
     }
+    // A cursor only means something in the range it came from: after a
+    // deploy that changed the table or customRange, the walk restarts.
+    const sameRange =
+      prev.table === def.table &&
+      (prev.range === undefined ||
+        def.range === undefined ||
+        prev.range === def.range);
     const resumable =
       !args.reset &&
       args.cursor !== null &&
       prev.state !== "success" &&
       !prev.rolledBackBy;
-    if (resumable) {
+    if (resumable && !sameRange) {
+      warnings.push(
+        `The table or customRange of ${args.name} changed since its last run (${prev.table} → ${def.table}); the walk restarted from the beginning instead of resuming at the old cursor.`,
+      );
+      logEvent("migrations.restart", {
+        name: args.name,
+        runId: prev._id,
+        dryRun: kind === "dryRun",
+        reason: "rangeChanged",
+        fromTable: prev.table,
+        toTable: def.table,
+        cursor: prev.cursor,
+        visited: prev.visited,
+      });
+    }
+    if (resumable && sameRange) {
       await ctx.db.patch("runs", prev._id, {
         state: "running",
         error: undefined,
         endedAt: undefined,
         fnHandle: args.fnHandle,
         checksum: def.checksum,
+        ...(def.range !== undefined ? { range: def.range } : {}),
         activeSince: now,
         visitedBefore: prev.visited,
         ...(typeof args.cursor === "string"
           ? { cursor: args.cursor, phase: "walk" as const }
           : {}),
         ...(prev.phase === "retry" ? { retryAfter: undefined } : {}),
+        ...(prev.pendingFailures > 0 && prev.phase === "walk"
+          ? { retryOnFinish: true }
+          : {}),
         ...(crashed
           ? {
               batchSize: halve(prev.batchSize),
@@ -216,7 +302,10 @@ export async function startRun(
             }
           : {}),
         ...(args.batchSize !== undefined
-          ? { batchSize: args.batchSize, fixedBatchSize: args.batchSize }
+          ? {
+              batchSize: effectiveSize(args.batchSize),
+              fixedBatchSize: effectiveSize(args.batchSize),
+            }
           : {}),
         ...(args.onError ? { onError: args.onError } : {}),
         ...(args.next ? { next: args.next } : {}),
@@ -235,7 +324,8 @@ export async function startRun(
   }
   if (!run) {
     const expectedTotal = await previousTotal(ctx, args.name);
-    const batchSize = args.batchSize ?? def.batchSize;
+    const given = args.batchSize ?? def.batchSize;
+    const batchSize = given === undefined ? undefined : effectiveSize(given);
     const runnerArgs: RunnerArgs = {};
     if (args.cursor !== undefined) runnerArgs.cursor = args.cursor;
     if (args.batchSize !== undefined) runnerArgs.batchSize = args.batchSize;
@@ -252,6 +342,7 @@ export async function startRun(
       fnHandle: args.fnHandle,
       checksum: def.checksum,
       table: def.table,
+      ...(def.range !== undefined ? { range: def.range } : {}),
       cursor: typeof args.cursor === "string" ? args.cursor : null,
       batchSize: batchSize ?? DEFAULT_POLICY.initial,
       ...(batchSize !== undefined ? { fixedBatchSize: batchSize } : {}),
@@ -290,7 +381,41 @@ export async function startRun(
   const outcome = await step(ctx, run);
   if (outcome === "continue" && !args.oneBatchOnly)
     await scheduleNext(ctx, run._id);
-  return await runStatus(ctx, (await ctx.db.get("runs", run._id))!);
+  return await runStatus(ctx, (await ctx.db.get("runs", run._id))!, warnings);
+}
+
+/** A batch size as run: at most {@link MAX_EFFECTIVE_BATCH_SIZE}. */
+function effectiveSize(size: number): number {
+  return Math.min(size, MAX_EFFECTIVE_BATCH_SIZE);
+}
+
+/** The unfinished (running or paused) rollback of a migration, if any. */
+export async function unfinishedRollback(
+  ctx: MutationCtx,
+  name: string,
+): Promise<Doc<"runs"> | null> {
+  const rollback = await latestRun(ctx, name, "rollback");
+  return rollback &&
+    (rollback.state === "running" || rollback.state === "paused")
+    ? rollback
+    : null;
+}
+
+/**
+ * A real run while a rollback of the same migration is restoring documents
+ * would race it (each overwriting the other's writes): refused.
+ */
+async function refuseDuringRollback(
+  ctx: MutationCtx,
+  name: string,
+): Promise<void> {
+  const rollback = await unfinishedRollback(ctx, name);
+  if (rollback)
+    throw opskitError(
+      "CONFLICT",
+      `A rollback of ${name} is ${rollback.state === "paused" ? "paused" : "in progress"}; let it finish (or cancel it) before running ${name} again`,
+      { name, runId: rollback._id },
+    );
 }
 
 /** Documents a previous complete run of this migration visited (for progress). */
@@ -325,20 +450,60 @@ export async function cancelWorker(
   if (worker?.state.kind === "pending") await ctx.scheduler.cancel(workerId);
 }
 
-/** Transaction limits for the batch: what is left, minus room for bookkeeping. */
-async function batchLimits(ctx: MutationCtx, run: Doc<"runs">) {
-  const m = await ctx.meta.getTransactionMetrics();
+/** What rolled-back attempts of this transaction scheduled (it stays spent in production). */
+type Spent = { functions: number; argsBytes: number; maxFunctions: number };
+
+/**
+ * Transaction limits for the batch: what is left, minus room for
+ * bookkeeping. Scheduled functions count what earlier attempts in this
+ * transaction scheduled before rolling back: production does not give that
+ * budget back (convex-test does), so the larger of the two readings wins.
+ */
+async function batchLimits(
+  ctx: MutationCtx,
+  run: Doc<"runs">,
+  base: { functions: number; argsBytes: number },
+  spent: Spent,
+) {
+  const m = await transactionMetrics(ctx);
   const reserveWrites =
     200 + MAX_SKIPS_PER_TRANSACTION + (run.journal ? run.batchSize : 0);
-  const reserveBytes = 1024 * 1024 + (run.journal ? 4 * 1024 * 1024 : 0);
+  const reserveBytes = 1024 * 1024 + (run.journal ? JOURNAL_BYTES : 0);
   const room = (remaining: number, reserve: number) =>
     Math.max(1, Math.floor(remaining - reserve));
+  const scheduled = (
+    metric: { used: number; remaining: number } | undefined,
+    before: number,
+    rolledBack: number,
+    reserve: number,
+  ) => {
+    if (!metric) return undefined;
+    const total = metric.used + metric.remaining;
+    const used = Math.max(metric.used, before + rolledBack);
+    return Math.max(0, Math.floor(total - used - reserve));
+  };
+  const functionsScheduled = scheduled(
+    m.functionsScheduled,
+    base.functions,
+    spent.functions,
+    SCHEDULE_RESERVE.functions,
+  );
+  const scheduledFunctionArgsBytes = scheduled(
+    m.scheduledFunctionArgsBytes,
+    base.argsBytes,
+    spent.argsBytes,
+    SCHEDULE_RESERVE.argsBytes,
+  );
   return {
     documentsRead: room(m.documentsRead.remaining, 500),
     bytesRead: room(m.bytesRead.remaining, reserveBytes),
     documentsWritten: room(m.documentsWritten.remaining, reserveWrites),
     bytesWritten: room(m.bytesWritten.remaining, reserveBytes),
     databaseQueries: room(m.databaseQueries.remaining, 200),
+    ...(functionsScheduled !== undefined ? { functionsScheduled } : {}),
+    ...(scheduledFunctionArgsBytes !== undefined
+      ? { scheduledFunctionArgsBytes }
+      : {}),
   };
 }
 
@@ -346,6 +511,14 @@ type StepOutcome = "continue" | "stopped";
 
 /** Failure rows added in this transaction, folded into the run's counters. */
 type Tally = { added: number; reopened: number };
+
+function errorData(e: unknown): Record<string, unknown> | undefined {
+  if (!(e instanceof ConvexError)) return undefined;
+  const data = e.data as unknown;
+  return data && typeof data === "object"
+    ? (data as Record<string, unknown>)
+    : undefined;
+}
 
 /**
  * Runs one batch of `run` and records it. Returns "continue" when more work
@@ -358,6 +531,17 @@ export async function step(
   if (run.kind === "rollback") return await rollbackStep(ctx, run);
   const dryRun = run.kind === "dryRun";
   const skipIds = [...run.skipIds];
+  if (skipIds.length >= MAX_SKIP_IDS && run.batchSize > MAX_SKIP_IDS) {
+    // So many failing documents in one page that the list of documents to
+    // leave out nears Convex's array limit: walk smaller pages instead.
+    await ctx.db.patch("runs", run._id, {
+      batchSize: MAX_SKIP_IDS,
+      ...(run.fixedBatchSize !== undefined
+        ? { fixedBatchSize: MAX_SKIP_IDS }
+        : {}),
+    });
+    return "continue";
+  }
   const tally: Tally = { added: 0, reopened: 0 };
   let retryPage: Doc<"failures">[] = [];
   const args: MigrationArgs = {
@@ -366,6 +550,8 @@ export async function step(
     batchSize: run.batchSize,
     samples: Math.max(0, run.samplesWanted - run.samples.length),
     journal: run.journal,
+    ...(run.journal ? { journalBytes: JOURNAL_BYTES } : {}),
+    ...(run.range !== undefined ? { expectRange: run.range } : {}),
   };
   if (run.phase === "walk") {
     args.op = "batch";
@@ -379,16 +565,59 @@ export async function step(
           ? r
           : r.gt("_creationTime", run.retryAfter);
       })
-      .take(run.batchSize);
+      .take(Math.min(run.batchSize, MAX_EFFECTIVE_BATCH_SIZE));
     if (retryPage.length === 0) return await finishWalk(ctx, run);
     args.op = "retry";
     args.ids = retryPage.map((f) => f.docId);
   }
-  const limits = await batchLimits(ctx, run);
+  const before = await transactionMetrics(ctx);
+  const base = {
+    functions: before.functionsScheduled?.used ?? 0,
+    argsBytes: before.scheduledFunctionArgsBytes?.used ?? 0,
+  };
+  const spent: Spent = { functions: 0, argsBytes: 0, maxFunctions: 0 };
   let result: BatchResult | undefined;
   let skippedNow = 0;
+  // Keeps the failures found so far and goes on in a fresh transaction.
+  const yieldWithSkips = async () => {
+    await ctx.db.patch("runs", run._id, {
+      skipIds,
+      failed: run.failed + tally.added,
+      pendingFailures:
+        run.pendingFailures + (dryRun ? 0 : tally.added + tally.reopened),
+    });
+    await ctx.db.insert("batches", {
+      runId: run._id,
+      size: run.batchSize,
+      outcome: "rolledBack",
+      processed: 0,
+      changed: 0,
+      unchanged: 0,
+      failed: skippedNow,
+    });
+    logEvent("migrations.batch", {
+      name: run.name,
+      runId: run._id,
+      dryRun,
+      phase: run.phase,
+      batchSize: run.batchSize,
+      outcome: "rolledBack",
+      failed: skippedNow,
+      skipped: skipIds.length,
+      functionsScheduledRolledBack: spent.functions,
+    });
+    return "continue" as const;
+  };
   while (result === undefined) {
     args.skipIds = skipIds;
+    const limits = await batchLimits(ctx, run, base, spent);
+    if (
+      spent.maxFunctions > 0 &&
+      (limits.functionsScheduled ?? Infinity) < spent.maxFunctions
+    )
+      // Earlier attempts used up the scheduling budget (rolled back, but
+      // spent in production): another attempt might not fit.
+      return await yieldWithSkips();
     try {
       const out = await ctx.runMutation(run.fnHandle as MigrationHandle, args, {
         transactionLimits: limits,
@@ -397,15 +626,16 @@ export async function step(
         throw new Error(`Unexpected ${out.kind} result from ${run.name}`);
       result = out;
     } catch (e) {
-      if (
-        e instanceof ConvexError &&
-        (e.data as { kind?: string } | undefined)?.kind === PROTOCOL.dryRun
-      ) {
-        result = (e.data as { result: BatchResult }).result;
+      const data = errorData(e);
+      if (data?.kind === PROTOCOL.dryRun) {
+        result = (data as { result: BatchResult }).result;
         break;
       }
+      if (data?.kind === PROTOCOL.rangeChanged)
+        return await restartWalk(ctx, run, messageOf(e));
       const message = messageOf(e);
-      if (isLimitError(message)) return await shrink(ctx, run, message);
+      if (data?.kind === PROTOCOL.limit || isLimitError(message))
+        return await shrink(ctx, run, message);
       const docId =
         isOpskitError(e, "MIGRATION_FAILED") && typeof e.data.docId === "string"
           ? e.data.docId
@@ -422,32 +652,65 @@ export async function step(
           `Document ${docId} failed: ${message} (onError: "stop"; the batch was rolled back, resume to retry from it)`,
           { docId },
         );
+      const scheduledNow =
+        typeof data?.functionsScheduled === "number"
+          ? data.functionsScheduled
+          : 0;
+      spent.functions += scheduledNow;
+      spent.maxFunctions = Math.max(spent.maxFunctions, scheduledNow);
+      if (typeof data?.scheduledFunctionArgsBytes === "number")
+        spent.argsBytes += data.scheduledFunctionArgsBytes;
       await recordFailure(ctx, run, docId, message, tally);
       skipIds.push(docId);
       skippedNow++;
-      if (skippedNow >= MAX_SKIPS_PER_TRANSACTION) {
-        // Too many bad documents for one transaction: keep them and go on in
-        // a fresh transaction rather than re-reading the page here again.
-        await ctx.db.patch("runs", run._id, {
-          skipIds,
-          failed: run.failed + tally.added,
-          pendingFailures:
-            run.pendingFailures + (dryRun ? 0 : tally.added + tally.reopened),
-        });
-        await ctx.db.insert("batches", {
-          runId: run._id,
-          size: run.batchSize,
-          outcome: "rolledBack",
-          processed: 0,
-          changed: 0,
-          unchanged: 0,
-          failed: skippedNow,
-        });
-        return "continue";
-      }
+      // Too many bad documents for one transaction: keep them and go on in
+      // a fresh transaction rather than re-reading the page here again.
+      if (
+        skippedNow >= MAX_SKIPS_PER_TRANSACTION ||
+        skipIds.length >= MAX_SKIP_IDS
+      )
+        return await yieldWithSkips();
     }
   }
   return await applyBatch(ctx, run, result, skipIds, retryPage, tally);
+}
+
+/**
+ * The definition's table or range changed under a run: its cursor (and its
+ * failed ids) belong to the old range, so resuming would skip documents.
+ * The run ends as canceled and a fresh walk of the new range starts.
+ */
+async function restartWalk(
+  ctx: MutationCtx,
+  run: Doc<"runs">,
+  message: string,
+): Promise<StepOutcome> {
+  await ctx.db.patch("runs", run._id, {
+    state: "canceled",
+    endedAt: Date.now(),
+    workerId: undefined,
+    error: `Superseded: ${message} The walk restarted from the beginning in a new run.`,
+  });
+  logEvent("migrations.restart", {
+    name: run.name,
+    runId: run._id,
+    dryRun: run.kind === "dryRun",
+    reason: "rangeChanged",
+    cursor: run.cursor,
+    visited: run.visited,
+  });
+  await ctx.scheduler.runAfter(0, api.lib.migrate, {
+    name: run.name,
+    fnHandle: run.fnHandle,
+    dryRun: run.kind === "dryRun",
+    ...(run.next?.length ? { next: run.next } : {}),
+    ...(run.args.onError ? { onError: run.args.onError } : {}),
+    ...(run.args.journal !== undefined ? { journal: run.args.journal } : {}),
+    ...(run.fixedBatchSize !== undefined && run.args.batchSize !== undefined
+      ? { batchSize: run.args.batchSize }
+      : {}),
+  });
+  return "stopped";
 }
 
 async function applyBatch(
@@ -469,6 +732,7 @@ async function applyBatch(
       });
     dryRunFailures++;
   }
+  dryRunFailures += result.moreFailures ?? 0;
   for (const entry of result.journal)
     await ctx.db.insert("journal", {
       runId: run._id,
@@ -486,14 +750,19 @@ async function applyBatch(
       }
   }
   const failedNow = tally.added + dryRunFailures;
+  const journalBytes =
+    result.journal.length > 0 ? getConvexSize(result.journal) : 0;
   const nextSize =
     run.fixedBatchSize !== undefined
       ? Math.min(run.batchSize, run.fixedBatchSize)
-      : nextBatchSize(
-          run.batchSize,
-          result.processed,
-          result.usage,
-          run.journal ? 1 : 0,
+      : Math.min(
+          MAX_EFFECTIVE_BATCH_SIZE,
+          nextBatchSize(run.batchSize, result.processed, result.usage, {
+            // The runner writes one journal row per changed document.
+            documentsWritten: run.journal ? 1 : 0,
+            bytesWritten:
+              result.processed > 0 ? journalBytes / result.processed : 0,
+          }),
         );
   const patch: Partial<Doc<"runs">> = {
     visited: run.visited + (run.phase === "walk" ? result.processed : 0),
@@ -505,7 +774,9 @@ async function applyBatch(
       (dryRun ? 0 : tally.added + tally.reopened) -
       resolved,
     batches: run.batches + 1,
-    fieldChanges: addFieldCounts(run.fieldChanges, result.fieldChanges),
+    fieldChanges: capFieldCounts(
+      addFieldCounts(run.fieldChanges, result.fieldChanges),
+    ),
     samples: [...run.samples, ...result.samples].slice(0, run.samplesWanted),
     skipIds: [],
     batchSize: nextSize,
@@ -542,6 +813,33 @@ async function applyBatch(
   if (run.phase === "walk" && result.isDone)
     return await finishWalk(ctx, updated);
   return "continue";
+}
+
+/** The name under which fields past {@link MAX_FIELD_COUNTS} are summed. */
+export const OTHER_FIELDS = "(other fields)";
+
+/**
+ * Keeps a run's per-field counts within {@link MAX_FIELD_COUNTS} entries
+ * (Convex arrays hold 8,192 elements, a run row 1 MiB): the most frequent
+ * fields stay, the rest are summed under {@link OTHER_FIELDS}.
+ */
+export function capFieldCounts(
+  counts: Array<{ field: string; count: number }>,
+): Array<{ field: string; count: number }> {
+  if (counts.length <= MAX_FIELD_COUNTS) return counts;
+  const ranked = [...counts].sort(
+    (a, b) =>
+      Number(a.field === OTHER_FIELDS) - Number(b.field === OTHER_FIELDS) ||
+      b.count - a.count ||
+      a.field.localeCompare(b.field),
+  );
+  const kept = ranked.slice(0, MAX_FIELD_COUNTS - 1);
+  const other = ranked
+    .slice(MAX_FIELD_COUNTS - 1)
+    .reduce((n, c) => n + c.count, 0);
+  return [...kept, { field: OTHER_FIELDS, count: other }].sort((a, b) =>
+    a.field.localeCompare(b.field),
+  );
 }
 
 /** Records a failed document; `tally` counts rows that became (or are newly) unresolved. */
@@ -645,6 +943,21 @@ async function finishWalk(
   ctx: MutationCtx,
   run: Doc<"runs">,
 ): Promise<StepOutcome> {
+  if (
+    run.kind === "migrate" &&
+    run.pendingFailures > 0 &&
+    run.phase === "walk" &&
+    run.retryOnFinish
+  ) {
+    // Resumed after failures (perhaps with fixed code) and the walk just
+    // ended: retry them now rather than failing and needing another start.
+    await ctx.db.patch("runs", run._id, {
+      phase: "retry",
+      retryAfter: undefined,
+      retryOnFinish: undefined,
+    });
+    return "continue";
+  }
   if (run.kind === "migrate" && run.pendingFailures > 0) {
     await ctx.db.patch("runs", run._id, { phase: "retry" });
     return await fail(
@@ -728,7 +1041,10 @@ export async function startRollback(
       `The latest run of ${name} kept no journal (define it with journal: true or run it with { journal: true } to be able to roll back)`,
       { name },
     );
-  if (target.rolledBackBy)
+  const by = target.rolledBackBy
+    ? await ctx.db.get("runs", target.rolledBackBy)
+    : null;
+  if (by?.state === "success")
     throw opskitError(
       "CONFLICT",
       `The latest run of ${name} was already rolled back`,
@@ -741,6 +1057,41 @@ export async function startRollback(
       { name },
     );
   const now = Date.now();
+  const earlier = await latestRun(ctx, name, "rollback");
+  if (earlier?.target === target._id && earlier.state !== "success") {
+    // A second rollback must not restore the journal again from its start:
+    // that would overwrite what the app wrote since the first one restored
+    // those documents. It continues the first one where it stopped.
+    if (await isActive(ctx, earlier))
+      throw opskitError(
+        "CONFLICT",
+        `A rollback of ${name} is already in progress`,
+        { name, runId: earlier._id },
+      );
+    if (earlier.workerId) await cancelWorker(ctx, earlier.workerId);
+    await ctx.db.patch("runs", target._id, { rolledBackBy: earlier._id });
+    await ctx.db.patch("runs", earlier._id, {
+      state: "running",
+      error: undefined,
+      endedAt: undefined,
+      workerId: undefined,
+      activeSince: now,
+      visitedBefore: earlier.visited,
+    });
+    logEvent("migrations.start", {
+      name,
+      runId: earlier._id,
+      rollback: true,
+      resumed: true,
+      target: target._id,
+    });
+    const resumed = (await ctx.db.get("runs", earlier._id))!;
+    if ((await step(ctx, resumed)) === "continue")
+      await scheduleNext(ctx, earlier._id);
+    return await runStatus(ctx, (await ctx.db.get("runs", earlier._id))!, [
+      `Resumed the unfinished rollback of ${name} where it stopped.`,
+    ]);
+  }
   const id = await ctx.db.insert("runs", {
     ...pickRunBase(target),
     kind: "rollback",
@@ -766,6 +1117,9 @@ export async function startRollback(
     expectedTotal: target.changed,
     target: target._id,
   });
+  // Marked at once: while documents are being restored the run's status
+  // must not say "success".
+  await ctx.db.patch("runs", target._id, { rolledBackBy: id });
   logEvent("migrations.start", {
     name,
     runId: id,
@@ -783,6 +1137,7 @@ function pickRunBase(target: Doc<"runs">) {
     fnHandle: target.fnHandle,
     checksum: target.checksum,
     table: target.table,
+    ...(target.range !== undefined ? { range: target.range } : {}),
     onError: target.onError,
   };
 }
@@ -793,15 +1148,20 @@ async function rollbackStep(
   run: Doc<"runs">,
 ): Promise<StepOutcome> {
   const target = run.target!;
-  const page = await ctx.db
-    .query("journal")
-    .withIndex("by_run", (q) => {
-      const r = q.eq("runId", target);
-      return run.retryAfter === undefined
-        ? r
-        : r.gt("_creationTime", run.retryAfter);
-    })
-    .take(run.batchSize);
+  // Journal rows may be large (up to a document each): the page is cut by
+  // bytes as well as by count, and always holds at least one row.
+  const page: Doc<"journal">[] = [];
+  let pageBytes = 0;
+  for await (const row of ctx.db.query("journal").withIndex("by_run", (q) => {
+    const r = q.eq("runId", target);
+    return run.retryAfter === undefined
+      ? r
+      : r.gt("_creationTime", run.retryAfter);
+  })) {
+    page.push(row);
+    pageBytes += getConvexSize(row);
+    if (page.length >= run.batchSize || pageBytes >= JOURNAL_BYTES) break;
+  }
   if (page.length === 0) {
     const now = Date.now();
     await ctx.db.patch("runs", run._id, {
@@ -822,15 +1182,27 @@ async function rollbackStep(
   }
   let result: AppResult;
   try {
-    result = await ctx.runMutation(run.fnHandle as MigrationHandle, {
-      oneBatchOnly: true,
-      op: "restore",
-      entries: page.map((e) => ({
-        id: e.docId,
-        prior: e.prior,
-        absent: e.absent,
-      })),
-    });
+    result = await ctx.runMutation(
+      run.fnHandle as MigrationHandle,
+      {
+        oneBatchOnly: true,
+        op: "restore",
+        ...(run.range !== undefined ? { expectRange: run.range } : {}),
+        entries: page.map((e) => ({
+          id: e.docId,
+          prior: e.prior,
+          absent: e.absent,
+        })),
+      },
+      {
+        transactionLimits: await batchLimits(
+          ctx,
+          run,
+          { functions: 0, argsBytes: 0 },
+          { functions: 0, argsBytes: 0, maxFunctions: 0 },
+        ),
+      },
+    );
   } catch (e) {
     const message = messageOf(e);
     if (isLimitError(message)) return await shrink(ctx, run, message);

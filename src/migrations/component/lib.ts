@@ -14,6 +14,7 @@ import {
   runReport,
 } from "../shared.js";
 import { api } from "./_generated/api.js";
+import { Budget } from "./budget.js";
 import type { Doc } from "./_generated/dataModel.js";
 import {
   internalMutation,
@@ -75,11 +76,50 @@ export const runBatch = internalMutation({
   },
 });
 
+/**
+ * Most migrations named in one call: each costs a few index ranges (4,096
+ * per transaction) and, for `runPending`, a nested call.
+ */
+export const MAX_NAMES = 500;
+
+function checkNames(names: string[]): void {
+  if (names.length > MAX_NAMES)
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `At most ${MAX_NAMES} migrations per call, got ${names.length}; ask for them in smaller groups`,
+      { count: names.length, max: MAX_NAMES },
+    );
+}
+
+/** Whether a run is unfinished (running or paused). */
+function unfinished(run: Doc<"runs">): boolean {
+  return run.state === "running" || run.state === "paused";
+}
+
+/**
+ * The run a migration's status reports: its latest real run, or a dry run
+ * that is in progress and newer (so a dry run never shows as "unknown").
+ */
+async function reportedRun(
+  ctx: QueryCtx,
+  name: string,
+): Promise<Doc<"runs"> | null> {
+  const real = await latestRun(ctx, name, "migrate");
+  const dry = await latestRun(ctx, name, "dryRun");
+  if (
+    dry &&
+    unfinished(dry) &&
+    (!real || dry._creationTime > real._creationTime)
+  )
+    return dry;
+  return real;
+}
+
 async function statusesFor(ctx: QueryCtx, names?: string[], limit = 100) {
   if (names) {
     return await Promise.all(
       names.map(async (name) => {
-        const run = await latestRun(ctx, name, "migrate");
+        const run = await reportedRun(ctx, name);
         return run ? await runStatus(ctx, run) : neverRunStatus(name);
       }),
     );
@@ -87,24 +127,47 @@ async function statusesFor(ctx: QueryCtx, names?: string[], limit = 100) {
   const wanted = Math.max(1, Math.min(limit, 1000));
   const seen = new Set<string>();
   const runs: Doc<"runs">[] = [];
-  // Bounded scan: a long history must not push the query over read limits.
-  for (const run of await ctx.db.query("runs").order("desc").take(5000)) {
-    if (run.kind !== "migrate" || seen.has(run.name)) continue;
-    seen.add(run.name);
-    runs.push(run);
-    if (runs.length >= wanted) break;
+  // Newest first, in chunks sized by bytes read: a long history of large
+  // run rows must not push the query over the read limits. When the budget
+  // runs out, the migrations found so far are returned.
+  const budget = await Budget.start(ctx, 0.5, 100);
+  let olderThan: number | null = null;
+  scan: while (runs.length < wanted && (await budget.fits())) {
+    const chunk = await ctx.db
+      .query("runs")
+      .withIndex("by_creation_time", (q) =>
+        olderThan === null ? q : q.lt("_creationTime", olderThan),
+      )
+      .order("desc")
+      .take(budget.chunk());
+    if (chunk.length === 0) break;
+    for (const run of chunk) {
+      budget.saw(run);
+      olderThan = run._creationTime;
+      if (seen.has(run.name) || run.kind === "rollback") continue;
+      if (run.kind === "dryRun" && !unfinished(run)) continue;
+      seen.add(run.name);
+      runs.push(run);
+      if (runs.length >= wanted) break scan;
+    }
   }
   return await Promise.all(runs.reverse().map((r) => runStatus(ctx, r)));
 }
 
-/** Status of the named migrations (latest real run each), or of the latest `limit` migrations. */
+/**
+ * Status of the named migrations (latest real run each, or a newer dry run
+ * in progress), or of the latest `limit` migrations.
+ */
 export const getStatus = query({
   args: {
     names: v.optional(v.array(v.string())),
     limit: v.optional(v.number()),
   },
   returns: v.array(migrationStatus),
-  handler: async (ctx, args) => await statusesFor(ctx, args.names, args.limit),
+  handler: async (ctx, args) => {
+    if (args.names) checkNames(args.names);
+    return await statusesFor(ctx, args.names, args.limit);
+  },
 });
 
 /** The full report of a migration's latest run (or latest dry run), or null. */
@@ -137,29 +200,45 @@ export const getReport = query({
         attempts: f.attempts,
       })),
       journal: run.journal,
-      rolledBack: run.rolledBackBy !== undefined,
+      rolledBack:
+        run.rolledBackBy !== undefined &&
+        (await ctx.db.get("runs", run.rolledBackBy))?.state === "success",
       args: run.args,
     };
   },
 });
 
-/** Run history of a migration, newest first (real runs, dry runs and rollbacks). */
+/**
+ * Run history of a migration, newest first (real runs, dry runs and
+ * rollbacks), at most `limit` (200) runs and what fits half the read limits.
+ */
 export const listRuns = query({
   args: { name: v.string(), limit: v.optional(v.number()) },
   returns: v.array(migrationStatus),
   handler: async (ctx, args) => {
     const limit = Math.max(1, Math.min(args.limit ?? 20, 200));
     const runs: Doc<"runs">[] = [];
-    for (const kind of ["migrate", "dryRun", "rollback"] as const)
-      runs.push(
-        ...(await ctx.db
+    // Run rows can be large (a dry run keeps samples): read in chunks within
+    // a byte budget; a long history returns its newest runs that fit.
+    const budget = await Budget.start(ctx, 0.5, 50);
+    for (const kind of ["migrate", "dryRun", "rollback"] as const) {
+      let olderThan: number | null = null;
+      let taken = 0;
+      while (taken < limit && (await budget.fits())) {
+        const chunk = await ctx.db
           .query("runs")
-          .withIndex("by_name_and_kind", (q) =>
-            q.eq("name", args.name).eq("kind", kind),
-          )
+          .withIndex("by_name_and_kind", (q) => {
+            const r = q.eq("name", args.name).eq("kind", kind);
+            return olderThan === null ? r : r.lt("_creationTime", olderThan);
+          })
           .order("desc")
-          .take(limit)),
-      );
+          .take(Math.min(budget.chunk(), limit - taken));
+        if (chunk.length === 0) break;
+        runs.push(...chunk);
+        taken += chunk.length;
+        olderThan = chunk[chunk.length - 1]._creationTime;
+      }
+    }
     runs.sort((a, b) => b._creationTime - a._creationTime);
     return await Promise.all(
       runs.slice(0, limit).map((r) => runStatus(ctx, r)),
@@ -171,6 +250,19 @@ async function runToStop(ctx: MutationCtx, name: string) {
   for (const kind of ["migrate", "dryRun", "rollback"] as const) {
     const run = await latestRun(ctx, name, kind);
     if (run && (run.state === "running" || run.state === "paused")) return run;
+  }
+  return null;
+}
+
+/** The migration's run in `state` (real, dry or rollback), if any. */
+async function runIn(
+  ctx: MutationCtx,
+  name: string,
+  state: "running" | "paused",
+) {
+  for (const kind of ["migrate", "dryRun", "rollback"] as const) {
+    const run = await latestRun(ctx, name, kind);
+    if (run?.state === state) return run;
   }
   return null;
 }
@@ -247,7 +339,9 @@ export const pause = mutation({
   args: { name: v.string() },
   returns: migrationStatus,
   handler: async (ctx, { name }) => {
-    const run = await runToStop(ctx, name);
+    // A running run is paused even when another of its kinds is paused.
+    const run =
+      (await runIn(ctx, name, "running")) ?? (await runToStop(ctx, name));
     if (run?.state === "running") return await stopRun(ctx, run, "paused");
     if (run) return await runStatus(ctx, run, [`${name} is already paused.`]);
     const last = await anyRun(ctx, name);
@@ -264,7 +358,10 @@ export const resume = mutation({
   args: { name: v.string() },
   returns: migrationStatus,
   handler: async (ctx, { name }) => {
-    const run = await runToStop(ctx, name);
+    // A paused run is resumed even when another of its kinds is running
+    // (a dry run next to a paused rollback).
+    const run =
+      (await runIn(ctx, name, "paused")) ?? (await runToStop(ctx, name));
     if (!run || run.state !== "paused") {
       const last = run ?? (await anyRun(ctx, name));
       if (!last)
@@ -407,7 +504,10 @@ async function pendingFor(
 export const listPending = query({
   args: { names: v.array(v.string()) },
   returns: v.array(pendingMigration),
-  handler: async (ctx, { names }) => await pendingFor(ctx, names),
+  handler: async (ctx, { names }) => {
+    checkNames(names);
+    return await pendingFor(ctx, names);
+  },
 });
 
 /**
@@ -427,6 +527,7 @@ export const runPending = mutation({
     pending: v.array(pendingMigration),
   }),
   handler: async (ctx, args) => {
+    checkNames(args.migrations.map((m) => m.name));
     for (const m of args.migrations) await describe(ctx, m.name, m.fnHandle);
     const pending = await pendingFor(
       ctx,
@@ -465,64 +566,89 @@ export const runPending = mutation({
   },
 });
 
-/** Documents `clearAll` deletes per transaction, well under the write limit. */
-const CLEAR_BUDGET = 4_000;
+/**
+ * The runs an unfinished rollback still needs (its journal): never cleared.
+ */
+async function neededByRollbacks(ctx: MutationCtx): Promise<Set<string>> {
+  const needed = new Set<string>();
+  for (const state of ["running", "paused"] as const)
+    for (const run of await ctx.db
+      .query("runs")
+      .withIndex("by_state", (q) => q.eq("state", state))
+      .take(1000))
+      if (run.kind === "rollback" && run.target) needed.add(run.target);
+  return needed;
+}
 
 /**
  * Deletes the history of finished runs created before `before` (default:
  * now), with their batches, failures and journal, continuing in scheduled
  * transactions when there is more. Running and paused runs are kept, as are
- * the code checksums. Same name as `@convex-dev/migrations`' `clearAll`.
+ * the runs an unfinished rollback restores from, and the code checksums.
+ * Each transaction sizes its work by the bytes and documents it has read
+ * and written (rows of any size fit), and deletes at least one row, so it
+ * always progresses. Same name as `@convex-dev/migrations`' `clearAll`.
  */
 export const clearAll = mutation({
   args: { before: v.optional(v.number()) },
   returns: v.null(),
   handler: async (ctx, args) => {
     const before = args.before ?? Date.now() + 1;
-    let budget = CLEAR_BUDGET;
+    const budget = await Budget.start(ctx);
+    const needed = await neededByRollbacks(ctx);
     let deletedRuns = 0;
-    const runs = await ctx.db
-      .query("runs")
-      .withIndex("by_creation_time", (q) => q.lt("_creationTime", before))
-      .order("desc")
-      .take(100);
-    for (const run of runs) {
-      if (run.state === "running" || run.state === "paused") continue;
-      for (const row of await ctx.db
-        .query("batches")
-        .withIndex("by_run", (q) => q.eq("runId", run._id))
-        .take(Math.max(0, budget))) {
-        await ctx.db.delete("batches", row._id);
-        budget--;
+    let deletedRows = 0;
+    // Runs older than this are still to be looked at.
+    let olderThan = before;
+    let more = false;
+    scan: for (;;) {
+      if (!(await budget.fits())) {
+        more = true;
+        break;
       }
-      for (const row of await ctx.db
-        .query("failures")
-        .withIndex("by_run_and_resolved", (q) => q.eq("runId", run._id))
-        .take(Math.max(0, budget))) {
-        await ctx.db.delete("failures", row._id);
-        budget--;
+      const runs = await ctx.db
+        .query("runs")
+        .withIndex("by_creation_time", (q) => q.lt("_creationTime", olderThan))
+        .order("desc")
+        .take(budget.chunk());
+      if (runs.length === 0) break;
+      for (const run of runs) {
+        budget.saw(run);
+        if (!unfinished(run) && !needed.has(run._id)) {
+          for (const table of ["batches", "failures", "journal"] as const)
+            for (;;) {
+              if (!(await budget.fits())) {
+                more = true;
+                break scan;
+              }
+              const rows =
+                table === "failures"
+                  ? await ctx.db
+                      .query("failures")
+                      .withIndex("by_run_and_resolved", (q) =>
+                        q.eq("runId", run._id),
+                      )
+                      .take(budget.chunk())
+                  : await ctx.db
+                      .query(table)
+                      .withIndex("by_run", (q) => q.eq("runId", run._id))
+                      .take(budget.chunk());
+              if (rows.length === 0) break;
+              for (const row of rows) {
+                budget.saw(row);
+                await ctx.db.delete(table, row._id);
+                deletedRows++;
+              }
+            }
+          await ctx.db.delete("runs", run._id);
+          deletedRuns++;
+        }
+        olderThan = run._creationTime;
       }
-      for (const row of await ctx.db
-        .query("journal")
-        .withIndex("by_run", (q) => q.eq("runId", run._id))
-        .take(Math.max(0, budget))) {
-        await ctx.db.delete("journal", row._id);
-        budget--;
-      }
-      if (budget <= 0) {
-        // This run may have more rows: come back to it in a new transaction.
-        await ctx.scheduler.runAfter(0, api.lib.clearAll, { before });
-        return null;
-      }
-      await ctx.db.delete("runs", run._id);
-      budget--;
-      deletedRuns++;
     }
-    if (runs.length === 100)
-      await ctx.scheduler.runAfter(0, api.lib.clearAll, {
-        before: runs[runs.length - 1]._creationTime,
-      });
-    logEvent("migrations.clear", { before, deletedRuns });
+    if (more)
+      await ctx.scheduler.runAfter(0, api.lib.clearAll, { before: olderThan });
+    logEvent("migrations.clear", { before, deletedRuns, deletedRows, more });
     return null;
   },
 });

@@ -30,7 +30,14 @@ export default defineSchema({
     fnHandle: v.string(),
     checksum: v.string(),
     table: v.string(),
+    /** Identity of the walked range (table + customRange code); absent on older runs. */
+    range: v.optional(v.string()),
     cursor: v.union(v.string(), v.null()),
+    /**
+     * Resumed with failures pending (the code may have been fixed since):
+     * when the walk ends, retry them before deciding the run failed.
+     */
+    retryOnFinish: v.optional(v.boolean()),
     /** Retry phase: `_creationTime` of the last failure row handled. */
     retryAfter: v.optional(v.number()),
     batchSize: v.number(),

@@ -102,7 +102,14 @@ export async function runStatus(
       else state = "unknown";
       break;
   }
-  const isDone = run.state === "success";
+  // A run being (or having been) rolled back is not done: its writes are
+  // being (or have been) undone.
+  const rollback =
+    run.kind === "migrate" && run.rolledBackBy
+      ? await ctx.db.get("runs", run.rolledBackBy)
+      : null;
+  if (rollback) state = "canceled";
+  const isDone = run.state === "success" && !rollback;
   const warnings = [...extraWarnings];
   const current = await currentChecksum(ctx, run.name);
   const codeChanged =
@@ -117,7 +124,11 @@ export async function runStatus(
     warnings.push(
       `The code of ${run.name} changed since this run started (${run.checksum} → ${current}).`,
     );
-  if (run.rolledBackBy) warnings.push(`This run was rolled back.`);
+  if (rollback?.state === "success") warnings.push(`This run was rolled back.`);
+  else if (rollback)
+    warnings.push(
+      `This run is being rolled back (rollback ${rollback.state}); run rollback again to finish it if it stopped.`,
+    );
   if (run.pendingFailures > 0)
     warnings.push(
       `${run.pendingFailures} document(s) failed and were skipped; fix migrateOne and run the migration again to retry only them.`,
@@ -132,7 +143,7 @@ export async function runStatus(
     visitedBefore: run.visitedBefore,
     now: run.endedAt ?? Date.now(),
   });
-  if (run.phase === "retry" && !isDone) progress.percent = 99.9;
+  if (run.phase === "retry" && !isDone && !rollback) progress.percent = 99.9;
   return {
     name: run.name,
     cursor: isDone ? null : run.cursor,

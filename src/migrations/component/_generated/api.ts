@@ -8,6 +8,7 @@
  * @module
  */
 
+import type * as budget from "../budget.js";
 import type * as engine from "../engine.js";
 import type * as lib from "../lib.js";
 import type * as status from "../status.js";
@@ -20,6 +21,7 @@ import type {
 import { anyApi, componentsGeneric } from "convex/server";
 
 const fullApi: ApiFromModules<{
+  budget: typeof budget;
   engine: typeof engine;
   lib: typeof lib;
   status: typeof status;

@@ -210,6 +210,8 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             documentsRead: number;
             documentsWritten: number;
             durationMs: number;
+            functionsScheduled?: number;
+            scheduledFunctionArgsBytes?: number;
           };
         }>,
         Name
