@@ -52,6 +52,7 @@ type Metrics = {
   documentsRead: number;
   documentsWritten: number;
   bytesRead: number;
+  bytesWritten: number;
 };
 async function metrics(ctx: any): Promise<Metrics> {
   const m = await ctx.meta.getTransactionMetrics();
@@ -59,12 +60,14 @@ async function metrics(ctx: any): Promise<Metrics> {
     documentsRead: m.documentsRead.used,
     documentsWritten: m.documentsWritten.used,
     bytesRead: m.bytesRead.used,
+    bytesWritten: m.bytesWritten.used,
   };
 }
 const diff = (a: Metrics, b: Metrics): Metrics => ({
   documentsRead: b.documentsRead - a.documentsRead,
   documentsWritten: b.documentsWritten - a.documentsWritten,
   bytesRead: b.bytesRead - a.bytesRead,
+  bytesWritten: b.bytesWritten - a.bytesWritten,
 });
 
 /** Patches every given user; the measured admin operation. */
@@ -74,6 +77,7 @@ const editUsers = adminMutation({
   returns: v.object({
     documentsRead: v.number(),
     documentsWritten: v.number(),
+    bytesWritten: v.number(),
   }),
   handler: async (ctx, { ids, role }) => {
     for (const id of ids) await ctx.db.patch(id, { role });
@@ -82,6 +86,7 @@ const editUsers = adminMutation({
     return {
       documentsRead: m.documentsRead,
       documentsWritten: m.documentsWritten,
+      bytesWritten: m.bytesWritten,
     };
   },
 });
@@ -92,7 +97,12 @@ const editUsersTheirs = mutationGeneric({
   returns: v.any(),
   handler: async (ctx, { ids, role }) => {
     // Only the history calls are measured, not the app's own patch and get.
-    let log: Metrics = { documentsRead: 0, documentsWritten: 0, bytesRead: 0 };
+    let log: Metrics = {
+      documentsRead: 0,
+      documentsWritten: 0,
+      bytesRead: 0,
+      bytesWritten: 0,
+    };
     for (const id of ids) {
       await ctx.db.patch(id, { role });
       const after = await ctx.db.get(id);
@@ -108,6 +118,7 @@ const editUsersTheirs = mutationGeneric({
         documentsRead: log.documentsRead + d.documentsRead,
         documentsWritten: log.documentsWritten + d.documentsWritten,
         bytesRead: log.bytesRead + d.bytesRead,
+        bytesWritten: log.bytesWritten + d.bytesWritten,
       };
     }
     return log;
@@ -125,6 +136,14 @@ const seedUsers = mutationGeneric({
       );
     return ids;
   },
+});
+
+/** One user whose name takes `bytes`: a large document to patch. */
+const seedBigUser = mutationGeneric({
+  args: { bytes: v.number() },
+  returns: v.id("users"),
+  handler: async (ctx, { bytes }) =>
+    ctx.db.insert("users", { name: "x".repeat(bytes), role: "member", n: 0 }),
 });
 
 /** Measures one full admin call (app writes + audit writes) from a wrapper transaction. */
@@ -310,6 +329,7 @@ async function makeTest() {
         seedTheirs,
         pageOurs,
         pageTheirs,
+        seedBigUser,
       },
     }),
   );
@@ -358,7 +378,32 @@ async function writesPerOperation() {
     `\nSealing (off the append path, from a cron): ${seal.sealed} operations → ${seal.documentsRead} documents read, ${seal.documentsWritten} written (one patch per operation + the head).`,
   );
   printTable(
-    "auditLog: per admin operation (ours: one operation + one entry per document, append reads nothing; capture reads are the recorder reading touched documents. table-history: one row per document, no operation record)",
+    "auditLog: per admin operation (ours: one operation, written again with its entries' hashes, + one entry per document; append reads only its own operation row; capture reads are the recorder reading touched documents. table-history: one row per document, no operation record)",
+    rows,
+  );
+}
+
+/** Patching one document of growing size: what the log writes, and what sealing it reads. */
+async function largeDocuments() {
+  const rows: Array<Record<string, string | number>> = [];
+  for (const bytes of [1_000, 10_000, 300_000, 1_000_000]) {
+    const { t, api } = await makeTest();
+    const id = await t.mutation(api.seedBigUser, { bytes });
+    const ours = await t.mutation(api.measureAdmin, { ids: [id], role: "a" });
+    const seal = await t.mutation(api.measureSeal, {});
+    rows.push({
+      "document KiB": bytes / 1024,
+      "log rows written":
+        ours.total.documentsWritten - ours.handlerOnly.documentsWritten,
+      "log KiB written":
+        (ours.total.bytesWritten - ours.handlerOnly.bytesWritten) / 1024,
+      "call KiB written": ours.total.bytesWritten / 1024,
+      "seal docs read": seal.documentsRead,
+      "seal KiB read": seal.bytesRead / 1024,
+    });
+  }
+  printTable(
+    "auditLog: one admin call patching one field of a large document (before/after past 8 KiB go to 512 KiB snapshot parts; sealing never reads them)",
     rows,
   );
 }
@@ -432,6 +477,7 @@ export default async function main(): Promise<void> {
   const started = performance.now();
   try {
     await writesPerOperation();
+    await largeDocuments();
     await pageReads();
   } finally {
     restoreLogs();

@@ -94,3 +94,64 @@ export function linkHash(
     [prevHash, String(seq), contentHash, ...entryHashes].join("\n"),
   );
 }
+
+/**
+ * The hash format of operations appended by this version (absent on rows of
+ * format 1). Format 2 binds each entry's `_id`, hashes before/after/args by
+ * their content hash (so values stored across snapshot parts are covered
+ * byte for byte without the sealer reading them), and fixes each entry's
+ * hash at append time.
+ */
+export const HASH_FORMAT = 2;
+
+/** The fields of an entry the format-2 chain covers; values by their content hash. */
+export type ChainedEntryV2 = Omit<ChainedEntry, "before" | "after"> & {
+  entryId: string;
+  beforeHash: string;
+  afterHash: string;
+  changedTotal?: number;
+};
+
+/** Hash of one entry (format 2): its id, position, metadata and the hashes of its before and after. */
+export function entryHashV2(e: ChainedEntryV2): string {
+  return hashValue({
+    format: HASH_FORMAT,
+    entryId: e.entryId,
+    operationId: e.operationId,
+    index: e.index,
+    table: e.table,
+    docId: e.docId,
+    kind: e.kind,
+    beforeHash: e.beforeHash,
+    afterHash: e.afterHash,
+    changed: e.changed,
+    changedTotal: e.changedTotal ?? null,
+    actorId: e.actorId,
+    functionName: e.functionName,
+    time: e.time,
+  });
+}
+
+/** Hash of one operation's recorded content (format 2): arguments by their content hash. */
+export function operationContentHashV2(
+  operationId: string,
+  op: Omit<ChainedOperation, "args">,
+  argsHash: string,
+): string {
+  return hashValue({
+    format: HASH_FORMAT,
+    operationId,
+    actorId: op.actorId,
+    actorKind: op.actorKind,
+    roles: op.roles,
+    functionName: op.functionName,
+    reason: op.reason,
+    argsHash,
+    request: op.request,
+    time: op.time,
+    tables: op.tables,
+    entryCount: op.entryCount,
+    revertOf: op.revertOf ?? null,
+    commitTs: op.commitTs,
+  });
+}

@@ -23,6 +23,7 @@ import {
   type TableNamesInDataModel,
 } from "convex/server";
 import {
+  getConvexSize,
   v,
   type GenericId,
   type ObjectType,
@@ -36,17 +37,22 @@ import { WriteRecorder } from "./capture.js";
 import { functionNameOf, requestInfo } from "./meta.js";
 import {
   driftedPaths,
+  redactDocument,
   redactKeys,
   restoreRedacted,
   sameVersion,
   withoutSystemFields,
 } from "./diff.js";
+import { hashValue } from "./hash.js";
+import { APPEND_BATCH_BYTES, storableArgs } from "./snapshot.js";
 import type { ComponentApi } from "./component/_generated/component.js";
 import type {
   ChainProblem,
   Entry,
+  EntryInput,
   EntryKind,
   Operation,
+  RecordedVersion,
   RetentionRun,
 } from "./validators.js";
 
@@ -365,9 +371,14 @@ export type VerifyResult = {
   pendingSeal: boolean;
   firstSeq: number | null;
   lastSeq: number | null;
-  /** False when `maxPages` stopped the walk; continue with `fromSeq: nextSeq`. */
+  /**
+   * False when `maxPages` (or, in a query, the transaction's read budget)
+   * stopped the walk; continue with `{ fromSeq: nextSeq, fromSnapshot: nextSnapshot }`.
+   */
   isDone: boolean;
   nextSeq: number;
+  /** Where to resume inside operation `nextSeq` (0: at its start). */
+  nextSnapshot: number;
 };
 
 /** One document `reconcile` found out of step with the log. */
@@ -380,6 +391,12 @@ export type Drift = {
    */
   status: "unrecorded" | "changed" | "deletedInLog" | "deletedOutside";
   changed: string[];
+  /**
+   * True when the recorded version was too large to load within the page's
+   * read budget: drift was found by hash, and `changed` is empty. Read the
+   * entry (`lastEntryId`) for the difference.
+   */
+  changedUnknown?: true;
   lastEntryId: string | null;
 };
 
@@ -708,16 +725,18 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
       roles: call.actor.roles ?? [],
       functionName: call.functionName,
       reason: call.reason.trim(),
-      args: redactKeys(call.args, argKeys),
+      args: storableArgs(redactKeys(call.args, argKeys)),
       request: await requestInfo(ctx),
       time: Date.now(),
       tables: [...call.tables],
       ...(session.revertOf ? { revertOf: session.revertOf } : {}),
     };
-    const operationId = await ctx.runMutation(this.component.log.append, {
+    const operationId = await appendInBatches(
+      ctx,
+      this.component,
       operation,
       entries,
-    });
+    );
     logEvent("auditLog.write", {
       operationId,
       functionName: operation.functionName,
@@ -730,7 +749,8 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
         table: e.table,
         docId: e.docId,
         kind: e.kind,
-        changed: e.changed,
+        changed: e.changed.slice(0, 20),
+        ...(e.changed.length > 20 ? { changedTotal: e.changed.length } : {}),
       })),
       ...(operation.revertOf ? { revertOf: operation.revertOf } : {}),
       ...(call.rowRulesBypassed ? { rowRules: "bypassed" } : {}),
@@ -776,11 +796,46 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
     });
   }
 
-  /** One operation with its entries, or null. */
+  /**
+   * One operation with all its entries, or null. The component serves them
+   * in pages sized by bytes; this collects every page in the caller's
+   * transaction. For operations too large to return at once (several MiB
+   * of versions), page with {@link AuditLog.getOperationPage}.
+   */
   async getOperation(
     ctx: RunQueryCtx,
     args: { operationId: string },
   ): Promise<{ operation: Operation; entries: Entry[] } | null> {
+    const first = await this.getOperationPage(ctx, args);
+    if (!first) return null;
+    const entries = [...first.entries];
+    let next = first.nextIndex;
+    while (next !== null) {
+      const page = await this.getOperationPage(ctx, {
+        operationId: args.operationId,
+        fromIndex: next,
+      });
+      if (!page) break;
+      entries.push(...page.entries);
+      next = page.nextIndex;
+    }
+    return { operation: first.operation, entries };
+  }
+
+  /**
+   * One operation with its entries from index `fromIndex` (default 0), as
+   * many as one query may read and return (8 MiB); `nextIndex` is where to
+   * continue, null once all were returned. Null when there is no such
+   * operation.
+   */
+  async getOperationPage(
+    ctx: RunQueryCtx,
+    args: { operationId: string; fromIndex?: number },
+  ): Promise<{
+    operation: Operation;
+    entries: Entry[];
+    nextIndex: number | null;
+  } | null> {
     return ctx.runQuery(this.component.queries.getOperation, args);
   }
 
@@ -810,7 +865,8 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
         functionName: e.functionName,
         kind: e.kind,
         doc: e.after,
-        changed: e.changed,
+        changed: e.changed.slice(0, 20),
+        ...(e.changed.length > 20 ? { changedTotal: e.changed.length } : {}),
       })),
     };
   }
@@ -853,6 +909,8 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
       from?: number;
       to?: number;
       fromSeq?: number;
+      /** With `fromSeq`: resume inside that operation (a previous result's `nextSnapshot`). */
+      fromSnapshot?: number;
       pageSize?: number;
       maxPages?: number;
     } = {},
@@ -864,6 +922,8 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
     let lastSeq: number | null = null;
     let pendingSeal = false;
     let fromSeq = args.fromSeq;
+    let fromSnapshot =
+      args.fromSeq !== undefined ? args.fromSnapshot : undefined;
     for (let pageNo = 0; ; pageNo++) {
       const page = await ctx.runQuery(this.component.chain.verify, {
         ...(fromSeq !== undefined
@@ -871,6 +931,7 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
           : args.from !== undefined
             ? { from: args.from }
             : {}),
+        ...(fromSnapshot ? { fromSnapshot } : {}),
         ...(args.to !== undefined ? { to: args.to } : {}),
         ...(args.pageSize !== undefined ? { limit: args.pageSize } : {}),
       });
@@ -879,8 +940,16 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
       firstSeq ??= page.firstSeq;
       lastSeq = page.lastSeq ?? lastSeq;
       pendingSeal = page.pendingSeal;
+      // A page that moved nothing found this transaction's read budget
+      // spent (a query verifies within one transaction): stop here; from an
+      // action every page gets a fresh budget.
+      const stuck =
+        !page.isDone &&
+        page.nextSeq === fromSeq &&
+        page.nextSnapshot === (fromSnapshot ?? 0);
       fromSeq = page.nextSeq;
-      if (page.isDone || pageNo + 1 >= maxPages) {
+      fromSnapshot = page.nextSnapshot;
+      if (page.isDone || stuck || pageNo + 1 >= maxPages) {
         const result = {
           ok: problems.length === 0,
           checked,
@@ -890,6 +959,7 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
           lastSeq,
           isDone: page.isDone,
           nextSeq: page.nextSeq,
+          nextSnapshot: page.nextSnapshot,
         };
         if (!result.ok)
           logEvent("auditLog.tamper", {
@@ -1057,14 +1127,26 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
         });
       return { operationId: entry.operationId, entries: [entry] };
     }
-    const op = await ctx.runQuery(this.component.queries.getOperation, {
-      operationId: args.operationId!,
-    });
-    if (!op)
-      throw opskitError("NOT_FOUND", `no audit operation ${args.operationId}`, {
-        operationId: args.operationId,
+    const entries: Entry[] = [];
+    let fromIndex: number | null = 0;
+    while (fromIndex !== null) {
+      const op: {
+        entries: Entry[];
+        nextIndex: number | null;
+      } | null = await ctx.runQuery(this.component.queries.getOperation, {
+        operationId: args.operationId!,
+        fromIndex,
       });
-    return { operationId: args.operationId!, entries: op.entries };
+      if (!op)
+        throw opskitError(
+          "NOT_FOUND",
+          `no audit operation ${args.operationId}`,
+          { operationId: args.operationId },
+        );
+      entries.push(...op.entries);
+      fromIndex = op.nextIndex;
+    }
+    return { operationId: args.operationId!, entries };
   }
 
   private async applyRevert(
@@ -1167,20 +1249,23 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
           changed: driftedPaths(null, doc, redacted),
           lastEntryId: null,
         });
-      else if (entry.after === null)
+      else if (entry.kind === "delete")
         drift.push({
           docId: doc._id,
           status: "deletedInLog",
           changed: driftedPaths(null, doc, redacted),
           lastEntryId: entry.entryId,
         });
-      else if (!sameVersion(entry.after, doc, redacted))
-        drift.push({
-          docId: doc._id,
-          status: "changed",
-          changed: driftedPaths(entry.after, doc, redacted),
-          lastEntryId: entry.entryId,
-        });
+      else {
+        const changed = versionDrift(entry, doc, redacted);
+        if (changed)
+          drift.push({
+            docId: doc._id,
+            status: "changed",
+            ...changed,
+            lastEntryId: entry.entryId,
+          });
+      }
     });
     logDrift(args.table, drift);
     return {
@@ -1219,27 +1304,34 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
       const live = id
         ? ((await ctx.db.get(id)) as Record<string, Value> | null)
         : null;
-      if (live === null && entry.after !== null)
+      const deletedInLog = entry.kind === "delete";
+      if (live === null && !deletedInLog)
         drift.push({
           docId,
           status: "deletedOutside",
-          changed: driftedPaths(entry.after, null, redacted),
+          changed: entry.afterLoaded
+            ? driftedPaths(entry.after, null, redacted)
+            : [],
+          ...(entry.afterLoaded ? {} : { changedUnknown: true }),
           lastEntryId: entry.entryId,
         });
-      else if (live !== null && entry.after === null)
+      else if (live !== null && deletedInLog)
         drift.push({
           docId,
           status: "deletedInLog",
           changed: driftedPaths(null, live, redacted),
           lastEntryId: entry.entryId,
         });
-      else if (!sameVersion(entry.after, live, redacted))
-        drift.push({
-          docId,
-          status: "changed",
-          changed: driftedPaths(entry.after, live, redacted),
-          lastEntryId: entry.entryId,
-        });
+      else if (live !== null) {
+        const changed = versionDrift(entry, live, redacted);
+        if (changed)
+          drift.push({
+            docId,
+            status: "changed",
+            ...changed,
+            lastEntryId: entry.entryId,
+          });
+      }
     }
     logDrift(args.table, drift);
     return {
@@ -1266,6 +1358,68 @@ function authorizeWith<
     typeof authorizer === "function"
       ? authorizer(ctx, request)
       : authorizer.authorize(ctx, request);
+}
+
+/**
+ * Whether a live document differs from its last recorded version (ignoring
+ * redacted paths), and which paths: compared value by value when the
+ * version was loaded, else by hash (the recorded version is stored
+ * redacted, so the live one is redacted the same way before hashing).
+ */
+function versionDrift(
+  entry: RecordedVersion,
+  live: Record<string, Value>,
+  redacted: readonly string[],
+): { changed: string[]; changedUnknown?: true } | null {
+  if (entry.afterLoaded) {
+    if (sameVersion(entry.after, live, redacted)) return null;
+    return { changed: driftedPaths(entry.after, live, redacted) };
+  }
+  if (hashValue(redactDocument(live, redacted)) === entry.afterHash)
+    return null;
+  return { changed: [], changedUnknown: true };
+}
+
+/**
+ * Sends an operation's entries to the component in calls of at most
+ * {@link APPEND_BATCH_BYTES} (function arguments are capped at 16 MiB), all
+ * in the caller's transaction: `append` with the total count, then
+ * `appendEntries` for the rest.
+ */
+async function appendInBatches(
+  ctx: RunMutationCtx,
+  component: ComponentApi,
+  operation: FunctionArgs<ComponentApi["log"]["append"]>["operation"],
+  entries: EntryInput[],
+): Promise<string> {
+  const batches: EntryInput[][] = [[]];
+  let bytes = 0;
+  for (const e of entries) {
+    const size = getConvexSize(e as unknown as Value);
+    const current = batches[batches.length - 1];
+    if (current.length > 0 && bytes + size > APPEND_BATCH_BYTES) {
+      batches.push([e]);
+      bytes = size;
+    } else {
+      current.push(e);
+      bytes += size;
+    }
+  }
+  const operationId = await ctx.runMutation(component.log.append, {
+    operation,
+    entries: batches[0],
+    entryCount: entries.length,
+  });
+  let fromIndex = batches[0].length;
+  for (const batch of batches.slice(1)) {
+    await ctx.runMutation(component.log.appendEntries, {
+      operationId,
+      fromIndex,
+      entries: batch,
+    });
+    fromIndex += batch.length;
+  }
+  return operationId;
 }
 
 /** The authorizer's guarded database (row rules), when it offers one. */

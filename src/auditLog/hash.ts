@@ -23,62 +23,90 @@ const K = new Uint32Array([
   0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 ]);
 
-const rotr = (x: number, n: number) => (x >>> n) | (x << (32 - n));
-
 /** SHA-256 of raw bytes, as 32 bytes. */
 export function sha256Bytes(message: Uint8Array): Uint8Array {
   const h = new Uint32Array([
     0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c,
     0x1f83d9ab, 0x5be0cd19,
   ]);
-  // Padding: 0x80, zeros, then the bit length as a 64-bit big-endian integer.
-  const blocks = Math.ceil((message.length + 9) / 64);
-  const padded = new Uint8Array(blocks * 64);
-  padded.set(message);
-  padded[message.length] = 0x80;
-  const view = new DataView(padded.buffer);
-  const bitLength = message.length * 8;
-  view.setUint32(padded.length - 8, Math.floor(bitLength / 2 ** 32));
-  view.setUint32(padded.length - 4, bitLength >>> 0);
-
   const w = new Uint32Array(64);
-  for (let block = 0; block < blocks; block++) {
-    for (let i = 0; i < 16; i++) w[i] = view.getUint32(block * 64 + i * 4);
-    for (let i = 16; i < 64; i++) {
-      const s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >>> 3);
-      const s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >>> 10);
-      w[i] = (w[i - 16] + s0 + w[i - 7] + s1) | 0;
-    }
-    let [a, b, c, d, e, f, g, hh] = h;
-    for (let i = 0; i < 64; i++) {
-      const s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
-      const ch = (e & f) ^ (~e & g);
-      const t1 = (hh + s1 + ch + K[i] + w[i]) | 0;
-      const s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
-      const maj = (a & b) ^ (a & c) ^ (b & c);
-      const t2 = (s0 + maj) | 0;
-      hh = g;
-      g = f;
-      f = e;
-      e = (d + t1) | 0;
-      d = c;
-      c = b;
-      b = a;
-      a = (t1 + t2) | 0;
-    }
-    h[0] += a;
-    h[1] += b;
-    h[2] += c;
-    h[3] += d;
-    h[4] += e;
-    h[5] += f;
-    h[6] += g;
-    h[7] += hh;
-  }
+  // Whole blocks straight from the message; only the tail is copied and
+  // padded (0x80, zeros, then the bit length as a 64-bit big-endian integer).
+  const whole = Math.floor(message.length / 64);
+  for (let block = 0; block < whole; block++)
+    compress(h, w, message, block * 64);
+  const rest = message.length - whole * 64;
+  const tail = new Uint8Array(rest + 9 > 64 ? 128 : 64);
+  tail.set(message.subarray(whole * 64));
+  tail[rest] = 0x80;
+  const view = new DataView(tail.buffer);
+  const bitLength = message.length * 8;
+  view.setUint32(tail.length - 8, Math.floor(bitLength / 2 ** 32));
+  view.setUint32(tail.length - 4, bitLength >>> 0);
+  for (let offset = 0; offset < tail.length; offset += 64)
+    compress(h, w, tail, offset);
   const out = new Uint8Array(32);
   const outView = new DataView(out.buffer);
   for (let i = 0; i < 8; i++) outView.setUint32(i * 4, h[i]);
   return out;
+}
+
+/** One SHA-256 compression round over the 64 bytes of `m` at `offset`. */
+function compress(
+  h: Uint32Array,
+  w: Uint32Array,
+  m: Uint8Array,
+  offset: number,
+): void {
+  for (let i = 0; i < 16; i++) {
+    const j = offset + i * 4;
+    w[i] = (m[j] << 24) | (m[j + 1] << 16) | (m[j + 2] << 8) | m[j + 3];
+  }
+  for (let i = 16; i < 64; i++) {
+    const x = w[i - 15];
+    const y = w[i - 2];
+    const s0 = ((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3);
+    const s1 = ((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10);
+    w[i] = (w[i - 16] + s0 + w[i - 7] + s1) | 0;
+  }
+  let a = h[0];
+  let b = h[1];
+  let c = h[2];
+  let d = h[3];
+  let e = h[4];
+  let f = h[5];
+  let g = h[6];
+  let hh = h[7];
+  for (let i = 0; i < 64; i++) {
+    const s1 =
+      ((e >>> 6) | (e << 26)) ^
+      ((e >>> 11) | (e << 21)) ^
+      ((e >>> 25) | (e << 7));
+    const ch = (e & f) ^ (~e & g);
+    const t1 = (hh + s1 + ch + K[i] + w[i]) | 0;
+    const s0 =
+      ((a >>> 2) | (a << 30)) ^
+      ((a >>> 13) | (a << 19)) ^
+      ((a >>> 22) | (a << 10));
+    const maj = (a & b) ^ (a & c) ^ (b & c);
+    const t2 = (s0 + maj) | 0;
+    hh = g;
+    g = f;
+    f = e;
+    e = (d + t1) | 0;
+    d = c;
+    c = b;
+    b = a;
+    a = (t1 + t2) | 0;
+  }
+  h[0] += a;
+  h[1] += b;
+  h[2] += c;
+  h[3] += d;
+  h[4] += e;
+  h[5] += f;
+  h[6] += g;
+  h[7] += hh;
 }
 
 /** SHA-256 of a string (UTF-8), as 64 lowercase hex characters. */

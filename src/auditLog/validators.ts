@@ -30,6 +30,19 @@ export const vRevertOf = v.object({
   entryId: v.optional(v.string()),
 });
 
+/** Where a value stored across snapshot parts lives: its text's SHA-256, UTF-8 size and part count. */
+export const vSnapshotRef = v.object({
+  hash: v.string(),
+  bytes: v.number(),
+  parts: v.number(),
+});
+/** Which value of its owner a snapshot part belongs to. */
+export const vSnapshotSide = v.union(
+  v.literal("before"),
+  v.literal("after"),
+  v.literal("args"),
+);
+
 /** One touched document, as the client hands it to the component. */
 export const vEntryInput = v.object({
   table: v.string(),
@@ -79,12 +92,30 @@ export const vEntry = v.object({
   before: v.union(v.any(), v.null()),
   after: v.union(v.any(), v.null()),
   changed: v.array(v.string()),
+  /** How many paths changed, when there were more than `changed` keeps (about 2 KiB of paths). */
+  changedTotal: v.optional(v.number()),
   actorId: v.string(),
   functionName: v.string(),
   time: v.number(),
 });
 /** An entry as the queries return it. */
 export type Entry = Infer<typeof vEntry>;
+
+/**
+ * A document's last recorded version, as reconcile reads it: `after` is
+ * loaded while the page's read budget allows; past it only `afterHash`
+ * (SHA-256 of its canonical JSON) is, which is enough to tell whether the
+ * live document still matches.
+ */
+export const vRecordedVersion = v.object({
+  entryId: v.string(),
+  kind: vEntryKind,
+  after: v.union(v.any(), v.null()),
+  afterHash: v.string(),
+  afterLoaded: v.boolean(),
+});
+/** A document's last recorded version, as reconcile reads it. */
+export type RecordedVersion = Infer<typeof vRecordedVersion>;
 
 /** A page of results, as Convex pagination returns it. */
 export const vPage = <T extends ReturnType<typeof v.object>>(item: T) =>
@@ -120,6 +151,8 @@ export const vVerifyPage = v.object({
   problems: v.array(vChainProblem),
   /** The seq to continue from, when `isDone` is false. */
   nextSeq: v.number(),
+  /** Where to resume inside operation `nextSeq` (its stored values already checked); pass it back as `fromSnapshot`. */
+  nextSnapshot: v.number(),
   isDone: v.boolean(),
   /** Whether operations are waiting to be sealed (they are not covered yet). */
   pendingSeal: v.boolean(),

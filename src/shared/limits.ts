@@ -23,6 +23,10 @@ export const MAX_DOCUMENT_BYTES = 1 << 20;
 export const MAX_ARRAY_LENGTH = 8192;
 /** The deepest a document may nest (the document itself counts as level 1). */
 export const MAX_NESTING = 16;
+/** Bytes a transaction may read, and separately write (16 MiB each). */
+export const MAX_TRANSACTION_BYTES = 16 * (1 << 20);
+/** Bytes a function's arguments or return value may take (16 MiB). */
+export const MAX_FUNCTION_VALUE_BYTES = 16 * (1 << 20);
 
 /**
  * Bytes `_id` and `_creationTime` add to a document that does not carry them
@@ -215,4 +219,15 @@ function collectArrays(
         collectArrays(field as Value, path + fieldStep(key), out);
     }
   }
+}
+
+/** One line for a violation, for error messages: `document is 1048600 bytes at $; the limit is 1048576`. */
+export function describeViolation(v: LimitViolation): string {
+  const what =
+    v.rule === "size"
+      ? `document is ${v.actual} bytes`
+      : v.rule === "array"
+        ? `an array has ${v.actual} elements`
+        : `values nest ${v.actual} levels`;
+  return `${what} at ${v.path}; the limit is ${v.limit}`;
 }

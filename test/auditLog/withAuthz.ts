@@ -195,6 +195,26 @@ export const verifyLog = action({
   },
 });
 
+// README: "Production limits"
+export const verifyAll = action({
+  args: {},
+  handler: async (ctx) => {
+    await authz.authorize(ctx, { permission: "audit.read" });
+    let result = await auditLog.verify(ctx);
+    let checked = result.checked;
+    let problems = result.problems.length;
+    while (!result.isDone) {
+      result = await auditLog.verify(ctx, {
+        fromSeq: result.nextSeq,
+        fromSnapshot: result.nextSnapshot,
+      });
+      checked += result.checked;
+      problems += result.problems.length;
+    }
+    return { checked, problems };
+  },
+});
+
 const crons = cronJobs();
 crons.interval("seal audit log", { seconds: 30 }, internal.auditJobs.seal);
 crons.daily(

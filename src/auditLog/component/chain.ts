@@ -10,19 +10,34 @@ import { internal } from "./_generated/api.js";
 import type { Doc } from "./_generated/dataModel.js";
 import {
   entryHash,
+  entryHashV2,
   GENESIS_HASH,
+  HASH_FORMAT,
   linkHash,
   operationContentHash,
+  operationContentHashV2,
   type ChainedEntry,
   type ChainedOperation,
 } from "../chain.js";
+import { hashValue } from "../hash.js";
 import { opskitError } from "../../shared/errors.js";
+import { logEvent } from "../../shared/log.js";
+import {
+  INLINE_ENTRY_BYTES,
+  JOB_READ_BYTES,
+  type SnapshotRef,
+} from "../snapshot.js";
 import { MAX_ENTRIES_PER_OPERATION } from "./log.js";
+import {
+  Budget,
+  checkSnapshot,
+  snapshotReadBytes,
+  snapshotTs,
+} from "./storage.js";
 import { vVerifyPage, type ChainProblem } from "../validators.js";
 
-/** Operations sealed per transaction, and entries hashed per transaction. */
+/** Operations sealed per transaction at most (bytes usually bind first). */
 const SEAL_BATCH_OPERATIONS = 100;
-const SEAL_BATCH_ENTRIES = 2000;
 /** Operations checked per `verify` page by default, and at most. */
 const VERIFY_PAGE = 100;
 const VERIFY_PAGE_MAX = 500;
@@ -50,7 +65,14 @@ async function entriesOf(ctx: QueryCtx, op: Doc<"operations">) {
   return ctx.db
     .query("entries")
     .withIndex("by_operation", (q) => q.eq("operationId", op._id))
-    .take(MAX_ENTRIES_PER_OPERATION + 1);
+    .take(Math.max(op.entryCount, MAX_ENTRIES_PER_OPERATION) + 1);
+}
+
+/** The most an operation's entry rows can take to read (format 2 keeps rows small). */
+function entryRowsBound(op: Doc<"operations">): number {
+  return op.format === HASH_FORMAT
+    ? (op.entryCount + 1) * INLINE_ENTRY_BYTES
+    : 0;
 }
 
 function chained(op: Doc<"operations">): ChainedOperation {
@@ -63,39 +85,165 @@ function chainedEntry(e: Doc<"entries">): ChainedEntry {
   return { ...e, operationId: e.operationId };
 }
 
+/** An entry row's hash as its operation's format defines it. */
+export function rowEntryHash(op: Doc<"operations">, e: Doc<"entries">): string {
+  if (op.format !== HASH_FORMAT) return entryHash(chainedEntry(e));
+  return entryHashV2({
+    entryId: e._id,
+    operationId: e.operationId,
+    index: e.index,
+    table: e.table,
+    docId: e.docId,
+    kind: e.kind,
+    beforeHash: e.beforeRef?.hash ?? hashValue(e.before),
+    afterHash: e.afterRef?.hash ?? hashValue(e.after),
+    changed: e.changed,
+    ...(e.changedTotal !== undefined ? { changedTotal: e.changedTotal } : {}),
+    actorId: e.actorId,
+    functionName: e.functionName,
+    time: e.time,
+  });
+}
+
+/** An operation row's content hash as its format defines it. */
+function rowContentHash(op: Doc<"operations">): string {
+  if (op.format !== HASH_FORMAT)
+    return operationContentHash(op._id, chained(op));
+  const { args: _args, ...rest } = chained(op);
+  return operationContentHashV2(
+    op._id,
+    rest,
+    op.argsRef?.hash ?? hashValue(op.args),
+  );
+}
+
+/**
+ * The problems of an operation's entry rows against its entry hashes and
+ * `entryCount`: missing, added, or edited entries (and a hash list that
+ * does not match the count). Used by sealing and by `verify`.
+ */
+function entryProblems(
+  op: Doc<"operations">,
+  entries: Doc<"entries">[],
+  stored: readonly string[],
+  where: { seq: number; operationId: string },
+): ChainProblem[] {
+  const problems: ChainProblem[] = [];
+  const byIndex = new Map<number, Doc<"entries">[]>();
+  for (const e of entries)
+    byIndex.set(e.index, [...(byIndex.get(e.index) ?? []), e]);
+  const added: Doc<"entries">[] = [];
+  const expected = Math.max(stored.length, op.entryCount);
+  for (let i = 0; i < expected; i++) {
+    const [e, ...extra] = byIndex.get(i) ?? [];
+    byIndex.delete(i);
+    added.push(...extra);
+    if (!e || i >= stored.length) {
+      problems.push({
+        kind: "entryMissing",
+        ...where,
+        entryIndex: i,
+        message:
+          i >= stored.length
+            ? `operation ${where.seq} recorded ${op.entryCount} entries but hashed ${stored.length}: entry ${i} is not covered`
+            : `entry ${i} of operation ${where.seq} is missing`,
+      });
+      if (e) added.push(e);
+      continue;
+    }
+    if (i >= op.entryCount) {
+      added.push(e);
+      continue;
+    }
+    if (rowEntryHash(op, e) !== stored[i])
+      problems.push({
+        kind: "entryEdited",
+        ...where,
+        entryId: e._id,
+        entryIndex: i,
+        message: `entry ${i} of operation ${where.seq} (${e.table} ${e.docId}) was edited, or moved to another id, after it was recorded`,
+      });
+  }
+  for (const rest of byIndex.values()) added.push(...rest);
+  for (const x of added)
+    problems.push({
+      kind: "entryAdded",
+      ...where,
+      entryId: x._id,
+      entryIndex: x.index,
+      message: `operation ${where.seq} has an entry (${x.table} ${x.docId}) that was not recorded with it`,
+    });
+  return problems;
+}
+
 /**
  * Seals committed, unsealed operations in commit order: assigns each the next
  * seq and its link hash. Only operations committed before this transaction's
  * snapshot are read, so racing appends never conflict with the sealer.
+ *
+ * Sized by bytes: each operation is sealed only if its rows (counted at the
+ * most they can take) still fit `budget`, except the first, which always
+ * does (an operation's rows are bounded to fit one transaction), so every
+ * call makes progress and no batch can get stuck. Entries of format-2
+ * operations are recounted and rehashed against what append recorded;
+ * differences are logged as `auditLog.tamper` and left for `verify` to
+ * report (the seal keeps the hashes fixed at append).
  * Returns how many were sealed and whether more are waiting.
  */
 export async function sealBatch(
   ctx: MutationCtx,
+  budget: Budget = new Budget(ctx, JOB_READ_BYTES),
 ): Promise<{ sealed: number; more: boolean }> {
-  const snapshotTs = ctx.meta.getSnapshotTs();
-  const pending = await ctx.db
+  const upTo = snapshotTs(ctx);
+  const pending = ctx.db
     .query("operations")
     .withIndex("by_pending", (q) =>
-      q.eq("sealed", false).lte("commitTs", snapshotTs),
-    )
-    .take(SEAL_BATCH_OPERATIONS + 1);
-  if (pending.length === 0) return { sealed: 0, more: false };
-  const head = await chainPoint(ctx, "head");
-  let seq = head?.seq ?? 0;
-  let prevHash = head?.hash ?? GENESIS_HASH;
-  let sealed = 0;
-  let hashedEntries = 0;
-  for (const op of pending.slice(0, SEAL_BATCH_OPERATIONS)) {
-    if (sealed > 0 && hashedEntries + op.entryCount > SEAL_BATCH_ENTRIES) break;
-    const entries = await entriesOf(ctx, op);
-    const entryHashes = entries.map((e) => entryHash(chainedEntry(e)));
-    seq += 1;
-    const hash = linkHash(
-      prevHash,
-      seq,
-      operationContentHash(op._id, chained(op)),
-      entryHashes,
+      upTo === null
+        ? q.eq("sealed", false)
+        : q.eq("sealed", false).lte("commitTs", upTo),
     );
+  let head: Doc<"chain"> | null | undefined;
+  let seq = 0;
+  let prevHash = GENESIS_HASH;
+  let sealed = 0;
+  let more = false;
+  for await (const op of pending) {
+    if (sealed >= SEAL_BATCH_OPERATIONS) {
+      more = true;
+      break;
+    }
+    budget.chargeRow(op);
+    if (sealed > 0 && !(await budget.fits(entryRowsBound(op), op.entryCount))) {
+      more = true;
+      break;
+    }
+    if (head === undefined) {
+      head = await chainPoint(ctx, "head");
+      seq = head?.seq ?? 0;
+      prevHash = head?.hash ?? GENESIS_HASH;
+    }
+    const entries = await entriesOf(ctx, op);
+    for (const e of entries) budget.chargeRow(e);
+    let entryHashes: string[];
+    seq += 1;
+    if (op.format === HASH_FORMAT) {
+      entryHashes = op.entryHashes ?? [];
+      const problems = entryProblems(op, entries, entryHashes, {
+        seq,
+        operationId: op._id,
+      });
+      if (problems.length > 0)
+        logEvent("auditLog.tamper", {
+          stage: "seal",
+          seq,
+          operationId: op._id,
+          functionName: op.functionName,
+          actorId: op.actorId,
+          problems: problems.length,
+          first: problems[0],
+        });
+    } else entryHashes = entries.map((e) => entryHash(chainedEntry(e)));
+    const hash = linkHash(prevHash, seq, rowContentHash(op), entryHashes);
     await ctx.db.patch("operations", op._id, {
       sealed: true,
       seq,
@@ -105,10 +253,14 @@ export async function sealBatch(
     });
     prevHash = hash;
     sealed += 1;
-    hashedEntries += entries.length;
+    if (budget.bytesUsed >= budget.maxBytes) {
+      // Rows of format 1 are not bounded in advance; stop once over.
+      more = true;
+      break;
+    }
   }
-  await setChainPoint(ctx, "head", seq, prevHash);
-  return { sealed, more: pending.length > sealed };
+  if (sealed > 0) await setChainPoint(ctx, "head", seq, prevHash);
+  return { sealed, more };
 }
 
 /**
@@ -163,11 +315,17 @@ export const head = query({
  * Checks one page of the sealed chain, in seq order, from `fromSeq` (or from
  * the first operation at or after time `from`, or from the start). Reports
  * every edited, missing, added or reordered operation or entry with its seq,
- * ids and entry index. Stops after `limit` operations or past time `to`.
+ * ids and entry index, and every damaged snapshot part (values stored
+ * across rows are rehashed byte for byte). Stops after `limit` operations,
+ * past time `to`, or when the next unit of work (an operation's rows, or one
+ * stored value) would not fit the transaction's read budget; an operation
+ * with more stored values than fit one page is resumed with `fromSnapshot`
+ * (return values `nextSeq` and `nextSnapshot`).
  */
 export const verify = query({
   args: {
     fromSeq: v.optional(v.number()),
+    fromSnapshot: v.optional(v.number()),
     from: v.optional(v.number()),
     to: v.optional(v.number()),
     limit: v.optional(v.number()),
@@ -180,6 +338,13 @@ export const verify = query({
         "INVALID_ARGUMENT",
         `limit must be an integer from 1 to ${VERIFY_PAGE_MAX}; got ${limit}`,
       );
+    const fromSnapshot = args.fromSnapshot ?? 0;
+    if (!Number.isInteger(fromSnapshot) || fromSnapshot < 0)
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        `fromSnapshot must be a non-negative integer; got ${fromSnapshot}`,
+      );
+    const budget = new Budget(ctx, JOB_READ_BYTES);
     const head = await chainPoint(ctx, "head");
     const tail = await chainPoint(ctx, "tail");
     const headSeq = head?.seq ?? 0;
@@ -213,41 +378,117 @@ export const verify = query({
       prevHash = prev?.hash ?? null;
     }
 
-    const ops = await ctx.db
+    const ops = ctx.db
       .query("operations")
-      .withIndex("by_seq", (q) => q.gte("seq", startSeq))
-      .take(limit);
+      .withIndex("by_seq", (q) => q.gte("seq", startSeq));
     let expected = startSeq;
     let checked = 0;
     let firstSeq: number | null = null;
     let lastSeq: number | null = null;
     let stoppedByTime = false;
-    for (const op of ops) {
+    let stoppedByBudget = false;
+    let resumeAt = fromSnapshot;
+    let nextSnapshot = 0;
+    let seen = 0;
+    let units = 0;
+    let snapshotsChecked = 0;
+    for await (const op of ops) {
+      if (seen >= limit) break;
+      seen += 1;
       if (args.to !== undefined && op.time > args.to) {
         stoppedByTime = true;
         break;
       }
-      const seq = op.seq!;
-      firstSeq ??= seq;
-      if (seq !== expected) {
-        problems.push({
-          kind: "missingOperation",
-          seq: expected,
-          message:
-            seq > expected
-              ? `sealed operations ${expected}..${seq - 1} are missing`
-              : `operation ${op._id} repeats seq ${seq}`,
-        });
-        // A gap means the link below cannot match either; report it once.
-        prevHash = null;
+      // Resuming inside an operation applies only to that operation (it may
+      // have been deleted by retention since the last page).
+      if (resumeAt > 0 && op.seq !== args.fromSeq) resumeAt = 0;
+      budget.chargeRow(op);
+      const rows = entryRowsBound(op);
+      if (
+        !(await (units === 0
+          ? budget.fitsTransaction(rows, op.entryCount)
+          : budget.fits(rows, op.entryCount)))
+      ) {
+        stoppedByBudget = true;
+        nextSnapshot = resumeAt;
+        expected = resumeAt > 0 ? op.seq! : expected;
+        break;
       }
-      await checkOperation(ctx, op, prevHash, problems);
+      const seq = op.seq!;
+      const where = { seq, operationId: op._id };
+      const entries = await entriesOf(ctx, op);
+      for (const e of entries) budget.chargeRow(e);
+      units += 1;
+      if (resumeAt === 0) {
+        if (seq !== expected) {
+          problems.push({
+            kind: "missingOperation",
+            seq: expected,
+            message:
+              seq > expected
+                ? `sealed operations ${expected}..${seq - 1} are missing`
+                : `operation ${op._id} repeats seq ${seq}`,
+          });
+          // A gap means the link below cannot match either; report it once.
+          prevHash = null;
+        }
+        firstSeq ??= seq;
+        checkOperation(op, entries, prevHash, problems);
+      }
+      // Values stored across snapshot parts, each rehashed in full.
+      const stored = storedValues(op, entries);
+      let k = resumeAt;
+      for (; k < stored.length; k++) {
+        const s = stored[k];
+        const bytes = snapshotReadBytes(s.ref);
+        if (
+          !(await (snapshotsChecked === 0
+            ? budget.fitsTransaction(bytes, s.ref.parts)
+            : budget.fits(bytes, s.ref.parts)))
+        )
+          break;
+        snapshotsChecked += 1;
+        const check = await checkSnapshot(
+          ctx,
+          op._id,
+          s.entryIndex,
+          s.side,
+          s.ref,
+        );
+        budget.charge(snapshotReadBytes(s.ref), s.ref.parts);
+        units += 1;
+        if (check.problem !== null)
+          problems.push(
+            s.side === "args"
+              ? {
+                  kind: "operationEdited",
+                  ...where,
+                  message: `the arguments of operation ${seq} were edited after they were recorded (${check.problem})`,
+                }
+              : {
+                  kind: "entryEdited",
+                  ...where,
+                  entryId: s.entryId,
+                  entryIndex: s.entryIndex,
+                  message: `the ${s.side} of entry ${s.entryIndex} of operation ${seq} was edited after it was recorded (${check.problem})`,
+                },
+          );
+      }
+      resumeAt = 0;
+      if (k < stored.length) {
+        // Not all of this operation's values fit: resume here next page.
+        stoppedByBudget = true;
+        nextSnapshot = k;
+        expected = seq;
+        firstSeq ??= seq;
+        break;
+      }
       prevHash = op.hash ?? null;
       expected = seq + 1;
       lastSeq = seq;
       checked += 1;
     }
-    const reachedEnd = !stoppedByTime && ops.length < limit;
+    const reachedEnd = !stoppedByTime && !stoppedByBudget && seen < limit;
     if (reachedEnd && expected <= headSeq) {
       problems.push({
         kind: "missingOperation",
@@ -274,6 +515,7 @@ export const verify = query({
       checked,
       problems,
       nextSeq: expected,
+      nextSnapshot,
       isDone: stoppedByTime || reachedEnd,
       pendingSeal,
       firstSeq,
@@ -282,12 +524,48 @@ export const verify = query({
   },
 });
 
-async function checkOperation(
-  ctx: QueryCtx,
+type StoredValue = {
+  side: "before" | "after" | "args";
+  entryIndex: number;
+  entryId?: string;
+  ref: SnapshotRef;
+};
+
+/** An operation's values stored across snapshot parts, in a fixed order: args, then each entry's before and after. */
+function storedValues(
   op: Doc<"operations">,
+  entries: Doc<"entries">[],
+): StoredValue[] {
+  const out: StoredValue[] = [];
+  if (op.argsRef) out.push({ side: "args", entryIndex: -1, ref: op.argsRef });
+  const ordered = [...entries].sort(
+    (a, b) => a.index - b.index || a._creationTime - b._creationTime,
+  );
+  for (const e of ordered) {
+    if (e.beforeRef)
+      out.push({
+        side: "before",
+        entryIndex: e.index,
+        entryId: e._id,
+        ref: e.beforeRef,
+      });
+    if (e.afterRef)
+      out.push({
+        side: "after",
+        entryIndex: e.index,
+        entryId: e._id,
+        ref: e.afterRef,
+      });
+  }
+  return out;
+}
+
+function checkOperation(
+  op: Doc<"operations">,
+  entries: Doc<"entries">[],
   prevHash: string | null,
   problems: ChainProblem[],
-): Promise<void> {
+): void {
   const seq = op.seq!;
   const where = { seq, operationId: op._id };
   if (prevHash !== null && op.prevHash !== prevHash)
@@ -296,8 +574,32 @@ async function checkOperation(
       ...where,
       message: `operation ${seq} does not link to the operation before it (deleted, inserted or reordered)`,
     });
-  const entries = await entriesOf(ctx, op);
   const stored = op.entryHashes ?? [];
+  if (op.format === HASH_FORMAT)
+    problems.push(...entryProblems(op, entries, stored, where));
+  else problems.push(...legacyEntryProblems(entries, stored, where));
+  let recomputed: string | null = null;
+  try {
+    recomputed = linkHash(op.prevHash ?? "", seq, rowContentHash(op), stored);
+  } catch {
+    recomputed = null;
+  }
+  if (recomputed !== op.hash)
+    problems.push({
+      kind: "operationEdited",
+      ...where,
+      message: `operation ${seq} (${op.functionName}) was edited after sealing`,
+    });
+}
+
+/** Entry checks for operations sealed by format 1 (hashes taken at seal time). */
+function legacyEntryProblems(
+  entries: Doc<"entries">[],
+  stored: readonly string[],
+  where: { seq: number; operationId: string },
+): ChainProblem[] {
+  const problems: ChainProblem[] = [];
+  const seq = where.seq;
   const byIndex = new Map<number, Doc<"entries">[]>();
   for (const e of entries)
     byIndex.set(e.index, [...(byIndex.get(e.index) ?? []), e]);
@@ -333,21 +635,5 @@ async function checkOperation(
       entryIndex: x.index,
       message: `operation ${seq} has an entry (${x.table} ${x.docId}) that was not there when it was sealed`,
     });
-  let recomputed: string | null = null;
-  try {
-    recomputed = linkHash(
-      op.prevHash ?? "",
-      seq,
-      operationContentHash(op._id, chained(op)),
-      stored,
-    );
-  } catch {
-    recomputed = null;
-  }
-  if (recomputed !== op.hash)
-    problems.push({
-      kind: "operationEdited",
-      ...where,
-      message: `operation ${seq} (${op.functionName}) was edited after sealing`,
-    });
+  return problems;
 }

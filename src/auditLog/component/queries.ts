@@ -4,9 +4,23 @@ import { paginator } from "convex-helpers/server/pagination";
 import { query } from "./_generated/server.js";
 import schema from "./schema.js";
 import { opskitError } from "../../shared/errors.js";
-import { vEntry, vEntryKind, vOperation, vPage } from "../validators.js";
-import { toEntry, toOperation } from "./convert.js";
+import {
+  vEntry,
+  vEntryKind,
+  vOperation,
+  vPage,
+  vRecordedVersion,
+  type RecordedVersion,
+} from "../validators.js";
+import { entrySide, loadCost, toEntry, toOperation } from "./convert.js";
 import { MAX_ENTRIES_PER_OPERATION } from "./log.js";
+import { documentSize } from "../../shared/limits.js";
+import { hashValue } from "../hash.js";
+import { JOB_READ_BYTES, PAGE_RETURN_BYTES } from "../snapshot.js";
+import { Budget, snapshotReadBytes } from "./storage.js";
+import type { Doc } from "./_generated/dataModel.js";
+import type { Value } from "convex/values";
+import type { QueryCtx } from "./_generated/server.js";
 
 /** Largest page a list query serves; bigger requests are refused, not truncated. */
 export const MAX_PAGE_SIZE = 500;
@@ -33,6 +47,51 @@ function checkRange(from?: number, to?: number): void {
       `from (${from}) is after to (${to})`,
       { from, to },
     );
+}
+
+type Page<R> = { page: R[]; isDone: boolean; continueCursor: string };
+
+/**
+ * A page cut to what one query may read and return: items are loaded (with
+ * their values stored across snapshot parts) while they fit the read budget
+ * and {@link PAGE_RETURN_BYTES}; the first always is. When the page is cut
+ * short, it is fetched again with that many items to get the right cursor.
+ */
+async function boundedPage<R extends Record<string, unknown>, T>(
+  ctx: QueryCtx,
+  opts: PaginationOptions,
+  run: (numItems: number) => Promise<Page<R>>,
+  load: (row: R) => Promise<T>,
+  cost: (row: R) => number,
+): Promise<Page<T>> {
+  const budget = new Budget(ctx, JOB_READ_BYTES);
+  const result = await run(opts.numItems);
+  // A refetch up to `endCursor` (reactive pagination) must end there: it
+  // repeats a page this function already cut, so it is not cut again.
+  const cuttable = !opts.endCursor;
+  const page: T[] = [];
+  let returned = 0;
+  for (const row of result.page) {
+    const bytes = cost(row);
+    if (
+      cuttable &&
+      page.length > 0 &&
+      (returned >= PAGE_RETURN_BYTES || !(await budget.fits(bytes)))
+    )
+      break;
+    const item = await load(row);
+    budget.charge(bytes);
+    returned += documentSize(item as Value);
+    page.push(item);
+  }
+  if (page.length === result.page.length)
+    return {
+      page,
+      isDone: result.isDone,
+      continueCursor: result.continueCursor,
+    };
+  const cut = await run(page.length);
+  return { page, isDone: false, continueCursor: cut.continueCursor };
 }
 
 /** Adds an optional `time` range to an index range that already fixed its equality prefix. */
@@ -115,14 +174,16 @@ export const listEntries = query({
                       withTime(q.eq("kind", by.kind), from, to),
                     )
                   : entries.withIndex("by_time", (q) => withTime(q, from, to));
-    const result = await indexed
-      .order(order ?? "desc")
-      .paginate(paginationOpts);
-    return {
-      page: result.page.map(toEntry),
-      isDone: result.isDone,
-      continueCursor: result.continueCursor,
-    };
+    return boundedPage(
+      ctx,
+      paginationOpts,
+      (numItems) =>
+        indexed
+          .order(order ?? "desc")
+          .paginate({ ...paginationOpts, numItems }),
+      (row) => toEntry(ctx, row),
+      loadCost,
+    );
   },
 });
 
@@ -154,33 +215,71 @@ export const listOperations = query({
               withTime(q.eq("functionName", by.functionName), from, to),
             )
           : ops.withIndex("by_time", (q) => withTime(q, from, to));
-    const result = await indexed
-      .order(order ?? "desc")
-      .paginate(paginationOpts);
-    return {
-      page: result.page.map(toOperation),
-      isDone: result.isDone,
-      continueCursor: result.continueCursor,
-    };
+    return boundedPage(
+      ctx,
+      paginationOpts,
+      (numItems) =>
+        indexed
+          .order(order ?? "desc")
+          .paginate({ ...paginationOpts, numItems }),
+      (row) => toOperation(ctx, row),
+      loadCost,
+    );
   },
 });
 
-/** One operation with all its entries (at most 1000), or null. */
+/**
+ * One operation with its entries from index `fromIndex` (default 0), or
+ * null: as many entries as one query may read and return (at most 1,000);
+ * `nextIndex` is where to continue, null when all were returned.
+ */
 export const getOperation = query({
-  args: { operationId: v.string() },
+  args: { operationId: v.string(), fromIndex: v.optional(v.number()) },
   returns: v.union(
-    v.object({ operation: vOperation, entries: v.array(vEntry) }),
+    v.object({
+      operation: vOperation,
+      entries: v.array(vEntry),
+      nextIndex: v.union(v.number(), v.null()),
+    }),
     v.null(),
   ),
-  handler: async (ctx, { operationId }) => {
+  handler: async (ctx, { operationId, fromIndex }) => {
+    const start = fromIndex ?? 0;
+    if (!Number.isInteger(start) || start < 0)
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        `fromIndex must be a non-negative integer; got ${start}`,
+      );
     const id = ctx.db.normalizeId("operations", operationId);
     const row = id && (await ctx.db.get("operations", id));
     if (!row) return null;
-    const entries = await ctx.db
+    const budget = new Budget(ctx, JOB_READ_BYTES);
+    budget.charge(loadCost(row));
+    const operation = await toOperation(ctx, row);
+    let returned = documentSize(operation as Value);
+    const rows = await ctx.db
       .query("entries")
-      .withIndex("by_operation", (q) => q.eq("operationId", row._id))
+      .withIndex("by_operation", (q) =>
+        q.eq("operationId", row._id).gte("index", start),
+      )
       .take(MAX_ENTRIES_PER_OPERATION);
-    return { operation: toOperation(row), entries: entries.map(toEntry) };
+    const entries = [];
+    let nextIndex: number | null = null;
+    for (const e of rows) {
+      const bytes = loadCost(e);
+      if (
+        entries.length > 0 &&
+        (returned >= PAGE_RETURN_BYTES || !(await budget.fits(bytes)))
+      ) {
+        nextIndex = e.index;
+        break;
+      }
+      const entry = await toEntry(ctx, e);
+      budget.charge(bytes);
+      returned += documentSize(entry as Value);
+      entries.push(entry);
+    }
+    return { operation, entries, nextIndex };
   },
 });
 
@@ -191,7 +290,7 @@ export const getEntry = query({
   handler: async (ctx, { entryId }) => {
     const id = ctx.db.normalizeId("entries", entryId);
     const row = id && (await ctx.db.get("entries", id));
-    return row ? toEntry(row) : null;
+    return row ? toEntry(ctx, row) : null;
   },
 });
 
@@ -215,23 +314,58 @@ export const documentAt = query({
       )
       .order("desc")
       .first();
-    if (last) return { known: true, doc: last.after, entryId: last._id };
+    if (last)
+      return {
+        known: true,
+        doc: await entrySide(ctx, last, "after"),
+        entryId: last._id,
+      };
     const next = await ctx.db
       .query("entries")
       .withIndex("by_document", (q) =>
         q.eq("table", table).eq("docId", docId).gt("time", at),
       )
       .first();
-    if (next) return { known: true, doc: next.before, entryId: next._id };
+    if (next)
+      return {
+        known: true,
+        doc: await entrySide(ctx, next, "before"),
+        entryId: next._id,
+      };
     return { known: false, doc: null };
   },
 });
 
-/** The newest entry of each given document (one indexed read each); for reconcile and revert. */
+/** A document's last recorded version, its `after` loaded if `budget` allows. */
+async function recordedVersion(
+  ctx: QueryCtx,
+  row: Doc<"entries">,
+  budget: Budget,
+  first: boolean,
+): Promise<RecordedVersion> {
+  const afterHash = row.afterRef?.hash ?? hashValue(row.after);
+  const cost = row.afterRef ? snapshotReadBytes(row.afterRef) : 0;
+  const load =
+    cost === 0 ||
+    (await (first ? budget.fitsTransaction(cost) : budget.fits(cost)));
+  if (load) budget.charge(cost);
+  return {
+    entryId: row._id,
+    kind: row.kind,
+    after: load ? await entrySide(ctx, row, "after") : null,
+    afterHash,
+    afterLoaded: load,
+  };
+}
+
+/**
+ * The newest entry of each given document (one indexed read each), for
+ * reconcile: its `after`, loaded while the read budget allows, and its hash.
+ */
 export const latestEntries = query({
   args: { table: v.string(), docIds: v.array(v.string()) },
   returns: v.array(
-    v.object({ docId: v.string(), entry: v.union(vEntry, v.null()) }),
+    v.object({ docId: v.string(), entry: v.union(vRecordedVersion, v.null()) }),
   ),
   handler: async (ctx, { table, docIds }) => {
     if (docIds.length > MAX_PAGE_SIZE)
@@ -239,18 +373,23 @@ export const latestEntries = query({
         "INVALID_ARGUMENT",
         `at most ${MAX_PAGE_SIZE} documents per call; got ${docIds.length}`,
       );
-    return Promise.all(
-      docIds.map(async (docId) => {
-        const row = await ctx.db
-          .query("entries")
-          .withIndex("by_document", (q) =>
-            q.eq("table", table).eq("docId", docId),
-          )
-          .order("desc")
-          .first();
-        return { docId, entry: row ? toEntry(row) : null };
-      }),
-    );
+    const budget = new Budget(ctx, JOB_READ_BYTES);
+    const out = [];
+    for (const [i, docId] of docIds.entries()) {
+      const row = await ctx.db
+        .query("entries")
+        .withIndex("by_document", (q) =>
+          q.eq("table", table).eq("docId", docId),
+        )
+        .order("desc")
+        .first();
+      if (row) budget.chargeRow(row);
+      out.push({
+        docId,
+        entry: row ? await recordedVersion(ctx, row, budget, i === 0) : null,
+      });
+    }
+    return out;
   },
 });
 
@@ -258,6 +397,8 @@ export const latestEntries = query({
  * The documents of a table the log has entries for, in id order, each with
  * its newest entry: a seek per document (two indexed reads), so a page costs
  * the same however long each history is. For finding out-of-band deletes.
+ * Recorded versions are loaded while the read budget, less room for the
+ * live documents the caller reads next, allows; the rest carry their hash.
  */
 export const recordedDocuments = query({
   args: {
@@ -266,7 +407,9 @@ export const recordedDocuments = query({
     limit: v.number(),
   },
   returns: v.object({
-    documents: v.array(v.object({ docId: v.string(), entry: vEntry })),
+    documents: v.array(
+      v.object({ docId: v.string(), entry: vRecordedVersion }),
+    ),
     continueCursor: v.union(v.string(), v.null()),
     isDone: v.boolean(),
   }),
@@ -276,6 +419,7 @@ export const recordedDocuments = query({
         "INVALID_ARGUMENT",
         `limit must be an integer from 1 to ${MAX_PAGE_SIZE}; got ${limit}`,
       );
+    const budget = new Budget(ctx, JOB_READ_BYTES);
     const documents = [];
     let cursor = afterDocId;
     for (let i = 0; i < limit; i++) {
@@ -289,14 +433,26 @@ export const recordedDocuments = query({
         )
         .first();
       if (!next) return { documents, continueCursor: cursor, isDone: true };
-      const latest = await ctx.db
-        .query("entries")
-        .withIndex("by_document", (q) =>
-          q.eq("table", table).eq("docId", next.docId),
-        )
-        .order("desc")
-        .first();
-      documents.push({ docId: next.docId, entry: toEntry(latest ?? next) });
+      const latest =
+        (await ctx.db
+          .query("entries")
+          .withIndex("by_document", (q) =>
+            q.eq("table", table).eq("docId", next.docId),
+          )
+          .order("desc")
+          .first()) ?? next;
+      budget.chargeRow(next);
+      budget.chargeRow(latest);
+      // The caller reads each live document next, in this transaction:
+      // keep room for it (about the size of its last recorded version).
+      budget.charge(
+        latest.afterRef?.bytes ?? documentSize(latest.after as Value),
+        0,
+      );
+      documents.push({
+        docId: next.docId,
+        entry: await recordedVersion(ctx, latest, budget, i === 0),
+      });
       cursor = next.docId;
     }
     return { documents, continueCursor: cursor, isDone: false };

@@ -6,14 +6,18 @@ import { opskitError } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
 import { vRetentionRun, type RetentionRun } from "../validators.js";
 import { sealBatch, setChainPoint } from "./chain.js";
-import { MAX_ENTRIES_PER_OPERATION } from "./log.js";
+import {
+  INLINE_ENTRY_BYTES,
+  JOB_READ_BYTES,
+  SNAPSHOT_PART_BYTES,
+} from "../snapshot.js";
+import { Budget } from "./storage.js";
 
-/** Operations (and their entries) deleted per scheduled batch. */
+/** Operations cut per batch at most (the byte budget usually binds first for large ones). */
 const RETENTION_BATCH_OPERATIONS = 100;
-const RETENTION_BATCH_ENTRIES = 2000;
 
 function toRun(row: Doc<"retentionRuns">): RetentionRun {
-  const { _id, _creationTime: _, ...rest } = row;
+  const { _id, _creationTime: _, cleanup: __, ...rest } = row;
   return { runId: _id, ...rest };
 }
 
@@ -52,9 +56,13 @@ export const start = mutation({
 
 /**
  * One retention batch: seals what is waiting (only sealed operations are
- * deleted, so the cut has a hash to anchor to), deletes up to a batch of the
- * oldest expired operations with their entries, moves the chain's tail
- * anchor to the last one deleted, and schedules the next batch or finishes.
+ * deleted, so the cut has a hash to anchor to), then deletes the oldest
+ * expired operations. An operation is cut from the chain first (the tail
+ * anchor moves to it and its row is deleted), then its entries and then
+ * their snapshot parts are deleted, as many per batch as the byte budget allows
+ * (`cleanup` remembers an operation whose rows are still going). Every batch
+ * does at least one unit of work, so a run always finishes; it schedules
+ * the next batch or finishes.
  */
 export const runBatch = internalMutation({
   args: { runId: v.id("retentionRuns") },
@@ -62,49 +70,90 @@ export const runBatch = internalMutation({
   handler: async (ctx, { runId }) => {
     const run = await ctx.db.get("retentionRuns", runId);
     if (!run || run.status !== "running") return null;
-    await sealBatch(ctx);
-    const tail = await ctx.db
+    const budget = new Budget(ctx, JOB_READ_BYTES);
+    budget.chargeRow(run);
+    await sealBatch(ctx, budget);
+    const tailRow = await ctx.db
       .query("chain")
       .withIndex("by_name", (q) => q.eq("name", "tail"))
       .unique();
-    const ops = await ctx.db
-      .query("operations")
-      .withIndex("by_seq", (q) => q.gt("seq", tail?.seq ?? 0))
-      .take(RETENTION_BATCH_OPERATIONS);
+    let tailSeq = tailRow?.seq ?? 0;
+    let cleanup = run.cleanup;
     let deletedOperations = 0;
     let deletedEntries = 0;
+    let units = 0;
     let anchor: { seq: number; hash: string } | null = null;
-    let reachedCutoff = ops.length < RETENTION_BATCH_OPERATIONS;
-    for (const op of ops) {
-      if (op.time >= run.cutoff) {
+    let reachedCutoff = false;
+    const mayDo = async (bytes: number) =>
+      units === 0 ? budget.fitsTransaction(bytes) : budget.fits(bytes);
+    work: for (;;) {
+      if (cleanup !== undefined) {
+        const operationId = cleanup;
+        // Entries first: an entry still listed can still load its parts.
+        for (;;) {
+          const entries = await ctx.db
+            .query("entries")
+            .withIndex("by_operation", (q) => q.eq("operationId", operationId))
+            .take(64);
+          if (entries.length === 0) break;
+          for (const e of entries) {
+            if (!(await mayDo(INLINE_ENTRY_BYTES))) break work;
+            budget.chargeRow(e);
+            await ctx.db.delete("entries", e._id);
+            deletedEntries += 1;
+            units += 1;
+          }
+        }
+        for (;;) {
+          const parts = await ctx.db
+            .query("snapshots")
+            .withIndex("by_owner", (q) => q.eq("operationId", operationId))
+            .take(1);
+          if (parts.length === 0) break;
+          for (const p of parts) {
+            if (!(await mayDo(SNAPSHOT_PART_BYTES))) break work;
+            budget.chargeRow(p);
+            await ctx.db.delete("snapshots", p._id);
+            units += 1;
+          }
+        }
+        cleanup = undefined;
+      }
+      const op = await ctx.db
+        .query("operations")
+        .withIndex("by_seq", (q) => q.gt("seq", tailSeq))
+        .first();
+      if (!op || op.time >= run.cutoff) {
+        // Finishing does not wait for sealing to catch up: under steady
+        // traffic it never would. Expired operations still unsealed go in
+        // the next run.
         reachedCutoff = true;
         break;
       }
+      budget.chargeRow(op);
       if (
-        deletedEntries + op.entryCount > RETENTION_BATCH_ENTRIES &&
-        deletedOperations > 0
+        units > 0 &&
+        (deletedOperations >= RETENTION_BATCH_OPERATIONS ||
+          !(await budget.fits(0)))
       )
         break;
-      const entries = await ctx.db
-        .query("entries")
-        .withIndex("by_operation", (q) => q.eq("operationId", op._id))
-        .take(MAX_ENTRIES_PER_OPERATION + 1);
-      for (const e of entries) await ctx.db.delete("entries", e._id);
+      anchor = { seq: op.seq!, hash: op.hash! };
+      tailSeq = anchor.seq;
       await ctx.db.delete("operations", op._id);
       deletedOperations += 1;
-      deletedEntries += entries.length;
-      anchor = { seq: op.seq!, hash: op.hash! };
+      units += 1;
+      cleanup = op._id;
     }
     if (anchor) await setChainPoint(ctx, "tail", anchor.seq, anchor.hash);
-    // Finishing does not wait for sealing to catch up: under steady traffic it
-    // never would. Expired operations still unsealed go in the next run.
-    const done = reachedCutoff;
+    const done = reachedCutoff && cleanup === undefined;
     const patch = {
       batches: run.batches + 1,
       deletedOperations: run.deletedOperations + deletedOperations,
       deletedEntries: run.deletedEntries + deletedEntries,
       ...(anchor ? { anchorSeq: anchor.seq, anchorHash: anchor.hash } : {}),
       ...(done ? { status: "done" as const, finishedAt: Date.now() } : {}),
+      // undefined removes the field once the operation's rows are gone.
+      cleanup,
     };
     await ctx.db.patch("retentionRuns", runId, patch);
     if (done)

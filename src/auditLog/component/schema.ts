@@ -1,6 +1,11 @@
 import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
-import { vEntryKind, vOperationInput } from "../validators.js";
+import {
+  vEntryKind,
+  vOperationInput,
+  vSnapshotRef,
+  vSnapshotSide,
+} from "../validators.js";
 
 export default defineSchema({
   /** One row per admin call: who, why, what function, with which arguments. */
@@ -14,6 +19,10 @@ export default defineSchema({
     prevHash: v.optional(v.string()),
     hash: v.optional(v.string()),
     entryHashes: v.optional(v.array(v.string())),
+    /** Hash format (absent: 1). Format 2 fixes `entryHashes` at append. */
+    format: v.optional(v.number()),
+    /** Set when `args` did not fit the row: they are in `snapshots` (and `args` is null). */
+    argsRef: v.optional(vSnapshotRef),
   })
     .index("by_pending", ["sealed", "commitTs"])
     .index("by_seq", ["seq"])
@@ -32,6 +41,11 @@ export default defineSchema({
     before: v.union(v.any(), v.null()),
     after: v.union(v.any(), v.null()),
     changed: v.array(v.string()),
+    /** How many paths changed, when more than `changed` could keep. */
+    changedTotal: v.optional(v.number()),
+    /** Set when `before` (`after`) did not fit the row: it is in `snapshots`, and the field is null. */
+    beforeRef: v.optional(vSnapshotRef),
+    afterRef: v.optional(vSnapshotRef),
     actorId: v.string(),
     functionName: v.string(),
     time: v.number(),
@@ -45,6 +59,19 @@ export default defineSchema({
     // "What did this admin change in this table", "which deletes did this admin make".
     .index("by_table_actor", ["table", "actorId", "time"])
     .index("by_actor_kind", ["actorId", "kind", "time"]),
+
+  /**
+   * Values too large (or too deeply nested) for their row: an entry's
+   * before/after or an operation's args, as canonical JSON text split into
+   * parts of at most 512 KiB. `entryIndex` is -1 for args.
+   */
+  snapshots: defineTable({
+    operationId: v.id("operations"),
+    entryIndex: v.number(),
+    side: vSnapshotSide,
+    part: v.number(),
+    text: v.string(),
+  }).index("by_owner", ["operationId", "entryIndex", "side", "part"]),
 
   /**
    * Chain bookkeeping, written only by sealing and retention: `head` is the
@@ -67,5 +94,7 @@ export default defineSchema({
     deletedEntries: v.number(),
     anchorSeq: v.optional(v.number()),
     anchorHash: v.optional(v.string()),
+    /** An operation already cut from the chain whose entries and snapshot parts are still being deleted. */
+    cleanup: v.optional(v.id("operations")),
   }).index("by_status", ["status"]),
 });

@@ -13,6 +13,7 @@ import type * as convert from "../convert.js";
 import type * as log from "../log.js";
 import type * as queries from "../queries.js";
 import type * as retention from "../retention.js";
+import type * as storage from "../storage.js";
 
 import type {
   ApiFromModules,
@@ -27,6 +28,7 @@ const fullApi: ApiFromModules<{
   log: typeof log;
   queries: typeof queries;
   retention: typeof retention;
+  storage: typeof storage;
 }> = anyApi as any;
 
 /**

@@ -41,13 +41,20 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
       verify: FunctionReference<
         "query",
         "internal",
-        { from?: number; fromSeq?: number; limit?: number; to?: number },
+        {
+          from?: number;
+          fromSeq?: number;
+          fromSnapshot?: number;
+          limit?: number;
+          to?: number;
+        },
         {
           checked: number;
           firstSeq: number | null;
           isDone: boolean;
           lastSeq: number | null;
           nextSeq: number;
+          nextSnapshot: number;
           pendingSeal: boolean;
           problems: Array<{
             entryId?: string;
@@ -81,6 +88,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             kind: "insert" | "patch" | "replace" | "delete";
             table: string;
           }>;
+          entryCount?: number;
           operation: {
             actorId: string;
             actorKind: string;
@@ -102,6 +110,24 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         string,
         Name
       >;
+      appendEntries: FunctionReference<
+        "mutation",
+        "internal",
+        {
+          entries: Array<{
+            after: any | null;
+            before: any | null;
+            changed: Array<string>;
+            docId: string;
+            kind: "insert" | "patch" | "replace" | "delete";
+            table: string;
+          }>;
+          fromIndex: number;
+          operationId: string;
+        },
+        null,
+        Name
+      >;
     };
     queries: {
       documentAt: FunctionReference<
@@ -120,6 +146,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           after: any | null;
           before: any | null;
           changed: Array<string>;
+          changedTotal?: number;
           docId: string;
           entryId: string;
           functionName: string;
@@ -134,13 +161,14 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
       getOperation: FunctionReference<
         "query",
         "internal",
-        { operationId: string },
+        { fromIndex?: number; operationId: string },
         {
           entries: Array<{
             actorId: string;
             after: any | null;
             before: any | null;
             changed: Array<string>;
+            changedTotal?: number;
             docId: string;
             entryId: string;
             functionName: string;
@@ -150,6 +178,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             table: string;
             time: number;
           }>;
+          nextIndex: number | null;
           operation: {
             actorId: string;
             actorKind: string;
@@ -181,18 +210,11 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         Array<{
           docId: string;
           entry: {
-            actorId: string;
             after: any | null;
-            before: any | null;
-            changed: Array<string>;
-            docId: string;
+            afterHash: string;
+            afterLoaded: boolean;
             entryId: string;
-            functionName: string;
-            index: number;
             kind: "insert" | "patch" | "replace" | "delete";
-            operationId: string;
-            table: string;
-            time: number;
           } | null;
         }>,
         Name
@@ -232,6 +254,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             after: any | null;
             before: any | null;
             changed: Array<string>;
+            changedTotal?: number;
             docId: string;
             entryId: string;
             functionName: string;
@@ -297,18 +320,11 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           documents: Array<{
             docId: string;
             entry: {
-              actorId: string;
               after: any | null;
-              before: any | null;
-              changed: Array<string>;
-              docId: string;
+              afterHash: string;
+              afterLoaded: boolean;
               entryId: string;
-              functionName: string;
-              index: number;
               kind: "insert" | "patch" | "replace" | "delete";
-              operationId: string;
-              table: string;
-              time: number;
             };
           }>;
           isDone: boolean;
