@@ -35,15 +35,6 @@ import opskit, { registerAll } from "../../src/test.js";
 import { components } from "../helpers.js";
 import * as self from "./model.test.js";
 
-/**
- * Pre-seal tampering (deleting a pending operation's last entry, adding a
- * forged entry to a pending operation) and id swaps are fixed by helper
- * audit-limits (issue 11 item 3) in parallel. Their tamper kinds stay in the
- * generator below but are only drawn when this is true: enabled when
- * audit-limits' fix lands.
- */
-export const PRE_SEAL_AND_ID_SWAP_FIXED = false;
-
 const DEEP = process.env.OPSKIT_DEEP === "1";
 const RUNS = DEEP ? 2000 : 160;
 // Taken at load, before the fake clock: deep runs explore a new seed each time
@@ -651,11 +642,18 @@ const SEALED_TAMPERS = [
   "reorder",
   "truncate",
 ] as const;
-const GATED_TAMPERS = ["idSwap", "preSealDeleteLast", "preSealAdd"] as const;
-type Tamper = (typeof SEALED_TAMPERS)[number] | (typeof GATED_TAMPERS)[number];
-const TAMPERS: readonly Tamper[] = PRE_SEAL_AND_ID_SWAP_FIXED
-  ? [...SEALED_TAMPERS, ...GATED_TAMPERS]
-  : SEALED_TAMPERS;
+/** Tampering before a seal, and swapping two entries' ids (issue 11 item 3). */
+const PENDING_AND_ID_TAMPERS = [
+  "idSwap",
+  "preSealDeleteLast",
+  "preSealAdd",
+] as const;
+type Tamper =
+  (typeof SEALED_TAMPERS)[number] | (typeof PENDING_AND_ID_TAMPERS)[number];
+const TAMPERS: readonly Tamper[] = [
+  ...SEALED_TAMPERS,
+  ...PENDING_AND_ID_TAMPERS,
+];
 
 type OpRow = {
   _id: string;

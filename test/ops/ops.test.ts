@@ -224,20 +224,9 @@ describe("audit trail filters", () => {
 
   test("a page stops reading once it has read its byte budget, and paging still reaches the end", async () => {
     const t = await exampleApp();
-    // Limits harness finding (issue 10 item 2): these auditLog entries are
-    // ~1.2 MB, which a deployment refuses to store. Allowed in this one test
-    // until auditLog stops storing whole before/after snapshots (helper
-    // audit-limits); remove the allowance then.
-    t.allowLimitViolations({
-      component: "auditLog",
-      table: "entries",
-      rule: "size",
-      reason:
-        "AUDITLOG_LARGE_ENTRY_PENDING_ISSUE_10_ITEM_2: auditLog stores 1.2 MB entries for a 600 KB post",
-    });
     const alice = t.withIdentity({ subject: "alice" });
     const [post] = await t.run((ctx) => ctx.db.query("posts").take(1));
-    // Six changes of a ~600 KB post: each entry holds ~1.2 MB (before and after).
+    // Six changes of a ~600 KB post: each entry reads back ~1.2 MB (before and after).
     for (let i = 0; i < 6; i++)
       await alice.mutation(api.admin.fixPost, {
         team: post.teamId,
