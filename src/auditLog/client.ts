@@ -1179,3 +1179,11 @@ function range(args: Range) {
     ...(args.order !== undefined ? { order: args.order } : {}),
   };
 }
+
+/** Where the lines this client emits go (see `configureLogs`). */
+export {
+  configureLogs,
+  type LogEvent,
+  type LogOptions,
+  type LogSink,
+} from "../shared/log.js";

@@ -884,3 +884,11 @@ function existingChecker(ctx: Record<string, any>) {
 function invalidate(ctx: Record<string, any>, userId: string) {
   existingChecker(ctx)?.invalidate(userId);
 }
+
+/** Where the lines this client emits go (see `configureLogs`). */
+export {
+  configureLogs,
+  type LogEvent,
+  type LogOptions,
+  type LogSink,
+} from "../shared/log.js";

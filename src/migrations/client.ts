@@ -616,3 +616,11 @@ export async function runToCompletion(
 export function isMigrationFailure(error: unknown): boolean {
   return isOpskitError(error, "MIGRATION_FAILED");
 }
+
+/** Where the lines this client emits go (see `configureLogs`). */
+export {
+  configureLogs,
+  type LogEvent,
+  type LogOptions,
+  type LogSink,
+} from "../shared/log.js";

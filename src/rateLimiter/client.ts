@@ -444,3 +444,11 @@ function rateLimited(
 }
 
 export default RateLimiter;
+
+/** Where the lines this client emits go (see `configureLogs`). */
+export {
+  configureLogs,
+  type LogEvent,
+  type LogOptions,
+  type LogSink,
+} from "../shared/log.js";
