@@ -74,17 +74,13 @@ try {
     "--no-fund",
     "--loglevel=error",
   ]);
-  step(
-    "upgrade to the newest published versions",
-    "npm",
-    [
-      "install",
-      "--no-audit",
-      "--no-fund",
-      "--loglevel=error",
-      ...LATEST_PACKAGES.map((n) => `${n}@${newest[n]}`),
-    ],
-  );
+  step("upgrade to the newest published versions", "npm", [
+    "install",
+    "--no-audit",
+    "--no-fund",
+    "--loglevel=error",
+    ...LATEST_PACKAGES.map((n) => `${n}@${newest[n]}`),
+  ]);
   const installed = LATEST_PACKAGES.map((n) => {
     const pkg = JSON.parse(
       readFileSync(path.join(copy, "node_modules", n, "package.json"), "utf8"),

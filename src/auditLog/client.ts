@@ -1187,3 +1187,11 @@ export {
   type LogOptions,
   type LogSink,
 } from "../shared/log.js";
+
+/** Return validators for the results this client gives back. */
+export {
+  vEntriesPage,
+  vOperationWithEntries,
+  vOperationsPage,
+  vRetentionRun,
+} from "./returns.js";

@@ -72,6 +72,36 @@ export type {
   TableRules,
 } from "./rowRules.js";
 export type { Grant, PermissionsOf, RolesConfig } from "./policy.js";
+export {
+  vAuthorization,
+  vGrant,
+  vGrantResult,
+  vMember,
+  vMembersPage,
+  vRevokeResult,
+  type Member,
+} from "./returns.js";
+
+/**
+ * The role names an {@link Authz} instance was configured with, e.g.
+ * `RoleName<typeof authz>` is `"viewer" | "editor" | "admin"`.
+ */
+export type RoleName<A> =
+  A extends Authz<infer Roles, any, any> ? keyof Roles & string : never;
+
+/** The permission names an {@link Authz} instance knows: `PermissionName<typeof authz>`. */
+export type PermissionName<A> =
+  A extends Authz<any, infer Perm, any> ? Perm : never;
+
+/**
+ * A validator accepting exactly `authz`'s role names (same as
+ * `authz.roleValidator()`): `args: { role: vRoleName(authz) }`.
+ */
+export function vRoleName<A extends Authz<any, any, any>>(
+  authz: A,
+): Validator<RoleName<A>, "required", string> {
+  return authz.roleValidator() as Validator<RoleName<A>, "required", string>;
+}
 
 /** An API key a server-to-server caller presents, and the roles it acts with. */
 export type ServiceConfig<RoleName extends string> = {
@@ -364,6 +394,24 @@ export class Authz<
             `authz: service "${name}" uses unknown role "${role}"`,
           );
     this.getUserId = config.getUserId ?? defaultGetUserId;
+  }
+
+  /** The configured role names, in configuration order. */
+  roleNames(): Array<keyof Roles & string> {
+    return Object.keys(this.config.roles) as Array<keyof Roles & string>;
+  }
+
+  /**
+   * A validator accepting exactly the configured role names, so an argument
+   * can go straight to `grant`/`revoke`:
+   * `args: { role: authz.roleValidator() }`. An unknown name is refused by
+   * Convex's argument validation before the handler runs.
+   */
+  roleValidator(): Validator<keyof Roles & string, "required", string> {
+    const [first, ...more] = this.roleNames().map((name) => v.literal(name));
+    if (first === undefined)
+      throw new Error("authz: roleValidator() needs at least one role");
+    return (more.length === 0 ? first : v.union(first, ...more)) as never;
   }
 
   /**

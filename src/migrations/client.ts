@@ -624,3 +624,12 @@ export {
   type LogOptions,
   type LogSink,
 } from "../shared/log.js";
+
+/** Return validators for the results this client gives back. */
+export {
+  vMigrationResult,
+  vMigrationStatus,
+  vPendingMigration,
+  vRunReport,
+  vRunReportOrNull,
+} from "./returns.js";

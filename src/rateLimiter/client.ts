@@ -452,3 +452,11 @@ export {
   type LogOptions,
   type LogSink,
 } from "../shared/log.js";
+
+/** Return validators for the results this client gives back. */
+export {
+  vDenial,
+  vRateLimitResult,
+  vRateLimitStatus,
+  vRateLimitValue,
+} from "./returns.js";

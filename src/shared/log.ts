@@ -94,7 +94,10 @@ export type LogOptions = {
  * configureLogs({ level: "silent" }); // no authz/rateLimiter/auditLog client lines
  */
 export function configureLogs(options: LogOptions): () => void {
-  if (options.level !== undefined && !["info", "silent"].includes(options.level))
+  if (
+    options.level !== undefined &&
+    !["info", "silent"].includes(options.level)
+  )
     throw new Error(
       `configureLogs: level must be "info" or "silent"; got ${JSON.stringify(options.level)}`,
     );
