@@ -415,6 +415,22 @@ export class Authz<
   }
 
   /**
+   * @internal The convex-helpers customization behind the builders (what
+   * `convex-opskit/authz/zod` wraps): authenticates the user, or the
+   * `serviceKey` argument, and adds `ctx.user`, `ctx.authz` and `ctx.db`.
+   */
+  customizationFor(
+    kind: "query" | "mutation" | "action",
+    caller: "user" | "service",
+  ): Customization<any, any, any, any> {
+    return (
+      caller === "user"
+        ? this.userCustomization(kind)
+        : this.serviceCustomization(kind)
+    ) as Customization<any, any, any, any>;
+  }
+
+  /**
    * A query builder that requires a signed-in user. `ctx.user`, `ctx.authz`
    * and (with rules) a rule-enforcing `ctx.db` are added; `permission` and
    * `scope` are checked before the handler.
