@@ -42,7 +42,19 @@ export function logEvent(
   fields: Record<string, unknown> = {},
 ): void {
   const entry: LogEvent = { event, ...fields };
-  currentSink()(JSON.stringify(entry), entry);
+  const line = JSON.stringify(entry);
+  const sink = currentSink();
+  try {
+    sink(line, entry);
+  } catch (error) {
+    // A failing custom sink must not fail the caller's function: the line
+    // still reaches the deployment's log, with the sink's error.
+    if (sink === consoleSink) throw error;
+    console.log(line);
+    console.error(
+      `convex-opskit: the log sink threw (${error instanceof Error ? error.message : String(error)}); the line went to console.log`,
+    );
+  }
 }
 
 /**

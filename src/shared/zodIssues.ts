@@ -14,8 +14,14 @@ export type ZodIssueLike = {
   message?: string;
 };
 
-/** How many issues the message spells out (all of them are in `issues`). */
+/** How many issues the message spells out. */
 const SHOWN = 3;
+/**
+ * How many issues the error carries in `issues` (`issueCount` has the total):
+ * hostile input (an array of thousands of bad items) must not blow up the
+ * error's size.
+ */
+export const MAX_ISSUES = 20;
 
 function at(value: unknown, path: ReadonlyArray<PropertyKey>): unknown {
   let current = value;
@@ -69,11 +75,12 @@ export function invalidArgsError(
     "INVALID_ARGUMENT",
     `Invalid arguments to ${functionLabel}: ${shown}${more}`,
     {
-      issues: listed.map(({ path, code, message }) => ({
-        path,
+      issues: listed.slice(0, MAX_ISSUES).map(({ path, code, message }) => ({
+        path: path.slice(0, 200),
         code,
-        message,
+        message: message.slice(0, 500),
       })) as Value,
+      issueCount: listed.length,
     },
   );
 }

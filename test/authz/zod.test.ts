@@ -92,6 +92,11 @@ export const ingest = zServiceMutation({
   },
 });
 
+export const tagPosts = zUserMutation({
+  args: { tags: z.array(z.string().max(3)) },
+  handler: async () => null,
+});
+
 export const grant = mutation({
   args: {},
   handler: async (ctx) => {
@@ -248,6 +253,25 @@ describe("zod authz builders", () => {
       expect.objectContaining({ path: "title", code: "too_big" }),
     ]);
     expect(await posts(t)).toEqual([]);
+  });
+
+  test("thousands of bad items give a bounded error: 20 issues listed, the count given", async () => {
+    const t = setup();
+    const ann = t.withIdentity({ subject: "ann" });
+    let error: unknown;
+    try {
+      await ann.mutation(api.tagPosts, { tags: Array(5000).fill("toolong") });
+    } catch (e) {
+      error = e;
+    }
+    const data = (error as ConvexError<Value>).data as Record<string, unknown>;
+    expect(data.code).toBe("INVALID_ARGUMENT");
+    expect(data.issueCount).toBe(5000);
+    expect(data.issues).toHaveLength(20);
+    expect(data.message).toMatch(
+      /tags\.0: .*; got a string of 7 characters;.*\(and 4997 more\)$/,
+    );
+    expect(JSON.stringify(data).length).toBeLessThan(10_000);
   });
 
   test("definition mistakes fail at definition time, like the v builders", () => {

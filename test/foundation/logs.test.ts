@@ -135,6 +135,19 @@ describe("log routing", () => {
     ]);
   });
 
+  test("a sink that throws does not fail the function: the line goes to console.log with the error", async () => {
+    const log = vi.spyOn(console, "log").mockImplementation(() => {});
+    const err = vi.spyOn(console, "error").mockImplementation(() => {});
+    restore = setLogSink(() => {
+      throw new Error("disk full");
+    });
+    await denyOnce("i");
+    expect(log.mock.calls.map((c) => JSON.parse(String(c[0])).key)).toEqual([
+      "i",
+    ]);
+    expect(String(err.mock.calls[0][0])).toContain("disk full");
+  });
+
   test("nested sinks restore in any depth (generated)", () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 8 }), (depth) => {
