@@ -1,4 +1,5 @@
 import { ConvexError, v } from "convex/values";
+import { zid } from "convex-helpers/server/zod4";
 import { z } from "zod";
 import { userMutation, userQuery, zUserMutation } from "./authz";
 import { rateLimiter } from "./limits";
@@ -21,6 +22,7 @@ export const create = zUserMutation({
     title: z.string().trim().min(1).max(200),
     body: z.string().max(MAX_BODY),
   },
+  returns: zid("posts"),
   handler: async (ctx, args) => {
     await rateLimiter.limit(ctx, "createPost", {
       key: ctx.user.id,
