@@ -97,6 +97,16 @@ export const tagPosts = zUserMutation({
   handler: async () => null,
 });
 
+export const badScope = zUserMutation({
+  permission: "posts.write",
+  scope: () => undefined as unknown as string,
+  args: { title: z.string() },
+  handler: async (ctx, args) => {
+    await ctx.db.insert("notes", { text: args.title });
+    return null;
+  },
+});
+
 export const grant = mutation({
   args: {},
   handler: async (ctx) => {
@@ -272,6 +282,20 @@ describe("zod authz builders", () => {
       /tags\.0: .*; got a string of 7 characters;.*\(and 4997 more\)$/,
     );
     expect(JSON.stringify(data).length).toBeLessThan(10_000);
+  });
+
+  test("hostile callers: anonymous bad input is UNAUTHENTICATED first; a scope resolving to nothing is INVALID_ARGUMENT and writes nothing", async () => {
+    const t = setup();
+    expect(
+      await code(t.mutation(api.createPost, { teamId: "team 1!", title: "" })),
+    ).toBe("UNAUTHENTICATED");
+    const ann = t.withIdentity({ subject: "ann" });
+    expect(await code(ann.mutation(api.badScope, { title: "x" }))).toBe(
+      "INVALID_ARGUMENT",
+    );
+    expect(
+      await t.run(async (ctx) => await ctx.db.query("notes").collect()),
+    ).toEqual([]);
   });
 
   test("definition mistakes fail at definition time, like the v builders", () => {
