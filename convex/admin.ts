@@ -21,7 +21,7 @@ type GlobalRole = "member" | "support" | "admin";
  * authz grants follow it, so reverting the row (an audited operation) and
  * re-syncing restores the permissions too.
  */
-async function syncGlobalRole(
+export async function syncGlobalRole(
   ctx: MutationCtx,
   userId: string,
   role: GlobalRole,

@@ -37,7 +37,7 @@ export const authz = new Authz(components.authz, {
   roles: {
     member: ["posts.read", "posts.write"],
     moderator: ["posts.*"],
-    support: ["users.manage", "audit.read"],
+    support: ["users.manage", "audit.read", "audit.revert"],
     admin: ["*"],
   },
   permissions: [
@@ -49,6 +49,7 @@ export const authz = new Authz(components.authz, {
     "audit.read",
     "audit.revert",
     "migrations.run",
+    "rateLimits.manage",
   ],
   rules,
 });

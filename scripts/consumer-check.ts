@@ -93,10 +93,12 @@ try {
           convex: version("convex"),
           "convex-helpers": version("convex-helpers"),
           "convex-opskit": `file:${tarball}`,
+          react: version("react"),
           zod: version("zod"),
         },
         devDependencies: {
           "@edge-runtime/vm": version("@edge-runtime/vm"),
+          "@types/react": version("@types/react"),
           "convex-test": version("convex-test"),
           typescript: version("typescript"),
           vitest: version("vitest"),
@@ -217,6 +219,74 @@ export const attempt = mutation({
 `,
   );
 
+  // The admin console: the server functions in one call, and a page mounting it.
+  const opsNames = [
+    "opsConfig",
+    "auditTrail",
+    "auditOperations",
+    "auditOperation",
+    "auditVerify",
+    "auditRevert",
+    "migrationsStatus",
+    "migrationReport",
+    "migrationRun",
+    "migrationControl",
+    "rateLimitValue",
+    "rateLimitReset",
+    "roleMembers",
+    "userGrants",
+    "grantRole",
+    "revokeRole",
+  ];
+  writeFileSync(
+    path.join(app, "convex/ops.ts"),
+    `import { AuditLog } from "convex-opskit/auditLog";
+import { Authz } from "convex-opskit/authz";
+import { opsApi, type OpsFunctions } from "convex-opskit/ops";
+import { components } from "./_generated/api";
+import type { DataModel } from "./_generated/dataModel";
+
+const authz = new Authz(components.authz, {
+  roles: { admin: ["*"], support: ["audit.read", "audit.revert", "users.manage"] },
+  permissions: ["audit.read", "audit.revert", "migrations.run", "rateLimits.manage", "users.manage"],
+});
+const auditLog = new AuditLog<DataModel>(components.auditLog);
+const ops: OpsFunctions = opsApi({ authz, auditLog, revertTables: ["messages"] });
+export const { ${opsNames.join(", ")} } = ops;
+`,
+  );
+  mkdirSync(path.join(app, "src"), { recursive: true });
+  writeFileSync(
+    path.join(app, "src/AdminPage.tsx"),
+    `import { OpsConsole } from "convex-opskit/react";
+import { api } from "../convex/_generated/api";
+
+export function AdminPage() {
+  return <OpsConsole api={api.ops} />;
+}
+`,
+  );
+  writeFileSync(
+    path.join(app, "tsconfig.json"),
+    JSON.stringify(
+      {
+        compilerOptions: {
+          target: "ES2022",
+          lib: ["ES2022", "DOM"],
+          module: "ESNext",
+          moduleResolution: "Bundler",
+          jsx: "react-jsx",
+          strict: true,
+          skipLibCheck: true,
+          noEmit: true,
+        },
+        include: ["src"],
+      },
+      null,
+      2,
+    ),
+  );
+
   step("generate convex/_generated (offline codegen)");
   run(
     path.join(repo, "node_modules/.bin/tsx"),
@@ -282,6 +352,35 @@ export const bad = mutation({
   );
   unlinkSync(typo);
   run(tsc, ["-p", "convex/tsconfig.json"], app);
+
+  step("typecheck a page mounting <OpsConsole> against the packed package");
+  run(tsc, ["-p", "tsconfig.json"], app);
+  const wrongApi = path.join(app, "src/Wrong.tsx");
+  writeFileSync(
+    wrongApi,
+    `import { OpsConsole } from "convex-opskit/react";
+import { api } from "../convex/_generated/api";
+export const Wrong = () => <OpsConsole api={api.messages} />;
+`,
+  );
+  let consoleError = "";
+  try {
+    run(tsc, ["-p", "tsconfig.json"], app);
+  } catch (e) {
+    consoleError = String((e as { stdout?: string }).stdout ?? "");
+  }
+  if (!consoleError.includes("src/Wrong.tsx(3,"))
+    throw new Error(
+      `tsc accepted <OpsConsole> with a module that is not the ops API:\n${consoleError}`,
+    );
+  console.log(
+    `  reported: ${consoleError
+      .split("\n")
+      .find((l) => l.includes("Wrong.tsx"))
+      ?.trim()
+      .slice(0, 160)}`,
+  );
+  unlinkSync(wrongApi);
 
   step("run a convex-test test that calls the component through the package");
   writeFileSync(

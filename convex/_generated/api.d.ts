@@ -17,6 +17,7 @@ import type * as crons from "../crons.js";
 import type * as init from "../init.js";
 import type * as limits from "../limits.js";
 import type * as migrations from "../migrations.js";
+import type * as ops from "../ops.js";
 import type * as pins from "../pins.js";
 import type * as posts from "../posts.js";
 import type * as users from "../users.js";
@@ -37,6 +38,7 @@ declare const fullApi: ApiFromModules<{
   init: typeof init;
   limits: typeof limits;
   migrations: typeof migrations;
+  ops: typeof ops;
   pins: typeof pins;
   posts: typeof posts;
   users: typeof users;

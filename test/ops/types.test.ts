@@ -1,0 +1,81 @@
+/**
+ * The console accepts exactly what `opsApi` exports: the example app's
+ * `api.ops` type-checks as `OpsApi`; another module, a missing function or
+ * a wrong option is a type error.
+ */
+import { createElement } from "react";
+import { describe, expect, test } from "vitest";
+import { opsApi, OPS_FUNCTIONS, type OpsApi } from "convex-opskit/ops";
+import { OpsConsole, AuditTrail } from "convex-opskit/react";
+import { api } from "../../convex/_generated/api";
+import { auditLog } from "../../convex/audit";
+import { authz } from "../../convex/authz";
+import * as exported from "../../convex/ops";
+
+describe("types", () => {
+  test("api.ops is an OpsApi; other shapes are not", () => {
+    const ok: OpsApi = api.ops;
+    // @ts-expect-error the admin module is not the console's API
+    const wrongModule: OpsApi = api.admin;
+    const { auditRevert: _, ...missing } = api.ops;
+    // @ts-expect-error a console without auditRevert is incomplete
+    const incomplete: OpsApi = missing;
+    createElement(OpsConsole, { api: api.ops });
+    // Each panel takes only the functions it needs.
+    createElement(AuditTrail, { api: api.ops });
+    // @ts-expect-error a panel needs its functions
+    createElement(AuditTrail, { api: { opsConfig: api.ops.opsConfig } });
+    expect([wrongModule, incomplete].length).toBe(2);
+    expect(ok).toBeDefined();
+    expect(
+      Object.keys(exported)
+        .filter((k) => k !== "default")
+        .sort(),
+    ).toEqual([...OPS_FUNCTIONS].sort());
+  });
+
+  test("options are checked against the app's tables and permissions", () => {
+    const typeOnly = () => {
+      // @ts-expect-error "comments" is not a table of the example app
+      opsApi({ authz, auditLog, revertTables: ["comments"] });
+      const o = { authz, auditLog, revertTables: ["users"] as const };
+      // @ts-expect-error "audit.raed" is not one of the app's permissions
+      opsApi({ ...o, permissions: { read: "audit.raed" } });
+    };
+    expect(typeof typeOnly).toBe("function");
+  });
+
+  test("a permission no role grants is refused when the API is defined", () => {
+    expect(() =>
+      opsApi({
+        authz,
+        auditLog,
+        revertTables: ["users"],
+        permissions: { read: "users.assignAdmin" },
+      }),
+    ).not.toThrow();
+    const narrow = { ...authz, compiled: new Map() } as unknown as typeof authz;
+    const dataOf = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return (e as { data?: unknown }).data;
+      }
+      return undefined;
+    };
+    expect(
+      dataOf(() =>
+        opsApi({ authz: narrow, auditLog, revertTables: ["users"] }),
+      ),
+    ).toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: expect.stringContaining('no role grants "audit.read"'),
+    });
+    expect(
+      dataOf(() => opsApi({ authz, auditLog, revertTables: [] })),
+    ).toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: expect.stringContaining("revertTables"),
+    });
+  });
+});
