@@ -68,7 +68,13 @@ try {
   console.log(
     `test:latest: ${LATEST_PACKAGES.map((n) => `${n}@${newest[n]}`).join(", ")}`,
   );
-  const skip = new Set(["node_modules", "dist", ".git", ".vitest"]);
+  const skip = new Set([
+    "node_modules",
+    "dist",
+    ".git",
+    ".vitest",
+    ".artifacts",
+  ]);
   cpSync(repo, copy, {
     recursive: true,
     filter: (src) => !skip.has(path.basename(src)) || src === repo,
