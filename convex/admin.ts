@@ -88,7 +88,7 @@ export const fixPost = zAdminMutation({
     team: z.string(),
     postId: zid("posts"),
     title: z.string().trim().min(1).max(200).optional(),
-    body: z.string().max(10_000).optional(),
+    body: z.string().optional(),
   },
   returns: z.null(),
   handler: async (ctx, { team, postId, title, body }) => {
