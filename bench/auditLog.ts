@@ -261,7 +261,19 @@ const pageOurs = queryGeneric({
           ? await auditLog.list(ctx, { actorId: "actor7", paginationOpts })
           : by === "table"
             ? await auditLog.list(ctx, { table: "users", paginationOpts })
-            : await auditLog.list(ctx, { from: 0, paginationOpts });
+            : by === "table+actor"
+              ? await auditLog.list(ctx, {
+                  table: "users",
+                  actorId: "actor7",
+                  paginationOpts,
+                })
+              : by === "actor+kind"
+                ? await auditLog.list(ctx, {
+                    actorId: "actor7",
+                    kind: "patch",
+                    paginationOpts,
+                  })
+                : await auditLog.list(ctx, { from: 0, paginationOpts });
     return { items: page.page.length, ...diff(start, await metrics(ctx)) };
   },
 });
@@ -370,7 +382,14 @@ async function pageReads() {
       await t.mutation(api.seedTheirs, { op, entries: perCall, hotDoc });
     }
     const seedMs = performance.now() - seedStart;
-    for (const by of ["document", "table", "actor", "time"]) {
+    for (const by of [
+      "document",
+      "table",
+      "actor",
+      "table+actor",
+      "actor+kind",
+      "time",
+    ]) {
       const times: number[] = [];
       let ours: Record<string, number> = {};
       for (let i = 0; i < 5; i++) {

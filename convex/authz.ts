@@ -3,7 +3,7 @@
  * (eslint forbids them elsewhere): every public function of the app is built
  * with the authenticated, permission-checked builders exported here.
  */
-import { Authz, defineRules } from "convex-opskit/authz";
+import { Authz, defineRules, userIdFromSubject } from "convex-opskit/authz";
 import { zAuthz } from "convex-opskit/authz/zod";
 import { components } from "./_generated/api";
 import type { DataModel } from "./_generated/dataModel";
@@ -16,8 +16,16 @@ const rules = defineRules<DataModel>({
       post.authorId === ctx.user.id ||
       (await ctx.authz.can("posts.moderate", { scope: `team:${post.teamId}` })),
     insert: (ctx, post) => post.authorId === ctx.user.id,
-    modify: (ctx, before, after) =>
-      before.authorId === ctx.user.id && after.authorId === ctx.user.id,
+    // Authors edit their own posts; moderators fix or remove posts of the
+    // teams they moderate (the admin mutations in admin.ts run under these
+    // rules too), never moving a post to another team or author.
+    modify: async (ctx, before, after) =>
+      after.authorId === before.authorId &&
+      after.teamId === before.teamId &&
+      (before.authorId === ctx.user.id ||
+        (await ctx.authz.can("posts.moderate", {
+          scope: `team:${before.teamId}`,
+        }))),
     delete: (ctx, post) => post.authorId === ctx.user.id,
   },
   users: {
@@ -25,10 +33,12 @@ const rules = defineRules<DataModel>({
       user.userId === ctx.user.id || (await ctx.authz.can("users.manage")),
     insert: (ctx, user) =>
       user.userId === ctx.user.id && user.role === "member",
-    modify: (ctx, before, after) =>
-      before.userId === ctx.user.id &&
+    // Users edit their own profile but not their role; holders of
+    // users.manage (support, through the audited setUserRole) change roles.
+    modify: async (ctx, before, after) =>
       after.userId === before.userId &&
-      after.role === before.role,
+      ((before.userId === ctx.user.id && after.role === before.role) ||
+        (await ctx.authz.can("users.manage"))),
   },
   teams: { read: () => true },
 });
@@ -52,6 +62,10 @@ export const authz = new Authz(components.authz, {
     "rateLimits.manage",
   ],
   rules,
+  // One auth provider, and the seed data names users by their subject, so
+  // this app chooses `subject` explicitly. With more than one provider keep
+  // the default (the identity's tokenIdentifier): subjects can collide.
+  getUserId: userIdFromSubject,
 });
 
 export const userQuery = authz.query(query);

@@ -6,6 +6,7 @@
  */
 import type { GenericDatabaseWriter, GenericDataModel } from "convex/server";
 import type { GenericId, Value } from "convex/values";
+import { parseDbWrite, WRAPPED_DB } from "../shared/dbCalls.js";
 import { opskitError } from "../shared/errors.js";
 import { logEvent } from "../shared/log.js";
 import { changedPaths, redactDocument } from "./diff.js";
@@ -28,10 +29,17 @@ export class WriteRecorder {
   /** The database the handler sees. */
   readonly db: GenericDatabaseWriter<GenericDataModel>;
 
+  /**
+   * @param raw - the unguarded database: before/after snapshots are read here,
+   *   so what is recorded never depends on what the caller may see.
+   * @param through - the database the handler's reads and writes go through
+   *   (authz's row-rule guard, when the authorizer has one); defaults to `raw`.
+   */
   constructor(
     private readonly raw: GenericDatabaseWriter<GenericDataModel>,
     readonly tables: readonly string[],
     private readonly who: RecorderContext,
+    private readonly through: GenericDatabaseWriter<GenericDataModel> = raw,
   ) {
     this.db = this.wrap();
   }
@@ -87,12 +95,16 @@ export class WriteRecorder {
   }
 
   private wrap(): GenericDatabaseWriter<GenericDataModel> {
-    const raw = this.raw;
-    // Writes accept both the id-only and the explicit-table forms, like ctx.db.
+    const raw = this.through;
+    // Writes accept both the id-only and the explicit-table forms, parsed
+    // as Convex (and the row-rule guard underneath) parse them.
     /* eslint-disable @typescript-eslint/no-explicit-any */
-    const split = (a: any[], n: number): [string | undefined, string, any] =>
-      a.length > n ? [a[0], a[1], a[2]] : [undefined, a[0], a[1]];
+    const split = (a: any[], n: number): [string | undefined, string, any] => {
+      const call = parseDbWrite(n === 1 ? "delete" : "write", a);
+      return [call.table, call.id, call.value];
+    };
     const db = {
+      [WRAPPED_DB]: raw,
       get: (...a: any[]) => (raw.get as any)(...a),
       query: (table: string) => raw.query(table),
       normalizeId: (table: string, id: string) => raw.normalizeId(table, id),

@@ -12,6 +12,7 @@ import {
   type FunctionReference,
   type FunctionReturnType,
   type GenericActionCtx,
+  type GenericDatabaseWriter,
   type GenericDataModel,
   type GenericMutationCtx,
   type GenericQueryCtx,
@@ -88,6 +89,20 @@ export interface AdminAuthorizer<Permission extends string = string> {
     actorKind: "user" | "service";
     roles: string[];
   }>;
+  /**
+   * Optional: the database an admin mutation's handler works through, for
+   * the actor `authorize` has just verified (called right after it, with the
+   * same ctx and request). convex-opskit's `Authz` returns a `ctx.db` that
+   * enforces its row rules, so an admin call reads and writes only rows its
+   * caller may; the recorded writes go through it too. Without this method
+   * the handler gets the plain `ctx.db` (still limited to `tables`).
+   */
+  guardedDb?(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    ctx: GenericMutationCtx<any>,
+    request: AuthorizeRequest<Permission>,
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  ): Promise<GenericDatabaseWriter<any>>;
 }
 
 /**
@@ -178,6 +193,15 @@ export type AdminMutationDefinition<
    * The key is never recorded or logged.
    */
   acceptServiceKey?: Service;
+  /**
+   * Row rules (authz's `rules`) apply to the handler's reads and writes by
+   * default (`"enforce"`): an admin call touches only rows its caller may.
+   * `"bypass"` is break-glass: the handler gets the unguarded `ctx.db`
+   * (still limited to `tables`, still recorded), and every call logs an
+   * `auditLog.rowRulesBypassed` line. Keep such mutations behind a narrow
+   * permission.
+   */
+  rowRules?: "enforce" | "bypass";
   handler: (
     ctx: AdminCtx<DataModel>,
     args: ObjectType<Args>,
@@ -264,9 +288,11 @@ type Range = {
 };
 
 /**
- * What `list` reads, picked so that exactly one index serves it: a document,
- * a table, an actor, a kind of change, or everything — each within an
- * optional time range. Combining two of them is a type error.
+ * What `list` reads, picked so that exactly one index serves it: a document
+ * (`table` + `docId`), a table, an actor, a kind of change, an actor in a
+ * table (`table` + `actorId`), an actor's changes of one kind (`actorId` +
+ * `kind`), or everything — each within an optional time range. Any other
+ * combination is a type error, and `INVALID_ARGUMENT` at runtime.
  */
 export type ListArgs<DataModel extends GenericDataModel> = Range &
   (
@@ -276,10 +302,45 @@ export type ListArgs<DataModel extends GenericDataModel> = Range &
         actorId?: never;
         kind?: never;
       }
-    | { actorId: string; table?: never; docId?: never; kind?: never }
+    | {
+        table: TableNamesInDataModel<DataModel>;
+        actorId: string;
+        docId?: never;
+        kind?: never;
+      }
+    | { actorId: string; kind?: EntryKind; table?: never; docId?: never }
     | { kind: EntryKind; table?: never; docId?: never; actorId?: never }
     | { table?: never; docId?: never; actorId?: never; kind?: never }
   );
+
+/** The filter combinations `list` serves, each from one index. */
+export const LIST_FILTERS = [
+  [],
+  ["table"],
+  ["table", "docId"],
+  ["table", "actorId"],
+  ["actorId"],
+  ["actorId", "kind"],
+  ["kind"],
+] as const;
+
+const ENTRY_KINDS: readonly EntryKind[] = [
+  "insert",
+  "patch",
+  "replace",
+  "delete",
+];
+
+const LIST_KEYS = new Set([
+  "table",
+  "docId",
+  "actorId",
+  "kind",
+  "from",
+  "to",
+  "order",
+  "paginationOpts",
+]);
 
 /** One version of a document, as `history` returns it. */
 export type Version<Doc> = {
@@ -339,6 +400,8 @@ const SESSION = Symbol.for("convex-opskit.auditLog.session");
 type Session = {
   recorder: WriteRecorder;
   revertOf?: { operationId: string; entryId?: string };
+  /** The unguarded db, when the handler's db enforces row rules. */
+  unguarded?: GenericDatabaseWriter<GenericDataModel>;
 };
 
 /** An admin call in progress; what runAudited needs to record it. */
@@ -350,6 +413,10 @@ type CallInfo = {
   args: Record<string, Value>;
   redactArgs?: readonly string[];
   revertOf?: { operationId: string; entryId?: string };
+  /** The database the handler works through (row rules), when not `ctx.db`. */
+  db?: GenericDatabaseWriter<GenericDataModel>;
+  /** Set when a definition bypassed row rules (break-glass): logged. */
+  rowRulesBypassed?: boolean;
 };
 
 /**
@@ -489,6 +556,16 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
         throw new Error(
           `${label} needs a \`permission\`: with an authorizer object it would otherwise only authenticate, letting any signed-in user call it`,
         );
+      if (
+        def.rowRules !== undefined &&
+        def.rowRules !== "enforce" &&
+        def.rowRules !== "bypass"
+      )
+        throw opskitError(
+          "INVALID_ARGUMENT",
+          `${label}: \`rowRules\` must be "enforce" or "bypass"; got ${JSON.stringify(String(def.rowRules).slice(0, 40))}`,
+        );
+      const bypass = def.rowRules === "bypass";
       const definition = {
         args: {
           ...def.args,
@@ -516,14 +593,18 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
               "INVALID_ARGUMENT",
               `the scope of ${functionName} resolved to ${scope === null ? "null" : typeof scope}, not a scope`,
             );
-          const actor = await authorize(ctx, {
+          const request: AuthorizeRequest<Permission> = {
             ...(def.permission !== undefined
               ? { permission: def.permission }
               : {}),
             ...(scope !== undefined ? { scope } : {}),
             ...(serviceKey !== undefined ? { serviceKey } : {}),
             functionName,
-          });
+          };
+          const actor = await authorize(ctx, request as never);
+          const db = bypass
+            ? undefined
+            : await guardedDbOf(authorizer, ctx, request);
           const { result } = await this.runAudited(
             ctx,
             {
@@ -533,6 +614,8 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
               tables: def.tables as readonly string[],
               args,
               redactArgs: def.redactArgs,
+              db,
+              rowRulesBypassed: bypass,
             },
             (auditCtx) => def.handler(auditCtx, args as ObjectType<Args>),
           );
@@ -580,12 +663,32 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
     body: (ctx: AdminCtx<DataModel>) => R | Promise<R>,
   ): Promise<{ result: R; operationId: string }> {
     this.checkReason(call.reason);
+    if (call.rowRulesBypassed)
+      logEvent("auditLog.rowRulesBypassed", {
+        functionName: call.functionName,
+        actorId: call.actor.actorId,
+        actorKind: call.actor.actorKind,
+        reason: call.reason.trim(),
+        tables: [...call.tables],
+      });
     const recorder = new WriteRecorder(
       ctx.db as unknown as ConstructorParameters<typeof WriteRecorder>[0],
       call.tables,
       { functionName: call.functionName, actorId: call.actor.actorId },
+      call.db,
     );
-    const session: Session = { recorder, revertOf: call.revertOf };
+    const session: Session = {
+      recorder,
+      revertOf: call.revertOf,
+      // Only a guard (a db other than ctx.db itself, e.g. authz without
+      // rules returns ctx.db) can hide rows from the handler.
+      ...(call.db && (call.db as unknown) !== ctx.db
+        ? {
+            unguarded:
+              ctx.db as unknown as GenericDatabaseWriter<GenericDataModel>,
+          }
+        : {}),
+    };
     const auditCtx = {
       ...ctx,
       db: recorder.db,
@@ -630,6 +733,7 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
         changed: e.changed,
       })),
       ...(operation.revertOf ? { revertOf: operation.revertOf } : {}),
+      ...(call.rowRulesBypassed ? { rowRules: "bypassed" } : {}),
       requestId: operation.request?.requestId ?? null,
     });
     return { result, operationId };
@@ -644,20 +748,8 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
     ctx: RunQueryCtx,
     args: ListArgs<DataModel>,
   ): Promise<PaginationResult<Entry>> {
-    const by =
-      args.docId !== undefined
-        ? { document: { table: args.table!, docId: args.docId } }
-        : args.table !== undefined
-          ? { table: args.table }
-          : args.actorId !== undefined
-            ? { actorId: args.actorId }
-            : args.kind !== undefined
-              ? { kind: args.kind }
-              : {};
-    if (args.docId !== undefined && args.table === undefined)
-      throw opskitError("INVALID_ARGUMENT", "docId needs its table");
     return ctx.runQuery(this.component.queries.listEntries, {
-      by,
+      by: listIndex(args as Record<string, unknown>),
       ...range(args),
     });
   }
@@ -906,14 +998,13 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
     const functionName = await functionNameOf(ctx, "auditLog.revert");
     // An authorizer is checked even inside an admin call, which may have
     // been authorized for a narrower permission than reverting.
+    const request = {
+      ...(args.permission !== undefined ? { permission: args.permission } : {}),
+      ...(args.scope !== undefined ? { scope: args.scope } : {}),
+      functionName,
+    };
     const authorized = args.authorizer
-      ? await authorizeWith(args.authorizer)(ctx, {
-          ...(args.permission !== undefined
-            ? { permission: args.permission }
-            : {}),
-          ...(args.scope !== undefined ? { scope: args.scope } : {}),
-          functionName,
-        })
+      ? await authorizeWith(args.authorizer)(ctx, request)
       : undefined;
     const target = await this.revertTarget(ctx, args);
     const revertOf = {
@@ -941,6 +1032,10 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
           ...(args.force !== undefined ? { force: args.force } : {}),
         },
         revertOf,
+        // The authorizer's row rules apply to the revert's reads and writes.
+        db: args.authorizer
+          ? await guardedDbOf(args.authorizer, ctx, request)
+          : undefined,
       },
       (auditCtx) =>
         this.applyRevert(auditCtx, target.entries, args.force ?? false),
@@ -979,6 +1074,9 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
   ): Promise<RevertResult> {
     // The recording db refuses tables outside the scope; reads pass through.
     const db = ctx.db as unknown as GenericMutationCtx<GenericDataModel>["db"];
+    const unguarded = (ctx as unknown as Record<symbol, Session | undefined>)[
+      SESSION
+    ]?.unguarded;
     const ordered = [...entries].sort((a, b) => b.index - a.index);
     const live = new Map<string, Record<string, Value> | null>();
     const conflicts: Array<{ table: string; docId: string; entryId: string }> =
@@ -986,6 +1084,14 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
     for (const e of ordered) {
       const id = db.normalizeId(e.table, e.docId);
       const doc = id ? await db.get(id) : null;
+      // Under row rules a row the caller may not read looks absent: refuse
+      // instead of reporting a conflict or re-creating it.
+      if (doc === null && id && (await unguarded?.get(id)))
+        throw opskitError(
+          "FORBIDDEN",
+          `cannot revert ${e.table} ${e.docId}: the row rules do not let the caller read it`,
+          { table: e.table, operation: "read" },
+        );
       live.set(e.docId, doc as Record<string, Value> | null);
       if (!sameVersion(e.after, doc, this.redactedPaths(e.table)))
         conflicts.push({ table: e.table, docId: e.docId, entryId: e.entryId });
@@ -1160,6 +1266,90 @@ function authorizeWith<
     typeof authorizer === "function"
       ? authorizer(ctx, request)
       : authorizer.authorize(ctx, request);
+}
+
+/** The authorizer's guarded database (row rules), when it offers one. */
+async function guardedDbOf<
+  DataModel extends GenericDataModel,
+  Permission extends string,
+>(
+  authorizer:
+    AdminAuthorizer<Permission> | AuthorizeFunction<DataModel, Permission>,
+  ctx: GenericMutationCtx<DataModel>,
+  request: AuthorizeRequest<Permission>,
+): Promise<GenericDatabaseWriter<GenericDataModel> | undefined> {
+  if (typeof authorizer === "function" || !authorizer.guardedDb)
+    return undefined;
+  return authorizer.guardedDb(ctx, request);
+}
+
+/**
+ * The one index a `list` call reads, or `INVALID_ARGUMENT` for a combination
+ * no index serves (never a silently dropped filter).
+ */
+function listIndex(
+  args: Record<string, unknown>,
+):
+  | { document: { table: string; docId: string } }
+  | { table: string; actorId: string }
+  | { actorId: string; kind: EntryKind }
+  | { table: string }
+  | { actorId: string }
+  | { kind: EntryKind }
+  | Record<string, never> {
+  if (typeof args !== "object" || args === null)
+    throw opskitError("INVALID_ARGUMENT", "list takes an object of filters");
+  const unknown = Object.keys(args).filter((k) => !LIST_KEYS.has(k));
+  if (unknown.length > 0)
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `list does not know ${unknown.map((k) => JSON.stringify(k.slice(0, 40))).join(", ")}; it takes ${[...LIST_KEYS].join(", ")}`,
+      { unknown: unknown.map((k) => k.slice(0, 40)) },
+    );
+  const given = (["table", "docId", "actorId", "kind"] as const).filter(
+    (k) => args[k] !== undefined,
+  );
+  for (const k of given)
+    if (typeof args[k] !== "string")
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        `list's ${k} must be a string; got ${typeof args[k]}`,
+      );
+  if (args.kind !== undefined && !ENTRY_KINDS.includes(args.kind as EntryKind))
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `list's kind must be one of ${ENTRY_KINDS.join(", ")}; got ${JSON.stringify(String(args.kind).slice(0, 40))}`,
+    );
+  for (const k of ["from", "to"] as const)
+    if (args[k] !== undefined && typeof args[k] !== "number")
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        `list's ${k} must be a time in ms; got ${typeof args[k]}`,
+      );
+  const key = given.join("+");
+  if (!LIST_FILTERS.some((combo) => combo.join("+") === key))
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `list cannot filter by ${given.join(" + ")} together: no index serves it. Supported: ${LIST_FILTERS.map((c) => (c.length === 0 ? "(none)" : c.join(" + "))).join(", ")}`,
+      { filters: given, supported: LIST_FILTERS.map((c) => c.join("+")) },
+    );
+  const s = args as Record<string, string>;
+  switch (key) {
+    case "table+docId":
+      return { document: { table: s.table, docId: s.docId } };
+    case "table+actorId":
+      return { table: s.table, actorId: s.actorId };
+    case "actorId+kind":
+      return { actorId: s.actorId, kind: s.kind as EntryKind };
+    case "table":
+      return { table: s.table };
+    case "actorId":
+      return { actorId: s.actorId };
+    case "kind":
+      return { kind: s.kind as EntryKind };
+    default:
+      return {};
+  }
 }
 
 function logDrift(table: string, drift: Drift[]): void {

@@ -36,6 +36,7 @@ import {
   type PropertyValidators,
   type Validator,
 } from "convex/values";
+import { WRAPPED_DB } from "../shared/dbCalls.js";
 import { opskitError } from "../shared/errors.js";
 import { logEvent } from "../shared/log.js";
 import type { ComponentApi } from "./component/_generated/component.js";
@@ -46,7 +47,8 @@ import {
   hasPermission,
   isPermissionName,
   isValidScope,
-  isValidUserId,
+  MAX_USER_ID_LENGTH,
+  userIdProblem,
   type CompiledRoles,
   type Grant,
   type PermissionsOf,
@@ -103,6 +105,9 @@ export function vRoleName<A extends Authz<any, any, any>>(
   return authz.roleValidator() as Validator<RoleName<A>, "required", string>;
 }
 
+/** Longest user id authz accepts (characters); longer ids get `INVALID_ARGUMENT`. */
+export { MAX_USER_ID_LENGTH } from "./policy.js";
+
 /** An API key a server-to-server caller presents, and the roles it acts with. */
 export type ServiceConfig<RoleName extends string> = {
   /**
@@ -130,8 +135,12 @@ export type AuthzConfig<
    */
   permissions?: readonly Perm[];
   /**
-   * Who is calling, from `ctx.auth` only. Defaults to the identity's `subject`.
-   * Return null when nobody is signed in.
+   * Who is calling, from `ctx.auth` only; the string grants are keyed by.
+   * Defaults to {@link userIdFromTokenIdentifier} (the identity's
+   * `tokenIdentifier`, unique across auth providers); convex-opskit 0.1 used
+   * the `subject` ({@link userIdFromSubject}). Return null when nobody is
+   * signed in. The id must be 1 to {@link MAX_USER_ID_LENGTH} characters
+   * without control characters.
    */
   getUserId?: (ctx: { auth: Auth }) => Promise<string | null>;
   /** Row rules from {@link defineRules}; when set, `ctx.db` in the builders enforces them. */
@@ -227,7 +236,24 @@ export type Authorization = {
   roles: string[];
 };
 
-const defaultGetUserId = async (ctx: { auth: Auth }) =>
+/**
+ * The default user id: the identity's `tokenIdentifier` (`"<issuer>|<subject>"`),
+ * unique across auth providers, so two providers' users with the same
+ * `subject` never share grants. Pass it as `getUserId` to say so explicitly.
+ */
+export const userIdFromTokenIdentifier = async (ctx: {
+  auth: Auth;
+}): Promise<string | null> =>
+  (await ctx.auth.getUserIdentity())?.tokenIdentifier ?? null;
+
+/**
+ * The identity's `subject` as user id: convex-opskit 0.1's default. Safe only
+ * with a single auth provider (subjects of two providers can collide); pass
+ * it as `getUserId` to keep grants made under 0.1 without migrating them.
+ */
+export const userIdFromSubject = async (ctx: {
+  auth: Auth;
+}): Promise<string | null> =>
   (await ctx.auth.getUserIdentity())?.subject ?? null;
 
 /** Per-request permission checks; reads the user's grants at most once. */
@@ -317,6 +343,19 @@ function checkScope(scope: unknown): string | undefined {
   return scope;
 }
 
+function checkUserId(userId: unknown) {
+  const problem = userIdProblem(userId);
+  if (problem !== null)
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `userId must be 1 to ${MAX_USER_ID_LENGTH} characters without control characters; it ${problem}`,
+      {
+        length: typeof userId === "string" ? userId.length : null,
+        maxLength: MAX_USER_ID_LENGTH,
+      },
+    );
+}
+
 function checkPermission(permission: unknown) {
   if (typeof permission !== "string" || !isPermissionName(permission))
     throw opskitError(
@@ -393,7 +432,7 @@ export class Authz<
           throw new Error(
             `authz: service "${name}" uses unknown role "${role}"`,
           );
-    this.getUserId = config.getUserId ?? defaultGetUserId;
+    this.getUserId = config.getUserId ?? userIdFromTokenIdentifier;
   }
 
   /** The configured role names, in configuration order. */
@@ -606,10 +645,41 @@ export class Authz<
     },
   ): Promise<Authorization> {
     const checker = await this.checkerFor(ctx, request);
+    // Found again by guardedDb() (and grant/revoke invalidation) for this
+    // request, so the caller's grants are read once.
+    const db = (ctx as { db?: object }).db;
+    if (db && checker.actor.kind === "user" && !requestCheckers.has(db))
+      requestCheckers.set(db, checker as RequestAuthz<string>);
     if (request.permission !== undefined)
       await checker.require(request.permission, { scope: request.scope });
     const roles = await checker.roles({ scope: request.scope });
     return { actorId: checker.actor.id, actorKind: checker.actor.kind, roles };
+  }
+
+  /**
+   * `ctx.db` enforcing this instance's row rules for the caller (the same
+   * identity `authorize` verifies: signed-in user, or the service whose
+   * `serviceKey` is given). Without `rules` it returns `ctx.db` itself.
+   * auditLog's `adminMutation` calls it, so row rules apply inside admin
+   * mutations, and their recorded writes go through the guard.
+   */
+  async guardedDb<DM extends GenericDataModel>(
+    ctx: GenericMutationCtx<DM>,
+    request: { functionName?: string; serviceKey?: string } = {},
+  ): Promise<GenericDatabaseWriter<DM>> {
+    const rules = this.config.rules;
+    if (!rules) return ctx.db;
+    const checker = await this.checkerFor(ctx, request);
+    const onDeny: DenyHook = (info) =>
+      checker.logDeny({ ...info, reason: `row_${info.reason}` });
+    const db = guardWriter(
+      ctx.db,
+      rules as unknown as RowRules<DM>,
+      { user: checker.actor, authz: checker as PermissionChecker<string> },
+      onDeny,
+    );
+    requestCheckers.set(db, checker as RequestAuthz<string>);
+    return db;
   }
 
   /**
@@ -629,11 +699,7 @@ export class Authz<
   ): Promise<{ created: boolean }> {
     this.checkRole(args.role);
     checkScope(args.scope);
-    if (!isValidUserId(args.userId))
-      throw opskitError(
-        "INVALID_ARGUMENT",
-        "userId must be a non-empty string",
-      );
+    checkUserId(args.userId);
     const result = await ctx.runMutation(this.component.grants.grantRole, {
       userId: args.userId,
       role: args.role,
@@ -657,6 +723,7 @@ export class Authz<
   ): Promise<{ revoked: boolean }> {
     this.checkRole(args.role);
     checkScope(args.scope);
+    checkUserId(args.userId);
     const result = await ctx.runMutation(this.component.grants.revokeRole, {
       userId: args.userId,
       role: args.role,
@@ -679,6 +746,7 @@ export class Authz<
   ): Promise<boolean> {
     const scope = checkScope(args.scope);
     checkPermission(args.permission);
+    checkUserId(args.userId);
     const grants = await ctx.runQuery(this.component.grants.getUserGrants, {
       userId: args.userId,
     });
@@ -696,6 +764,7 @@ export class Authz<
     ctx: RunQueryCtx,
     args: { userId: string },
   ): Promise<Grant[]> {
+    checkUserId(args.userId);
     const now = Date.now();
     const grants = await ctx.runQuery(this.component.grants.getUserGrants, {
       userId: args.userId,
@@ -734,7 +803,7 @@ export class Authz<
     functionName?: string,
   ): Promise<Actor> {
     const userId = await this.getUserId(ctx);
-    if (typeof userId !== "string" || !isValidUserId(userId)) {
+    if (userId === null || userId === undefined || userId === "") {
       logEvent("authz.deny", {
         function: functionName ?? (await functionNameOf(ctx)),
         userId: null,
@@ -742,6 +811,25 @@ export class Authz<
         reason: "unauthenticated",
       });
       throw opskitError("UNAUTHENTICATED", "You must be signed in");
+    }
+    const problem = userIdProblem(userId);
+    if (problem !== null) {
+      // Signed in, but the id getUserId derived cannot key grants: say so,
+      // rather than claiming nobody is signed in.
+      const length = typeof userId === "string" ? userId.length : null;
+      logEvent("authz.deny", {
+        function: functionName ?? (await functionNameOf(ctx)),
+        userId: null,
+        actorKind: "user",
+        reason: "invalid_user_id",
+        length,
+        maxLength: MAX_USER_ID_LENGTH,
+      });
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        `The signed-in identity's user id (from getUserId) ${problem}; authz needs 1 to ${MAX_USER_ID_LENGTH} characters without control characters`,
+        { length, maxLength: MAX_USER_ID_LENGTH },
+      );
     }
     return { id: userId, kind: "user" };
   }
@@ -942,7 +1030,12 @@ export class Authz<
 
 function existingChecker(ctx: Record<string, any>) {
   if (ctx.authz instanceof RequestAuthz) return ctx.authz;
-  return ctx.db ? requestCheckers.get(ctx.db) : undefined;
+  // Through wrappers of ctx.db (auditLog's recording db) to the one we know.
+  for (let db = ctx.db, hops = 0; db && hops < 8; db = db[WRAPPED_DB], hops++) {
+    const found = requestCheckers.get(db);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 function invalidate(ctx: Record<string, any>, userId: string) {

@@ -151,14 +151,31 @@ export function isValidScope(scope: string): boolean {
   return typeof scope === "string" && SCOPE_RE.test(scope);
 }
 
-/** A user id as stored: non-empty, bounded, no control characters. */
+/**
+ * Longest user id authz accepts, in characters (UTF-16 code units, as
+ * `string.length` counts). Room for a `tokenIdentifier` (`"<issuer>|<subject>"`)
+ * with a long issuer URL and a long subject.
+ */
+export const MAX_USER_ID_LENGTH = 1024;
+
+/**
+ * What is wrong with a user id, in words (`null` when it is fine): it must be
+ * a string of 1 to {@link MAX_USER_ID_LENGTH} characters without control
+ * characters.
+ */
+export function userIdProblem(userId: unknown): string | null {
+  if (typeof userId !== "string") return `is a ${typeof userId}, not a string`;
+  if (userId.length === 0) return "is empty";
+  if (userId.length > MAX_USER_ID_LENGTH)
+    return `is ${userId.length} characters long; the limit is ${MAX_USER_ID_LENGTH}`;
+  const control = userId.search(/[\u0000-\u001f\u007f]/);
+  if (control >= 0) return `contains a control character at index ${control}`;
+  return null;
+}
+
+/** A user id as stored: 1 to {@link MAX_USER_ID_LENGTH} characters, no control characters. */
 export function isValidUserId(userId: string): boolean {
-  return (
-    typeof userId === "string" &&
-    userId.length > 0 &&
-    userId.length <= 256 &&
-    !/[\u0000-\u001f\u007f]/.test(userId)
-  );
+  return userIdProblem(userId) === null;
 }
 
 /**

@@ -17,6 +17,7 @@ import type {
   WithoutSystemFields,
 } from "convex/server";
 import type { GenericId } from "convex/values";
+import { parseDbGet, parseDbWrite } from "../shared/dbCalls.js";
 import { opskitError } from "../shared/errors.js";
 
 /** Who is making the request: a signed-in user or an API-key service. */
@@ -337,10 +338,11 @@ function guardedReader(
   guard: RowGuard,
   raw: GenericDatabaseReader<GenericDataModel>,
 ) {
-  const get = async (a: string, b?: GenericId<string>) => {
-    if (b !== undefined) return guard.get(a, b);
-    const table = await guard.tableOf(a, "read");
-    return guard.get(table, a as GenericId<string>);
+  const get = async (...args: unknown[]) => {
+    const call = parseDbGet(args);
+    const id = call.id as GenericId<string>;
+    if (call.table !== undefined) return guard.get(call.table, id);
+    return guard.get(await guard.tableOf(id, "read"), id);
   };
   const query = (table: string) => {
     const rules = Object.prototype.hasOwnProperty.call(guard.tables, table)
@@ -442,16 +444,17 @@ function guardedWriter(
 ) {
   const reader = guardedReader(guard, raw);
   const resolve = async (args: unknown[], operation: RowOperation) => {
-    // Both forms: (table, id, value?) and (id, value?).
-    // Same rule as Convex: the explicit form is used when its last argument is given.
-    if (args[operation === "delete" ? 1 : 2] !== undefined)
-      return {
-        table: args[0] as string,
-        id: args[1] as GenericId<string>,
-        value: args[2],
-      };
-    const id = args[0] as GenericId<string>;
-    return { table: await guard.tableOf(id, operation), id, value: args[1] };
+    // Both forms, parsed as Convex (and auditLog's recording db) parse them.
+    const call = parseDbWrite(
+      operation === "delete" ? "delete" : "write",
+      args,
+    );
+    const id = call.id as GenericId<string>;
+    return {
+      table: call.table ?? (await guard.tableOf(id, operation)),
+      id,
+      value: call.value,
+    };
   };
   const insert = async (table: string, value: Record<string, unknown>) => {
     const rules = await guard.rulesFor(table, "insert");

@@ -7,6 +7,12 @@
  * of tokens a request could take at time `t` (negative while reservations are
  * outstanding) and never decreases as `t` grows without consumption; that
  * monotonicity is what makes {@link retryAfterFor} exact.
+ *
+ * State time never moves backwards: a call whose clock reads earlier than the
+ * stored state's time (a clock step back, or a function running on an older
+ * timestamp) is evaluated as if it ran at the state's time, and the state it
+ * writes keeps the later time. Otherwise the step back and the step forward
+ * again would refill the same tokens twice (issue 11, item 10).
  */
 import type { RateLimitConfig } from "./config.js";
 
@@ -35,6 +41,38 @@ export type ShardLimit = {
 export const EPSILON = 1e-9;
 
 const mod = (a: number, b: number) => ((a % b) + b) % b;
+
+/**
+ * The time a call at `t` is evaluated at: never earlier than the state's own
+ * time. GCRA stores a theoretical arrival time, not the time of the last
+ * update, so its state needs no clamp (it already takes `max(tat, t)`).
+ */
+export function effectiveTime(
+  limit: ShardLimit,
+  state: ShardState | null,
+  t: number,
+): number {
+  if (state === null || limit.kind === "gcra") return t;
+  return Math.max(t, state.ts);
+}
+
+/**
+ * GCRA: the theoretical arrival time as seen at `t` under `limit`'s interval.
+ * A GCRA state stores its interval in `value` (0 in states written before
+ * 0.2): a state written under another interval (a live change of `rate` or
+ * `shards`) keeps its debt in tokens, not in time, so a slower rate cannot
+ * turn the same wait into fewer tokens owed.
+ */
+export function gcraTat(
+  limit: ShardLimit,
+  state: ShardState,
+  t: number,
+): number {
+  const interval = limit.period / limit.rate;
+  if (!(state.value > 0) || state.value === interval || state.ts <= t)
+    return state.ts;
+  return t + ((state.ts - t) * interval) / state.value;
+}
 
 /** The start of the window that contains `t`, on a grid of `period` from `start`. */
 export function windowStart(limit: ShardLimit, t: number): number {
@@ -68,9 +106,10 @@ export function available(
   t: number,
 ): number {
   if (state === null) return limit.capacity;
+  t = effectiveTime(limit, state, t);
   switch (limit.kind) {
     case "token bucket": {
-      const elapsed = Math.max(0, t - state.ts);
+      const elapsed = t - state.ts;
       return Math.min(
         limit.capacity,
         state.value + (elapsed * limit.rate) / limit.period,
@@ -90,7 +129,9 @@ export function available(
     }
     case "gcra": {
       const interval = limit.period / limit.rate;
-      return limit.capacity - Math.max(0, state.ts - t) / interval;
+      return (
+        limit.capacity - Math.max(0, gcraTat(limit, state, t) - t) / interval
+      );
     }
   }
 }
@@ -111,6 +152,7 @@ export function consume(
   t: number,
   count: number,
 ): ShardState {
+  t = effectiveTime(limit, state, t);
   switch (limit.kind) {
     case "token bucket":
       return { value: available(limit, state, t) - count, ts: t };
@@ -127,8 +169,8 @@ export function consume(
     }
     case "gcra": {
       const interval = limit.period / limit.rate;
-      const tat = state === null ? t : Math.max(state.ts, t);
-      return { value: 0, ts: tat + count * interval };
+      const tat = state === null ? t : Math.max(gcraTat(limit, state, t), t);
+      return { value: interval, ts: tat + count * interval };
     }
   }
 }
@@ -144,6 +186,7 @@ export function credit(
   count: number,
 ): ShardState | null {
   if (state === null) return null;
+  t = effectiveTime(limit, state, t);
   switch (limit.kind) {
     case "token bucket":
       return {
@@ -164,13 +207,24 @@ export function credit(
     }
     case "gcra": {
       const interval = limit.period / limit.rate;
-      return { value: 0, ts: Math.max(t, state.ts - count * interval) };
+      return {
+        value: interval,
+        ts: Math.max(t, gcraTat(limit, state, t) - count * interval),
+      };
     }
   }
 }
 
-/** The earliest time at which `state` is back to full capacity (and may be deleted). */
-export function fullAt(limit: ShardLimit, state: ShardState): number {
+/**
+ * The earliest time at which `state` is back to full capacity (and may be
+ * deleted). `t`, when given, is the time the state is read at (a GCRA state
+ * written under another interval is rescaled as of `t`).
+ */
+export function fullAt(
+  limit: ShardLimit,
+  state: ShardState,
+  t?: number,
+): number {
   switch (limit.kind) {
     case "token bucket":
       return (
@@ -188,7 +242,7 @@ export function fullAt(limit: ShardLimit, state: ShardState): number {
       if ((state.prev ?? 0) > 0) return state.ts + limit.period;
       return state.ts;
     case "gcra":
-      return state.ts;
+      return t === undefined ? state.ts : gcraTat(limit, state, t);
   }
 }
 
@@ -223,7 +277,8 @@ export function retryAfterFor(
   if (needed > limit.capacity * states.length + EPSILON) return Infinity;
   let hi = minWait;
   for (const s of states)
-    if (s !== null) hi = Math.max(hi, Math.ceil(fullAt(limit, s) - now) + 1);
+    if (s !== null)
+      hi = Math.max(hi, Math.ceil(fullAt(limit, s, now) - now) + 1);
   // The full state may still be a hair short through float error; widen once.
   if (!enough(hi)) hi += limit.period;
   if (!enough(hi)) return Infinity;
@@ -333,6 +388,6 @@ export function fullState(limit: ShardLimit, t: number): ShardState {
     case "sliding window":
       return { value: 0, ts: windowStart(limit, t), prev: 0 };
     case "gcra":
-      return { value: 0, ts: t };
+      return { value: limit.period / limit.rate, ts: t };
   }
 }

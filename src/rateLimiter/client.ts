@@ -38,6 +38,11 @@ export type {
 export type { LimitResult, RateLimitValue } from "./validators.js";
 export { rateLimitHeaders, tooManyRequests } from "./http.js";
 export { statusAt, type RateLimitStatus } from "./status.js";
+export {
+  calculateRateLimit,
+  type CalculableConfig,
+  type CalculatedRateLimit,
+} from "./calculate.js";
 
 /** One second in ms. */
 export const SECOND = 1000;

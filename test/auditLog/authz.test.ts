@@ -36,7 +36,7 @@ async function setup() {
   );
   const userId = await t.mutation(api.seedUser, { name: "ann" });
   const as = (subject: string, email = `${subject}@example.com`) =>
-    t.withIdentity({ subject, email });
+    t.withIdentity({ subject, email, tokenIdentifier: subject });
   return { t, userId, as };
 }
 
@@ -225,12 +225,14 @@ describe("with convex-opskit's Authz", () => {
       role: "viewer",
     });
     await t.mutation(api.grant, { userId: "ada", role: "auditor" });
-    const ops = await t.withIdentity({ subject: "ada" }).query(api.actionsBy, {
-      actorId: "supportTool",
-      from: 0,
-      to: Date.now(),
-      paginationOpts: page,
-    });
+    const ops = await t
+      .withIdentity({ subject: "ada", tokenIdentifier: "ada" })
+      .query(api.actionsBy, {
+        actorId: "supportTool",
+        from: 0,
+        to: Date.now(),
+        paginationOpts: page,
+      });
     expect(ops.page).toEqual([
       expect.objectContaining({
         actorKind: "service",
@@ -239,6 +241,53 @@ describe("with convex-opskit's Authz", () => {
       }),
     ]);
     expect(JSON.stringify([ops, lines])).not.toContain(SUPPORT_TOOL_KEY);
+  });
+
+  test("docs: what did this admin change in this table since a time", async () => {
+    const { t, userId, as } = await setup();
+    const other = await t.mutation(api.seedUser, { name: "bo" });
+    await t.mutation(api.grant, { userId: "sam", role: "support" });
+    await t.mutation(api.grant, { userId: "root", role: "admin" });
+    await t.mutation(api.grant, { userId: "ada", role: "auditor" });
+    await as("sam").mutation(api.setUserRole, { userId, role: "a", reason });
+    vi.setSystemTime(Date.now() + 60_000);
+    const since = Date.now();
+    await as("sam").mutation(api.setUserRole, {
+      userId: other,
+      role: "b",
+      reason,
+    });
+    await as("root").mutation(api.setUserRole, { userId, role: "c", reason });
+    const page = await as("ada").query(api.adminChangesIn, {
+      actorId: "sam",
+      from: since,
+      paginationOpts: { numItems: 10, cursor: null },
+    });
+    expect(page.page).toEqual([
+      expect.objectContaining({ actorId: "sam", docId: other, table: "users" }),
+    ]);
+  });
+
+  test("docs: a break-glass admin mutation is recorded and logged on every call", async () => {
+    const { t, userId, as } = await setup();
+    await t.mutation(api.grant, { userId: "sam", role: "support" });
+    await t.mutation(api.grant, { userId: "root", role: "admin" });
+    expect(
+      await codeOf(
+        as("sam").mutation(api.forceRename, { userId, name: "x", reason }),
+      ),
+    ).toBe("FORBIDDEN");
+    await as("root").mutation(api.forceRename, { userId, name: "Ann", reason });
+    expect(await t.query(api.getUser, { userId })).toMatchObject({
+      name: "Ann",
+    });
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        event: "auditLog.rowRulesBypassed",
+        functionName: "withAuthz:forceRename",
+        actorId: "root",
+      }),
+    );
   });
 
   test("a scope derived from the arguments is checked by authz", async () => {

@@ -177,7 +177,7 @@ describe("types", () => {
     expect([ok, noReason, noKey, withKey]).toHaveLength(4);
   });
 
-  test("list accepts one index-backed filter at a time", () => {
+  test("list accepts only index-backed filter combinations", () => {
     const ctx = {} as GenericQueryCtx<DataModel>;
     const calls = () => {
       void auditLog.list(ctx, { table: "users", docId: "x", paginationOpts });
@@ -190,10 +190,36 @@ describe("types", () => {
       void auditLog.list(ctx, { kind: "delete", paginationOpts });
       // @ts-expect-error a table the app does not have
       void auditLog.list(ctx, { table: "usres", paginationOpts });
-      // @ts-expect-error table and actor together are not index-backed
+      // Index-backed pairs: an actor in a table, an actor's changes of one kind.
       void auditLog.list(ctx, {
         table: "users",
         actorId: "admin",
+        from: 0,
+        paginationOpts,
+      });
+      void auditLog.list(ctx, {
+        actorId: "admin",
+        kind: "delete",
+        paginationOpts,
+      });
+      void auditLog.list(ctx, {
+        table: "users",
+        // @ts-expect-error table and kind together are not index-backed
+        kind: "delete",
+        paginationOpts,
+      });
+      void auditLog.list(ctx, {
+        table: "users",
+        actorId: "admin",
+        // @ts-expect-error three filters are not index-backed
+        kind: "delete",
+        paginationOpts,
+      });
+      // @ts-expect-error docId with an actor is not index-backed
+      void auditLog.list(ctx, {
+        table: "users",
+        docId: "x",
+        actorId: "a",
         paginationOpts,
       });
       // @ts-expect-error not a kind of change

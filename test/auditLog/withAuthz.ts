@@ -53,7 +53,12 @@ export const authz = new Authz(components.authz, {
     auditor: ["audit.read"],
     admin: ["*"],
   },
-  permissions: ["users.manage", "audit.read", "audit.revert"],
+  permissions: [
+    "users.manage",
+    "users.breakGlass",
+    "audit.read",
+    "audit.revert",
+  ],
 });
 
 export const auditLog = new AuditLog<DataModel>(components.auditLog, {
@@ -106,11 +111,41 @@ export const actionsBy = query({
   },
 });
 
+export const adminChangesIn = query({
+  args: {
+    actorId: v.string(),
+    from: v.number(),
+    paginationOpts: paginationOptsValidator,
+  },
+  handler: async (ctx, { actorId, from, paginationOpts }) => {
+    await authz.authorize(ctx, { permission: "audit.read" });
+    return auditLog.list(ctx, {
+      table: "users",
+      actorId,
+      from,
+      paginationOpts,
+    });
+  },
+});
+
 export const userAsOf = query({
   args: { userId: v.id("users"), at: v.number() },
   handler: async (ctx, { userId, at }) => {
     await authz.authorize(ctx, { permission: "audit.read" });
     return auditLog.documentAt(ctx, { table: "users", docId: userId, at });
+  },
+});
+
+// README: "Admin mutations and row rules"
+export const forceRename = adminMutation({
+  permission: "users.breakGlass",
+  rowRules: "bypass",
+  tables: ["users"],
+  args: { userId: v.id("users"), name: v.string() },
+  returns: v.null(),
+  handler: async (ctx, { userId, name }) => {
+    await ctx.db.patch(userId, { name });
+    return null;
   },
 });
 

@@ -251,12 +251,12 @@ describe("identity", () => {
     const t = setup();
     await t.mutation(api.grant, { userId: "boss", role: "admin" });
     const me = await t
-      .withIdentity({ subject: "user1" })
+      .withIdentity({ subject: "user1", tokenIdentifier: "user1" })
       .query(api.whoAmI, { userId: "boss" });
     expect(me).toEqual({ id: "user1", kind: "user" });
     const data = await rejects(
       t
-        .withIdentity({ subject: "user1" })
+        .withIdentity({ subject: "user1", tokenIdentifier: "user1" })
         .mutation(api.deletePost, { teamId: "1" }),
     );
     expect(data.code).toBe("FORBIDDEN");
@@ -274,7 +274,7 @@ describe("permissions and scopes", () => {
     await t.mutation(api.grant, { userId: "other", role: "admin" });
     const data = await rejects(
       t
-        .withIdentity({ subject: "u1" })
+        .withIdentity({ subject: "u1", tokenIdentifier: "u1" })
         .mutation(api.editPost, { teamId: "42", text: "x" }),
     );
     expect(data).toEqual({
@@ -299,7 +299,7 @@ describe("permissions and scopes", () => {
 
   test("a scoped grant works in its scope only; a global grant works everywhere", async () => {
     const t = setup();
-    const u1 = t.withIdentity({ subject: "u1" });
+    const u1 = t.withIdentity({ subject: "u1", tokenIdentifier: "u1" });
     await t.mutation(api.grant, {
       userId: "u1",
       role: "editor",
@@ -326,14 +326,14 @@ describe("permissions and scopes", () => {
     await t.mutation(api.grant, { userId: "root", role: "admin" });
     await t.mutation(api.grant, { userId: "ed", role: "editor" });
     await t
-      .withIdentity({ subject: "mod" })
+      .withIdentity({ subject: "mod", tokenIdentifier: "mod" })
       .mutation(api.deletePost, { teamId: "1" });
     await t
-      .withIdentity({ subject: "root" })
+      .withIdentity({ subject: "root", tokenIdentifier: "root" })
       .mutation(api.deletePost, { teamId: "1" });
     const data = await rejects(
       t
-        .withIdentity({ subject: "ed" })
+        .withIdentity({ subject: "ed", tokenIdentifier: "ed" })
         .mutation(api.deletePost, { teamId: "1" }),
     );
     expect(data).toMatchObject({
@@ -341,7 +341,7 @@ describe("permissions and scopes", () => {
       permission: "posts.delete",
     });
     const roots = await t
-      .withIdentity({ subject: "root" })
+      .withIdentity({ subject: "root", tokenIdentifier: "root" })
       .mutation(api.authorizeInMutation, {
         permission: "members.manage",
       });
@@ -351,9 +351,11 @@ describe("permissions and scopes", () => {
       roles: ["admin"],
     });
     const modData = await rejects(
-      t.withIdentity({ subject: "mod" }).mutation(api.authorizeInMutation, {
-        permission: "members.manage",
-      }),
+      t
+        .withIdentity({ subject: "mod", tokenIdentifier: "mod" })
+        .mutation(api.authorizeInMutation, {
+          permission: "members.manage",
+        }),
     );
     expect(modData.code).toBe("FORBIDDEN");
   });
@@ -363,7 +365,7 @@ describe("permissions and scopes", () => {
     await t.mutation(api.grant, { userId: "ed", role: "editor" });
     await rejects(
       t
-        .withIdentity({ subject: "ed" })
+        .withIdentity({ subject: "ed", tokenIdentifier: "ed" })
         .mutation(api.deletePost, { teamId: "9" }),
     );
     expect(await t.run((ctx) => ctx.db.query("logs").collect())).toEqual([]);
@@ -385,7 +387,7 @@ describe("permissions and scopes", () => {
       role: "editor",
       expiresAt: inOneHour,
     });
-    const tmp = t.withIdentity({ subject: "tmp" });
+    const tmp = t.withIdentity({ subject: "tmp", tokenIdentifier: "tmp" });
     await tmp.mutation(api.editPost, { teamId: "1", text: "in time" });
     vi.setSystemTime(inOneHour + 1);
     const data = await rejects(
@@ -397,7 +399,7 @@ describe("permissions and scopes", () => {
 
   test("revoke takes effect on the next request", async () => {
     const t = setup();
-    const u = t.withIdentity({ subject: "u" });
+    const u = t.withIdentity({ subject: "u", tokenIdentifier: "u" });
     await t.mutation(api.grant, {
       userId: "u",
       role: "editor",
@@ -448,7 +450,7 @@ describe("permissions and scopes", () => {
     const t = setup();
     expect(
       await t
-        .withIdentity({ subject: "self" })
+        .withIdentity({ subject: "self", tokenIdentifier: "self" })
         .mutation(api.grantThenCheck, {}),
     ).toEqual([false, true]);
   });
@@ -456,10 +458,16 @@ describe("permissions and scopes", () => {
   test("a customization stacked on top sees ctx.user", async () => {
     const t = setup();
     await t.mutation(api.grant, { userId: "v", role: "viewer" });
-    expect(await t.withIdentity({ subject: "v" }).query(api.greet, {})).toBe(
-      "hello v",
+    expect(
+      await t
+        .withIdentity({ subject: "v", tokenIdentifier: "v" })
+        .query(api.greet, {}),
+    ).toBe("hello v");
+    await rejects(
+      t
+        .withIdentity({ subject: "w", tokenIdentifier: "w" })
+        .query(api.greet, {}),
     );
-    await rejects(t.withIdentity({ subject: "w" }).query(api.greet, {}));
   });
 
   test("actions are checked too", async () => {
@@ -467,13 +475,15 @@ describe("permissions and scopes", () => {
     await t.mutation(api.grant, { userId: "ed", role: "editor" });
     expect(
       await t
-        .withIdentity({ subject: "ed" })
+        .withIdentity({ subject: "ed", tokenIdentifier: "ed" })
         .action(api.actionWithPermission, {}),
     ).toBe("ed may write");
     expect(
       (
         await rejects(
-          t.withIdentity({ subject: "v" }).action(api.actionWithPermission, {}),
+          t
+            .withIdentity({ subject: "v", tokenIdentifier: "v" })
+            .action(api.actionWithPermission, {}),
         )
       ).code,
     ).toBe("FORBIDDEN");
@@ -496,7 +506,7 @@ describe("cost", () => {
           scope: i === 0 ? undefined : `team:${i}`,
         });
       const r = await t
-        .withIdentity({ subject: "busy" })
+        .withIdentity({ subject: "busy", tokenIdentifier: "busy" })
         .query(api.manyChecks, { checks: 20 });
       expect(r.allowed).toBe(20);
       expect(r.reads).toBe(1);
@@ -507,7 +517,7 @@ describe("cost", () => {
     const t = setup();
     await t.mutation(api.grant, { userId: "v", role: "viewer" });
     const r = await t
-      .withIdentity({ subject: "v" })
+      .withIdentity({ subject: "v", tokenIdentifier: "v" })
       .query(api.authorizeInsideBuilder, {});
     expect(r).toEqual({ reads: 1, roles: ["viewer"] });
   });
@@ -637,7 +647,7 @@ describe("grants: listing and bad input", () => {
     await t.mutation(api.grant, { userId: "ed", role: "editor" });
     const data = await rejects(
       t
-        .withIdentity({ subject: "ed" })
+        .withIdentity({ subject: "ed", tokenIdentifier: "ed" })
         .mutation(api.editPost, { teamId: " 1", text: "x" }),
     );
     expect(data.code).toBe("INVALID_ARGUMENT");
@@ -696,7 +706,7 @@ describe("service callers", () => {
     await t.mutation(api.grant, { userId: "ingest", role: "admin" });
     const data = await rejects(
       t
-        .withIdentity({ subject: "ingest" })
+        .withIdentity({ subject: "ingest", tokenIdentifier: "ingest" })
         .mutation(api.ingest, { serviceKey: "x", text: "x" }),
     );
     expect(data.code).toBe("UNAUTHENTICATED");
@@ -712,7 +722,7 @@ describe("authorize() for other wrappers", () => {
       scope: "team:3",
     });
     await t.mutation(api.grant, { userId: "u", role: "viewer" });
-    const u = t.withIdentity({ subject: "u" });
+    const u = t.withIdentity({ subject: "u", tokenIdentifier: "u" });
     expect(await u.mutation(api.authorizeInMutation, {})).toEqual({
       actorId: "u",
       actorKind: "user",
@@ -751,14 +761,14 @@ describe("authorize() for other wrappers", () => {
     await t.mutation(api.grant, { userId: "ed", role: "editor" });
     expect(
       await t
-        .withIdentity({ subject: "ed" })
+        .withIdentity({ subject: "ed", tokenIdentifier: "ed" })
         .action(api.authorizeInAction, { permission: "posts.write" }),
     ).toMatchObject({ actorId: "ed" });
     expect(
       (
         await rejects(
           t
-            .withIdentity({ subject: "no" })
+            .withIdentity({ subject: "no", tokenIdentifier: "no" })
             .action(api.authorizeInAction, { permission: "posts.write" }),
         )
       ).code,

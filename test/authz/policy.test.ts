@@ -9,6 +9,7 @@ import {
   isPermissionPattern,
   isValidScope,
   isValidUserId,
+  MAX_USER_ID_LENGTH,
   patternMatches,
   roleGrants,
 } from "../../src/authz/policy.js";
@@ -140,7 +141,8 @@ describe("input shapes", () => {
   test("user ids must be non-empty, bounded and printable", () => {
     expect(isValidUserId("user|123")).toBe(true);
     expect(isValidUserId("")).toBe(false);
-    expect(isValidUserId("x".repeat(257))).toBe(false);
+    expect(isValidUserId("x".repeat(MAX_USER_ID_LENGTH))).toBe(true);
+    expect(isValidUserId("x".repeat(MAX_USER_ID_LENGTH + 1))).toBe(false);
     expect(isValidUserId("a\u0000b")).toBe(false);
   });
 });

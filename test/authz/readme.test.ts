@@ -18,7 +18,7 @@ import {
   type QueryBuilder,
 } from "convex/server";
 import { ConvexError, v } from "convex/values";
-import { Authz, defineRules } from "convex-opskit/authz";
+import { Authz, defineRules, userIdFromSubject } from "convex-opskit/authz";
 import authzConfig from "convex-opskit/authz/convex.config";
 import { beforeAll, describe, expect, test } from "vitest";
 import { components, opskitTest } from "../helpers.js";
@@ -223,6 +223,27 @@ export const importPost = serviceMutation({
     }),
 });
 
+// --- docs: convex/authz.ts, keeping 0.1's user ids
+export const legacyAuthz = new Authz(components.authz, {
+  roles: { editor: ["posts.read", "posts.write"] },
+  getUserId: userIdFromSubject,
+});
+const legacyQuery = legacyAuthz.query(query);
+export const legacyWhoAmI = legacyQuery({
+  permission: "posts.write",
+  args: {},
+  returns: v.string(),
+  handler: async (ctx) => ctx.user.id,
+});
+export const legacyGrant = mutation({
+  args: { userId: v.string() },
+  returns: v.null(),
+  handler: async (ctx, { userId }) => {
+    await legacyAuthz.grant(ctx, { userId, role: "editor" });
+    return null;
+  },
+});
+
 // --- docs: authorize() in a hand-written function
 export const exportTeam = mutation({
   args: { teamId: v.string() },
@@ -265,9 +286,9 @@ describe("docs/authz.md examples", () => {
   test("a team's life: bootstrap, members, posts, row rules, service import", async () => {
     const t = setup();
     await t.mutation(api.bootstrapAdmin, { userId: "boss" });
-    const boss = t.withIdentity({ subject: "boss" });
-    const ann = t.withIdentity({ subject: "ann" });
-    const bob = t.withIdentity({ subject: "bob" });
+    const boss = t.withIdentity({ subject: "boss", tokenIdentifier: "boss" });
+    const ann = t.withIdentity({ subject: "ann", tokenIdentifier: "ann" });
+    const bob = t.withIdentity({ subject: "bob", tokenIdentifier: "bob" });
 
     await boss.mutation(api.addMember, {
       teamId: "1",
@@ -361,6 +382,18 @@ describe("docs/authz.md examples", () => {
     expect(await boss.mutation(api.exportTeam, { teamId: "1" })).toBe("boss");
     expect(await code(ann.mutation(api.exportTeam, { teamId: "1" }))).toBe(
       "FORBIDDEN",
+    );
+  });
+
+  test("which user id: tokenIdentifier by default, subject when chosen explicitly", async () => {
+    const t = setup();
+    const u1 = t.withIdentity({ subject: "u1", issuer: "https://idp.example" });
+    await t.mutation(api.legacyGrant, { userId: "u1" });
+    expect(await u1.query(api.legacyWhoAmI, {})).toBe("u1");
+    // The default instance sees the same caller as "<issuer>|<subject>".
+    await t.mutation(api.bootstrapAdmin, { userId: "https://idp.example|u1" });
+    expect(await u1.mutation(api.exportTeam, { teamId: "1" })).toBe(
+      "https://idp.example|u1",
     );
   });
 });

@@ -276,7 +276,7 @@ afterEach(() => restore());
 async function setup() {
   const t = opskitTest({ "./rowRules.test.ts": async () => self }, schema);
   const ids = (await t.mutation(api.seed, {})) as Record<string, string>;
-  const u1 = t.withIdentity({ subject: "u1" });
+  const u1 = t.withIdentity({ subject: "u1", tokenIdentifier: "u1" });
   const snapshot = () =>
     t.run(async (ctx) => ({
       posts: await ctx.db.query("posts").collect(),
@@ -387,7 +387,9 @@ describe("reads", () => {
     expect(JSON.stringify(data)).not.toContain(ids.other);
     // u3 can read only the published post.
     expect(
-      await t.withIdentity({ subject: "u3" }).query(api.uniqueOfTwo, {}),
+      await t
+        .withIdentity({ subject: "u3", tokenIdentifier: "u3" })
+        .query(api.uniqueOfTwo, {}),
     ).toBe("other published");
   });
 

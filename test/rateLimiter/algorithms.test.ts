@@ -310,7 +310,8 @@ describe("algorithms: each algorithm's shape", () => {
     });
     let s = consume(limit, null, 0, 1);
     s = consume(limit, s, 0, 1);
-    expect(s).toEqual({ value: 0, ts: 20_000 }); // TAT: two emission intervals of 10 s
+    // TAT: two emission intervals of 10 s; `value` records the interval.
+    expect(s).toEqual({ value: 10_000, ts: 20_000 });
     expect(available(limit, s, 0)).toBe(0);
     expect(retryAfterFor(limit, [s], 0, 1)).toBe(10_000);
     expect(fullAt(limit, s)).toBe(20_000);

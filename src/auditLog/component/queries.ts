@@ -48,9 +48,11 @@ function withTime(q: any, from?: number, to?: number): any {
 
 /**
  * A page of entries, newest first by default, from exactly one index:
- * a document's history, a table, an actor, an entry kind, or all entries —
- * each optionally limited to a time range. Cost depends on the page size,
- * never on the size of the log.
+ * a document's history, a table, an actor, an entry kind, an actor in a
+ * table, an actor's entries of one kind, or all entries — each optionally
+ * limited to a time range. Every filter is part of the index range (none is
+ * applied after reading), so a page's cost depends on the page size, never
+ * on the size of the log or on how many entries the filters leave out.
  */
 export const listEntries = query({
   args: {
@@ -61,6 +63,8 @@ export const listEntries = query({
       v.object({ table: v.string() }),
       v.object({ actorId: v.string() }),
       v.object({ kind: vEntryKind }),
+      v.object({ table: v.string(), actorId: v.string() }),
+      v.object({ actorId: v.string(), kind: vEntryKind }),
       v.object({}),
     ),
     from: v.optional(v.number()),
@@ -82,19 +86,35 @@ export const listEntries = query({
               to,
             ),
           )
-        : "table" in by
-          ? entries.withIndex("by_table", (q) =>
-              withTime(q.eq("table", by.table), from, to),
+        : "table" in by && "actorId" in by
+          ? entries.withIndex("by_table_actor", (q) =>
+              withTime(
+                q.eq("table", by.table).eq("actorId", by.actorId),
+                from,
+                to,
+              ),
             )
-          : "actorId" in by
-            ? entries.withIndex("by_actor", (q) =>
-                withTime(q.eq("actorId", by.actorId), from, to),
+          : "actorId" in by && "kind" in by
+            ? entries.withIndex("by_actor_kind", (q) =>
+                withTime(
+                  q.eq("actorId", by.actorId).eq("kind", by.kind),
+                  from,
+                  to,
+                ),
               )
-            : "kind" in by
-              ? entries.withIndex("by_kind", (q) =>
-                  withTime(q.eq("kind", by.kind), from, to),
+            : "table" in by
+              ? entries.withIndex("by_table", (q) =>
+                  withTime(q.eq("table", by.table), from, to),
                 )
-              : entries.withIndex("by_time", (q) => withTime(q, from, to));
+              : "actorId" in by
+                ? entries.withIndex("by_actor", (q) =>
+                    withTime(q.eq("actorId", by.actorId), from, to),
+                  )
+                : "kind" in by
+                  ? entries.withIndex("by_kind", (q) =>
+                      withTime(q.eq("kind", by.kind), from, to),
+                    )
+                  : entries.withIndex("by_time", (q) => withTime(q, from, to));
     const result = await indexed
       .order(order ?? "desc")
       .paginate(paginationOpts);

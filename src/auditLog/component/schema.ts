@@ -41,7 +41,10 @@ export default defineSchema({
     .index("by_table", ["table", "time"])
     .index("by_actor", ["actorId", "time"])
     .index("by_kind", ["kind", "time"])
-    .index("by_time", ["time"]),
+    .index("by_time", ["time"])
+    // "What did this admin change in this table", "which deletes did this admin make".
+    .index("by_table_actor", ["table", "actorId", "time"])
+    .index("by_actor_kind", ["actorId", "kind", "time"]),
 
   /**
    * Chain bookkeeping, written only by sealing and retention: `head` is the

@@ -2,7 +2,12 @@ import { paginator } from "convex-helpers/server/pagination";
 import { paginationOptsValidator } from "convex/server";
 import { v } from "convex/values";
 import { opskitError } from "../../shared/errors.js";
-import { isValidScope, isValidUserId, type Grant } from "../policy.js";
+import {
+  isValidScope,
+  MAX_USER_ID_LENGTH,
+  userIdProblem,
+  type Grant,
+} from "../policy.js";
 import { mutation, query, type MutationCtx } from "./_generated/server.js";
 import schema, { grantValidator } from "./schema.js";
 
@@ -19,11 +24,16 @@ const grantArgs = {
 };
 
 function validate(args: { userId: string; role: string; scope?: string }) {
-  if (!isValidUserId(args.userId))
+  const problem = userIdProblem(args.userId);
+  if (problem !== null)
     throw opskitError(
       "INVALID_ARGUMENT",
-      "userId must be a non-empty string of at most 256 characters",
-      { userId: args.userId.slice(0, 64) },
+      `userId must be 1 to ${MAX_USER_ID_LENGTH} characters without control characters; it ${problem}`,
+      {
+        userId: args.userId.slice(0, 64),
+        length: args.userId.length,
+        maxLength: MAX_USER_ID_LENGTH,
+      },
     );
   if (args.role.length === 0 || args.role.length > 100)
     throw opskitError("INVALID_ARGUMENT", "role must be a non-empty name", {

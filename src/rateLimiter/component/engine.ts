@@ -203,14 +203,21 @@ export async function decide(
           total - count >= -maxReserved - EPSILON)));
 
   if (admitted) {
-    const retryAfter =
-      total >= count - EPSILON
-        ? undefined
-        : retryAfterFor(limit, states, now, count);
     for (const [i, next] of allocate(limit, states, now, count)) {
       slots[i].state = next;
       slots[i].consumed ||= options.write;
     }
+    // A reservation waits until what it took is repaid (the limit is back
+    // to zero), which is finite even for a count above the capacity.
+    const retryAfter =
+      total >= count - EPSILON
+        ? undefined
+        : retryAfterFor(
+            limit,
+            slots.map((s) => s.state),
+            now,
+            0,
+          );
     return {
       ...base,
       denied: false,

@@ -33,7 +33,6 @@ import {
   type MutationCtx,
 } from "./_generated/server.js";
 import { Ledger, decideAll, flush, type Request } from "./engine.js";
-import { ensureSweep } from "./sweep.js";
 
 function nonEmpty<T>(requests: T[]): T[] {
   if (requests.length === 0)
@@ -51,13 +50,9 @@ async function consumeAll(
   const now = Date.now();
   const ledger = new Ledger(ctx.db);
   const result = await decideAll(ledger, requests, now, { write: true });
-  const { inserted, earliestFullAt } = await flush(
-    ctx.db,
-    ledger,
-    now,
-    result.ok,
-  );
-  if (inserted > 0) await ensureSweep(ctx, earliestFullAt);
+  // Full states are deleted by the component's cron (sweep.ts): a call
+  // schedules nothing.
+  await flush(ctx.db, ledger, now, result.ok);
   return result;
 }
 
@@ -205,7 +200,8 @@ export const refund = mutation({
           fullAt: Math.max(fullAt(limit, next), penaltyUntil),
         });
     }
-    return { credited };
+    // Float error at real timestamps can make the sum a hair above `count`.
+    return { credited: Math.min(count, Math.max(0, credited)) };
   },
 });
 

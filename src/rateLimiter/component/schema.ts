@@ -16,8 +16,10 @@ export default defineSchema({
   })
     .index("by_name_key_shard", ["name", "key", "shard"])
     .index("by_fullAt", ["fullAt"]),
-  /** A singleton recording whether a sweep of full states is scheduled. */
+  /** A singleton: the sweep's pending continuation, while a backlog is being deleted. */
   sweeps: defineTable({
-    scheduledFor: v.union(v.number(), v.null()),
+    continuation: v.optional(v.id("_scheduled_functions")),
+    /** Written by 0.1's self-scheduling sweep; cleared by the next run. */
+    scheduledFor: v.optional(v.union(v.number(), v.null())),
   }),
 });

@@ -206,6 +206,11 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             | { table: string }
             | { actorId: string }
             | { kind: "insert" | "patch" | "replace" | "delete" }
+            | { actorId: string; table: string }
+            | {
+                actorId: string;
+                kind: "insert" | "patch" | "replace" | "delete";
+              }
             | {};
           from?: number;
           order?: "asc" | "desc";

@@ -8,6 +8,7 @@
  * @module
  */
 
+import type * as crons from "../crons.js";
 import type * as engine from "../engine.js";
 import type * as lib from "../lib.js";
 import type * as sweep from "../sweep.js";
@@ -20,6 +21,7 @@ import type {
 import { anyApi, componentsGeneric } from "convex/server";
 
 const fullApi: ApiFromModules<{
+  crons: typeof crons;
   engine: typeof engine;
   lib: typeof lib;
   sweep: typeof sweep;

@@ -1,0 +1,157 @@
+/**
+ * `calculateRateLimit` (issue 11 item 14): the anchor's export, same name and
+ * behaviour (its own tests run in anchor/shared.test.ts). Here: it projects a
+ * limit exactly as the component's algorithms do, for every kind it accepts.
+ */
+import fc from "fast-check";
+import { ConvexError } from "convex/values";
+import { describe, expect, it } from "vitest";
+import {
+  MINUTE,
+  calculateRateLimit,
+  type CalculableConfig,
+} from "convex-opskit/rateLimiter";
+import {
+  available,
+  consume,
+  windowStart,
+  type ShardLimit,
+  type ShardState,
+} from "../../src/rateLimiter/algorithms.js";
+
+const T = Date.UTC(2026, 0, 1);
+
+describe("calculateRateLimit agrees with the component's algorithms", () => {
+  const kinds = ["token bucket", "fixed window", "gcra"] as const;
+  it.each(kinds)("%s: projecting a value from time a to b", (kind) => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 50 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.array(
+          fc.record({
+            dt: fc.integer({ min: 0, max: 2 * MINUTE }),
+            n: fc.integer({ min: 1, max: 5 }),
+          }),
+          { maxLength: 8 },
+        ),
+        fc.integer({ min: 0, max: 3 * MINUTE }),
+        fc.integer({ min: 0, max: 5 }),
+        (rate, burst, steps, later, count) => {
+          const capacity = rate * burst;
+          const config = {
+            kind,
+            rate,
+            period: MINUTE,
+            capacity,
+            ...(kind === "fixed window" ? { start: 0 } : {}),
+          } as CalculableConfig;
+          const limit: ShardLimit = {
+            kind,
+            rate,
+            period: MINUTE,
+            capacity,
+            maxReserved: undefined,
+            start: 0,
+          };
+          let state: ShardState | null = null;
+          let now = T;
+          for (const { dt, n } of steps) {
+            now += dt;
+            if (available(limit, state, now) >= n)
+              state = consume(limit, state, now, n);
+          }
+          const b = now + later;
+          const reported = {
+            value: available(limit, state, now),
+            ts: now,
+            ...(kind === "fixed window"
+              ? { windowStart: windowStart(limit, now) }
+              : {}),
+          };
+          // As in the anchor, retryAfter is when the value is back to zero,
+          // i.e. when `count` tokens exist (for a count within the capacity).
+          count = Math.min(count, capacity);
+          const got = calculateRateLimit(reported, config, b, count);
+          expect(got.value).toBeCloseTo(available(limit, state, b) - count, 6);
+          if (got.value < 0) {
+            // retryAfter is when `count` tokens exist again.
+            expect(got.retryAfter).toBeGreaterThan(0);
+            const at = b + got.retryAfter!;
+            expect(available(limit, state, at)).toBeGreaterThanOrEqual(
+              count - 1e-6,
+            );
+          } else expect(got.retryAfter).toBeUndefined();
+        },
+      ),
+      { seed: 42, numRuns: 300 },
+    );
+  });
+});
+
+describe("edges", () => {
+  it("a time before the reported one is treated as that time", () => {
+    const config = { kind: "token bucket", rate: 10, period: MINUTE } as const;
+    const got = calculateRateLimit({ value: 3, ts: T }, config, T - 30_000);
+    expect(got).toEqual({
+      value: 3,
+      ts: T,
+      retryAfter: undefined,
+      windowStart: undefined,
+    });
+  });
+
+  it("a fixed window with a `start` and no state starts on its grid", () => {
+    const config = {
+      kind: "fixed window",
+      rate: 10,
+      period: MINUTE,
+      start: 0,
+    } as const;
+    const got = calculateRateLimit(null, config, T + 90_000, 12);
+    expect(got).toEqual({
+      value: -2,
+      ts: T + MINUTE,
+      retryAfter: 30_000,
+      windowStart: 0,
+    });
+  });
+
+  it("refuses a malformed config or count with INVALID_ARGUMENT", () => {
+    const code = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return (e as ConvexError<{ code: string }>).data.code;
+      }
+      return "no error";
+    };
+    const ok = { kind: "token bucket", rate: 10, period: MINUTE } as const;
+    expect(code(() => calculateRateLimit(null, { ...ok, rate: 0 }, T))).toBe(
+      "INVALID_ARGUMENT",
+    );
+    expect(
+      code(() => calculateRateLimit(null, { ...ok, period: NaN }, T)),
+    ).toBe("INVALID_ARGUMENT");
+    for (const count of [-1, NaN, Infinity])
+      expect(code(() => calculateRateLimit(null, ok, T, count))).toBe(
+        "INVALID_ARGUMENT",
+      );
+    expect(code(() => calculateRateLimit(null, ok, T, 0))).toBe("no error");
+  });
+
+  it("refuses a sliding window with INVALID_ARGUMENT (use statusAt)", () => {
+    const config = { kind: "sliding window", rate: 10, period: MINUTE };
+    let error: unknown;
+    try {
+      // @ts-expect-error a sliding window cannot be projected from one value
+      calculateRateLimit({ value: 1, ts: T }, config, T);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConvexError);
+    expect((error as ConvexError<{ code: string }>).data.code).toBe(
+      "INVALID_ARGUMENT",
+    );
+  });
+});
