@@ -149,7 +149,7 @@ describe("zod admin mutations", () => {
   test("authorized in the scope of the parsed args, recorded with the reason", async () => {
     const t = setup();
     const userId = await t.mutation(api.seed, {});
-    const sam = t.withIdentity({ subject: "sam" });
+    const sam = t.withIdentity({ subject: "sam", tokenIdentifier: "sam" });
     expect(
       await sam.mutation(api.suspend, {
         userId,
@@ -194,7 +194,7 @@ describe("zod admin mutations", () => {
   test("undeclared tables stay FORBIDDEN", async () => {
     const t = setup();
     await t.mutation(api.seed, {});
-    const sam = t.withIdentity({ subject: "sam" });
+    const sam = t.withIdentity({ subject: "sam", tokenIdentifier: "sam" });
     expect(
       await code(
         sam.mutation(api.sneaky, { text: "hi", reason: "SUP-1 check it" }),
@@ -206,7 +206,7 @@ describe("zod admin mutations", () => {
   test("a failed zod check is INVALID_ARGUMENT with the path, expectation and what arrived", async () => {
     const t = setup();
     const userId = await t.mutation(api.seed, {});
-    const sam = t.withIdentity({ subject: "sam" });
+    const sam = t.withIdentity({ subject: "sam", tokenIdentifier: "sam" });
     let error: unknown;
     try {
       await sam.mutation(api.suspend, {
@@ -241,7 +241,7 @@ describe("zod admin mutations", () => {
     const days = z.number().int().min(1).max(90);
     const t = setup();
     const userId = await t.mutation(api.seed, {});
-    const sam = t.withIdentity({ subject: "sam" });
+    const sam = t.withIdentity({ subject: "sam", tokenIdentifier: "sam" });
     let applied = 0;
     await fc.assert(
       fc.asyncProperty(

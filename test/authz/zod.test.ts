@@ -198,7 +198,7 @@ describe("zod authz builders", () => {
   test("identity, permission and a scope computed from the parsed args", async () => {
     const t = setup();
     await t.mutation(api.grant, {});
-    const ann = t.withIdentity({ subject: "ann" });
+    const ann = t.withIdentity({ subject: "ann", tokenIdentifier: "ann" });
     const id = await ann.mutation(api.createPost, {
       teamId: "  Team-1 ",
       title: "hello",
@@ -221,7 +221,7 @@ describe("zod authz builders", () => {
 
   test("row rules apply to ctx.db as in the v builders", async () => {
     const t = setup();
-    const bob = t.withIdentity({ subject: "bob" });
+    const bob = t.withIdentity({ subject: "bob", tokenIdentifier: "bob" });
     expect(await code(bob.mutation(api.postAs, { authorId: "ann" }))).toBe(
       "FORBIDDEN",
     );
@@ -243,7 +243,7 @@ describe("zod authz builders", () => {
   test("a failed zod check is INVALID_ARGUMENT naming the argument, expectation and what arrived", async () => {
     const t = setup();
     await t.mutation(api.grant, {});
-    const ann = t.withIdentity({ subject: "ann" });
+    const ann = t.withIdentity({ subject: "ann", tokenIdentifier: "ann" });
     let error: unknown;
     try {
       await ann.mutation(api.createPost, {
@@ -267,7 +267,7 @@ describe("zod authz builders", () => {
 
   test("thousands of bad items give a bounded error: 20 issues listed, the count given", async () => {
     const t = setup();
-    const ann = t.withIdentity({ subject: "ann" });
+    const ann = t.withIdentity({ subject: "ann", tokenIdentifier: "ann" });
     let error: unknown;
     try {
       await ann.mutation(api.tagPosts, { tags: Array(5000).fill("toolong") });
@@ -289,7 +289,7 @@ describe("zod authz builders", () => {
     expect(
       await code(t.mutation(api.createPost, { teamId: "team 1!", title: "" })),
     ).toBe("UNAUTHENTICATED");
-    const ann = t.withIdentity({ subject: "ann" });
+    const ann = t.withIdentity({ subject: "ann", tokenIdentifier: "ann" });
     expect(await code(ann.mutation(api.badScope, { title: "x" }))).toBe(
       "INVALID_ARGUMENT",
     );
@@ -324,7 +324,7 @@ describe("zod authz builders", () => {
       .regex(/^[a-z0-9-]+$/);
     const t = setup();
     await t.mutation(api.grant, {});
-    const ann = t.withIdentity({ subject: "ann" });
+    const ann = t.withIdentity({ subject: "ann", tokenIdentifier: "ann" });
     let written = 0;
     await fc.assert(
       fc.asyncProperty(
