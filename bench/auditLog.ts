@@ -24,7 +24,13 @@ import { AuditLog } from "../src/auditLog/client.js";
 import ourSchema from "../src/auditLog/component/schema.js";
 import type { ComponentApi } from "../src/auditLog/component/_generated/component.js";
 import { setLogSink } from "../src/shared/log.js";
-import { appModules, median, modulesFromDir, printTable } from "./harness.js";
+import {
+  appModules,
+  median,
+  modulesFromDir,
+  printTable,
+  sized,
+} from "./harness.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const theirDir = path.join(
@@ -410,7 +416,7 @@ async function largeDocuments() {
 
 async function pageReads() {
   const rows: Array<Record<string, string | number>> = [];
-  for (const total of [100, 100_000]) {
+  for (const total of sized([100, 100_000], [100, 200])) {
     const { t, api } = await makeTest();
     const hotDoc = "hot-user";
     // Ten or more operations, so the paged document and actor have history.

@@ -21,7 +21,7 @@ import {
 import { v } from "convex/values";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { Authz } from "../src/authz/client.js";
+import { Authz, userIdFromSubject } from "../src/authz/client.js";
 import { setLogSink } from "../src/shared/log.js";
 import type { ComponentApi } from "../src/authz/component/_generated/component.js";
 import authzSchema from "../src/authz/component/schema.js";
@@ -42,6 +42,8 @@ function ourAuthz(extra: string[] = []) {
   return new Authz(components.authz as ComponentApi, {
     roles,
     permissions: [...perms(50).map((p) => `docs.${p}`), "docs.extra"],
+    // The bench grants to subjects and calls withIdentity({ subject }).
+    getUserId: userIdFromSubject,
   });
 }
 

@@ -8,6 +8,18 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 
 /**
+ * Quick mode (`npm run bench -- --quick`, or OPSKIT_BENCH_QUICK=1): every
+ * suite runs its code paths on small sizes, for the test that checks the
+ * bench runs to the end and exits. Its figures mean nothing.
+ */
+export const QUICK = process.env.OPSKIT_BENCH_QUICK === "1";
+
+/** `full` normally, `quick` in quick mode. */
+export function sized<T>(full: T, quick: T): T {
+  return QUICK ? quick : full;
+}
+
+/**
  * A convex-test module map for every `.ts`/`.js` file under `dir` (recursively),
  * keyed relative to `dir` the way `import.meta.glob("./**")` keys them.
  * `.d.ts`, `.map` and test files are skipped.

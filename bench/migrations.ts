@@ -26,7 +26,13 @@ import { Migrations } from "../src/migrations/client.js";
 import ourSchema from "../src/migrations/component/schema.js";
 import type { ComponentApi } from "../src/migrations/component/_generated/component.js";
 import { setLogSink } from "../src/shared/log.js";
-import { appModules, median, modulesFromDir, printTable } from "./harness.js";
+import {
+  appModules,
+  median,
+  modulesFromDir,
+  printTable,
+  sized,
+} from "./harness.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const theirDir = path.join(
@@ -180,7 +186,7 @@ export default async function main(): Promise<void> {
         }),
       );
     }
-    for (const n of [1_000, 10_000]) {
+    for (const n of sized([1_000, 10_000], [50, 120])) {
       quiet();
       // Full run, no batch size set; wall time is the median of 3 runs,
       // alternating which implementation goes first.
@@ -200,7 +206,7 @@ export default async function main(): Promise<void> {
       };
       const oRuns: Array<Awaited<ReturnType<typeof runOurs>>> = [];
       const thRuns: typeof oRuns = [];
-      for (let rep = 0; rep < 3; rep++) {
+      for (let rep = 0; rep < sized(3, 1); rep++) {
         if (rep % 2 === 0) {
           oRuns.push(await runOurs());
           thRuns.push(await runTheirs());

@@ -28,7 +28,13 @@ import {
 import ourSchema from "../src/rateLimiter/component/schema.js";
 import type { ComponentApi } from "../src/rateLimiter/component/_generated/component.js";
 import { setLogSink } from "../src/shared/log.js";
-import { appModules, median, modulesFromDir, printTable } from "./harness.js";
+import {
+  appModules,
+  median,
+  modulesFromDir,
+  printTable,
+  sized,
+} from "./harness.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -317,9 +323,9 @@ async function costs() {
 async function throughput() {
   simNow = null;
   const rows: Array<Record<string, string | number>> = [];
-  const ROUNDS = 10;
-  const PER_ROUND = 400;
-  const WARMUP = 300;
+  const ROUNDS = sized(10, 1);
+  const PER_ROUND = sized(400, 10);
+  const WARMUP = sized(300, 5);
   for (const [label, name, keys] of [
     ["token bucket, 1 key", "fast", 1],
     ["token bucket, 1000 keys", "fast", 1000],
@@ -414,7 +420,7 @@ async function ownCode() {
     stubComponent as unknown as typeof components.theirs,
     { fast: config },
   );
-  const N = 50_000;
+  const N = sized(50_000, 100);
   const time = async (fn: () => Promise<unknown>) => {
     const runs: number[] = [];
     for (let rep = 0; rep < 3; rep++) {
@@ -481,7 +487,7 @@ async function greedy(
 
 async function admission() {
   const rows: Array<Record<string, string | number>> = [];
-  const duration = 5 * MINUTE - 1;
+  const duration = sized(5 * MINUTE, 10_000) - 1;
   const step = 300;
   const cases: Array<[string, string, number, boolean]> = [
     // label, name, theoretical bound over [0, 5 min), anchor supports it
@@ -538,7 +544,7 @@ async function retries() {
     ["gcra, 10 shards", "gcraSharded", false],
     ["sliding window, 10 shards", "swSharded", false],
   ];
-  const target = 100;
+  const target = sized(100, 1);
   for (const [label, name, both] of cases) {
     const row: Record<string, string | number> = { limit: label };
     for (const impl of ["ours", "theirs"] as const) {

@@ -17,7 +17,8 @@ import {
 import { percentile, poisson, simulate, type Scenario } from "./occ/sim.js";
 import { printTable } from "./harness.js";
 
-const quick = process.argv.includes("--quick");
+const quick =
+  process.argv.includes("--quick") || process.env.OPSKIT_BENCH_QUICK === "1";
 const seconds = quick ? 4 : 15;
 const SEED = 42;
 

@@ -1,7 +1,9 @@
 import { paginationOptsValidator } from "convex/server";
 import { ConvexError, v } from "convex/values";
 import { vEntry, vOperation, vPage } from "convex-opskit/auditLog";
-import { adminMutation, auditLog } from "./audit";
+import { zid } from "convex-helpers/server/zod4";
+import { z } from "zod";
+import { adminMutation, auditLog, zAdminMutation } from "./audit";
 import { authz, userAction, userQuery } from "./authz";
 import type { Id } from "./_generated/dataModel";
 import type { MutationCtx } from "./_generated/server";
@@ -78,17 +80,17 @@ export const setUserRole = adminMutation({
 });
 
 /** A moderator fixes a post's title or body in place. */
-export const fixPost = adminMutation({
+export const fixPost = zAdminMutation({
   permission: "posts.moderate",
-  scope: (args: { team: string }) => `team:${args.team}`,
+  scope: (args) => `team:${args.team}`,
   tables: ["posts"],
   args: {
-    team: v.string(),
-    postId: v.id("posts"),
-    title: v.optional(v.string()),
-    body: v.optional(v.string()),
+    team: z.string(),
+    postId: zid("posts"),
+    title: z.string().trim().min(1).max(200).optional(),
+    body: z.string().optional(),
   },
-  returns: v.null(),
+  returns: z.null(),
   handler: async (ctx, { team, postId, title, body }) => {
     const post = await ctx.db.get("posts", postId);
     if (post === null || post.teamId !== team)

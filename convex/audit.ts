@@ -1,4 +1,5 @@
 import { AuditLog } from "convex-opskit/auditLog";
+import { zAdminMutation as zodAdminMutation } from "convex-opskit/auditLog/zod";
 import { components } from "./_generated/api";
 import type { DataModel } from "./_generated/dataModel";
 import { authz } from "./authz";
@@ -15,3 +16,6 @@ export const auditLog = new AuditLog<DataModel>(components.auditLog, {
 
 /** Authenticated and authorized by authz, scoped to declared tables, recorded by auditLog. */
 export const adminMutation = auditLog.adminMutation(authz);
+
+/** The same, with zod arguments (e.g. a bounded length `v` cannot express). */
+export const zAdminMutation = zodAdminMutation(auditLog, authz);

@@ -4,6 +4,7 @@
  * with the authenticated, permission-checked builders exported here.
  */
 import { Authz, defineRules, userIdFromSubject } from "convex-opskit/authz";
+import { zAuthz } from "convex-opskit/authz/zod";
 import { components } from "./_generated/api";
 import type { DataModel } from "./_generated/dataModel";
 import { action, mutation, query } from "./_generated/server";
@@ -70,3 +71,7 @@ export const authz = new Authz(components.authz, {
 export const userQuery = authz.query(query);
 export const userMutation = authz.mutation(mutation);
 export const userAction = authz.action(action);
+
+/** The same builders with zod arguments, for checks `v` cannot express. */
+const zodAuthz = zAuthz(authz);
+export const zUserMutation = zodAuthz.mutation(mutation);

@@ -1,5 +1,7 @@
 import { ConvexError, v } from "convex/values";
-import { userMutation, userQuery } from "./authz";
+import { zid } from "convex-helpers/server/zod4";
+import { z } from "zod";
+import { userMutation, userQuery, zUserMutation } from "./authz";
 import { rateLimiter } from "./limits";
 
 /** Words in a post body: what the `backfillWordCount` migration stores. */
@@ -8,11 +10,19 @@ export function countWords(body: string): number {
   return words[0] === "" ? 0 : words.length;
 }
 
-export const create = userMutation({
+/** Longest post body accepted, in characters. */
+export const MAX_BODY = 10_000;
+
+// zod checks what `v` cannot: a title that is not blank, a body of bounded length.
+export const create = zUserMutation({
   permission: "posts.write",
   scope: (args) => `team:${args.team}`,
-  args: { team: v.string(), title: v.string(), body: v.string() },
-  returns: v.id("posts"),
+  args: {
+    team: z.string(),
+    title: z.string().trim().min(1).max(200),
+    body: z.string().max(MAX_BODY),
+  },
+  returns: zid("posts"),
   handler: async (ctx, args) => {
     await rateLimiter.limit(ctx, "createPost", {
       key: ctx.user.id,

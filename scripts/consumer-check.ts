@@ -19,6 +19,7 @@ import {
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { checkPackList } from "./pack-list.js";
 
 const repo = process.cwd();
 const keep = process.argv.includes("--keep");
@@ -65,6 +66,20 @@ try {
   const tarball = path.join(work, packed[0].filename);
   console.log(`  ${packed[0].filename}: ${packed[0].files.length} files`);
 
+  step(
+    "the packed file list: every export target, LICENSE, README; no tests, bench or scripts",
+  );
+  const problems = checkPackList(
+    packed[0].files.map((f) => f.path),
+    JSON.parse(readFileSync(path.join(repo, "package.json"), "utf8")) as {
+      exports: Record<string, string | Record<string, string>>;
+    },
+  );
+  if (problems.length > 0)
+    throw new Error(
+      `the package's file list is wrong:\n${problems.join("\n")}`,
+    );
+
   step("create a fresh Convex app and install the tarball with its peers");
   mkdirSync(path.join(app, "convex"), { recursive: true });
   writeFileSync(
@@ -76,8 +91,10 @@ try {
         type: "module",
         dependencies: {
           convex: version("convex"),
+          "convex-helpers": version("convex-helpers"),
           "convex-opskit": `file:${tarball}`,
           react: version("react"),
+          zod: version("zod"),
         },
         devDependencies: {
           "@edge-runtime/vm": version("@edge-runtime/vm"),
@@ -135,10 +152,48 @@ import { v } from "convex/values";
 export default defineSchema({ messages: defineTable({ body: v.string() }) });
 `,
   );
+  // Roles typed and validated by the package: no hand-written role type.
+  writeFileSync(
+    path.join(app, "convex/roles.ts"),
+    `import { v } from "convex/values";
+import { z } from "zod";
+import { Authz, vMembersPage, type RoleName } from "convex-opskit/authz";
+import { zAuthz } from "convex-opskit/authz/zod";
+import { components } from "./_generated/api";
+import { mutation, query } from "./_generated/server";
+import { paginationOptsValidator } from "convex/server";
+
+export const authz = new Authz(components.authz, {
+  roles: { viewer: ["notes.read"], editor: ["notes.read", "notes.write"] },
+});
+export type Role = RoleName<typeof authz>;
+
+export const grantRole = mutation({
+  args: { userId: v.string(), role: authz.roleValidator() },
+  returns: v.null(),
+  handler: async (ctx, args) => {
+    await authz.grant(ctx, { userId: args.userId, role: args.role });
+    return null;
+  },
+});
+
+export const members = query({
+  args: { paginationOpts: paginationOptsValidator },
+  returns: vMembersPage,
+  handler: async (ctx, args) => await authz.listMembers(ctx, args),
+});
+
+export const rename = zAuthz(authz).mutation(mutation)({
+  permission: "notes.write",
+  args: { title: z.string().trim().min(1).max(50) },
+  handler: async (_ctx, args) => args.title,
+});
+`,
+  );
   writeFileSync(
     path.join(app, "convex/messages.ts"),
     `import { v } from "convex/values";
-import { MINUTE, RateLimiter } from "convex-opskit/rateLimiter";
+import { MINUTE, RateLimiter, vRateLimitResult } from "convex-opskit/rateLimiter";
 import { components } from "./_generated/api";
 import { mutation } from "./_generated/server";
 
@@ -154,6 +209,12 @@ export const send = mutation({
     if (status.ok) await ctx.db.insert("messages", { body });
     return { ok: status.ok, retryAfter: status.retryAfter };
   },
+});
+
+export const attempt = mutation({
+  args: {},
+  returns: vRateLimitResult,
+  handler: async (ctx) => await rateLimiter.check(ctx, "sendMessage", { key: "user-1" }),
 });
 `,
   );
@@ -263,6 +324,8 @@ export function AdminPage() {
     `import { MINUTE, RateLimiter } from "convex-opskit/rateLimiter";
 import { components } from "./_generated/api";
 import { mutation } from "./_generated/server";
+import { grantRole } from "./roles";
+void grantRole;
 const rateLimiter = new RateLimiter(components.rateLimiter, {
   sendMessage: { kind: "fixed window", rate: 2, period: MINUTE },
 });
@@ -278,8 +341,8 @@ export const bad = mutation({
   } catch (e) {
     reported = String((e as { stdout?: string }).stdout ?? "");
   }
-  // The misspelled name is on line 9: the error must point there, not elsewhere.
-  if (!reported.includes("convex/typo.ts(9,"))
+  // The misspelled name is on line 11: the error must point there, not elsewhere.
+  if (!reported.includes("convex/typo.ts(11,"))
     throw new Error(`tsc did not report the misspelled name:\n${reported}`);
   console.log(
     `  reported: ${reported
@@ -332,10 +395,12 @@ export default defineConfig({
     path.join(app, "convex/messages.test.ts"),
     `/// <reference types="vite/client" />
 import { convexTest } from "convex-test";
-import opskit from "convex-opskit/test";
-import { expect, test } from "vitest";
+import opskit, { silenceLogs } from "convex-opskit/test";
+import { beforeAll, expect, test } from "vitest";
 import { api } from "./_generated/api";
 import schema from "./schema";
+
+beforeAll(() => silenceLogs());
 
 test("the rate limiter component admits two messages, then rejects", async () => {
   const t = convexTest(schema, import.meta.glob("./**/*.ts"));
@@ -347,6 +412,22 @@ test("the rate limiter component admits two messages, then rejects", async () =>
   expect(third.retryAfter).toBeGreaterThan(0);
   const stored = await t.run((ctx) => ctx.db.query("messages").collect());
   expect(stored.map((m) => m.body)).toEqual(["a", "b"]);
+  expect((await t.mutation(api.messages.attempt, {})).ok).toBe(false);
+});
+
+test("roles come typed and validated from the package; zod builders refuse bad input", async () => {
+  const t = convexTest(schema, import.meta.glob("./**/*.ts"));
+  opskit.registerAll(t);
+  await t.mutation(api.roles.grantRole, { userId: "ann", role: "editor" });
+  await expect(
+    t.mutation(api.roles.grantRole, { userId: "bob", role: "owner" as never }),
+  ).rejects.toThrow();
+  const page = await t.query(api.roles.members, { paginationOpts: { numItems: 5, cursor: null } });
+  expect(page.page).toEqual([{ userId: "ann", role: "editor" }]);
+  const ann = t.withIdentity({ subject: "ann" });
+  expect(await ann.mutation(api.roles.rename, { title: "  Plan  " })).toBe("Plan");
+  const refused = await ann.mutation(api.roles.rename, { title: " " }).catch((e) => e.data.code);
+  expect(refused).toBe("INVALID_ARGUMENT");
 });
 `,
   );

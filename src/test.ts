@@ -468,6 +468,28 @@ export async function checkLimits(
   await limited.checkLimits();
 }
 
+/**
+ * Routing and silencing the components' log lines in tests: convex-test runs
+ * the components in your test's process, so one sink receives the lines of
+ * the clients and of the components alike.
+ *
+ * @example
+ * import { silenceLogs, setLogSink } from "convex-opskit/test";
+ * beforeAll(() => silenceLogs());            // no JSON lines in the test output
+ * const lines: string[] = [];
+ * const restore = setLogSink((line) => lines.push(line)); // or capture them
+ */
+export {
+  configureLogs,
+  consoleSink,
+  setLogSink,
+  silenceLogs,
+  silentSink,
+  type LogEvent,
+  type LogOptions,
+  type LogSink,
+} from "./shared/log.js";
+
 export default {
   authz,
   auditLog,

@@ -7,7 +7,6 @@
  */
 import { afterEach, beforeEach } from "vitest";
 import { convexTest } from "convex-test";
-import { setLogSink } from "../src/shared/log.js";
 import {
   componentsGeneric,
   defineSchema,
@@ -15,6 +14,8 @@ import {
   type SchemaDefinition,
 } from "convex/server";
 import { registerAll, withProductionLimits } from "../src/test.js";
+// The public way to route the log lines, as a user's tests would.
+import { setLogSink } from "convex-opskit/test";
 import type { ComponentApi as AuthzApi } from "../src/authz/component/_generated/component.js";
 import type { ComponentApi as AuditLogApi } from "../src/auditLog/component/_generated/component.js";
 import type { ComponentApi as MigrationsApi } from "../src/migrations/component/_generated/component.js";

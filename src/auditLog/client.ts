@@ -1523,3 +1523,19 @@ function range(args: Range) {
     ...(args.order !== undefined ? { order: args.order } : {}),
   };
 }
+
+/** Where the lines this client emits go (see `configureLogs`). */
+export {
+  configureLogs,
+  type LogEvent,
+  type LogOptions,
+  type LogSink,
+} from "../shared/log.js";
+
+/** Return validators for the results this client gives back. */
+export {
+  vEntriesPage,
+  vOperationWithEntries,
+  vOperationsPage,
+  vRetentionRun,
+} from "./returns.js";

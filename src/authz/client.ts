@@ -74,6 +74,37 @@ export type {
   TableRules,
 } from "./rowRules.js";
 export type { Grant, PermissionsOf, RolesConfig } from "./policy.js";
+export {
+  vAuthorization,
+  vGrant,
+  vGrantResult,
+  vMember,
+  vMembersPage,
+  vRevokeResult,
+  type Member,
+} from "./returns.js";
+
+/**
+ * The role names an {@link Authz} instance was configured with, e.g.
+ * `RoleName<typeof authz>` is `"viewer" | "editor" | "admin"`.
+ */
+export type RoleName<A> =
+  A extends Authz<infer Roles, any, any> ? keyof Roles & string : never;
+
+/** The permission names an {@link Authz} instance knows: `PermissionName<typeof authz>`. */
+export type PermissionName<A> =
+  A extends Authz<any, infer Perm, any> ? Perm : never;
+
+/**
+ * A validator accepting exactly `authz`'s role names (same as
+ * `authz.roleValidator()`): `args: { role: vRoleName(authz) }`.
+ */
+export function vRoleName<A extends Authz<any, any, any>>(
+  authz: A,
+): Validator<RoleName<A>, "required", string> {
+  return authz.roleValidator() as Validator<RoleName<A>, "required", string>;
+}
+
 /** Longest user id authz accepts (characters); longer ids get `INVALID_ARGUMENT`. */
 export { MAX_USER_ID_LENGTH } from "./policy.js";
 
@@ -402,6 +433,40 @@ export class Authz<
             `authz: service "${name}" uses unknown role "${role}"`,
           );
     this.getUserId = config.getUserId ?? userIdFromTokenIdentifier;
+  }
+
+  /** The configured role names, in configuration order. */
+  roleNames(): Array<keyof Roles & string> {
+    return Object.keys(this.config.roles) as Array<keyof Roles & string>;
+  }
+
+  /**
+   * A validator accepting exactly the configured role names, so an argument
+   * can go straight to `grant`/`revoke`:
+   * `args: { role: authz.roleValidator() }`. An unknown name is refused by
+   * Convex's argument validation before the handler runs.
+   */
+  roleValidator(): Validator<keyof Roles & string, "required", string> {
+    const [first, ...more] = this.roleNames().map((name) => v.literal(name));
+    if (first === undefined)
+      throw new Error("authz: roleValidator() needs at least one role");
+    return (more.length === 0 ? first : v.union(first, ...more)) as never;
+  }
+
+  /**
+   * @internal The convex-helpers customization behind the builders (what
+   * `convex-opskit/authz/zod` wraps): authenticates the user, or the
+   * `serviceKey` argument, and adds `ctx.user`, `ctx.authz` and `ctx.db`.
+   */
+  customizationFor(
+    kind: "query" | "mutation" | "action",
+    caller: "user" | "service",
+  ): Customization<any, any, any, any> {
+    return (
+      caller === "user"
+        ? this.userCustomization(kind)
+        : this.serviceCustomization(kind)
+    ) as Customization<any, any, any, any>;
   }
 
   /**
@@ -976,3 +1041,11 @@ function existingChecker(ctx: Record<string, any>) {
 function invalidate(ctx: Record<string, any>, userId: string) {
   existingChecker(ctx)?.invalidate(userId);
 }
+
+/** Where the lines this client emits go (see `configureLogs`). */
+export {
+  configureLogs,
+  type LogEvent,
+  type LogOptions,
+  type LogSink,
+} from "../shared/log.js";

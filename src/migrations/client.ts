@@ -724,3 +724,20 @@ export async function getFunctionMetadata(): Promise<{
 export async function getTransactionMetrics(): Promise<TransactionMetrics> {
   return await syscall("1.0/getTransactionMetrics", "getTransactionMetrics");
 }
+
+/** Where the lines this client emits go (see `configureLogs`). */
+export {
+  configureLogs,
+  type LogEvent,
+  type LogOptions,
+  type LogSink,
+} from "../shared/log.js";
+
+/** Return validators for the results this client gives back. */
+export {
+  vMigrationResult,
+  vMigrationStatus,
+  vPendingMigration,
+  vRunReport,
+  vRunReportOrNull,
+} from "./returns.js";

@@ -611,3 +611,19 @@ function rateLimited(
 }
 
 export default RateLimiter;
+
+/** Where the lines this client emits go (see `configureLogs`). */
+export {
+  configureLogs,
+  type LogEvent,
+  type LogOptions,
+  type LogSink,
+} from "../shared/log.js";
+
+/** Return validators for the results this client gives back. */
+export {
+  vDenial,
+  vRateLimitResult,
+  vRateLimitStatus,
+  vRateLimitValue,
+} from "./returns.js";

@@ -4,28 +4,120 @@
  *
  * Event names are `<capability>.<what>`, e.g. `authz.deny`,
  * `rateLimiter.reject`, `auditLog.write`, `migrations.progress`.
+ *
+ * Where lines go is decided by one sink per JavaScript realm, kept on
+ * `globalThis` so every copy of this module in a process (the package's
+ * `dist/` build used by the clients and the `src/` modules `convex-opskit/test`
+ * registers with convex-test) shares it. In a Convex deployment the app's
+ * functions and each component run in their own realm: a sink set in the
+ * app's code routes the lines the clients emit inside the app's functions,
+ * never the lines a component emits inside its own functions (those always
+ * reach the deployment's logs through `console.log`).
  */
 export type LogEvent = { event: string; [field: string]: unknown };
 
-/** Where log lines go. Defaults to `console.log`; tests and the demo may swap it. */
-let sink: (line: string) => void = (line) => console.log(line);
+/**
+ * Receives each log line: `line` is the JSON text, `event` the same object
+ * parsed (do not mutate it).
+ */
+export type LogSink = (line: string, event: LogEvent) => void;
+
+const KEY = Symbol.for("convex-opskit.logSink");
+type SinkHolder = { [KEY]?: LogSink };
+const holder = globalThis as SinkHolder;
+
+/** The default sink: `console.log`, which a deployment sends to its logs. */
+export const consoleSink: LogSink = (line) => console.log(line);
+
+/** A sink that drops every line. */
+export const silentSink: LogSink = () => {};
+
+function currentSink(): LogSink {
+  return holder[KEY] ?? consoleSink;
+}
 
 /** Emits one structured log line. Never pass secrets or whole documents. */
 export function logEvent(
   event: string,
   fields: Record<string, unknown> = {},
 ): void {
-  sink(JSON.stringify({ event, ...fields }));
+  const entry: LogEvent = { event, ...fields };
+  const line = JSON.stringify(entry);
+  const sink = currentSink();
+  try {
+    sink(line, entry);
+  } catch (error) {
+    // A failing custom sink must not fail the caller's function: the line
+    // still reaches the deployment's log, with the sink's error.
+    if (sink === consoleSink) throw error;
+    console.log(line);
+    console.error(
+      `convex-opskit: the log sink threw (${error instanceof Error ? error.message : String(error)}); the line went to console.log`,
+    );
+  }
 }
 
 /**
- * Replaces the log sink and returns a function restoring the previous one.
- * Used by tests and the demo to capture lines; production code keeps the default.
+ * Replaces where convex-opskit's log lines go and returns a function that
+ * restores the previous sink (call it in `afterEach`, or when a custom sink
+ * is no longer wanted). `null` restores the default (`console.log`).
+ *
+ * @example
+ * const restore = setLogSink((line, event) => {
+ *   if (event.event === "authz.deny") myAlerts.push(event);
+ * });
+ * // ...
+ * restore();
  */
-export function setLogSink(next: (line: string) => void): () => void {
-  const previous = sink;
-  sink = next;
+export function setLogSink(next: LogSink | null): () => void {
+  const previous = holder[KEY];
+  holder[KEY] = next ?? undefined;
   return () => {
-    sink = previous;
+    holder[KEY] = previous;
   };
+}
+
+/**
+ * Drops every convex-opskit log line until the returned function is called.
+ * For test suites that do not want the components' JSON lines in their output.
+ */
+export function silenceLogs(): () => void {
+  return setLogSink(silentSink);
+}
+
+/** Options of {@link configureLogs}. */
+export type LogOptions = {
+  /**
+   * `"info"` (default) emits every line; `"silent"` emits none. Applies to
+   * lines emitted in this realm (see the module comment).
+   */
+  level?: "info" | "silent";
+  /** Where lines go when `level` is `"info"`; defaults to `console.log`. */
+  sink?: LogSink;
+};
+
+/**
+ * Sets where the lines the clients emit inside your app's functions go, for
+ * the whole realm: call it once at the top of a module your functions import
+ * (e.g. next to `new Authz(...)`). Returns a function restoring the previous
+ * setting.
+ *
+ * @example
+ * configureLogs({ level: "silent" }); // no authz/rateLimiter/auditLog client lines
+ */
+export function configureLogs(options: LogOptions): () => void {
+  if (
+    options.level !== undefined &&
+    !["info", "silent"].includes(options.level)
+  )
+    throw new Error(
+      `configureLogs: level must be "info" or "silent"; got ${JSON.stringify(options.level)}`,
+    );
+  if (options.sink !== undefined && typeof options.sink !== "function")
+    throw new Error(
+      `configureLogs: sink must be a function (line, event) => void; got ${typeof options.sink}`,
+    );
+  return setLogSink(
+    options.level === "silent" ? silentSink : (options.sink ?? null),
+  );
 }

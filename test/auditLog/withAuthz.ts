@@ -222,6 +222,7 @@ crons.daily(
   { hourUTC: 3, minuteUTC: 0 },
   internal.auditJobs.retention,
 );
+export default crons;
 export { crons };
 
 // README: "Find out-of-band changes"

@@ -137,6 +137,7 @@ http.route({
     });
   }),
 });
+export default http;
 
 // --- docs: convex/messages.ts (hook API)
 export const { getRateLimit, getServerTime } = rateLimiter.hookAPI(

@@ -1,0 +1,271 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the builder plumbing is generic over any Convex ctx and args, as in convex-helpers. */
+/**
+ * convex-opskit/authz/zod: the authz builders with zod arguments, on
+ * `convex-helpers/server/zod4` (`zCustomQuery`, `zCustomMutation`,
+ * `zCustomAction`). Same `permission`, same `scope` (computed from the
+ * parsed arguments), same `ctx.user`/`ctx.authz`/rule-enforcing `ctx.db`,
+ * same errors as the `v` builders of `convex-opskit/authz`; an argument that
+ * fails a zod check is refused with `INVALID_ARGUMENT` before the handler
+ * runs, saying per argument what was expected and what arrived.
+ *
+ * Needs `zod` (v4) and `convex-helpers` installed next to convex-opskit.
+ *
+ * @example
+ * import { z } from "zod";
+ * import { zAuthz } from "convex-opskit/authz/zod";
+ * const zodAuthz = zAuthz(authz);
+ * export const zUserMutation = zodAuthz.mutation(mutation);
+ * export const createPost = zUserMutation({
+ *   permission: "posts.write",
+ *   scope: (args) => `team:${args.teamId}`,
+ *   args: { teamId: z.string(), body: z.string().min(1).max(5000) },
+ *   handler: async (ctx, args) => { ... },
+ * });
+ */
+import {
+  zCustomAction,
+  zCustomMutation,
+  zCustomQuery,
+} from "convex-helpers/server/zod4";
+import type { Registration } from "convex-helpers/server/customFunctions";
+import type {
+  ActionBuilder,
+  FunctionVisibility,
+  GenericActionCtx,
+  GenericDatabaseReader,
+  GenericDatabaseWriter,
+  GenericDataModel,
+  GenericMutationCtx,
+  GenericQueryCtx,
+  MutationBuilder,
+  QueryBuilder,
+} from "convex/server";
+import { ConvexError } from "convex/values";
+import type * as zCore from "zod/v4/core";
+import { invalidArgsError, zodErrorIssues } from "../shared/zodIssues.js";
+import { opskitError } from "../shared/errors.js";
+import type { Authz, AuthzActionCtx, AuthzCtx } from "./client.js";
+import { isPermissionName } from "./policy.js";
+import type { PermissionChecker } from "./rowRules.js";
+
+/** Zod validators by argument name, or one `z.object(...)`. */
+export type ZodArgs = Record<string, zCore.$ZodType> | zCore.$ZodObject<any>;
+
+/** The handler's arguments: zod's output (after transforms and defaults). */
+export type ZodParsedArgs<A> =
+  A extends zCore.$ZodObject<any>
+    ? zCore.output<A>
+    : A extends Record<string, zCore.$ZodType>
+      ? zCore.output<zCore.$ZodObject<A, zCore.$strip>>
+      : Record<string, never>;
+
+/** The function's arguments as callers send them: zod's input. */
+export type ZodInputArgs<A> =
+  A extends zCore.$ZodObject<any>
+    ? zCore.input<A>
+    : A extends Record<string, zCore.$ZodType>
+      ? zCore.input<zCore.$ZodObject<A, zCore.$strip>>
+      : Record<string, never>;
+
+type Overwrite<T, U> = Omit<T, keyof U> & U;
+type Expand<T> = { [K in keyof T]: T[K] };
+
+/**
+ * A function builder made by {@link zAuthz}: like a `zCustomQuery` /
+ * `zCustomMutation` / `zCustomAction` builder, plus `permission` (checked
+ * before the handler) and `scope` (a string, or a function of the parsed
+ * arguments).
+ */
+export type ZodAuthzBuilder<
+  FuncType extends "query" | "mutation" | "action",
+  Ctx,
+  Visibility extends FunctionVisibility,
+  Perm extends string,
+  ExtraArgs extends Record<string, unknown>,
+> = <
+  Args extends ZodArgs = Record<string, never>,
+  Returns extends zCore.$ZodType | undefined = undefined,
+  Result = any,
+>(func: {
+  /** zod validators; Convex validators are derived from them for the wire. */
+  args?: Args;
+  /** A zod validator of the result (the handler's value is parsed by it). */
+  returns?: Returns;
+  /** Checked before the handler runs; missing → `FORBIDDEN`. */
+  permission?: Perm;
+  /** The scope the permission must hold in: a string or a function of the parsed args. */
+  scope?: string | ((args: ZodParsedArgs<Args>) => string);
+  handler: (
+    ctx: Ctx,
+    args: ZodParsedArgs<Args>,
+  ) => Returns extends zCore.$ZodType
+    ? zCore.input<Returns> | Promise<zCore.input<Returns>>
+    : Result;
+}) => Registration<
+  FuncType,
+  Visibility,
+  Expand<ZodInputArgs<Args> & ExtraArgs>,
+  Returns extends zCore.$ZodType ? Promise<zCore.output<Returns>> : Result
+>;
+
+type ServiceArgs = { serviceKey: string };
+type NoArgs = Record<never, never>;
+
+/** The builders {@link zAuthz} returns. */
+export type ZodAuthzBuilders<Perm extends string> = {
+  /** A zod query builder that requires a signed-in user. */
+  query<DM extends GenericDataModel, V extends FunctionVisibility>(
+    query: QueryBuilder<DM, V>,
+  ): ZodAuthzBuilder<
+    "query",
+    Overwrite<GenericQueryCtx<DM>, AuthzCtx<Perm, GenericDatabaseReader<DM>>>,
+    V,
+    Perm,
+    NoArgs
+  >;
+  /** A zod mutation builder that requires a signed-in user. */
+  mutation<DM extends GenericDataModel, V extends FunctionVisibility>(
+    mutation: MutationBuilder<DM, V>,
+  ): ZodAuthzBuilder<
+    "mutation",
+    Overwrite<
+      GenericMutationCtx<DM>,
+      AuthzCtx<Perm, GenericDatabaseWriter<DM>>
+    >,
+    V,
+    Perm,
+    NoArgs
+  >;
+  /** A zod action builder that requires a signed-in user (no `ctx.db`). */
+  action<DM extends GenericDataModel, V extends FunctionVisibility>(
+    action: ActionBuilder<DM, V>,
+  ): ZodAuthzBuilder<
+    "action",
+    Overwrite<GenericActionCtx<DM>, AuthzActionCtx<Perm>>,
+    V,
+    Perm,
+    NoArgs
+  >;
+  /** A zod query for server-to-server callers (a `serviceKey` argument). */
+  serviceQuery<DM extends GenericDataModel, V extends FunctionVisibility>(
+    query: QueryBuilder<DM, V>,
+  ): ZodAuthzBuilder<
+    "query",
+    Overwrite<GenericQueryCtx<DM>, AuthzCtx<Perm, GenericDatabaseReader<DM>>>,
+    V,
+    Perm,
+    ServiceArgs
+  >;
+  /** A zod mutation for server-to-server callers (a `serviceKey` argument). */
+  serviceMutation<DM extends GenericDataModel, V extends FunctionVisibility>(
+    mutation: MutationBuilder<DM, V>,
+  ): ZodAuthzBuilder<
+    "mutation",
+    Overwrite<
+      GenericMutationCtx<DM>,
+      AuthzCtx<Perm, GenericDatabaseWriter<DM>>
+    >,
+    V,
+    Perm,
+    ServiceArgs
+  >;
+  /** A zod action for server-to-server callers (a `serviceKey` argument). */
+  serviceAction<DM extends GenericDataModel, V extends FunctionVisibility>(
+    action: ActionBuilder<DM, V>,
+  ): ZodAuthzBuilder<
+    "action",
+    Overwrite<GenericActionCtx<DM>, AuthzActionCtx<Perm>>,
+    V,
+    Perm,
+    ServiceArgs
+  >;
+};
+
+/**
+ * Wraps a Convex builder so the `{ ZodError }` ConvexError convex-helpers
+ * throws for arguments failing a zod check becomes `INVALID_ARGUMENT`.
+ */
+export function withCodedZodErrors<B>(base: B, label: string): B {
+  return ((def: { handler: (ctx: any, args: any) => unknown }) =>
+    (base as any)({
+      ...def,
+      handler: async (ctx: any, args: any) => {
+        try {
+          return await def.handler(ctx, args);
+        } catch (e) {
+          const issues =
+            e instanceof ConvexError ? zodErrorIssues(e.data) : null;
+          if (issues) throw invalidArgsError(issues, args, label);
+          throw e;
+        }
+      },
+    })) as B;
+}
+
+/**
+ * The authz builders with zod arguments, for `authz` (an {@link Authz}).
+ * Use them like the `v` builders (`authz.query(query)`...), with zod
+ * validators in `args` and, optionally, `returns`.
+ */
+export function zAuthz<A extends Authz<any, any, any>>(
+  authz: A,
+): ZodAuthzBuilders<A extends Authz<any, infer Perm, any> ? Perm : never> {
+  const make =
+    (
+      zCustom: (builder: any, customization: any) => (def: any) => unknown,
+      kind: "query" | "mutation" | "action",
+      caller: "user" | "service",
+    ) =>
+    (base: unknown) => {
+      const inner = zCustom(
+        withCodedZodErrors(base, `this ${kind}`),
+        authz.customizationFor(kind, caller),
+      );
+      return (def: Record<string, any>) => {
+        if (typeof def !== "object" || typeof def.handler !== "function")
+          throw new Error("authz builders take { args, handler, ... }");
+        const { permission, scope, handler, ...rest } = def;
+        if (permission !== undefined && !isPermissionName(permission))
+          throw new Error(
+            `authz: malformed permission ${JSON.stringify(permission)}`,
+          );
+        if (scope !== undefined && permission === undefined)
+          throw new Error("authz: `scope` needs a `permission` to check");
+        if (
+          scope !== undefined &&
+          typeof scope !== "string" &&
+          typeof scope !== "function"
+        )
+          throw new Error(
+            `authz: \`scope\` must be a string or a function of the arguments; got ${typeof scope}`,
+          );
+        return inner({
+          ...rest,
+          handler: async (ctx: any, args: any) => {
+            if (permission !== undefined) {
+              const resolved =
+                typeof scope === "function" ? scope(args) : scope;
+              if (scope !== undefined && typeof resolved !== "string")
+                throw opskitError(
+                  "INVALID_ARGUMENT",
+                  "The function's scope resolved to no scope",
+                );
+              await (ctx.authz as PermissionChecker<string>).require(
+                permission,
+                { scope: resolved },
+              );
+            }
+            return handler(ctx, args);
+          },
+        });
+      };
+    };
+  return {
+    query: make(zCustomQuery, "query", "user"),
+    mutation: make(zCustomMutation, "mutation", "user"),
+    action: make(zCustomAction, "action", "user"),
+    serviceQuery: make(zCustomQuery, "query", "service"),
+    serviceMutation: make(zCustomMutation, "mutation", "service"),
+    serviceAction: make(zCustomAction, "action", "service"),
+  } as never;
+}
