@@ -13,7 +13,6 @@ import { ConvexError, v } from "convex/values";
 import {
   anyApi,
   actionGeneric,
-  httpActionGeneric,
   httpRouter,
   mutationGeneric,
   queryGeneric,
@@ -27,13 +26,13 @@ import {
   isRateLimitError,
   requestKey,
   suggestShards,
-  tooManyRequests,
   type RateLimitConfig,
 } from "../../src/rateLimiter/client.js";
 import { DRAIN_BATCH } from "../../src/rateLimiter/component/async.js";
 import { captureLogs, components, opskitTest } from "../helpers.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./async.test.js";
+import { search, shards } from "./hotKeysDocs.js";
 
 const rateLimiter = new RateLimiter(components.rateLimiter, {
   strict: { kind: "token bucket", rate: 10, period: HOUR, capacity: 3 },
@@ -164,19 +163,7 @@ export const contended = actionGeneric({
   },
 });
 
-// --- docs/rateLimiter.md, "Contention policy and keys from the request"
-const httpAction = httpActionGeneric;
-const searchLimiter = new RateLimiter(components.rateLimiter, {
-  search: { kind: "token bucket", rate: 2, period: MINUTE },
-});
-const docs = { rateLimiter: searchLimiter };
-const search = httpAction(async (ctx, request) => {
-  const { rateLimiter } = docs;
-  const key = await requestKey(ctx, { request });
-  const result = await rateLimiter.limit(ctx, "search", { key });
-  if (!result.ok) return tooManyRequests(result);
-  return new Response("results");
-});
+// docs/rateLimiter.md, "Contention policy and keys from the request"
 const http = httpRouter();
 http.route({ path: "/search", method: "GET", handler: search });
 
@@ -428,6 +415,7 @@ describe("contention policy (from actions)", () => {
 
 describe("suggestShards", () => {
   it("the incident: 3,000/min at ~108 calls/s needs 59 shards; quiet keys need 1", () => {
+    expect(shards).toBe(59); // the docs' example
     expect(
       suggestShards({ rate: 3000, period: MINUTE, callsPerSecond: 108 }),
     ).toBe(59);
