@@ -8,7 +8,10 @@ import type { FunctionReturnType } from "convex/server";
 import { useState, type FormEvent } from "react";
 import type { OpsApi } from "../ops/validators.js";
 import {
+  EmptyRow,
   ErrorBox,
+  LoadMoreButton,
+  OpenButton,
   PanelRoot,
   ReasonAction,
   useConsoleConfig,
@@ -311,36 +314,21 @@ export function AuditTrail(props: {
                     </td>
                     <td>{e.changed.join(", ")}</td>
                     <td>
-                      <button
-                        type="button"
-                        className="opskit-btn-link"
-                        aria-label={`Open operation of ${e.table} ${e.docId} at ${formatTime(e.time)}`}
+                      <OpenButton
+                        label={`Open operation of ${e.table} ${e.docId} at ${formatTime(e.time)}`}
                         onClick={() => setOpen(e.operationId)}
-                      >
-                        Open
-                      </button>
+                      />
                     </td>
                   </tr>
                 ))}
                 {trail.rows.length === 0 && (
-                  <tr>
-                    <td colSpan={8} className="opskit-muted">
-                      No entries match these filters.
-                    </td>
-                  </tr>
+                  <EmptyRow colSpan={8}>
+                    No entries match these filters.
+                  </EmptyRow>
                 )}
               </tbody>
             </table>
-            {trail.status === "more" && (
-              <button
-                type="button"
-                className="opskit-btn"
-                style={{ marginTop: 8 }}
-                onClick={trail.loadMore}
-              >
-                Load more
-              </button>
-            )}
+            <LoadMoreButton pages={trail} />
           </>
         )}
       </section>
@@ -424,36 +412,21 @@ export function AuditOperations(props: {
                       )}
                     </td>
                     <td>
-                      <button
-                        type="button"
-                        className="opskit-btn-link"
-                        aria-label={`Open operation ${o.functionName} at ${formatTime(o.time)}`}
+                      <OpenButton
+                        label={`Open operation ${o.functionName} at ${formatTime(o.time)}`}
                         onClick={() => setOpen(o.operationId)}
-                      >
-                        Open
-                      </button>
+                      />
                     </td>
                   </tr>
                 ))}
                 {ops.rows.length === 0 && (
-                  <tr>
-                    <td colSpan={6} className="opskit-muted">
-                      No operations match these filters.
-                    </td>
-                  </tr>
+                  <EmptyRow colSpan={6}>
+                    No operations match these filters.
+                  </EmptyRow>
                 )}
               </tbody>
             </table>
-            {ops.status === "more" && (
-              <button
-                type="button"
-                className="opskit-btn"
-                style={{ marginTop: 8 }}
-                onClick={ops.loadMore}
-              >
-                Load more
-              </button>
-            )}
+            <LoadMoreButton pages={ops} />
           </>
         )}
       </section>
