@@ -4,20 +4,12 @@
  * Every step calls the app's public functions with a user identity, exactly
  * as a client would; internal functions are called as the CLI or a cron would.
  */
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { convexTest } from "convex-test";
 import { ConvexError } from "convex/values";
 import { api, internal } from "../convex/_generated/api.js";
-import schema from "../convex/schema.js";
 import { setLogSink } from "../src/shared/log.js";
-import authzSchema from "../src/authz/component/schema.js";
-import auditLogSchema from "../src/auditLog/component/schema.js";
-import migrationsSchema from "../src/migrations/component/schema.js";
-import rateLimiterSchema from "../src/rateLimiter/component/schema.js";
-import { modulesFromDir, printTable } from "../bench/harness.js";
+import { printTable } from "../bench/harness.js";
+import { createExampleApp } from "./console/app.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const showLogs = !process.argv.includes("--no-logs");
 
 // Structured log lines the components emit, shown under the step that caused them.
@@ -44,19 +36,7 @@ function refusal(e: unknown): Record<string, unknown> {
   throw e;
 }
 
-const t = convexTest(schema, modulesFromDir(path.join(root, "convex")));
-const components = [
-  ["authz", authzSchema],
-  ["auditLog", auditLogSchema],
-  ["migrations", migrationsSchema],
-  ["rateLimiter", rateLimiterSchema],
-] as const;
-for (const [name, componentSchema] of components)
-  t.registerComponent(
-    name,
-    componentSchema,
-    modulesFromDir(path.join(root, "src", name, "component")),
-  );
+const t = createExampleApp();
 
 const as = (subject: string) => t.withIdentity({ subject });
 

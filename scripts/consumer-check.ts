@@ -19,6 +19,7 @@ import {
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { OPS_FUNCTIONS } from "../src/ops/validators.js";
 import { checkPackList } from "./pack-list.js";
 
 const repo = process.cwd();
@@ -220,24 +221,6 @@ export const attempt = mutation({
   );
 
   // The admin console: the server functions in one call, and a page mounting it.
-  const opsNames = [
-    "opsConfig",
-    "auditTrail",
-    "auditOperations",
-    "auditOperation",
-    "auditVerify",
-    "auditRevert",
-    "migrationsStatus",
-    "migrationReport",
-    "migrationRun",
-    "migrationControl",
-    "rateLimitValue",
-    "rateLimitReset",
-    "roleMembers",
-    "userGrants",
-    "grantRole",
-    "revokeRole",
-  ];
   writeFileSync(
     path.join(app, "convex/ops.ts"),
     `import { AuditLog } from "convex-opskit/auditLog";
@@ -252,7 +235,7 @@ const authz = new Authz(components.authz, {
 });
 const auditLog = new AuditLog<DataModel>(components.auditLog);
 const ops: OpsFunctions = opsApi({ authz, auditLog, revertTables: ["messages"] });
-export const { ${opsNames.join(", ")} } = ops;
+export const { ${OPS_FUNCTIONS.join(", ")} } = ops;
 `,
   );
   mkdirSync(path.join(app, "src"), { recursive: true });

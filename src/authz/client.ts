@@ -39,6 +39,7 @@ import {
 import { WRAPPED_DB } from "../shared/dbCalls.js";
 import { opskitError } from "../shared/errors.js";
 import { logEvent } from "../shared/log.js";
+import { guardDefinition } from "./guard.js";
 import type { ComponentApi } from "./component/_generated/component.js";
 import {
   applicableRoles,
@@ -997,34 +998,7 @@ export class Authz<
           },
         };
     const inner = make(base, combined);
-    return (def: Record<string, any>) => {
-      if (typeof def !== "object" || typeof def.handler !== "function")
-        throw new Error("authz builders take { args, handler, ... }");
-      const { permission, scope, handler, ...rest } = def;
-      if (permission !== undefined && !isPermissionName(permission))
-        throw new Error(
-          `authz: malformed permission ${JSON.stringify(permission)}`,
-        );
-      if (scope !== undefined && permission === undefined)
-        throw new Error("authz: `scope` needs a `permission` to check");
-      return inner({
-        ...rest,
-        handler: async (ctx: any, args: any) => {
-          if (permission !== undefined) {
-            const resolved = typeof scope === "function" ? scope(args) : scope;
-            if (scope !== undefined && typeof resolved !== "string")
-              throw opskitError(
-                "INVALID_ARGUMENT",
-                "The function's scope resolved to no scope",
-              );
-            await (ctx.authz as RequestAuthz<Perm>).require(permission, {
-              scope: resolved,
-            });
-          }
-          return handler(ctx, args);
-        },
-      });
-    };
+    return (def: Record<string, any>) => inner(guardDefinition(def, false));
   }
 }
 

@@ -43,10 +43,8 @@ import type {
 import { ConvexError } from "convex/values";
 import type * as zCore from "zod/v4/core";
 import { invalidArgsError, zodErrorIssues } from "../shared/zodIssues.js";
-import { opskitError } from "../shared/errors.js";
 import type { Authz, AuthzActionCtx, AuthzCtx } from "./client.js";
-import { isPermissionName } from "./policy.js";
-import type { PermissionChecker } from "./rowRules.js";
+import { guardDefinition } from "./guard.js";
 
 /** Zod validators by argument name, or one `z.object(...)`. */
 export type ZodArgs = Record<string, zCore.$ZodType> | zCore.$ZodObject<any>;
@@ -111,74 +109,74 @@ export type ZodAuthzBuilder<
 type ServiceArgs = { serviceKey: string };
 type NoArgs = Record<never, never>;
 
+/** A zod query builder over `DM` whose functions take `Extra` arguments too. */
+type ZodAuthzQuery<
+  Perm extends string,
+  DM extends GenericDataModel,
+  V extends FunctionVisibility,
+  Extra extends Record<string, unknown>,
+> = ZodAuthzBuilder<
+  "query",
+  Overwrite<GenericQueryCtx<DM>, AuthzCtx<Perm, GenericDatabaseReader<DM>>>,
+  V,
+  Perm,
+  Extra
+>;
+
+/** A zod mutation builder over `DM` whose functions take `Extra` arguments too. */
+type ZodAuthzMutation<
+  Perm extends string,
+  DM extends GenericDataModel,
+  V extends FunctionVisibility,
+  Extra extends Record<string, unknown>,
+> = ZodAuthzBuilder<
+  "mutation",
+  Overwrite<GenericMutationCtx<DM>, AuthzCtx<Perm, GenericDatabaseWriter<DM>>>,
+  V,
+  Perm,
+  Extra
+>;
+
+/** A zod action builder over `DM` whose functions take `Extra` arguments too. */
+type ZodAuthzAction<
+  Perm extends string,
+  DM extends GenericDataModel,
+  V extends FunctionVisibility,
+  Extra extends Record<string, unknown>,
+> = ZodAuthzBuilder<
+  "action",
+  Overwrite<GenericActionCtx<DM>, AuthzActionCtx<Perm>>,
+  V,
+  Perm,
+  Extra
+>;
+
 /** The builders {@link zAuthz} returns. */
 export type ZodAuthzBuilders<Perm extends string> = {
   /** A zod query builder that requires a signed-in user. */
   query<DM extends GenericDataModel, V extends FunctionVisibility>(
     query: QueryBuilder<DM, V>,
-  ): ZodAuthzBuilder<
-    "query",
-    Overwrite<GenericQueryCtx<DM>, AuthzCtx<Perm, GenericDatabaseReader<DM>>>,
-    V,
-    Perm,
-    NoArgs
-  >;
+  ): ZodAuthzQuery<Perm, DM, V, NoArgs>;
   /** A zod mutation builder that requires a signed-in user. */
   mutation<DM extends GenericDataModel, V extends FunctionVisibility>(
     mutation: MutationBuilder<DM, V>,
-  ): ZodAuthzBuilder<
-    "mutation",
-    Overwrite<
-      GenericMutationCtx<DM>,
-      AuthzCtx<Perm, GenericDatabaseWriter<DM>>
-    >,
-    V,
-    Perm,
-    NoArgs
-  >;
+  ): ZodAuthzMutation<Perm, DM, V, NoArgs>;
   /** A zod action builder that requires a signed-in user (no `ctx.db`). */
   action<DM extends GenericDataModel, V extends FunctionVisibility>(
     action: ActionBuilder<DM, V>,
-  ): ZodAuthzBuilder<
-    "action",
-    Overwrite<GenericActionCtx<DM>, AuthzActionCtx<Perm>>,
-    V,
-    Perm,
-    NoArgs
-  >;
+  ): ZodAuthzAction<Perm, DM, V, NoArgs>;
   /** A zod query for server-to-server callers (a `serviceKey` argument). */
   serviceQuery<DM extends GenericDataModel, V extends FunctionVisibility>(
     query: QueryBuilder<DM, V>,
-  ): ZodAuthzBuilder<
-    "query",
-    Overwrite<GenericQueryCtx<DM>, AuthzCtx<Perm, GenericDatabaseReader<DM>>>,
-    V,
-    Perm,
-    ServiceArgs
-  >;
+  ): ZodAuthzQuery<Perm, DM, V, ServiceArgs>;
   /** A zod mutation for server-to-server callers (a `serviceKey` argument). */
   serviceMutation<DM extends GenericDataModel, V extends FunctionVisibility>(
     mutation: MutationBuilder<DM, V>,
-  ): ZodAuthzBuilder<
-    "mutation",
-    Overwrite<
-      GenericMutationCtx<DM>,
-      AuthzCtx<Perm, GenericDatabaseWriter<DM>>
-    >,
-    V,
-    Perm,
-    ServiceArgs
-  >;
+  ): ZodAuthzMutation<Perm, DM, V, ServiceArgs>;
   /** A zod action for server-to-server callers (a `serviceKey` argument). */
   serviceAction<DM extends GenericDataModel, V extends FunctionVisibility>(
     action: ActionBuilder<DM, V>,
-  ): ZodAuthzBuilder<
-    "action",
-    Overwrite<GenericActionCtx<DM>, AuthzActionCtx<Perm>>,
-    V,
-    Perm,
-    ServiceArgs
-  >;
+  ): ZodAuthzAction<Perm, DM, V, ServiceArgs>;
 };
 
 /**
@@ -221,44 +219,7 @@ export function zAuthz<A extends Authz<any, any, any>>(
         withCodedZodErrors(base, `this ${kind}`),
         authz.customizationFor(kind, caller),
       );
-      return (def: Record<string, any>) => {
-        if (typeof def !== "object" || typeof def.handler !== "function")
-          throw new Error("authz builders take { args, handler, ... }");
-        const { permission, scope, handler, ...rest } = def;
-        if (permission !== undefined && !isPermissionName(permission))
-          throw new Error(
-            `authz: malformed permission ${JSON.stringify(permission)}`,
-          );
-        if (scope !== undefined && permission === undefined)
-          throw new Error("authz: `scope` needs a `permission` to check");
-        if (
-          scope !== undefined &&
-          typeof scope !== "string" &&
-          typeof scope !== "function"
-        )
-          throw new Error(
-            `authz: \`scope\` must be a string or a function of the arguments; got ${typeof scope}`,
-          );
-        return inner({
-          ...rest,
-          handler: async (ctx: any, args: any) => {
-            if (permission !== undefined) {
-              const resolved =
-                typeof scope === "function" ? scope(args) : scope;
-              if (scope !== undefined && typeof resolved !== "string")
-                throw opskitError(
-                  "INVALID_ARGUMENT",
-                  "The function's scope resolved to no scope",
-                );
-              await (ctx.authz as PermissionChecker<string>).require(
-                permission,
-                { scope: resolved },
-              );
-            }
-            return handler(ctx, args);
-          },
-        });
-      };
+      return (def: Record<string, any>) => inner(guardDefinition(def, true));
     };
   return {
     query: make(zCustomQuery, "query", "user"),

@@ -150,6 +150,26 @@ export const FIRST_READ_ROWS = 8;
 /** Smallest row size assumed when sizing later reads (bytes, as JSON). */
 export const MIN_ROW_ESTIMATE = 16 * 1024;
 
+/** The `from`/`to` bounds a trail filter gave, as auditLog's list functions take them. */
+function timeRange(filters: { from?: number; to?: number }) {
+  return {
+    ...(filters.from !== undefined ? { from: filters.from } : {}),
+    ...(filters.to !== undefined ? { to: filters.to } : {}),
+  };
+}
+
+/** Whether a row passes a trail filter's `actorId` and `functionName`, when given. */
+function matchesWho(
+  row: { actorId: string; functionName: string },
+  filters: { actorId?: string; functionName?: string },
+) {
+  return (
+    (filters.actorId === undefined || row.actorId === filters.actorId) &&
+    (filters.functionName === undefined ||
+      row.functionName === filters.functionName)
+  );
+}
+
 /**
  * Builds the functions the admin console calls. Export all of them from one
  * module (`convex/ops.ts`) and pass `api.ops` to `<OpsConsole>`.
@@ -373,10 +393,6 @@ export function opsApi<DataModel extends GenericDataModel, Perm extends string>(
       checkRange(args);
       validateTable(args.table);
       const n = pageSize(args.paginationOpts.numItems);
-      const range = {
-        ...(args.from !== undefined ? { from: args.from } : {}),
-        ...(args.to !== undefined ? { to: args.to } : {}),
-      };
       // One index serves the most selective filter; the rest filter rows.
       const by =
         args.table !== undefined
@@ -389,14 +405,12 @@ export function opsApi<DataModel extends GenericDataModel, Perm extends string>(
         args.paginationOpts.cursor,
         (cursor, numItems) =>
           auditLog.list(ctx, {
-            ...range,
+            ...timeRange(args),
             ...by,
             paginationOpts: { numItems, cursor },
           } as never),
         (e) =>
-          (args.actorId === undefined || e.actorId === args.actorId) &&
-          (args.functionName === undefined ||
-            e.functionName === args.functionName) &&
+          matchesWho(e, args) &&
           (args.table === undefined || e.table === args.table),
       );
     },
@@ -420,15 +434,12 @@ export function opsApi<DataModel extends GenericDataModel, Perm extends string>(
         args.paginationOpts.cursor,
         (cursor, numItems) =>
           auditLog.listOperations(ctx, {
-            ...(args.from !== undefined ? { from: args.from } : {}),
-            ...(args.to !== undefined ? { to: args.to } : {}),
+            ...timeRange(args),
             ...by,
             paginationOpts: { numItems, cursor },
           }),
         (o) =>
-          (args.actorId === undefined || o.actorId === args.actorId) &&
-          (args.functionName === undefined ||
-            o.functionName === args.functionName) &&
+          matchesWho(o, args) &&
           (args.table === undefined || o.tables.includes(args.table)),
       );
     },

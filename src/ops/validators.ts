@@ -7,6 +7,7 @@
 import type { DefaultFunctionArgs, FunctionReference } from "convex/server";
 import { v, type Infer } from "convex/values";
 import { vEntry, vOperation, vPage } from "../auditLog/validators.js";
+import { vMember } from "../authz/returns.js";
 import { vValue } from "../rateLimiter/validators.js";
 
 /** Pagination options, as `paginationOptsValidator` (kept local so both sides share one object). */
@@ -159,13 +160,7 @@ export const vMigrationAction = v.union(
 
 /** A page of a scope's members. */
 export const vMembersPage = v.object({
-  page: v.array(
-    v.object({
-      userId: v.string(),
-      role: v.string(),
-      expiresAt: v.optional(v.number()),
-    }),
-  ),
+  page: v.array(vMember),
   isDone: v.boolean(),
   continueCursor: v.string(),
 });

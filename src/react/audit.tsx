@@ -5,10 +5,13 @@
  */
 import { useAction, useConvex, useMutation } from "convex/react";
 import type { FunctionReturnType } from "convex/server";
-import { useState, type FormEvent } from "react";
+import { useState, type FormEvent, type ReactNode } from "react";
 import type { OpsApi } from "../ops/validators.js";
 import {
+  EmptyRow,
   ErrorBox,
+  LoadMoreButton,
+  OpenButton,
   PanelRoot,
   ReasonAction,
   useConsoleConfig,
@@ -23,7 +26,7 @@ import {
   toCsv,
   toNdjson,
 } from "./format.js";
-import { useOpsPages, useOpsQuery } from "./hooks.js";
+import { useOpsPages, useOpsQuery, type PagesState } from "./hooks.js";
 
 type Entry = FunctionReturnType<OpsApi["auditTrail"]>["page"][number];
 type Operation = FunctionReturnType<OpsApi["auditOperations"]>["page"][number];
@@ -243,6 +246,50 @@ function ExportButtons(props: {
 }
 
 /**
+ * One panel's paged table: the error, "Loading…", the rows (a muted `empty`
+ * row when there are none) and "Load more". `columns` are the headers before
+ * the last one, `actionColumn` (muted), which holds each row's button.
+ */
+function PagedTable<Row>(props: {
+  pages: PagesState<Row>;
+  label: string;
+  columns: string[];
+  actionColumn: string;
+  empty: string;
+  row: (row: Row) => ReactNode;
+}) {
+  const { pages } = props;
+  if (pages.error) return <ErrorBox error={pages.error} />;
+  if (pages.status === "loading")
+    return <p className="opskit-muted">Loading…</p>;
+  return (
+    <>
+      <table className="opskit-table" aria-label={props.label}>
+        <thead>
+          <tr>
+            {props.columns.map((c) => (
+              <th key={c}>{c}</th>
+            ))}
+            <th>
+              <span className="opskit-muted">{props.actionColumn}</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {pages.rows.map(props.row)}
+          {pages.rows.length === 0 && (
+            <EmptyRow colSpan={props.columns.length + 1}>
+              {props.empty}
+            </EmptyRow>
+          )}
+        </tbody>
+      </table>
+      <LoadMoreButton pages={pages} />
+    </>
+  );
+}
+
+/**
  * The audit trail: every recorded document change, newest first, live, with
  * filters by time range, table, actor and function, and CSV/NDJSON export
  * of the filtered range. Opening a row shows its operation below.
@@ -277,72 +324,40 @@ export function AuditTrail(props: {
             <ExportButtons api={props.api} filters={filters} />
           </>
         )}
-        {trail.error ? (
-          <ErrorBox error={trail.error} />
-        ) : trail.status === "loading" ? (
-          <p className="opskit-muted">Loading…</p>
-        ) : (
-          <>
-            <table className="opskit-table" aria-label="Audit entries">
-              <thead>
-                <tr>
-                  <th>Time</th>
-                  <th>Actor</th>
-                  <th>Function</th>
-                  <th>Table</th>
-                  <th>Document</th>
-                  <th>Change</th>
-                  <th>Fields</th>
-                  <th>
-                    <span className="opskit-muted">Operation</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {trail.rows.map((e) => (
-                  <tr key={e.entryId} aria-selected={open === e.operationId}>
-                    <td>{formatTime(e.time)}</td>
-                    <td>{e.actorId}</td>
-                    <td className="opskit-mono">{e.functionName}</td>
-                    <td>{e.table}</td>
-                    <td className="opskit-mono">{e.docId}</td>
-                    <td>
-                      <span className="opskit-badge">{e.kind}</span>
-                    </td>
-                    <td>{e.changed.join(", ")}</td>
-                    <td>
-                      <button
-                        type="button"
-                        className="opskit-btn-link"
-                        aria-label={`Open operation of ${e.table} ${e.docId} at ${formatTime(e.time)}`}
-                        onClick={() => setOpen(e.operationId)}
-                      >
-                        Open
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-                {trail.rows.length === 0 && (
-                  <tr>
-                    <td colSpan={8} className="opskit-muted">
-                      No entries match these filters.
-                    </td>
-                  </tr>
-                )}
-              </tbody>
-            </table>
-            {trail.status === "more" && (
-              <button
-                type="button"
-                className="opskit-btn"
-                style={{ marginTop: 8 }}
-                onClick={trail.loadMore}
-              >
-                Load more
-              </button>
-            )}
-          </>
-        )}
+        <PagedTable
+          pages={trail}
+          label="Audit entries"
+          columns={[
+            "Time",
+            "Actor",
+            "Function",
+            "Table",
+            "Document",
+            "Change",
+            "Fields",
+          ]}
+          actionColumn="Operation"
+          empty="No entries match these filters."
+          row={(e) => (
+            <tr key={e.entryId} aria-selected={open === e.operationId}>
+              <td>{formatTime(e.time)}</td>
+              <td>{e.actorId}</td>
+              <td className="opskit-mono">{e.functionName}</td>
+              <td>{e.table}</td>
+              <td className="opskit-mono">{e.docId}</td>
+              <td>
+                <span className="opskit-badge">{e.kind}</span>
+              </td>
+              <td>{e.changed.join(", ")}</td>
+              <td>
+                <OpenButton
+                  label={`Open operation of ${e.table} ${e.docId} at ${formatTime(e.time)}`}
+                  onClick={() => setOpen(e.operationId)}
+                />
+              </td>
+            </tr>
+          )}
+        />
       </section>
       {open && (
         <OperationDetail
@@ -383,79 +398,35 @@ export function AuditOperations(props: {
             onApply={setFilters}
           />
         )}
-        {ops.error ? (
-          <ErrorBox error={ops.error} />
-        ) : ops.status === "loading" ? (
-          <p className="opskit-muted">Loading…</p>
-        ) : (
-          <>
-            <table className="opskit-table" aria-label="Audit operations">
-              <thead>
-                <tr>
-                  <th>Time</th>
-                  <th>Actor</th>
-                  <th>Function</th>
-                  <th>Reason</th>
-                  <th>Documents</th>
-                  <th>
-                    <span className="opskit-muted">Details</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {ops.rows.map((o) => (
-                  <tr
-                    key={o.operationId}
-                    aria-selected={open === o.operationId}
-                  >
-                    <td>{formatTime(o.time)}</td>
-                    <td>{o.actorId}</td>
-                    <td className="opskit-mono">{o.functionName}</td>
-                    <td>{o.reason}</td>
-                    <td>
-                      {o.entryCount}
-                      {o.revertOf && (
-                        <span
-                          className="opskit-badge"
-                          style={{ marginLeft: 6 }}
-                        >
-                          revert
-                        </span>
-                      )}
-                    </td>
-                    <td>
-                      <button
-                        type="button"
-                        className="opskit-btn-link"
-                        aria-label={`Open operation ${o.functionName} at ${formatTime(o.time)}`}
-                        onClick={() => setOpen(o.operationId)}
-                      >
-                        Open
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-                {ops.rows.length === 0 && (
-                  <tr>
-                    <td colSpan={6} className="opskit-muted">
-                      No operations match these filters.
-                    </td>
-                  </tr>
+        <PagedTable
+          pages={ops}
+          label="Audit operations"
+          columns={["Time", "Actor", "Function", "Reason", "Documents"]}
+          actionColumn="Details"
+          empty="No operations match these filters."
+          row={(o) => (
+            <tr key={o.operationId} aria-selected={open === o.operationId}>
+              <td>{formatTime(o.time)}</td>
+              <td>{o.actorId}</td>
+              <td className="opskit-mono">{o.functionName}</td>
+              <td>{o.reason}</td>
+              <td>
+                {o.entryCount}
+                {o.revertOf && (
+                  <span className="opskit-badge" style={{ marginLeft: 6 }}>
+                    revert
+                  </span>
                 )}
-              </tbody>
-            </table>
-            {ops.status === "more" && (
-              <button
-                type="button"
-                className="opskit-btn"
-                style={{ marginTop: 8 }}
-                onClick={ops.loadMore}
-              >
-                Load more
-              </button>
-            )}
-          </>
-        )}
+              </td>
+              <td>
+                <OpenButton
+                  label={`Open operation ${o.functionName} at ${formatTime(o.time)}`}
+                  onClick={() => setOpen(o.operationId)}
+                />
+              </td>
+            </tr>
+          )}
+        />
       </section>
       {open && (
         <OperationDetail

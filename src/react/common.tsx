@@ -174,3 +174,45 @@ export function ReasonAction(props: {
     </form>
   );
 }
+
+/** The row a table shows when a page came back empty. */
+export function EmptyRow(props: { colSpan: number; children: ReactNode }) {
+  return (
+    <tr>
+      <td colSpan={props.colSpan} className="opskit-muted">
+        {props.children}
+      </td>
+    </tr>
+  );
+}
+
+/** "Load more" under a paged table, shown while the server has more pages. */
+export function LoadMoreButton(props: {
+  pages: { status: string; loadMore: () => void };
+}) {
+  if (props.pages.status !== "more") return null;
+  return (
+    <button
+      type="button"
+      className="opskit-btn"
+      style={{ marginTop: 8 }}
+      onClick={props.pages.loadMore}
+    >
+      Load more
+    </button>
+  );
+}
+
+/** The "Open" link-button in a table row; `label` is its accessible name. */
+export function OpenButton(props: { label: string; onClick: () => void }) {
+  return (
+    <button
+      type="button"
+      className="opskit-btn-link"
+      aria-label={props.label}
+      onClick={props.onClick}
+    >
+      Open
+    </button>
+  );
+}

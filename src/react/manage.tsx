@@ -8,7 +8,9 @@ import { useEffect, useState } from "react";
 import type { MigrationRow, OpsApi } from "../ops/validators.js";
 import { statusAt } from "../rateLimiter/status.js";
 import {
+  EmptyRow,
   ErrorBox,
+  LoadMoreButton,
   PanelRoot,
   ReasonAction,
   useConsoleConfig,
@@ -602,25 +604,14 @@ export function RolesPanel(props: {
                 </tr>
               ))}
               {members.rows.length === 0 && (
-                <tr>
-                  <td colSpan={4} className="opskit-muted">
-                    Nobody holds a role {scope ? `in ${scope}` : "globally"}.
-                  </td>
-                </tr>
+                <EmptyRow colSpan={4}>
+                  Nobody holds a role {scope ? `in ${scope}` : "globally"}.
+                </EmptyRow>
               )}
             </tbody>
           </table>
         )}
-        {members.status === "more" && (
-          <button
-            type="button"
-            className="opskit-btn"
-            style={{ marginTop: 8 }}
-            onClick={members.loadMore}
-          >
-            Load more
-          </button>
-        )}
+        <LoadMoreButton pages={members} />
         <h3>Grant a role {scope ? `in ${scope}` : "globally"}</h3>
         <div className="opskit-filters">
           <label className="opskit-field">

@@ -94,6 +94,28 @@ async function boundedPage<R extends Record<string, unknown>, T>(
   return { page, isDone: false, continueCursor: cut.continueCursor };
 }
 
+/** {@link boundedPage} over an index range read in `order`, newest first by default. */
+function orderedPage<R extends Parameters<typeof loadCost>[0], T>(
+  ctx: QueryCtx,
+  indexed: {
+    order(order: "asc" | "desc"): {
+      paginate(opts: PaginationOptions): Promise<Page<R>>;
+    };
+  },
+  order: "asc" | "desc" | undefined,
+  opts: PaginationOptions,
+  load: (row: R) => Promise<T>,
+): Promise<Page<T>> {
+  return boundedPage(
+    ctx,
+    opts,
+    (numItems) =>
+      indexed.order(order ?? "desc").paginate({ ...opts, numItems }),
+    load,
+    loadCost,
+  );
+}
+
 /** Adds an optional `time` range to an index range that already fixed its equality prefix. */
 // The index builder's type changes with every call; this helper only appends
 // the trailing `time` bounds, which every index used here ends with.
@@ -174,15 +196,8 @@ export const listEntries = query({
                       withTime(q.eq("kind", by.kind), from, to),
                     )
                   : entries.withIndex("by_time", (q) => withTime(q, from, to));
-    return boundedPage(
-      ctx,
-      paginationOpts,
-      (numItems) =>
-        indexed
-          .order(order ?? "desc")
-          .paginate({ ...paginationOpts, numItems }),
-      (row) => toEntry(ctx, row),
-      loadCost,
+    return orderedPage(ctx, indexed, order, paginationOpts, (row) =>
+      toEntry(ctx, row),
     );
   },
 });
@@ -215,15 +230,8 @@ export const listOperations = query({
               withTime(q.eq("functionName", by.functionName), from, to),
             )
           : ops.withIndex("by_time", (q) => withTime(q, from, to));
-    return boundedPage(
-      ctx,
-      paginationOpts,
-      (numItems) =>
-        indexed
-          .order(order ?? "desc")
-          .paginate({ ...paginationOpts, numItems }),
-      (row) => toOperation(ctx, row),
-      loadCost,
+    return orderedPage(ctx, indexed, order, paginationOpts, (row) =>
+      toOperation(ctx, row),
     );
   },
 });

@@ -18,6 +18,7 @@ import {
 } from "../config.js";
 import { opskitError } from "../../shared/errors.js";
 import { internal } from "./_generated/api.js";
+import { docStateOf } from "./engine.js";
 import type { Doc } from "./_generated/dataModel.js";
 import {
   internalMutation,
@@ -142,13 +143,7 @@ export const drain = internalMutation({
           name: row.name,
           key: row.key,
           doc,
-          state: doc
-            ? {
-                value: doc.value,
-                ts: doc.ts,
-                ...(doc.prev !== undefined ? { prev: doc.prev } : {}),
-              }
-            : null,
+          state: doc ? docStateOf(doc) : null,
           config: null,
           reset: false,
           at: 0,

@@ -125,13 +125,7 @@ export class Ledger {
       shards,
       limit,
       doc,
-      state: doc
-        ? {
-            value: doc.value,
-            ts: doc.ts,
-            ...(doc.prev !== undefined ? { prev: doc.prev } : {}),
-          }
-        : null,
+      state: doc ? docStateOf(doc) : null,
       penaltyUntil: doc?.penaltyUntil ?? 0,
       consumed: false,
       penalized: false,
@@ -257,7 +251,8 @@ export function wholeAvailable(
   return Math.min(total, capacityOf(config));
 }
 
-function docStateOf(doc: Doc<"limitStates">): ShardState {
+/** A stored shard's state, as the algorithms take it. */
+export function docStateOf(doc: Doc<"limitStates">): ShardState {
   return {
     value: doc.value,
     ts: doc.ts,
