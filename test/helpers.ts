@@ -88,7 +88,10 @@ export const FUNCTION_CLOCK_SLACK_MS = 1;
  * durations computed by a function whose clock may be up to {@link FUNCTION_CLOCK_SLACK_MS} ahead
  * of the test's. Pass `slack` explicitly for derived amounts (e.g. a refill rate per ms).
  */
-export function near(expected: number, slack: number = FUNCTION_CLOCK_SLACK_MS) {
+export function near(
+  expected: number,
+  slack: number = FUNCTION_CLOCK_SLACK_MS,
+) {
   return {
     asymmetricMatch: (actual: unknown) =>
       typeof actual === "number" && Math.abs(actual - expected) <= slack + 1e-9,

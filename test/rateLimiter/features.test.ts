@@ -13,7 +13,13 @@ import {
   isRateLimitError,
   type RateLimitConfig,
 } from "../../src/rateLimiter/client.js";
-import { components, opskitTest, captureLogs, near, FUNCTION_CLOCK_SLACK_MS } from "../helpers.js";
+import {
+  components,
+  opskitTest,
+  captureLogs,
+  near,
+  FUNCTION_CLOCK_SLACK_MS,
+} from "../helpers.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./features.test.js";
 
@@ -248,9 +254,9 @@ describe("sharded counts and reservations", () => {
     expect(
       await t.mutation(api.hit, { name: "shardedBudget", count: 40 }),
     ).toMatchObject({ ok: true });
-    expect(
-      (await t.query(api.value, { name: "shardedBudget" })).value,
-    ).toEqual(near(0, 100 / MINUTE));
+    expect((await t.query(api.value, { name: "shardedBudget" })).value).toEqual(
+      near(0, 100 / MINUTE),
+    );
   });
 
   it("reservations on a sharded limit wait exactly and respect maxReserved", async () => {
