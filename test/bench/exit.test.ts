@@ -36,11 +36,12 @@ test(
     ];
     expect(done.map((m) => m[1])).toEqual([
       "rateLimiter",
+      "rateLimiterOcc",
       "authz",
       "auditLog",
       "migrations",
     ]);
-    expect(new Set(done.map((m) => m[2])).size).toBe(4);
+    expect(new Set(done.map((m) => m[2])).size).toBe(5);
   },
   BOUND_MS + 30_000,
 );
