@@ -407,6 +407,7 @@ test("roles come typed and validated from the package; zod builders refuse bad i
   ).rejects.toThrow();
   const page = await t.query(api.roles.members, { paginationOpts: { numItems: 5, cursor: null } });
   expect(page.page).toEqual([{ userId: "ann", role: "editor" }]);
+  // Authz's default user id is the identity's tokenIdentifier.
   const ann = t.withIdentity({ subject: "ann", tokenIdentifier: "ann" });
   expect(await ann.mutation(api.roles.rename, { title: "  Plan  " })).toBe("Plan");
   const refused = await ann.mutation(api.roles.rename, { title: " " }).catch((e) => e.data.code);

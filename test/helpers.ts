@@ -72,3 +72,30 @@ export function captureLogs(): Array<Record<string, unknown>> {
   afterEach(() => restore());
   return logs;
 }
+
+/**
+ * The function clock may run ahead of the test's fake clock: convex-test 0.0.71 and newer start a
+ * function at the later of the fake clock and the last commit time, so after a commit in the same
+ * fake millisecond the function sees `Date.now()` up to 1 ms later than the test does (a real
+ * deployment has the same property). Documented guarantees are stated in function time
+ * (docs/rateLimiter.md "What retryAfter guarantees"); a test that compares against the test's own
+ * clock allows exactly this much.
+ */
+export const FUNCTION_CLOCK_SLACK_MS = 1;
+
+/**
+ * An asymmetric matcher for a number within `slack` of `expected` (inclusive), for times and
+ * durations computed by a function whose clock may be up to {@link FUNCTION_CLOCK_SLACK_MS} ahead
+ * of the test's. Pass `slack` explicitly for derived amounts (e.g. a refill rate per ms).
+ */
+export function near(
+  expected: number,
+  slack: number = FUNCTION_CLOCK_SLACK_MS,
+) {
+  return {
+    asymmetricMatch: (actual: unknown) =>
+      typeof actual === "number" && Math.abs(actual - expected) <= slack + 1e-9,
+    toString: () => `near(${expected} ± ${slack})`,
+    toAsymmetricMatcher: () => `near(${expected} ± ${slack})`,
+  };
+}

@@ -3,6 +3,7 @@ import auditLogConfig from "convex-opskit/auditLog/convex.config";
 import { ConvexError } from "convex/values";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { setLogSink } from "../../src/shared/log.js";
+import { FUNCTION_CLOCK_SLACK_MS } from "../helpers.js";
 import { auditTest } from "./setup.js";
 import { schema, SUPPORT_TOOL_KEY } from "./withAuthz.js";
 
@@ -62,7 +63,7 @@ describe("with convex-opskit's Authz", () => {
     const ops = await as("ada").query(api.actionsBy, {
       actorId: "sam",
       from: 0,
-      to: Date.now(),
+      to: Date.now() + FUNCTION_CLOCK_SLACK_MS, // operations ran on a function clock up to 1 ms ahead
       paginationOpts: page,
     });
     expect(ops.page).toEqual([
@@ -101,7 +102,7 @@ describe("with convex-opskit's Authz", () => {
       await as("ada").query(api.actionsBy, {
         actorId: "sam",
         from: 0,
-        to: Date.now(),
+        to: Date.now() + FUNCTION_CLOCK_SLACK_MS, // operations ran on a function clock up to 1 ms ahead
         paginationOpts: page,
       })
     ).page;
@@ -141,14 +142,14 @@ describe("with convex-opskit's Authz", () => {
       as("ada").query(api.actionsBy, {
         actorId: "root",
         from: 0,
-        to: Date.now(),
+        to: Date.now() + FUNCTION_CLOCK_SLACK_MS, // operations ran on a function clock up to 1 ms ahead
         paginationOpts: page,
       });
     const [op] = (
       await as("ada").query(api.actionsBy, {
         actorId: "sam",
         from: 0,
-        to: Date.now(),
+        to: Date.now() + FUNCTION_CLOCK_SLACK_MS, // operations ran on a function clock up to 1 ms ahead
         paginationOpts: page,
       })
     ).page;
@@ -230,7 +231,7 @@ describe("with convex-opskit's Authz", () => {
       .query(api.actionsBy, {
         actorId: "supportTool",
         from: 0,
-        to: Date.now(),
+        to: Date.now() + FUNCTION_CLOCK_SLACK_MS, // operations ran on a function clock up to 1 ms ahead
         paginationOpts: page,
       });
     expect(ops.page).toEqual([

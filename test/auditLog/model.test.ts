@@ -32,7 +32,7 @@ import { AuditLog } from "../../src/auditLog/client.js";
 import type { ChainProblem } from "../../src/auditLog/client.js";
 import { Authz, defineRules } from "../../src/authz/client.js";
 import opskit, { registerAll } from "../../src/test.js";
-import { components } from "../helpers.js";
+import { components, FUNCTION_CLOCK_SLACK_MS } from "../helpers.js";
 import * as self from "./model.test.js";
 
 const DEEP = process.env.OPSKIT_DEEP === "1";
@@ -279,7 +279,9 @@ async function outcome(p: Promise<unknown>): Promise<"ok" | string> {
 /** Runs due scheduled work (seal continuations, retention batches) without moving the clock. */
 async function drain(t: T) {
   for (let i = 0; i < 30; i++) {
-    vi.advanceTimersByTime(0);
+    // Work scheduled "now" by a function whose clock led the fake clock (convex-test 0.0.71 runs
+    // a function at the later of the fake clock and the last commit) is due up to 1 ms later.
+    vi.advanceTimersByTime(i === 0 ? 0 : FUNCTION_CLOCK_SLACK_MS);
     await t.finishInProgressScheduledFunctions();
     if (!(await t.query(api.retentionRunning, {}))) return;
   }

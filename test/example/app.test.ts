@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { ConvexError } from "convex/values";
 import { api, internal } from "../../convex/_generated/api";
 import { exampleApp } from "./setup";
+import { FUNCTION_CLOCK_SLACK_MS } from "../helpers.js";
 
 function errorData(e: unknown): Record<string, unknown> {
   expect(e).toBeInstanceOf(ConvexError);
@@ -144,7 +145,10 @@ describe("rate limits in the app", () => {
     const data = errorData(e);
     expect(data.code).toBe("RATE_LIMITED");
     expect(data.retryAfter).toBeGreaterThan(0);
-    vi.advanceTimersByTime(data.retryAfter as number);
+    // retryAfter counts from the denying function's start, up to 1 ms after the test clock.
+    vi.advanceTimersByTime(
+      (data.retryAfter as number) + FUNCTION_CLOCK_SLACK_MS,
+    );
     await t.withIdentity({ subject: "u4" }).mutation(api.users.signUp, {
       name: "u4",
       email: "u4@x.io",
@@ -166,7 +170,8 @@ describe("rate limits in the app", () => {
     const locked = await bob.mutation(api.account.checkPin, { pin: "1234" });
     expect(locked.ok).toBe(false);
     expect(locked.retryAfter).toBeGreaterThan(14 * 60_000);
-    vi.advanceTimersByTime(locked.retryAfter!);
+    // retryAfter counts from the denying function's start, up to 1 ms after the test clock.
+    vi.advanceTimersByTime(locked.retryAfter! + FUNCTION_CLOCK_SLACK_MS);
     expect((await bob.mutation(api.account.checkPin, { pin: "1234" })).ok).toBe(
       true,
     );

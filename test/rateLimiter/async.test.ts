@@ -29,7 +29,7 @@ import {
   type RateLimitConfig,
 } from "../../src/rateLimiter/client.js";
 import { DRAIN_BATCH } from "../../src/rateLimiter/component/async.js";
-import { captureLogs, components, opskitTest } from "../helpers.js";
+import { captureLogs, components, opskitTest, near } from "../helpers.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./async.test.js";
 import { search, shards } from "./hotKeysDocs.js";
@@ -202,7 +202,7 @@ describe("anchor's async examples (ported from @convex-dev/rate-limiter 0.4.0)",
     expect(await valueOf(t, "async")).toBe(3);
 
     await drain(t);
-    expect(await valueOf(t, "async")).toBe(0);
+    expect(await valueOf(t, "async")).toEqual(near(0, (2 * 10) / HOUR)); // the scheduled apply and this read each run on a function clock up to 1 ms ahead: up to 2 ms of refill
     const blocked = await t.query(api.check, { limit: "async" });
     expect(blocked.ok).toBe(false);
     expect(blocked.retryAfter).toBeGreaterThan(0);
@@ -241,7 +241,7 @@ describe("anchor's async examples (ported from @convex-dev/rate-limiter 0.4.0)",
     expect(reserved.retryAfter).toBeGreaterThan(0);
 
     await drain(t);
-    expect(await valueOf(t, "async")).toBeCloseTo(-2, 6);
+    expect(await valueOf(t, "async")).toEqual(near(-2, (2 * 10) / HOUR));
   });
 
   test("throws a RateLimitError when `throws` is true", async () => {
@@ -274,7 +274,7 @@ describe("anchor's async examples (ported from @convex-dev/rate-limiter 0.4.0)",
     }
     await drain(t);
     const data = await t.query(api.getRateLimit, {});
-    expect(data.value).toBeCloseTo(1, 6);
+    expect(data.value).toEqual(near(1, (2 * 10) / HOUR));
     expect(data.shard).toBe(0);
     expect(data.config.shards).toBe(1);
   });
@@ -304,7 +304,7 @@ describe("anchor's async examples (ported from @convex-dev/rate-limiter 0.4.0)",
       expect((await t.mutation(api.consume, { limit: "strict" })).ok).toBe(
         true,
       );
-    expect(await valueOf(t, "strict")).toBe(0);
+    expect(await valueOf(t, "strict")).toEqual(near(0, 10 / HOUR));
     expect((await t.mutation(api.consume, { limit: "strict" })).ok).toBe(false);
   });
 });

@@ -13,7 +13,13 @@ import {
   isRateLimitError,
   type RateLimitConfig,
 } from "../../src/rateLimiter/client.js";
-import { components, opskitTest, captureLogs } from "../helpers.js";
+import {
+  components,
+  opskitTest,
+  captureLogs,
+  near,
+  FUNCTION_CLOCK_SLACK_MS,
+} from "../helpers.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./features.test.js";
 
@@ -198,7 +204,7 @@ describe("exact sharding", () => {
     const t = test();
     for (let i = 0; i < 30; i++) await t.mutation(api.hit, { name: "sharded" });
     const v = await t.query(api.value, { name: "sharded" });
-    expect(v.value).toBeCloseTo(70, 6);
+    expect(v.value).toEqual(near(70, 100 / MINUTE)); // 1 function-clock ms of refill
     expect(v.shard).toBe(0);
     expect(await t.query(api.getGlobalLimit, {})).toMatchObject({
       value: v.value,
@@ -248,9 +254,9 @@ describe("sharded counts and reservations", () => {
     expect(
       await t.mutation(api.hit, { name: "shardedBudget", count: 40 }),
     ).toMatchObject({ ok: true });
-    expect(
-      (await t.query(api.value, { name: "shardedBudget" })).value,
-    ).toBeCloseTo(0, 6);
+    expect((await t.query(api.value, { name: "shardedBudget" })).value).toEqual(
+      near(0, 100 / MINUTE),
+    );
   });
 
   it("reservations on a sharded limit wait exactly and respect maxReserved", async () => {
@@ -266,7 +272,7 @@ describe("sharded counts and reservations", () => {
       await t.mutation(api.reserve, { name: "shardedBudget", count: 30 }),
     ).toMatchObject({
       ok: false,
-      retryAfter: 6_000, // 20 more may be reserved now; 30 once 10 tokens refill
+      retryAfter: near(6_000), // 20 more may be reserved now; 30 once 10 tokens refill
     });
     vi.setSystemTime(t0 + 6_000);
     expect(
@@ -291,14 +297,14 @@ describe("atomic multi-limit", () => {
     expect(denied).toMatchObject({
       ok: false,
       name: "globalTiny",
-      denied: [{ name: "globalTiny", retryAfter: MINUTE }],
+      denied: [{ name: "globalTiny", retryAfter: near(MINUTE) }],
     });
     expect(
       (await t.query(api.value, { name: "perUser", key: "c" })).value,
     ).toBe(3);
     expect(
       (await t.query(api.value, { name: "perUser", key: "a" })).value,
-    ).toBe(2);
+    ).toEqual(near(2, 3 / MINUTE));
   });
 
   it("reports the longest retryAfter and every denying limit", async () => {
@@ -352,7 +358,7 @@ describe("atomic multi-limit: checks and hostile input", () => {
     });
     expect(
       (await t.query(api.value, { name: "perUser", key: "d" })).value,
-    ).toBe(1);
+    ).toEqual(near(1, 3 / MINUTE));
   });
 
   it("an empty list is refused", async () => {
@@ -387,19 +393,19 @@ describe("shadow mode", () => {
     expect(results.slice(0, 2).every((r) => r.shadow === undefined)).toBe(true);
     expect(results[2]).toMatchObject({
       ok: true,
-      shadow: [{ name: "newLimit", key: "s", retryAfter: 30_000 }],
+      shadow: [{ name: "newLimit", key: "s", retryAfter: near(30_000) }],
     });
     const shadowLogs = logs.filter((l) => l.event === "rateLimiter.shadowDeny");
     expect(shadowLogs).toHaveLength(3);
     expect(shadowLogs[0]).toMatchObject({
       name: "newLimit",
       key: "s",
-      retryAfter: 30_000,
+      retryAfter: near(30_000),
     });
     expect(logs.some((l) => l.event === "rateLimiter.deny")).toBe(false);
     expect(
       (await t.query(api.value, { name: "newLimit", key: "s" })).value,
-    ).toBe(0);
+    ).toEqual(near(0, 2 / MINUTE));
   });
 });
 
@@ -412,15 +418,15 @@ describe("penalty", () => {
       ).toMatchObject({ ok: true });
     expect(
       await t.mutation(api.hit, { name: "login", key: "ip" }),
-    ).toMatchObject({ ok: false, retryAfter: HOUR });
+    ).toMatchObject({ ok: false, retryAfter: near(HOUR) });
     vi.setSystemTime(t0 + 20 * MINUTE); // fully refilled by now, but penalised
     expect(
       await t.mutation(api.hit, { name: "login", key: "ip" }),
-    ).toMatchObject({ ok: false, retryAfter: 40 * MINUTE });
+    ).toMatchObject({ ok: false, retryAfter: near(40 * MINUTE) });
     expect(
       (await t.query(api.value, { name: "login", key: "ip" })).penaltyUntil,
-    ).toBe(t0 + HOUR);
-    vi.setSystemTime(t0 + HOUR);
+    ).toEqual(near(t0 + HOUR));
+    vi.setSystemTime(t0 + HOUR + FUNCTION_CLOCK_SLACK_MS); // the denial ran up to 1 ms after t0
     expect(
       await t.mutation(api.hit, { name: "login", key: "ip" }),
     ).toMatchObject({ ok: true });
@@ -443,8 +449,9 @@ describe("penalty", () => {
     for (let i = 0; i < 10; i++)
       expect(
         await t.mutation(api.hit, { name: "shardedLogin", key: "k" }),
-      ).toMatchObject({ ok: false, retryAfter: 5 * MINUTE });
-    vi.setSystemTime(t0 + 10 * MINUTE);
+      ).toMatchObject({ ok: false, retryAfter: near(5 * MINUTE) });
+    // The denial ran up to 1 ms after t0 (function clock); its penalty ends 10 minutes after that.
+    vi.setSystemTime(t0 + 10 * MINUTE + FUNCTION_CLOCK_SLACK_MS);
     expect(
       await t.mutation(api.hit, { name: "shardedLogin", key: "k" }),
     ).toMatchObject({ ok: true });
@@ -476,7 +483,7 @@ describe("refunds", () => {
     for (let i = 0; i < 25; i++) await t.mutation(api.hit, { name: "sharded" });
     expect(
       await t.mutation(api.giveBack, { name: "sharded", count: 40 }),
-    ).toBeCloseTo(25, 6);
+    ).toEqual(near(25, 100 / MINUTE));
     expect((await t.query(api.value, { name: "sharded" })).value).toBeCloseTo(
       100,
       6,
@@ -514,7 +521,7 @@ describe("bounded storage", () => {
     expect(
       (await t.query(api.value, { name: "login", key: "attacker" }))
         .penaltyUntil,
-    ).toBe(t0 + HOUR);
+    ).toEqual(near(t0 + HOUR));
     vi.advanceTimersByTime(HOUR);
     await t.mutation(sweep, {});
     expect(await t.query(api.stored, {})).toBe(0);
@@ -587,7 +594,7 @@ describe("logs", () => {
         event: "rateLimiter.deny",
         name: "perUser",
         key: "L",
-        retryAfter: 20_000,
+        retryAfter: near(20_000),
       },
     ]);
   });
