@@ -22,7 +22,7 @@ export type LogEvent = { event: string; [field: string]: unknown };
  * promise rejects, the line goes to `console.log` with the error on
  * `console.error`, and the function that logged carries on.
  */
-export type LogSink = (line: string, event: LogEvent) => void | Promise<void>;
+export type LogSink = (line: string, event: LogEvent) => void;
 
 const KEY = Symbol.for("convex-opskit.logSink");
 type SinkHolder = { [KEY]?: LogSink };
