@@ -3,7 +3,9 @@
  * stream (Convex log streams, Axiom, Datadog...) can filter and alert on them.
  *
  * Event names are `<capability>.<what>`, e.g. `authz.deny`,
- * `rateLimiter.reject`, `auditLog.write`, `migrations.progress`.
+ * `rateLimiter.deny`, `auditLog.write`, `migrations.batch` (README.md
+ * "Structured logs" lists them all). A line about a caller names it with
+ * `functionName`, `actorId` and `actorKind` in every component.
  *
  * Where lines go is decided by one sink per JavaScript realm, kept on
  * `globalThis` so every copy of this module in a process (the package's

@@ -120,3 +120,16 @@ describe("log events share one field vocabulary", () => {
     ).toEqual([]);
   });
 });
+
+test("README's Structured logs section lists every emitted event, and no other", () => {
+  const readme = readFileSync(path.resolve(src, "../README.md"), "utf8");
+  const section = readme.slice(
+    readme.indexOf("## Structured logs"),
+    readme.indexOf("Where the lines go"),
+  );
+  const listed = [
+    ...section.matchAll(/`((?:authz|auditLog|migrations|rateLimiter)\.\w+)`/g),
+  ].map((m) => m[1]);
+  const emitted = [...new Set(events.map((e) => e.event))].sort();
+  expect([...new Set(listed)].sort()).toEqual(emitted);
+});
