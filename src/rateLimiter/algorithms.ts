@@ -136,13 +136,25 @@ export function available(
   }
 }
 
-/** Sliding window: the previous and current window counts as seen at `t`. */
+/**
+ * Sliding window: the previous and current window counts as seen at `t`.
+ * A window holds at most `rate`: what a reservation took beyond it is spent
+ * in the windows after it, one `rate` per window, so a debt is repaid at the
+ * limit's rate instead of vanishing two windows later. Counts are never
+ * negative (a state written under another kind reads as at most full).
+ */
 function slidingCounts(limit: ShardLimit, state: ShardState, t: number) {
   const w = windowStart(limit, t);
   const windows = Math.round((w - state.ts) / limit.period);
-  if (windows <= 0) return { prev: state.prev ?? 0, curr: state.value, w };
-  if (windows === 1) return { prev: state.value, curr: 0, w };
-  return { prev: 0, curr: 0, w };
+  let prev = Math.max(0, state.prev ?? 0);
+  let curr = Math.max(0, state.value);
+  if (windows <= 0) return { prev, curr, w };
+  const steps = Math.min(windows, Math.ceil(curr / limit.rate) + 1);
+  for (let i = 0; i < steps; i++) {
+    prev = Math.min(curr, limit.rate);
+    curr = Math.max(0, curr - limit.rate);
+  }
+  return { prev, curr, w };
 }
 
 /** The state after taking `count` tokens at `t` (available may go negative: reservations). */
@@ -238,7 +250,13 @@ export function fullAt(
             Math.ceil((limit.capacity - state.value) / limit.rate - EPSILON) *
               limit.period;
     case "sliding window":
-      if (state.value > 0) return state.ts + 2 * limit.period;
+      // A count above `rate` spills into the windows after (slidingCounts).
+      if (state.value > 0)
+        return (
+          state.ts +
+          (Math.max(1, Math.ceil(state.value / limit.rate - EPSILON)) + 1) *
+            limit.period
+        );
       if ((state.prev ?? 0) > 0) return state.ts + limit.period;
       return state.ts;
     case "gcra":
