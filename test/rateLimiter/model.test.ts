@@ -225,6 +225,12 @@ const cmdArb = (allowReshard: boolean): fc.Arbitrary<Cmd> => {
       key,
       back: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 2 * PERIOD })),
     }),
+    // Twice: a step back around a partial state is what mints tokens.
+    fc.record({
+      op: fc.constant("wobble" as const),
+      key,
+      back: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 2 * PERIOD })),
+    }),
     fc.record({
       op: fc.constant("rate" as const),
       rate: fc.integer({ min: 1, max: 6 }),
