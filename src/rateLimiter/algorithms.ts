@@ -146,15 +146,15 @@ export function available(
 function slidingCounts(limit: ShardLimit, state: ShardState, t: number) {
   const w = windowStart(limit, t);
   const windows = Math.round((w - state.ts) / limit.period);
-  let prev = Math.max(0, state.prev ?? 0);
-  let curr = Math.max(0, state.value);
-  if (windows <= 0) return { prev, curr, w };
-  const steps = Math.min(windows, Math.ceil(curr / limit.rate) + 1);
-  for (let i = 0; i < steps; i++) {
-    prev = Math.min(curr, limit.rate);
-    curr = Math.max(0, curr - limit.rate);
-  }
-  return { prev, curr, w };
+  const curr = Math.max(0, state.value);
+  if (windows <= 0) return { prev: Math.max(0, state.prev ?? 0), curr, w };
+  // After n windows, n * rate of the count is spent: the window before holds
+  // at most `rate` of what was left, the current one the rest.
+  return {
+    prev: Math.min(Math.max(0, curr - (windows - 1) * limit.rate), limit.rate),
+    curr: Math.max(0, curr - windows * limit.rate),
+    w,
+  };
 }
 
 /** The state after taking `count` tokens at `t` (available may go negative: reservations). */
@@ -299,10 +299,13 @@ export function retryAfterFor(
       hi = Math.max(hi, Math.ceil(fullAt(limit, s, now) - now) + 1);
   // The full state may still be a hair short through float error; widen once.
   if (!enough(hi)) hi += limit.period;
-  if (!enough(hi)) return Infinity;
+  if (!Number.isFinite(hi) || !enough(hi)) return Infinity;
   let lo = minWait; // not enough at lo, enough at hi
   while (hi - lo > 1) {
     const mid = Math.floor((lo + hi) / 2);
+    // Past 2^53 ms floats are more than 1 apart: stop (never early) rather
+    // than loop forever on a wait of millions of years.
+    if (mid <= lo || mid >= hi) break;
     if (enough(mid)) hi = mid;
     else lo = mid;
   }

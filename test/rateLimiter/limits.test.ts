@@ -345,6 +345,16 @@ describe("rateLimiter: bad input is refused with INVALID_ARGUMENT and writes not
       { name: "llmTokens", count: 1501, reserve: true },
       /capacity plus maxReserved/,
     ],
+    [
+      "a reservation of 1e308 tokens without maxReserved (hung the call)",
+      {
+        name: "x",
+        count: 1e308,
+        reserve: true,
+        config: { kind: "token bucket", rate: 1, period: 10 },
+      },
+      /count must be a whole number from 1 to 9007199254740991/,
+    ],
     ["unknown name without config", { name: "nope" }, /"nope" is not defined/],
     [
       "rate 0",
