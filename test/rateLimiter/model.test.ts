@@ -206,7 +206,12 @@ const cmdArb = (allowReshard: boolean): fc.Arbitrary<Cmd> => {
       count: fc.integer({ min: 1, max: 9 }),
     }),
     fc.constant({ op: "sweep" as const }),
-    fc.record({ op: fc.constant("refund" as const), key, count }),
+    fc.record({
+      op: fc.constant("refund" as const),
+      key,
+      // Up to whole shards: a refund that fills a shard deletes its state.
+      count: fc.integer({ min: 1, max: 6 }),
+    }),
     fc.record({ op: fc.constant("reset" as const), key }),
     fc.record({
       op: fc.constant("clock" as const),
@@ -625,6 +630,20 @@ describe("regressions found by the model", () => {
       )
         admitted++;
     expect(admitted).toBeLessThanOrEqual(10);
+  });
+
+  it("a refund after a change of shards credits what it is asked (a refund of 2 gave back all 6)", async () => {
+    for (const kind of KINDS)
+      await runModel(
+        makeConfig(kind, 6, 0, 1),
+        [
+          { op: "drain", key: "a" },
+          { op: "shards", shards: 3 },
+          { op: "refund", key: "a", count: 2 },
+          { op: "drain", key: "a" },
+        ],
+        true,
+      );
   });
 
   it("a step back and forth around a partial state mints nothing (token bucket, fixed window)", async () => {
