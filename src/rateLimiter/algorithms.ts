@@ -229,14 +229,9 @@ export function credit(
 
 /**
  * The earliest time at which `state` is back to full capacity (and may be
- * deleted). `t`, when given, is the time the state is read at (a GCRA state
- * written under another interval is rescaled as of `t`).
+ * deleted).
  */
-export function fullAt(
-  limit: ShardLimit,
-  state: ShardState,
-  t?: number,
-): number {
+export function fullAt(limit: ShardLimit, state: ShardState): number {
   switch (limit.kind) {
     case "token bucket":
       return (
@@ -260,7 +255,11 @@ export function fullAt(
       if ((state.prev ?? 0) > 0) return state.ts + limit.period;
       return state.ts;
     case "gcra":
-      return t === undefined ? state.ts : gcraTat(limit, state, t);
+      // Also for a state written under another interval: `gcraTat` rescales
+      // what is owed at each read, and that reaches zero exactly at `ts`
+      // (rescaled as of an earlier read it looked sooner, and retryAfterFor
+      // answered Infinity for a wait of 30 s).
+      return state.ts;
   }
 }
 
@@ -295,8 +294,7 @@ export function retryAfterFor(
   if (needed > limit.capacity * states.length + EPSILON) return Infinity;
   let hi = minWait;
   for (const s of states)
-    if (s !== null)
-      hi = Math.max(hi, Math.ceil(fullAt(limit, s, now) - now) + 1);
+    if (s !== null) hi = Math.max(hi, Math.ceil(fullAt(limit, s) - now) + 1);
   // The full state may still be a hair short through float error; widen once.
   if (!enough(hi)) hi += limit.period;
   if (!Number.isFinite(hi) || !enough(hi)) return Infinity;

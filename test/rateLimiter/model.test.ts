@@ -632,6 +632,19 @@ describe("regressions found by the model", () => {
     expect(admitted).toBeLessThanOrEqual(10);
   });
 
+  it("gcra: a denial after a live rate change says when, not Infinity (the wait was 30 s)", async () => {
+    await runModel(
+      makeConfig("gcra", 1, 0, 1),
+      [
+        { op: "reserve", key: "a", count: 3 },
+        { op: "rate", rate: 2, extra: 0 },
+        { op: "wobble", key: "a", back: 10004 },
+        { op: "retry", key: "a" },
+      ],
+      false,
+    );
+  });
+
   it("a refund after a change of shards credits what it is asked (a refund of 2 gave back all 6)", async () => {
     for (const kind of KINDS)
       await runModel(
