@@ -279,7 +279,16 @@ async function runModel(initial: Config, cmds: Cmd[], reshard: boolean) {
     return Math.max(s, known);
   };
   const promises: Partial<
-    Record<Key, { at: number; count: number; reserve: boolean }>
+    Record<
+      Key,
+      {
+        at: number;
+        count: number;
+        reserve: boolean;
+        /** A refund since: tokens came back, so `at` may no longer be the least wait. */
+        refunded?: boolean;
+      }
+    >
   > = {};
   const seen = (s: number) => {
     high = Math.max(high, s);
@@ -375,7 +384,7 @@ async function runModel(initial: Config, cmds: Cmd[], reshard: boolean) {
         // `retryAfter` is the least wait (docs: "a call starting at
         // s + r - 1 is still denied"); exact for an unsharded limit.
         const p = promises[cmd.key];
-        if (!p || config.shards !== 1 || p.at - 1 < clock) break;
+        if (!p || p.refunded || config.shards !== 1 || p.at - 1 < clock) break;
         clock = p.at - 1;
         const at = p.at;
         const ok = await limitOnce(cmd.key, p.count, p.reserve);
@@ -478,6 +487,8 @@ async function runModel(initial: Config, cmds: Cmd[], reshard: boolean) {
           events[cmd.key].push({ type: "credit", s: now, count: credited });
           // A refund to full deletes the state, and its time with it.
           keyTime[cmd.key] = -Infinity;
+          const p = promises[cmd.key];
+          if (p) p.refunded = true;
         }
         break;
       }
