@@ -4,9 +4,98 @@
  * lost, and the hot sharded path's strictness.
  */
 import fc from "fast-check";
-import { ConvexError } from "convex/values";
-import { describe, expect, it } from "vitest";
-import { isContentionError, requestKey } from "../../src/rateLimiter/client.js";
+import { convexTest } from "convex-test";
+import {
+  anyApi,
+  componentsGeneric,
+  defineSchema,
+  mutationGeneric,
+  queryGeneric,
+  type FunctionReference,
+} from "convex/server";
+import { ConvexError, v } from "convex/values";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import {
+  HOUR,
+  MINUTE,
+  RateLimiter,
+  isContentionError,
+  requestKey,
+} from "../../src/rateLimiter/client.js";
+import { DRAIN_STALLED_MS } from "../../src/rateLimiter/component/async.js";
+import opskit from "../../src/test.js";
+import { poisson, simulate } from "../../bench/occ/sim.js";
+import { oursStrict, theirsSync } from "../../bench/occ/designs.js";
+import { components } from "../helpers.js";
+// Vite's import.meta.glob leaves out the importing file, so the module adds itself.
+import * as self from "./hotkeysAttack.test.js";
+
+const limiter = new RateLimiter(components.rateLimiter, {
+  async: {
+    kind: "token bucket",
+    rate: 10,
+    period: HOUR,
+    capacity: 3,
+    applyUpdates: "asynchronously",
+  },
+});
+
+export const consume = mutationGeneric({
+  args: {},
+  handler: async (ctx) => (await limiter.limit(ctx, "async")).ok,
+});
+
+/** Inside the component: what an operator's "cancel all" on the Schedules page does. */
+const cancelScheduled = mutationGeneric({
+  args: {},
+  handler: async (ctx) => {
+    const jobs = await ctx.db.system.query("_scheduled_functions").collect();
+    let n = 0;
+    for (const job of jobs)
+      if (job.state.kind === "pending") {
+        await ctx.scheduler.cancel(job._id);
+        n++;
+      }
+    return n;
+  },
+});
+const queued = queryGeneric({
+  args: {},
+  handler: async (ctx) =>
+    (await ctx.db.query("pendingUpdates").collect()).length,
+});
+
+const app = anyApi["hotkeysAttack.test"];
+const lab = (
+  componentsGeneric() as unknown as {
+    rateLimiter: {
+      lab: {
+        cancelScheduled: FunctionReference<
+          "mutation",
+          "internal",
+          object,
+          number
+        >;
+        queued: FunctionReference<"query", "internal", object, number>;
+      };
+    };
+  }
+).rateLimiter.lab;
+
+function labTest() {
+  const t = convexTest({
+    schema: defineSchema({}),
+    modules: {
+      "./hotkeysAttack.test.ts": async () => self,
+      "./_generated/api.ts": async () => ({}),
+    },
+  });
+  t.registerComponent("rateLimiter", opskit.rateLimiter.schema, {
+    ...opskit.rateLimiter.modules,
+    "./rateLimiter/component/lab.ts": async () => ({ cancelScheduled, queued }),
+  });
+  return t;
+}
 
 const anon = { auth: { getUserIdentity: async () => null } };
 
@@ -25,7 +114,10 @@ describe("requestKey behind a proxy that appends to X-Forwarded-For", () => {
             headers: { "x-forwarded-for": [...forged, real].join(", ") },
           });
           expect(
-            await requestKey(anon, { request, trustedHeader: "x-forwarded-for" }),
+            await requestKey(anon, {
+              request,
+              trustedHeader: "x-forwarded-for",
+            }),
           ).toBe(`ip:${real}`);
         },
       ),
@@ -81,4 +173,66 @@ describe("contention policy recognises only Convex's OCC failures", () => {
     expect(isContentionError(system)).toBe(true);
     expect(isContentionError(new Error("INVALID_ARGUMENT: boom"))).toBe(false);
   });
+});
+
+describe("asynchronous limits whose drain was lost", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.setSystemTime(Date.UTC(2026, 0, 1));
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it("a cancelled drain is restarted: the queue empties and the limit denies again", async () => {
+    const t = labTest();
+    expect(await t.mutation(app.consume, {})).toBe(true);
+    // The drain this call scheduled is lost (cancelled from the dashboard's
+    // Schedules page; the marker still says a chain is running).
+    expect(await t.mutation(lab.cancelScheduled, {})).toBe(1);
+    let admitted = 1;
+    for (let i = 0; i < 10; i++) {
+      vi.advanceTimersByTime(DRAIN_STALLED_MS / 5);
+      if (await t.mutation(app.consume, {})) admitted++;
+      await t.finishAllScheduledFunctions(vi.runAllTimers);
+    }
+    // Before: every call admitted, nothing ever applied, the queue only grew.
+    expect(await t.query(lab.queued, {})).toBe(0);
+    expect(admitted).toBeLessThanOrEqual(3 + 6);
+    expect(await t.mutation(app.consume, {})).toBe(false);
+  });
+});
+
+describe("the OCC simulation pins issue 15's central claim", () => {
+  it("overload is denied, not failed: opskit strict's terminal failures stay at or below the anchor's sync mode", async () => {
+    // Before this test nothing in the suite compared failure rates: a strict
+    // design that read every shard on every call (57-83 % terminal failures
+    // in this scenario) passed every test.
+    for (const shards of [16, 64])
+      for (const perSecond of [100, 200]) {
+        const limit = {
+          name: "api",
+          config: {
+            kind: "token bucket",
+            rate: 3000,
+            period: MINUTE,
+            shards,
+          } as const,
+        };
+        const scenario = {
+          name: "hot",
+          durationMs: 3000,
+          arrivals: poisson(perSecond, 3000),
+          websocket: true,
+          drained: ["hot"],
+        };
+        const ours = await simulate(oursStrict(limit), scenario, 21);
+        const anchor = await simulate(await theirsSync(limit), scenario, 21);
+        expect(ours.calls).toBe(anchor.calls);
+        expect(ours.failed).toBeLessThanOrEqual(anchor.failed);
+        expect(ours.failed / ours.calls).toBeLessThanOrEqual(0.01);
+        expect(ours.admitted).toBeGreaterThan(0);
+        expect(ours.admitted).toBeLessThanOrEqual(
+          (3000 * ours.lastStart) / MINUTE + 1e-9,
+        );
+      }
+  }, 60_000);
 });
