@@ -236,3 +236,128 @@ describe("the OCC simulation pins issue 15's central claim", () => {
       }
   }, 60_000);
 });
+
+export const take = mutationGeneric({
+  args: {
+    config: v.any(),
+    count: v.number(),
+    reserve: v.optional(v.boolean()),
+  },
+  handler: async (ctx, { config, count, reserve }) =>
+    limiter.limit(ctx, "hot", { key: "k", config, count, reserve }),
+});
+
+describe("hot sharded limits under generated sequences", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.setSystemTime(Date.UTC(2026, 0, 1));
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
+
+  const configs = [
+    { kind: "token bucket", rate: 40, period: 1000, shards: 8 },
+    { kind: "gcra", rate: 40, period: 1000, shards: 4 },
+    { kind: "fixed window", rate: 24, period: 1000, shards: 6, start: 0 },
+    { kind: "sliding window", rate: 24, period: 1000, shards: 3, start: 0 },
+  ] as const;
+
+  const op = fc.record({
+    dt: fc.oneof(
+      fc.constant(0),
+      fc.integer({ min: 1, max: 50 }),
+      fc.integer({ min: 51, max: 3000 }),
+    ),
+    count: fc.integer({ min: 1, max: 24 }),
+    reserve: fc.boolean(),
+  });
+
+  it("property: a hot sharded limit never admits more than the unsharded bound (any shard count, counts above a shard, clock steps)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...configs),
+        fc.integer({ min: 2, max: 12 }),
+        fc.array(
+          fc.record({
+            dt: fc.oneof(
+              // Demand far above the refill, so the limit stays saturated.
+              { arbitrary: fc.constant(0), weight: 4 },
+              { arbitrary: fc.integer({ min: 1, max: 5 }), weight: 4 },
+              { arbitrary: fc.integer({ min: 6, max: 3000 }), weight: 1 },
+            ),
+            count: fc.integer({ min: 1, max: 12 }),
+          }),
+          { minLength: 1, maxLength: 40 },
+        ),
+        fc.integer(),
+        async (base, shards, ops, seed) => {
+          let s = seed >>> 0;
+          vi.spyOn(Math, "random").mockImplementation(() => {
+            s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+            return s / 4294967296;
+          });
+          const config = { ...base, shards };
+          const t = labTest();
+          const t0 = Date.UTC(2026, 0, 1);
+          let now = t0;
+          let admitted = 0;
+          for (const { dt, count } of ops) {
+            now += dt;
+            vi.setSystemTime(now);
+            const r = await t.mutation(app.take, { config, count });
+            if (r.ok) admitted += count;
+          }
+          // +1 ms: convex-test may run a function 1 ms ahead of the clock.
+          const elapsed = now + 1 - t0;
+          const bound =
+            config.kind === "fixed window" || config.kind === "sliding window"
+              ? config.rate * (Math.floor(elapsed / config.period) + 2)
+              : config.rate + (config.rate * elapsed) / config.period;
+          expect(admitted).toBeLessThanOrEqual(bound + 1e-9);
+        },
+      ),
+      { seed: 42, numRuns: 200 },
+    );
+  }, 120_000);
+
+  it("property: a denial's retryAfter is never early, with reservations, counts above a shard and clock steps", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...configs),
+        fc.array(op, { minLength: 1, maxLength: 20 }),
+        fc.integer(),
+        async (config, ops, seed) => {
+          let s = seed >>> 0;
+          vi.spyOn(Math, "random").mockImplementation(() => {
+            s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+            return s / 4294967296;
+          });
+          const t = labTest();
+          let now = Date.UTC(2026, 0, 1);
+          for (const { dt, count, reserve } of ops) {
+            now += dt;
+            vi.setSystemTime(now);
+            const r = await t.mutation(app.take, { config, count, reserve });
+            if (r.ok) continue;
+            // A lone caller retrying the same request after retryAfter
+            // (+1 ms: convex-test may run a function 1 ms ahead) is admitted.
+            now += r.retryAfter + 1;
+            vi.setSystemTime(now);
+            const again = await t.mutation(app.take, {
+              config,
+              count,
+              reserve,
+            });
+            expect(
+              again.ok,
+              JSON.stringify({ config, count, reserve, r, again }),
+            ).toBe(true);
+          }
+        },
+      ),
+      { seed: 42, numRuns: 150 },
+    );
+  }, 120_000);
+});
