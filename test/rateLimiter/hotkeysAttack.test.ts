@@ -21,6 +21,7 @@ import {
   RateLimiter,
   isContentionError,
   requestKey,
+  suggestShards,
 } from "../../src/rateLimiter/client.js";
 import { DRAIN_STALLED_MS } from "../../src/rateLimiter/component/async.js";
 import opskit from "../../src/test.js";
@@ -73,10 +74,15 @@ const lab = (
         cancelScheduled: FunctionReference<
           "mutation",
           "internal",
-          object,
+          Record<string, never>,
           number
         >;
-        queued: FunctionReference<"query", "internal", object, number>;
+        queued: FunctionReference<
+          "query",
+          "internal",
+          Record<string, never>,
+          number
+        >;
       };
     };
   }
@@ -360,4 +366,55 @@ describe("hot sharded limits under generated sequences", () => {
       { seed: 42, numRuns: 150 },
     );
   }, 120_000);
+});
+
+describe("suggestShards on generated inputs", () => {
+  const positive = fc.double({
+    min: 1e-6,
+    max: 1e9,
+    noNaN: true,
+    noDefaultInfinity: true,
+  });
+
+  it("property: a whole number in [1, min(capacity, 1024)], never NaN, non-decreasing in load", () => {
+    fc.assert(
+      fc.property(
+        positive,
+        positive,
+        positive,
+        positive,
+        fc.option(positive, { nil: undefined }),
+        (rate, period, a, b, capacity) => {
+          const [lo, hi] = a <= b ? [a, b] : [b, a];
+          const at = (callsPerSecond: number) =>
+            suggestShards({
+              rate,
+              period,
+              callsPerSecond,
+              ...(capacity !== undefined ? { capacity } : {}),
+            });
+          const n = at(lo);
+          expect(Number.isInteger(n)).toBe(true);
+          expect(n).toBeGreaterThanOrEqual(1);
+          expect(n).toBeLessThanOrEqual(
+            Math.max(1, Math.min(1024, Math.floor(capacity ?? rate))),
+          );
+          expect(at(hi)).toBeGreaterThanOrEqual(n);
+        },
+      ),
+      { seed: 42, numRuns: 500 },
+    );
+  });
+
+  it("a capacity that is not a positive finite number is refused, not turned into NaN shards", () => {
+    for (const capacity of [NaN, 0, -5, Infinity])
+      expect(() =>
+        suggestShards({
+          rate: 3000,
+          period: MINUTE,
+          callsPerSecond: 108,
+          capacity,
+        }),
+      ).toThrow(/capacity must be a positive finite number/);
+  });
 });
