@@ -27,6 +27,7 @@ import { DRAIN_STALLED_MS } from "../../src/rateLimiter/component/async.js";
 import opskit from "../../src/test.js";
 import { poisson, simulate } from "../../bench/occ/sim.js";
 import { oursStrict, theirsSync } from "../../bench/occ/designs.js";
+import { Store, Transaction, conflicts } from "../../bench/occ/store.js";
 import { components } from "../helpers.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./hotkeysAttack.test.js";
@@ -416,5 +417,44 @@ describe("suggestShards on generated inputs", () => {
           capacity,
         }),
       ).toThrow(/capacity must be a positive finite number/);
+  });
+});
+
+describe("OCC store: what a write reads", () => {
+  const schema = { rows: { by_k: ["k"] } };
+  async function seeded() {
+    const store = new Store(schema);
+    const seed = new Transaction(store, 0);
+    const id = await seed.db.insert("rows", { k: "a" });
+    store.apply(seed.writes, 0);
+    return { store, id };
+  }
+
+  it("a blind patch or delete reads the document (transaction.rs get_inner): a concurrent write to it conflicts", async () => {
+    for (const op of ["patch", "delete"] as const) {
+      const { store, id } = await seeded();
+      const blind = new Transaction(store, 1);
+      if (op === "patch") await blind.db.patch("rows", id, { n: 1 });
+      else await blind.db.delete("rows", id);
+      const other = new Transaction(store, 1);
+      await other.db.patch("rows", id, { n: 2 });
+      expect(
+        blind.reads.some((r) => conflicts(schema, r, other.writes[0])),
+      ).toBe(true);
+    }
+  });
+
+  it("a db.get of one id does not conflict with an insert, only with a write to that id", async () => {
+    const { store, id } = await seeded();
+    const reader = new Transaction(store, 1);
+    await reader.db.get("rows", id);
+    const inserter = new Transaction(store, 1);
+    await inserter.db.insert("rows", { k: "a" });
+    expect(conflicts(schema, reader.reads[0], inserter.writes[0])).toBe(false);
+    const patcher = new Transaction(store, 1);
+    await patcher.db.patch("rows", id, { n: 3 });
+    expect(
+      patcher.writes.some((w) => conflicts(schema, reader.reads[0], w)),
+    ).toBe(true);
   });
 });
