@@ -25,7 +25,7 @@ import {
 } from "../../src/rateLimiter/client.js";
 import { DRAIN_STALLED_MS } from "../../src/rateLimiter/component/async.js";
 import opskit from "../../src/test.js";
-import { poisson, simulate } from "../../bench/occ/sim.js";
+import { poisson, simulate, type Design } from "../../bench/occ/sim.js";
 import { oursStrict, theirsSync } from "../../bench/occ/designs.js";
 import { Store, Transaction, conflicts } from "../../bench/occ/store.js";
 import { components } from "../helpers.js";
@@ -456,5 +456,53 @@ describe("OCC store: what a write reads", () => {
     expect(
       patcher.writes.some((w) => conflicts(schema, reader.reads[0], w)),
     ).toBe(true);
+  });
+});
+
+describe("OCC simulation: long attempts", () => {
+  it("an attempt longer than 1 s still sees every write committed since its snapshot", async () => {
+    const schema = { counters: { by_key: ["key"] } };
+    const counter: Design = {
+      name: "counter",
+      schema,
+      async call(ctx, key) {
+        const doc = await ctx.tx.db
+          .query("counters")
+          .withIndex("by_key", (q) => q.eq("key", key))
+          .first();
+        if (doc)
+          await ctx.tx.db.patch("counters", doc._id, {
+            n: (doc.n as number) + 1,
+          });
+        else await ctx.tx.db.insert("counters", { key, n: 1 });
+        return "admitted";
+      },
+    };
+    // Call 0 runs 2 s on key "k"; call 1 writes "k" meanwhile; 70 writes of
+    // other keys and one late commit make the log long enough to be trimmed.
+    const arrivals = [
+      { at: 0, key: "k" },
+      { at: 100, key: "k" },
+      ...Array.from({ length: 70 }, (_, i) => ({
+        at: 200 + i * 10,
+        key: `o${i}`,
+      })),
+      { at: 1950, key: "late" },
+    ];
+    const times = [2000];
+    let i = 0;
+    const r = await simulate(
+      counter,
+      {
+        name: "long",
+        durationMs: 5000,
+        arrivals: () => arrivals,
+        websocket: false,
+        execMs: () => times[i++] ?? 10,
+      },
+      1,
+    );
+    expect(r.retries[0]).toBe(1);
+    expect(r.admitted).toBe(arrivals.length);
   });
 });
