@@ -423,7 +423,13 @@ export async function decide(
       // shards evolve alike, so any shard that has served since is proof
       // that the unread ones are out of debt too. (The sum is unchanged, so
       // the unsharded bound holds.)
-      const level = stateWithAvailable(limit, now, (total - count) / shards);
+      // Written at the latest time any shard was (time never moves back
+      // for a state; a GCRA state stores an arrival time instead).
+      const at =
+        config.kind === "gcra"
+          ? now
+          : Math.max(now, ...states.map((st) => st?.ts ?? now));
+      const level = stateWithAvailable(limit, at, (total - count) / shards);
       for (const slot of slots) {
         slot.state = { ...level };
         slot.consumed ||= options.write;
