@@ -119,17 +119,22 @@ export function checkStartArgs(args: StartArgs): void {
 /**
  * Asks the app function who it is. Anything that is not a migration defined
  * with `migrations.define` (missing function, wrong arguments) is NOT_FOUND.
+ * A `cursor` is checked by the app against its table: one that is not from
+ * a walk of it is INVALID_ARGUMENT, before anything is written.
  */
 export async function describe(
   ctx: MutationCtx,
   name: string,
   fnHandle: string,
+  cursor?: string | null,
 ): Promise<DescribeResult> {
   let result: AppResult;
   try {
     result = await ctx.runMutation(fnHandle as MigrationHandle, {
       oneBatchOnly: true,
       op: "describe",
+      // The app checks that a given cursor belongs to its table.
+      ...(typeof cursor === "string" ? { cursor } : {}),
     });
   } catch (e) {
     // A mistake in the definition (or a runtime without ctx.meta) is the
@@ -178,7 +183,7 @@ export async function startRun(
   args: StartArgs,
 ): Promise<MigrationStatus> {
   checkStartArgs(args);
-  const def = await describe(ctx, args.name, args.fnHandle);
+  const def = await describe(ctx, args.name, args.fnHandle, args.cursor);
   const kind = args.dryRun ? "dryRun" : "migrate";
   if (kind === "migrate") await refuseDuringRollback(ctx, args.name);
   const prev = await latestRun(ctx, args.name, kind);

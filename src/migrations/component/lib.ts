@@ -581,13 +581,38 @@ async function neededByRollbacks(ctx: MutationCtx): Promise<Set<string>> {
 }
 
 /**
+ * Whether `run` belongs to a rollback that stopped half way (canceled or
+ * failed) of its migration's latest run: `rollback` continues such a
+ * rollback from its journal, and `start` refuses until it has finished.
+ * Clearing either run would leave documents half restored with no way to
+ * finish, and let a start migrate the unrestored ones a second time.
+ */
+async function neededByStoppedRollback(
+  ctx: MutationCtx,
+  run: Doc<"runs">,
+): Promise<boolean> {
+  const pair =
+    run.kind === "migrate" && run.rolledBackBy
+      ? { target: run, rollback: await ctx.db.get("runs", run.rolledBackBy) }
+      : run.kind === "rollback" && run.target
+        ? { target: await ctx.db.get("runs", run.target), rollback: run }
+        : null;
+  if (!pair?.target || !pair.rollback) return false;
+  if (pair.rollback.state === "success") return false;
+  if (pair.target.rolledBackBy !== pair.rollback._id) return false;
+  const latest = await latestRun(ctx, pair.target.name, "migrate");
+  return latest?._id === pair.target._id;
+}
+
+/**
  * Deletes the history of finished runs created before `before` (default:
  * now), with their batches, failures and journal, continuing in scheduled
  * transactions when there is more. Running and paused runs are kept, as are
  * the runs an unfinished rollback restores from, and the code checksums.
  * Each transaction sizes its work by the bytes and documents it has read
  * and written (rows of any size fit), and deletes at least one row, so it
- * always progresses. Same name as `@convex-dev/migrations`' `clearAll`.
+ * always progresses. A rollback that stopped half way keeps its runs and
+ * journal until it is finished (run rollback again) or superseded. Same name as `@convex-dev/migrations`' `clearAll`.
  */
 export const clearAll = mutation({
   args: { before: v.optional(v.number()) },
@@ -614,7 +639,11 @@ export const clearAll = mutation({
       if (runs.length === 0) break;
       for (const run of runs) {
         budget.saw(run);
-        if (!unfinished(run) && !needed.has(run._id)) {
+        if (
+          !unfinished(run) &&
+          !needed.has(run._id) &&
+          !(await neededByStoppedRollback(ctx, run))
+        ) {
           for (const table of ["batches", "failures", "journal"] as const)
             for (;;) {
               if (!(await budget.fits())) {

@@ -1,0 +1,226 @@
+/**
+ * Independent attack on the migrations component (issue 11 items 6-9, 13,
+ * 14; issue 10 item 4): hostile arguments, interleavings, clearAll.
+ */
+import { anyApi } from "convex/server";
+import fc from "fast-check";
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { isOpskitError } from "../../src/shared/errors.js";
+import { captureLogs } from "../helpers.js";
+import {
+  appTestWithPeek,
+  makeMigrations,
+  peekRef,
+  schema,
+} from "./fixtures.js";
+import * as self from "./attack.test.js";
+
+const migrations = makeMigrations();
+
+export const fillEmail = migrations.define({
+  table: "users",
+  batchSize: 100,
+  journal: true,
+  migrateOne: (_ctx, user) => ({ email: `${user.name}@example.com` }),
+});
+
+export const setText = migrations.define({
+  table: "notes",
+  batchSize: 10,
+  migrateOne: () => ({ text: "migrated" }),
+});
+
+export const run = migrations.runner();
+
+const api = anyApi["attack.test"];
+const NAME = (fn: string) => `attack.test:${fn}`;
+
+captureLogs();
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+function setup() {
+  return appTestWithPeek("attack.test", { ...self });
+}
+type T = ReturnType<typeof setup>;
+
+async function errorOf(p: Promise<unknown>) {
+  return await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+}
+
+const rows = (t: T, table: string) =>
+  t.run((ctx) => ctx.runQuery(peekRef("rows"), { table })) as Promise<
+    Array<Record<string, unknown>>
+  >;
+
+async function seedNotesAroundAUser(t: T) {
+  // 20 notes, then a user, then 5 notes: a cursor from the users walk
+  // points after the first 20 notes.
+  return await t.run(async (ctx) => {
+    for (let i = 0; i < 20; i++) await ctx.db.insert("notes", { text: "n" });
+    const u = (await ctx.db.get(await ctx.db.insert("users", { name: "u" })))!;
+    for (let i = 0; i < 5; i++) await ctx.db.insert("notes", { text: "n" });
+    return JSON.stringify([u._creationTime, u._id]);
+  });
+}
+
+async function notesUnchanged(t: T) {
+  const notes = await t.run((ctx) => ctx.db.query("notes").collect());
+  return notes.every((n) => n.text === "n");
+}
+
+describe("hostile cursors from the CLI or dashboard", () => {
+  test("a cursor from another table is INVALID_ARGUMENT and writes nothing (it skipped 20 of 25 documents and reported success)", async () => {
+    const t = setup();
+    const userCursor = await seedNotesAroundAUser(t);
+    for (const call of [
+      t.mutation(api.setText, { cursor: userCursor }),
+      t.mutation(api.run, { fn: NAME("setText"), cursor: userCursor }),
+      t.run((ctx) =>
+        migrations.runOne(ctx, api.setText, { cursor: userCursor }),
+      ),
+    ]) {
+      const e = await errorOf(call);
+      expect(isOpskitError(e, "INVALID_ARGUMENT")).toBe(true);
+      expect((e as { data: { message: string } }).data.message).toMatch(
+        /cursor must be a cursor returned by a run of this migration over "notes"/,
+      );
+    }
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    expect(await rows(t, "runs")).toEqual([]);
+    expect(await notesUnchanged(t)).toBe(true);
+  });
+
+  test("forged and garbage cursors are INVALID_ARGUMENT and write nothing (property)", async () => {
+    const t = setup();
+    const userCursor = await seedNotesAroundAUser(t);
+    const [first] = await t.run((ctx) => ctx.db.query("notes").take(1));
+    const someKey = fc.oneof(
+      fc.string(),
+      fc.double(),
+      fc.constant(first._id),
+      fc.constant(first._creationTime),
+    );
+    const cursor = fc.oneof(
+      fc.string({ maxLength: 300 }),
+      fc.constantFrom(
+        "",
+        "{}",
+        "null",
+        "[1e20]",
+        '["x"]',
+        "[null,null,null]",
+        userCursor,
+        JSON.stringify([1e20, first._id]),
+        JSON.stringify([first._creationTime + 1, first._id]),
+        JSON.stringify([first._creationTime, first._id, first._id]),
+        "x".repeat(100_000),
+      ),
+      fc
+        .array(someKey, { minLength: 1, maxLength: 4 })
+        .map((a) => JSON.stringify(a)),
+    );
+    const valid = JSON.stringify([first._creationTime, first._id]);
+    await fc.assert(
+      fc.asyncProperty(cursor, async (c) => {
+        fc.pre(c !== valid && c !== "[]");
+        const e = await errorOf(
+          t.mutation(api.run, { fn: NAME("setText"), cursor: c }),
+        );
+        expect(isOpskitError(e, "INVALID_ARGUMENT"), String(e)).toBe(true);
+        // The message quotes at most 100 characters of what arrived.
+        expect(
+          (e as { data: { message: string } }).data.message.length,
+        ).toBeLessThan(1_000);
+      }),
+      { seed: 42, numRuns: 60 },
+    );
+    expect(await rows(t, "runs")).toEqual([]);
+    expect(await notesUnchanged(t)).toBe(true);
+  });
+
+  test("a run's own cursor still resumes it, and '[]' starts from the beginning", async () => {
+    const t = setup();
+    await seedNotesAroundAUser(t);
+    const started = await t.mutation(api.setText, { batchSize: 10 });
+    await t.run((ctx) => migrations.cancel(ctx, api.setText));
+    expect(started).toMatchObject({ processed: 10 });
+    const resumed = await t.mutation(api.run, {
+      fn: NAME("setText"),
+      cursor: (started as { cursor: string }).cursor,
+    });
+    expect(resumed).toMatchObject({ processed: 20 });
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const again = await t.mutation(api.run, {
+      fn: NAME("setText"),
+      cursor: "[]",
+      reset: true,
+    });
+    expect(again.state).not.toBe("failed");
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const notes = await t.run((ctx) => ctx.db.query("notes").collect());
+    expect(notes.every((n) => n.text === "migrated")).toBe(true);
+  });
+
+  test("a customRange cursor is checked against the table too", async () => {
+    const ranged = makeMigrations({ withSchema: true });
+    void schema;
+    const byName = ranged.define({
+      table: "users",
+      customRange: (q) => q.withIndex("by_name"),
+      migrateOne: () => ({ age: 1 }),
+    });
+    const t = appTestWithPeek("attack.test", { ...self, byName });
+    const userCursor = await seedNotesAroundAUser(t);
+    const [note] = await t.run((ctx) => ctx.db.query("notes").take(1));
+    const [user] = await t.run((ctx) => ctx.db.query("users").take(1));
+    const e = await errorOf(
+      t.mutation(api.byName, {
+        cursor: JSON.stringify(["u", note._creationTime, note._id]),
+      }),
+    );
+    expect(isOpskitError(e, "INVALID_ARGUMENT")).toBe(true);
+    expect(await rows(t, "runs")).toEqual([]);
+    void userCursor;
+    const ok = await t.mutation(api.byName, {
+      cursor: JSON.stringify(["a", user._creationTime, user._id]),
+    });
+    expect(ok).toMatchObject({ state: "success", processed: 1 });
+  });
+});
+
+describe("clearAll and a rollback that stopped half way", () => {
+  test("clearAll keeps the runs and journal of a canceled rollback (it deleted them: documents stayed half restored for good)", async () => {
+    const t = setup();
+    await t.run(async (ctx) => {
+      for (let i = 0; i < 500; i++)
+        await ctx.db.insert("users", { name: `u${i}` });
+    });
+    await t.mutation(api.fillEmail, {});
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    await t.run((ctx) => migrations.rollback(ctx, api.fillEmail));
+    await t.run((ctx) => migrations.cancel(ctx, api.fillEmail));
+    await t.run((ctx) => migrations.clearAll(ctx));
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    // A start would migrate the unrestored documents a second time.
+    const e = await errorOf(t.mutation(api.fillEmail, {}));
+    expect(isOpskitError(e, "CONFLICT")).toBe(true);
+    const again = await t.run((ctx) => migrations.rollback(ctx, api.fillEmail));
+    expect(again.warnings.join(" ")).toMatch(/Resumed/);
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const users = await t.run((ctx) => ctx.db.query("users").collect());
+    expect(users.filter((u) => u.email !== undefined)).toEqual([]);
+    // Finished: now clearAll forgets it.
+    await t.run((ctx) => migrations.clearAll(ctx));
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    expect(await rows(t, "journal")).toEqual([]);
+    expect(await rows(t, "runs")).toEqual([]);
+  });
+});
