@@ -58,7 +58,11 @@ const versionB = migrations.define({
   batchSize: 3,
   journal: true,
   onError: "skip",
-  migrateOne: (_ctx, user) => {
+  migrateOne: async (ctx, user) => {
+    // Broken mid-document: writes first, then throws (the write must be
+    // rolled back with the document, in a real run and a dry run).
+    if (broken && user.name.startsWith("bad"))
+      await ctx.db.patch(user._id, { age: (user.age ?? 0) + 100 });
     failIfBroken(user.name);
     return { age: 1 + (user.age ?? 0) };
   },
@@ -245,8 +249,37 @@ const commands = [
     ),
   ),
   fc.constant(null).map(() =>
+    cmd("runPending", async (m, { t }) => {
+      await attempt(
+        t.run(async (ctx) => {
+          const out = await migrations.runPending(ctx, [api.evolving]);
+          if (out.started) m.realStarted = true;
+        }),
+      );
+    })(),
+  ),
+  fc.constant(null).map(() =>
+    cmd("runSerially", async (m, { t }) => {
+      await attempt(
+        t.run(async (ctx) => {
+          await migrations.runSerially(ctx, [api.evolving]);
+          m.realStarted = true;
+        }),
+      );
+    })(),
+  ),
+  fc.constant(null).map(() =>
     cmd("clearAll", async (m, { t }) => {
+      const before = (await snapshot(t)).report;
       await t.run((ctx) => migrations.clearAll(ctx));
+      await t.finishInProgressScheduledFunctions();
+      // A rollback that stopped half way must stay continuable: forgetting
+      // it leaves documents half restored for good.
+      if (before?.status.warnings.some((w) => /being rolled back/.test(w)))
+        expect(
+          (await snapshot(t)).report,
+          "clearAll forgot a half-done rollback",
+        ).not.toBeNull();
       await rebaseIfForgotten(m, t);
     })(),
   ),
