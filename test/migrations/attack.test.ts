@@ -224,3 +224,67 @@ describe("clearAll and a rollback that stopped half way", () => {
     expect(await rows(t, "runs")).toEqual([]);
   });
 });
+
+describe("anchor helpers behave like @convex-dev/migrations 0.3.6", () => {
+  test("isNewFormatCursor agrees on generated inputs", async () => {
+    const anchor = await import("@convex-dev/migrations");
+    const { isNewFormatCursor } =
+      await import("../../src/migrations/client.js");
+    const input = fc.oneof(
+      fc.string(),
+      fc.string().map((s) => `[${s}`),
+      fc.constant(null),
+      fc.anything(),
+    );
+    fc.assert(
+      fc.property(input, (c) => {
+        expect(isNewFormatCursor(c as string | null)).toBe(
+          anchor.isNewFormatCursor(c as string | null),
+        );
+      }),
+      { seed: 42, numRuns: 300 },
+    );
+  });
+
+  test("getFunctionMetadata and getTransactionMetrics return what the anchor's do inside a function", async () => {
+    const anchor = await import("@convex-dev/migrations");
+    const ours = await import("../../src/migrations/client.js");
+    const t = setup();
+    await t.run(async (ctx) => {
+      for (let i = 0; i < 3; i++) await ctx.db.insert("notes", { text: "n" });
+    });
+    const out = await t.run(async (ctx) => {
+      await ctx.db.query("notes").collect();
+      return {
+        anchorMetrics: await anchor.getTransactionMetrics(),
+        ourMetrics: await ours.getTransactionMetrics(),
+        anchorMeta: await anchor.getFunctionMetadata().catch(String),
+        ourMeta: await ours.getFunctionMetadata().catch(String),
+      };
+    });
+    expect(out.ourMetrics).toEqual(out.anchorMetrics);
+    expect(out.ourMetrics.documentsRead.used).toBeGreaterThanOrEqual(3);
+    expect(typeof out.anchorMeta).toBe("object");
+    expect(out.ourMeta).toEqual(out.anchorMeta);
+  });
+});
+
+describe("production's limit texts", () => {
+  // Copied from the backend's source (crates/database/src/reads.rs,
+  // writes.rs, crates/model/src/scheduled_jobs/mod.rs,
+  // crates/isolate/src/termination.rs), as a nested call reports them.
+  test.each([
+    "Too many documents read in a single function execution (limit: 32000). Consider using smaller limits in your queries, paginating your queries, or using indexed queries with a selective index range expressions.",
+    "Too many bytes read in a single function execution (limit: 16777216 bytes). Consider using smaller limits in your queries, paginating your queries, or using indexed queries with a selective index range expressions.",
+    "Too many reads in a single function execution (limit: 4096). Consider using smaller limits in your queries, paginating your queries, or using indexed queries with a selective index range expressions.",
+    "Too many writes in a single function execution (limit: 16000)",
+    "Too many bytes written in a single function execution (limit: 16 MiB)",
+    "Too many functions scheduled by this mutation (limit: 1000)",
+    "Too large total size of the arguments of scheduled functions from this mutation (limit: 16777216 bytes)",
+    "Function execution timed out (maximum duration: 1s)",
+    "Uncaught Error: Too many writes in a single function execution (limit: 9000)",
+  ])("%s counts as a limit error", async (message) => {
+    const { isLimitError } = await import("../../src/migrations/batching.js");
+    expect(isLimitError(message)).toBe(true);
+  });
+});
