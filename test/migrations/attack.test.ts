@@ -32,19 +32,35 @@ export const setText = migrations.define({
 
 export const run = migrations.runner();
 
+// Two deploys of one migration: over users, then over notes.
+const onUsers = migrations.define({
+  table: "users",
+  batchSize: 10,
+  migrateOne: () => ({ email: "walked" }),
+});
+const onNotes = migrations.define({
+  table: "notes",
+  batchSize: 10,
+  migrateOne: () => ({ text: "migrated" }),
+});
+let deployed = onUsers;
+
 const api = anyApi["attack.test"];
 const NAME = (fn: string) => `attack.test:${fn}`;
 
 captureLogs();
 beforeEach(() => {
   vi.useFakeTimers();
+  deployed = onUsers;
 });
 afterEach(() => {
   vi.useRealTimers();
 });
 
 function setup() {
-  return appTestWithPeek("attack.test", { ...self });
+  const modules: Record<string, unknown> = { ...self };
+  Object.defineProperty(modules, "evolving", { get: () => deployed });
+  return appTestWithPeek("attack.test", modules);
 }
 type T = ReturnType<typeof setup>;
 
@@ -287,4 +303,43 @@ describe("production's limit texts", () => {
     const { isLimitError } = await import("../../src/migrations/batching.js");
     expect(isLimitError(message)).toBe(true);
   });
+});
+
+describe("a walk restarted after a deploy changed its table", () => {
+  test.each(["cancel", "pause"] as const)(
+    "%s right after the restart stops the new walk (the restart was a scheduled start that ran anyway and ended in success)",
+    async (op) => {
+      const t = setup();
+      await t.run(async (ctx) => {
+        for (let i = 0; i < 30; i++)
+          await ctx.db.insert("notes", { text: "n" });
+        for (let i = 0; i < 30; i++)
+          await ctx.db.insert("users", { name: `u${i}` });
+      });
+      await t.mutation(api.evolving, {});
+      deployed = onNotes;
+      // The next scheduled batch finds the range changed and restarts.
+      vi.runOnlyPendingTimers();
+      await t.finishInProgressScheduledFunctions();
+      const stopped = await t.run((ctx) =>
+        migrations[op](ctx, NAME("evolving")),
+      );
+      expect(stopped.state).toBe(op === "cancel" ? "canceled" : "paused");
+      await t.finishAllScheduledFunctions(vi.runAllTimers);
+      const [status] = await t.run((ctx) =>
+        migrations.getStatus(ctx, { migrations: [NAME("evolving")] }),
+      );
+      expect(status.state).toBe(op === "cancel" ? "canceled" : "paused");
+      const notes = await t.run((ctx) => ctx.db.query("notes").collect());
+      expect(notes.filter((n) => n.text === "migrated").length).toBeLessThan(
+        30,
+      );
+      if (op === "pause") {
+        await t.run((ctx) => migrations.resume(ctx, NAME("evolving")));
+        await t.finishAllScheduledFunctions(vi.runAllTimers);
+        const after = await t.run((ctx) => ctx.db.query("notes").collect());
+        expect(after.every((n) => n.text === "migrated")).toBe(true);
+      }
+    },
+  );
 });

@@ -683,7 +683,11 @@ export async function step(
 /**
  * The definition's table or range changed under a run: its cursor (and its
  * failed ids) belong to the old range, so resuming would skip documents.
- * The run ends as canceled and a fresh walk of the new range starts.
+ * The run ends as canceled and a fresh walk of the new range starts in the
+ * same transaction, so it is at once visible to `cancel` and `pause` (a
+ * start scheduled for later ran even after the migration was canceled).
+ * When the new walk cannot start (the function is gone, a rollback is
+ * unfinished), the run ends as failed with the reason.
  */
 async function restartWalk(
   ctx: MutationCtx,
@@ -704,17 +708,32 @@ async function restartWalk(
     cursor: run.cursor,
     visited: run.visited,
   });
-  await ctx.scheduler.runAfter(0, api.lib.migrate, {
-    name: run.name,
-    fnHandle: run.fnHandle,
-    dryRun: run.kind === "dryRun",
-    ...(run.next?.length ? { next: run.next } : {}),
-    ...(run.args.onError ? { onError: run.args.onError } : {}),
-    ...(run.args.journal !== undefined ? { journal: run.args.journal } : {}),
-    ...(run.fixedBatchSize !== undefined && run.args.batchSize !== undefined
-      ? { batchSize: run.args.batchSize }
-      : {}),
-  });
+  let restarted: MigrationStatus;
+  try {
+    restarted = await startRun(ctx, {
+      name: run.name,
+      fnHandle: run.fnHandle,
+      dryRun: run.kind === "dryRun",
+      oneBatchOnly: true,
+      ...(run.next?.length ? { next: run.next } : {}),
+      ...(run.args.onError ? { onError: run.args.onError } : {}),
+      ...(run.args.journal !== undefined ? { journal: run.args.journal } : {}),
+      ...(run.fixedBatchSize !== undefined && run.args.batchSize !== undefined
+        ? { batchSize: run.args.batchSize }
+        : {}),
+    });
+  } catch (e) {
+    return await fail(
+      ctx,
+      run,
+      `Superseded: ${message} A new walk could not start: ${messageOf(e)}`,
+    );
+  }
+  const next = restarted.runId
+    ? await ctx.db.get("runs", restarted.runId as Id<"runs">)
+    : null;
+  if (next?.state === "running" && !next.workerId)
+    await scheduleNext(ctx, next._id);
   return "stopped";
 }
 
