@@ -3,12 +3,14 @@
  * 14; issue 10 item 4): hostile arguments, interleavings, clearAll.
  */
 import { anyApi } from "convex/server";
+import { v } from "convex/values";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { isOpskitError } from "../../src/shared/errors.js";
 import { captureLogs } from "../helpers.js";
 import {
   appTestWithPeek,
+  internalMutation,
   makeMigrations,
   peekRef,
   schema,
@@ -342,4 +344,116 @@ describe("a walk restarted after a deploy changed its table", () => {
       }
     },
   );
+});
+
+/**
+ * What each document's migrateOne does, by the first letter of its name:
+ * p returns a patch, w patches through ctx.db, i inserts a note, s schedules
+ * a function, m calls a mutation that inserts a note, x writes then
+ * throws, d deletes itself, n does nothing.
+ */
+const BEHAVIOURS = ["p", "w", "i", "s", "m", "x", "d", "n"] as const;
+
+export const noteFor = internalMutation({
+  args: { text: v.string() },
+  returns: v.null(),
+  handler: async (ctx, { text }) => {
+    await ctx.db.insert("notes", { text });
+    return null;
+  },
+});
+
+export const everything = migrations.define({
+  table: "users",
+  onError: "skip",
+  migrateOne: async (ctx, user) => {
+    switch (user.name[0]) {
+      case "p":
+        return { age: 1 };
+      case "w":
+        await ctx.db.patch(user._id, { plan: "pro" });
+        return;
+      case "i":
+        await ctx.db.insert("notes", { text: `from ${user.name}` });
+        return { age: 2 };
+      case "s":
+        await ctx.scheduler.runAfter(1000, api.noteFor, { text: user.name });
+        return { age: 3 };
+      case "m":
+        await ctx.runMutation(api.noteFor, { text: user.name });
+        return { age: 4 };
+      case "x":
+        await ctx.db.patch(user._id, { age: 99 });
+        await ctx.db.insert("notes", { text: "orphan" });
+        throw new Error(`cannot migrate ${user.name}`);
+      case "d":
+        await ctx.db.delete(user._id);
+        return;
+      default:
+        return;
+    }
+  },
+});
+
+describe("dry run", () => {
+  test("writes nothing (documents, inserts, scheduled functions, nested mutations) and reports what the real run then changes (property)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom(...BEHAVIOURS), {
+          minLength: 1,
+          maxLength: 12,
+        }),
+        fc.integer({ min: 1, max: 5 }),
+        async (kinds, batchSize) => {
+          const t = setup();
+          await t.run(async (ctx) => {
+            for (const [i, k] of kinds.entries())
+              await ctx.db.insert("users", { name: `${k}${i}` });
+          });
+          const appState = () =>
+            t.run(async (ctx) => ({
+              users: await ctx.db.query("users").collect(),
+              notes: await ctx.db.query("notes").collect(),
+              scheduled: await ctx.db.system
+                .query("_scheduled_functions")
+                .collect(),
+            }));
+          const before = await appState();
+          await t.run((ctx) =>
+            migrations.runOne(ctx, api.everything, {
+              dryRun: true,
+              batchSize,
+            }),
+          );
+          await t.finishAllScheduledFunctions(vi.runAllTimers);
+          expect(await appState()).toEqual(before);
+          const dry = await t.run((ctx) =>
+            migrations.getReport(ctx, api.everything, { dryRun: true }),
+          );
+          expect(dry?.status.state).toBe("success");
+          await t.run((ctx) =>
+            migrations.runOne(ctx, api.everything, { batchSize }),
+          );
+          await t.finishAllScheduledFunctions(vi.runAllTimers);
+          const real = await t.run((ctx) =>
+            migrations.getReport(ctx, api.everything),
+          );
+          const pick = (s: typeof real) => ({
+            processed: s?.status.processed,
+            changed: s?.status.changed,
+            unchanged: s?.status.unchanged,
+            failed: s?.status.failed,
+          });
+          expect(pick(dry)).toEqual(pick(real));
+          const after = await appState();
+          const failedIds = new Set(real?.failures.map((f) => f.id));
+          expect(failedIds.size).toBe(kinds.filter((k) => k === "x").length);
+          // A failed document's writes were not committed.
+          expect(after.notes.some((n) => n.text === "orphan")).toBe(false);
+          expect(after.users.some((u) => u.age === 99)).toBe(false);
+        },
+      ),
+      { seed: 42, numRuns: 15 },
+    );
+  });
 });
