@@ -67,6 +67,20 @@ const versionB = migrations.define({
     return { age: 1 + (user.age ?? 0) };
   },
 });
+// A third deploy walks the same table in another order (customRange): its
+// range differs, so a run in flight restarts its walk.
+const versionC = makeMigrations({ withSchema: true }).define({
+  table: "users",
+  batchSize: 3,
+  journal: true,
+  onError: "skip",
+  customRange: (q) => q.withIndex("by_name"),
+  migrateOne: (_ctx, user) => {
+    failIfBroken(user.name);
+    return { age: (user.age ?? 0) + 1 };
+  },
+});
+const VERSIONS = [versionA, versionB, versionC];
 let deployed = versionA;
 const api = anyApi["model.test"];
 
@@ -248,6 +262,16 @@ const commands = [
       })(),
     ),
   ),
+  fc.nat().map((i) =>
+    cmd(`appPatch(${i})`, async (m, { t }) => {
+      if (m.ids.length === 0) return;
+      const id = m.ids[i % m.ids.length];
+      await t.run(async (ctx) => {
+        if (await ctx.db.get(id as never))
+          await ctx.db.patch(id as never, { email: `app${i}@x` } as never);
+      });
+    })(),
+  ),
   fc.constant(null).map(() =>
     cmd("runPending", async (m, { t }) => {
       await attempt(
@@ -290,7 +314,7 @@ const commands = [
   ),
   fc.constant(null).map(() =>
     cmd("deployOtherVersion", async () => {
-      deployed = deployed === versionA ? versionB : versionA;
+      deployed = VERSIONS[(VERSIONS.indexOf(deployed) + 1) % VERSIONS.length];
     })(),
   ),
   fc.boolean().map((b) =>
@@ -363,9 +387,13 @@ test(
               break;
             } catch (e) {
               if (tries >= 2 || !isOpskitError(e, "CONFLICT")) throw e;
-              await attempt(t.run((ctx) => migrations.rollback(ctx, NAME)));
-              await t.finishAllScheduledFunctions(vi.runAllTimers);
-              await checkInvariants(model, t);
+              // A rollback needs the code (range) that ran: try each deploy.
+              for (const version of VERSIONS) {
+                deployed = version;
+                await attempt(t.run((ctx) => migrations.rollback(ctx, NAME)));
+                await t.finishAllScheduledFunctions(vi.runAllTimers);
+                await checkInvariants(model, t);
+              }
             }
           }
           model.realStarted = true;
