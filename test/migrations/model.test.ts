@@ -381,19 +381,27 @@ test(
           // A stopped rollback is finished first (start refuses until then).
           await attempt(t.run((ctx) => migrations.resume(ctx, NAME)));
           await t.finishAllScheduledFunctions(vi.runAllTimers);
-          for (let tries = 0; ; tries++) {
-            try {
-              await t.run((ctx) => migrations.runOne(ctx, api.evolving));
-              break;
-            } catch (e) {
-              if (tries >= 2 || !isOpskitError(e, "CONFLICT")) throw e;
-              // A rollback needs the code (range) that ran: try each deploy.
-              for (const version of VERSIONS) {
-                deployed = version;
-                await attempt(t.run((ctx) => migrations.rollback(ctx, NAME)));
-                await t.finishAllScheduledFunctions(vi.runAllTimers);
-                await checkInvariants(model, t);
+          // A stopped rollback, and an unfinished run whose customRange
+          // changed, need the code (range) that ran: try each deploy.
+          const startUnder = async () => {
+            for (const version of VERSIONS) {
+              deployed = version;
+              try {
+                await t.run((ctx) => migrations.runOne(ctx, api.evolving));
+                return true;
+              } catch (e) {
+                if (!isOpskitError(e, "CONFLICT")) throw e;
               }
+            }
+            return false;
+          };
+          for (let tries = 0; !(await startUnder()); tries++) {
+            expect(tries, "the migration cannot be completed").toBeLessThan(3);
+            for (const version of VERSIONS) {
+              deployed = version;
+              await attempt(t.run((ctx) => migrations.rollback(ctx, NAME)));
+              await t.finishAllScheduledFunctions(vi.runAllTimers);
+              await checkInvariants(model, t);
             }
           }
           model.realStarted = true;
@@ -445,4 +453,38 @@ test("regression (model): resumed with failures pending, one start after the fix
     pendingFailures: 0,
   });
   expect(users.map((u) => u.age)).toEqual([1, 1, 1]);
+});
+
+// Found by the model (seed 2121894037, deep): [3 docs, runSerially, deploy,
+// deploy (another customRange), pause]: the scheduled batch restarted the
+// walk over the new range from the beginning and migrated every document
+// the run had already migrated a second time.
+test("regression (model): a customRange change mid-run does not migrate documents twice", async () => {
+  broken = false;
+  crashes = 0;
+  deployed = versionA;
+  const t = makeTest();
+  await t.run(async (ctx) => {
+    for (const name of ["bad0", "u1", "u2"])
+      await ctx.db.insert("users", { name });
+  });
+  await t.run((ctx) => migrations.runSerially(ctx, [api.evolving]));
+  deployed = versionC;
+  await t.finishAllScheduledFunctions(vi.runAllTimers);
+  const stopped = await snapshot(t);
+  expect(stopped.users.map((u) => u.age)).toEqual([1, 1, 1]);
+  expect(stopped.report?.status.state).toBe("failed");
+  expect(stopped.report?.status.error).toMatch(/reset: true/);
+  // A plain start under the new range is refused the same way.
+  const e = await t
+    .run((ctx) => migrations.runOne(ctx, api.evolving))
+    .catch((x: unknown) => x);
+  expect(isOpskitError(e, "CONFLICT")).toBe(true);
+  // Under the code that started it, it resumes and completes.
+  deployed = versionA;
+  await t.run((ctx) => migrations.runOne(ctx, api.evolving));
+  await t.finishAllScheduledFunctions(vi.runAllTimers);
+  const done = await snapshot(t);
+  expect(done.users.map((u) => u.age)).toEqual([1, 1, 1]);
+  expect(done.report?.status.state).toBe("success");
 });

@@ -266,6 +266,20 @@ export async function startRun(
       args.cursor !== null &&
       prev.state !== "success" &&
       !prev.rolledBackBy;
+    if (
+      resumable &&
+      !sameRange &&
+      kind === "migrate" &&
+      prev.table === def.table &&
+      prev.changed > 0
+    )
+      // Same table, another customRange: a new walk from the beginning
+      // would migrate again the documents this run already changed.
+      throw opskitError(
+        "CONFLICT",
+        `The customRange of ${args.name} changed since its unfinished run started, which already changed ${prev.changed} document(s) of "${def.table}"; walking the new range from the beginning would migrate those again. Deploy the code that started the run to finish it, or start with reset: true to walk the new range from the beginning (migrateOne must then skip documents already migrated).`,
+        { name: args.name, runId: prev._id, table: def.table },
+      );
     if (resumable && !sameRange) {
       warnings.push(
         `The table or customRange of ${args.name} changed since its last run (${prev.table} → ${def.table}); the walk restarted from the beginning instead of resuming at the old cursor.`,
