@@ -457,3 +457,58 @@ describe("dry run", () => {
     );
   });
 });
+
+describe("odd page sizes from callers", () => {
+  test("NaN limits are INVALID_ARGUMENT (they failed with a raw take() error or silently returned nothing); other numbers are clamped", async () => {
+    const t = setup();
+    await t.run(async (ctx) => {
+      for (let i = 0; i < 12; i++)
+        await ctx.db.insert("users", { name: `u${i}` });
+    });
+    await t.mutation(api.fillEmail, {});
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const calls = (n: number) => [
+      () =>
+        t.run((ctx) =>
+          migrations.getReport(ctx, api.fillEmail, { failureLimit: n }),
+        ),
+      () =>
+        t.run((ctx) => migrations.listRuns(ctx, api.fillEmail, { limit: n })),
+      () =>
+        t.run((ctx) =>
+          migrations.listBatches(ctx, api.fillEmail, { limit: n }),
+        ),
+      () =>
+        t.run((ctx) =>
+          migrations.listFailures(ctx, api.fillEmail, { limit: n }),
+        ),
+      () => t.run((ctx) => migrations.getStatus(ctx, { limit: n })),
+      () => t.run((ctx) => migrations.clearAll(ctx, { before: n })),
+    ];
+    for (const call of calls(NaN)) {
+      const e = await errorOf(call());
+      expect(isOpskitError(e, "INVALID_ARGUMENT"), String(e)).toBe(true);
+    }
+    expect(await rows(t, "runs")).toHaveLength(1);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.double({ noNaN: true }),
+          fc.constantFrom(-1, 0, 0.5, 1e308, Infinity, -Infinity),
+        ),
+        async (n) => {
+          const [report, runs, batches, failures, statuses] = await Promise.all(
+            calls(n)
+              .slice(0, 5)
+              .map((call) => call()),
+          );
+          expect(report).not.toBeNull();
+          expect(runs).toHaveLength(1);
+          expect(Array.isArray(batches) && Array.isArray(failures)).toBe(true);
+          expect(statuses).toHaveLength(1);
+        },
+      ),
+      { seed: 42, numRuns: 30 },
+    );
+  });
+});
