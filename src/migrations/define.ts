@@ -121,10 +121,12 @@ const MAX_REPORTED_FAILURES = 1_000;
 const MAX_MESSAGE_LENGTH = 1_000;
 /**
  * Largest journal entry stored in one journal row: a row is a document
- * (1 MiB at most) that also holds the run id and document id. A larger
- * entry is split by field across rows.
+ * (1 MiB at most) that also holds the run id, the document id and its own
+ * system fields (under 512 bytes together). A larger entry is split by
+ * field across rows; only a single field within about 512 bytes of the
+ * 1 MiB document limit cannot be journaled.
  */
-export const MAX_JOURNAL_ENTRY_BYTES = 1_000_000;
+export const MAX_JOURNAL_ENTRY_BYTES = 1024 * 1024 - 512;
 
 /**
  * Splits a journal entry whose prior values exceed {@link MAX_JOURNAL_ENTRY_BYTES}

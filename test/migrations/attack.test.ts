@@ -3,7 +3,7 @@
  * 14; issue 10 item 4): hostile arguments, interleavings, clearAll.
  */
 import { anyApi } from "convex/server";
-import { v } from "convex/values";
+import { getConvexSize, v } from "convex/values";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { isOpskitError } from "../../src/shared/errors.js";
@@ -509,6 +509,41 @@ describe("odd page sizes from callers", () => {
         },
       ),
       { seed: 42, numRuns: 30 },
+    );
+  });
+});
+
+/** Rewrites a user's name, with a journal. */
+export const shoutName = migrations.define({
+  table: "users",
+  journal: true,
+  migrateOne: (_ctx, user) => ({ name: user.name.toUpperCase() }),
+});
+
+describe("documents near 1 MiB", () => {
+  test("a single field of 1,040,000 bytes is journaled and rolled back exactly (journal entries were capped at 1,000,000 bytes: the document failed)", async () => {
+    const t = appTestWithPeek(
+      "attack.test",
+      { ...self },
+      { enforceLimits: true },
+    );
+    await t.run(async (ctx) => {
+      await ctx.db.insert("users", { name: "c".repeat(1_040_000) });
+    });
+    const before = await t.run((ctx) => ctx.db.query("users").collect());
+    await t.mutation(api.shoutName, {});
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const [done] = await t.run((ctx) =>
+      migrations.getStatus(ctx, { migrations: [api.shoutName] }),
+    );
+    expect(done).toMatchObject({ state: "success", changed: 1 });
+    const journal = await rows(t, "journal");
+    expect(journal).toHaveLength(1);
+    expect(getConvexSize(journal[0] as never)).toBeLessThanOrEqual(1024 * 1024);
+    await t.run((ctx) => migrations.rollback(ctx, api.shoutName));
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    expect(await t.run((ctx) => ctx.db.query("users").collect())).toEqual(
+      before,
     );
   });
 });
