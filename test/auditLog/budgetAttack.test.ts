@@ -1,0 +1,62 @@
+/**
+ * Byte budgets of the audit log's jobs under an independent attack (issue
+ * 10, item 3): inputs the builders' tests did not size — many large live
+ * documents walked by `reconcileRecorded` with its default page size.
+ * convex-test runs with `transactionLimits` on (16 MiB read per transaction).
+ */
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import type { Value } from "convex/values";
+import { captureLogs } from "../helpers.js";
+import { anyApiLarge as api, largeTest } from "./large.js";
+
+const reason = "OPS-7 budget attack";
+const T0 = Date.parse("2026-03-01T10:00:00Z");
+captureLogs();
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  vi.setSystemTime(T0);
+});
+afterEach(() => vi.useRealTimers());
+
+/** `{ name, data }` of about `bytes` (Convex size), `data` a string. */
+function stringData(bytes: number, seed: string): Value {
+  return { blob: seed.padEnd(bytes - 64, "x") };
+}
+
+describe("auditLog: reconcileRecorded sizes its page by the live documents it reads", () => {
+  test("40 recorded documents of 500 kB, default page size: every page stays inside 16 MiB read and the walk completes (it read every live document of the page)", async () => {
+    const t = largeTest();
+    const admin = t.withIdentity({ subject: "ops" });
+    const ids: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const id = await t.run(async (ctx) =>
+        ctx.db.insert("docs", {
+          name: `d${i}`,
+          data: stringData(500_000, `r${i}`),
+        }),
+      );
+      await admin.mutation(api.renameDoc, { id, name: `e${i}`, reason });
+      ids.push(id);
+    }
+    await t.mutation(api.outOfBand, { id: ids[39], name: "x39" });
+    let cursor: string | null = null;
+    let checked = 0;
+    const drift: string[] = [];
+    for (let pages = 0; pages < 40; pages++) {
+      const page: {
+        checked: number;
+        drift: Array<{ docId: string }>;
+        continueCursor: string | null;
+        isDone: boolean;
+      } = await t.query(api.reconcileRecorded, { cursor, limit: 100 });
+      expect(page.checked).toBeGreaterThan(0);
+      checked += page.checked;
+      drift.push(...page.drift.map((d) => d.docId));
+      if (page.isDone) break;
+      cursor = page.continueCursor;
+    }
+    expect(checked).toBe(40);
+    expect(drift).toEqual([ids[39]]);
+  });
+});
