@@ -6,7 +6,11 @@
  */
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import type { Value } from "convex/values";
-import { captureLogs } from "../helpers.js";
+import {
+  documentSize,
+  MAX_FUNCTION_VALUE_BYTES,
+} from "../../src/shared/limits.js";
+import { captureLogs, components } from "../helpers.js";
 import { anyApiLarge as api, largeTest } from "./large.js";
 
 const reason = "OPS-7 budget attack";
@@ -58,5 +62,50 @@ describe("auditLog: reconcileRecorded sizes its page by the live documents it re
     }
     expect(checked).toBe(40);
     expect(drift).toEqual([ids[39]]);
+  });
+});
+
+/** A `data` of about 1 MiB as a Convex value whose JSON text is 4.5 times smaller: arrays of zeros. */
+function zeros(arrays: number): Value {
+  return Array.from({ length: arrays }, () => new Array<number>(8192).fill(0));
+}
+
+describe("auditLog: pages are sized by the values they return, not by their JSON text", () => {
+  test("recordedDocuments over 20 documents of ~1 MiB of numbers (JSON text ~230 kB each) returns at most 16 MiB (it returned ~18 MiB: 8 MiB of text budget)", async () => {
+    const t = largeTest();
+    const admin = t.withIdentity({ subject: "ops" });
+    const data = zeros(14);
+    expect(documentSize(data)).toBeGreaterThan(1_000_000);
+    for (let i = 0; i < 20; i++) {
+      const id = await t.run(async (ctx) =>
+        ctx.db.insert("docs", { name: `d${i}`, data }),
+      );
+      await admin.mutation(api.renameDoc, { id, name: `e${i}`, reason });
+    }
+    const page = await t.query(components.auditLog.queries.recordedDocuments, {
+      table: "docs",
+      afterDocId: null,
+      limit: 100,
+    });
+    expect(page.documents.length).toBeGreaterThan(0);
+    expect(documentSize(page as unknown as Value)).toBeLessThanOrEqual(
+      MAX_FUNCTION_VALUE_BYTES,
+    );
+    // The walk still covers every document, and drift checks still pass.
+    let cursor: string | null = null;
+    let checked = 0;
+    for (let pages = 0; pages < 40; pages++) {
+      const r: {
+        checked: number;
+        drift: unknown[];
+        continueCursor: string | null;
+        isDone: boolean;
+      } = await t.query(api.reconcileRecorded, { cursor, limit: 100 });
+      expect(r.drift).toEqual([]);
+      checked += r.checked;
+      if (r.isDone) break;
+      cursor = r.continueCursor;
+    }
+    expect(checked).toBe(20);
   });
 });

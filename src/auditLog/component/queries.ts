@@ -344,23 +344,32 @@ export const documentAt = query({
   },
 });
 
-/** A document's last recorded version, its `after` loaded if `budget` allows. */
+/**
+ * A document's last recorded version, its `after` loaded if `budget` allows
+ * and the page has returned less than {@link PAGE_RETURN_BYTES} so far
+ * (`returned.bytes`, counted as Convex counts a return value: a value's JSON
+ * text, which the read budget counts, can be 4.5 times smaller, e.g. `[0,0]`).
+ */
 async function recordedVersion(
   ctx: QueryCtx,
   row: Doc<"entries">,
   budget: Budget,
   first: boolean,
+  returned: { bytes: number },
 ): Promise<RecordedVersion> {
   const afterHash = row.afterRef?.hash ?? hashValue(row.after);
   const cost = row.afterRef ? snapshotReadBytes(row.afterRef) : 0;
   const load =
     cost === 0 ||
-    (await (first ? budget.fitsTransaction(cost) : budget.fits(cost)));
+    (returned.bytes < PAGE_RETURN_BYTES &&
+      (await (first ? budget.fitsTransaction(cost) : budget.fits(cost))));
   if (load) budget.charge(cost);
+  const after = load ? await entrySide(ctx, row, "after") : null;
+  returned.bytes += documentSize(after) + 200;
   return {
     entryId: row._id,
     kind: row.kind,
-    after: load ? await entrySide(ctx, row, "after") : null,
+    after,
     afterHash,
     afterLoaded: load,
   };
@@ -382,6 +391,7 @@ export const latestEntries = query({
         `at most ${MAX_PAGE_SIZE} documents per call; got ${docIds.length}`,
       );
     const budget = new Budget(ctx, JOB_READ_BYTES);
+    const returned = { bytes: 0 };
     const out = [];
     for (const [i, docId] of docIds.entries()) {
       const row = await ctx.db
@@ -394,7 +404,9 @@ export const latestEntries = query({
       if (row) budget.chargeRow(row);
       out.push({
         docId,
-        entry: row ? await recordedVersion(ctx, row, budget, i === 0) : null,
+        entry: row
+          ? await recordedVersion(ctx, row, budget, i === 0, returned)
+          : null,
       });
     }
     return out;
@@ -428,6 +440,7 @@ export const recordedDocuments = query({
         `limit must be an integer from 1 to ${MAX_PAGE_SIZE}; got ${limit}`,
       );
     const budget = new Budget(ctx, JOB_READ_BYTES);
+    const returned = { bytes: 0 };
     const documents = [];
     let cursor = afterDocId;
     for (let i = 0; i < limit; i++) {
@@ -459,7 +472,7 @@ export const recordedDocuments = query({
       );
       documents.push({
         docId: next.docId,
-        entry: await recordedVersion(ctx, latest, budget, i === 0),
+        entry: await recordedVersion(ctx, latest, budget, i === 0, returned),
       });
       cursor = next.docId;
     }
