@@ -6,6 +6,11 @@
  */
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import type { Value } from "convex/values";
+import fc from "fast-check";
+import {
+  MAX_STORED_ARGS_BYTES,
+  storableArgs,
+} from "../../src/auditLog/snapshot.js";
 import {
   documentSize,
   MAX_FUNCTION_VALUE_BYTES,
@@ -107,5 +112,26 @@ describe("auditLog: pages are sized by the values they return, not by their JSON
       cursor = r.continueCursor;
     }
     expect(checked).toBe(20);
+  });
+});
+
+describe("auditLog: stored arguments are bounded as Convex counts them", () => {
+  // An admin call may take 16 MiB of arguments; args kept verbatim travel in
+  // the \`append\` call next to up to 6 MiB of entries and come back from
+  // getOperation/listOperations, both capped at 16 MiB as Convex counts
+  // values. A JSON-text bound of 4 MiB let \`[0,0,...]\` args of 4.5 times
+  // that through (16 MiB of args -> 22 MiB append call).
+  test("storableArgs keeps args verbatim only while they take at most 4 MiB as a Convex value too (zeros: 7.4 MB kept under a 1.6 MB text)", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 120 }), (arrays) => {
+        const args = { payload: zeros(arrays) };
+        const stored = storableArgs(args);
+        expect(documentSize(stored)).toBeLessThanOrEqual(MAX_STORED_ARGS_BYTES);
+        if (documentSize(args) <= MAX_STORED_ARGS_BYTES)
+          expect(stored).toBe(args);
+        else expect(stored).toMatchObject({ omitted: true });
+      }),
+      { seed: 42, numRuns: 12 },
+    );
   });
 });

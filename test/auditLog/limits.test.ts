@@ -505,6 +505,17 @@ describe("auditLog: hostile input at the limits", () => {
         entries: [],
       }),
     ).toBe("INVALID_ARGUMENT");
+    // Past 4 MiB as a Convex value under 1 MiB of JSON text (attack: the
+    // text bound alone let it through).
+    expect(
+      await append({
+        operation: {
+          ...operation,
+          args: { x: new Array(70).fill(new Array(8192).fill(0)) },
+        },
+        entries: [],
+      }),
+    ).toBe("INVALID_ARGUMENT");
     expect(
       await append({ operation, entries: [entry(0)], entryCount: 0 }),
     ).toBe("INVALID_ARGUMENT");
