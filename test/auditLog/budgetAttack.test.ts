@@ -233,3 +233,78 @@ describe("auditLog: values stored across snapshot parts come back exactly", () =
     );
   });
 });
+
+describe("auditLog: a reactive page refetched up to its endCursor stays inside the limits", () => {
+  test("a first page whose range grew by 10 entries of 2 x 900 kB is split (splitCursor) as usePaginatedQuery splits, and the halves hold every entry once (served whole, it read ~18 MB)", async () => {
+    const t = largeTest();
+    const admin = t.withIdentity({ subject: "ops" });
+    const id = await admin.mutation(api.insertDoc, {
+      name: "n0",
+      data: null,
+      reason,
+    });
+    for (let i = 1; i <= 10; i++) {
+      vi.advanceTimersByTime(1000);
+      await admin.mutation(api.renameDoc, { id, name: `n${i}`, reason });
+    }
+    type Page = {
+      page: Array<{ entryId: string }>;
+      isDone: boolean;
+      continueCursor: string;
+      splitCursor?: string | null;
+      pageStatus?: string | null;
+    };
+    const fetch = async (cursor: string | null, endCursor?: string) => {
+      const r: Page = await t.query(api.history, {
+        docId: id,
+        paginationOpts: { numItems: 5, cursor, endCursor },
+      });
+      expect(documentSize(r as unknown as Value)).toBeLessThanOrEqual(
+        MAX_FUNCTION_VALUE_BYTES,
+      );
+      return r;
+    };
+    const first = await fetch(null);
+    expect(first.isDone).toBe(false);
+    // New entries land inside the first page's range (newest first):
+    // usePaginatedQuery keeps the page's end fixed (endCursor) and refetches.
+    for (let i = 0; i < 10; i++) {
+      vi.advanceTimersByTime(1000);
+      await admin.mutation(api.patchDoc, {
+        id,
+        data: { blob: `${i}`.padEnd(900_000, "z") },
+        reason,
+      });
+    }
+    // The page served as the client serves it: a SplitRequired page is
+    // replaced by (cursor, splitCursor] and (splitCursor, continueCursor].
+    let splits = 0;
+    const serve = async (
+      cursor: string | null,
+      end: string,
+    ): Promise<string[]> => {
+      const r = await fetch(cursor, end);
+      if (r.pageStatus !== "SplitRequired") return r.page.map((e) => e.entryId);
+      splits += 1;
+      expect(splits).toBeLessThan(20);
+      expect(r.continueCursor).toBe(end);
+      return [
+        ...(await serve(cursor, r.splitCursor!)),
+        ...(await serve(r.splitCursor!, end)),
+      ];
+    };
+    const served = await serve(null, first.continueCursor);
+    expect(splits).toBeGreaterThan(0);
+    // The same entries paged the ordinary way: the 10 new ones, then the 5
+    // the first page held.
+    const expected: string[] = [];
+    let cursor: string | null = null;
+    while (expected.length < 15) {
+      const r = await fetch(cursor);
+      expected.push(...r.page.map((e) => e.entryId));
+      cursor = r.continueCursor;
+    }
+    expect(served).toEqual(expected.slice(0, 15));
+    expect(served.slice(10)).toEqual(first.page.map((e) => e.entryId));
+  });
+});
