@@ -8,6 +8,11 @@ import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import type { Value } from "convex/values";
 import fc from "fast-check";
 import {
+  changedPaths,
+  sameVersion,
+  valuesEqual,
+} from "../../src/auditLog/diff.js";
+import {
   MAX_STORED_ARGS_BYTES,
   storableArgs,
 } from "../../src/auditLog/snapshot.js";
@@ -306,5 +311,24 @@ describe("auditLog: a reactive page refetched up to its endCursor stays inside t
     }
     expect(served).toEqual(expected.slice(0, 15));
     expect(served.slice(10)).toEqual(first.page.map((e) => e.entryId));
+  });
+});
+
+describe("auditLog: a change Convex stores is a change the log reports", () => {
+  test("0 and -0 are different values (Convex stores and orders them apart): a patch between them has a changed path, and a live -0 is drift from a recorded 0 (valuesEqual called them equal)", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<Value>(0, -0),
+        fc.constantFrom<Value>(0, -0),
+        (x, y) => {
+          const differ = !Object.is(x, y);
+          expect(changedPaths({ n: x }, { n: y })).toEqual(differ ? ["n"] : []);
+          expect(sameVersion({ n: x }, { n: y }, [])).toBe(!differ);
+          expect(valuesEqual([x], [y])).toBe(!differ);
+          expect(valuesEqual(NaN, NaN)).toBe(true);
+        },
+      ),
+      { seed: 42, numRuns: 20 },
+    );
   });
 });
