@@ -28,6 +28,7 @@ import {
 } from "convex/server";
 import { v, type Value } from "convex/values";
 import { afterEach, onTestFinished } from "vitest";
+import { getCurrentTest } from "vitest/suite";
 import {
   checkDocument,
   documentSize,
@@ -226,7 +227,10 @@ export type StoredLimitViolation = LimitViolation & {
 /**
  * Lets one test keep documents that break a limit, on purpose (for example,
  * a test of what happens with data a deployment would have refused). Each
- * field narrows it; `reason` is required so the allowance says why.
+ * field narrows it; `reason` is required so the allowance says why. Made
+ * inside a test (or its `beforeEach`), it applies to that test only, even
+ * when the instance is shared by several tests; made outside any test (a
+ * `describe` body, a module), to every test of the instance.
  */
 export type LimitAllowance = {
   /** `""` for the app, else the component's name. Any when omitted. */
@@ -246,9 +250,12 @@ export type ProductionLimitsOptions = {
   /** More app tables to scan (tables written without being in the schema). */
   tables?: string[];
   /**
-   * Check after the test that creates `t` (or, when `t` is created outside a
-   * test, after each test of the enclosing suite). Default `true`; `false`
-   * on an instance already checked turns its automatic check off.
+   * Check after the test that creates `t`, after every test that calls a
+   * function or `run` through it (wherever `t` was created: a test,
+   * `beforeEach`, `beforeAll`, a `describe` body, a module) and, when `t` is
+   * created in a `describe` body, after each test of that suite. Default
+   * `true`; `false` on an instance already checked turns its automatic check
+   * off.
    */
   afterEach?: boolean;
 };
@@ -296,7 +303,14 @@ type LimitsState = {
   auto: boolean;
   appTables: Set<string>;
   components: Map<string, string[]>;
-  allowances: LimitAllowance[];
+  /** Each allowance with the test it was made in (undefined: outside any test). */
+  allowances: Array<{ allowance: LimitAllowance; test: object | undefined }>;
+  /** Tests after which this instance's check is registered to run. */
+  armedTests: WeakSet<object>;
+  /** Tests after which this instance's check already ran. */
+  checkedTests: WeakSet<object>;
+  /** convex-test's own `query`, for the scan (not counted as the test's use). */
+  query: AnyTestConvex["query"];
 };
 
 const limitsStates = new WeakMap<object, LimitsState>();
@@ -305,10 +319,8 @@ function tablesOf(schema: SchemaDefinition<GenericSchema, boolean>): string[] {
   return Object.keys(schema.tables);
 }
 
-async function scanAll(
-  t: AnyTestConvex,
-  state: LimitsState,
-): Promise<StoredLimitViolation[]> {
+async function scanAll(state: LimitsState): Promise<StoredLimitViolation[]> {
+  const t = { query: state.query };
   const found: StoredLimitViolation[] = [];
   const scanTable = async (
     component: string,
@@ -345,9 +357,14 @@ async function scanAll(
       );
     }
   }
+  // Allowances made in another test do not apply to this one.
+  const test = getCurrentTest();
+  const allowances = state.allowances
+    .filter((x) => x.test === undefined || x.test === test)
+    .map((x) => x.allowance);
   return found.filter(
     (x) =>
-      !state.allowances.some(
+      !allowances.some(
         (a) =>
           (a.component === undefined || a.component === x.component) &&
           (a.table === undefined || a.table === x.table) &&
@@ -367,6 +384,40 @@ function scanReference(component: string): unknown {
     return api[component][SCAN_MODULE].scanPage;
   }
   return `function://${component};${SCAN_MODULE}:scanPage`;
+}
+
+/** The methods of a convex-test instance that run functions or read and write its data. */
+const USE_METHODS = [
+  "query",
+  "mutation",
+  "action",
+  "run",
+  "fetch",
+  "finishInProgressScheduledFunctions",
+  "finishAllScheduledFunctions",
+] as const;
+
+/** Makes every call through `t` (and through `t.withIdentity(...)`) call `arm` first. */
+function armCalls(t: object, arm: () => void): void {
+  const target = t as Record<string, unknown>;
+  for (const name of USE_METHODS) {
+    const method = target[name];
+    if (typeof method !== "function") continue;
+    target[name] = (...args: unknown[]) => {
+      arm();
+      return (method as (...a: unknown[]) => unknown).apply(t, args);
+    };
+  }
+  const withIdentity = target.withIdentity;
+  if (typeof withIdentity === "function")
+    target.withIdentity = (...args: unknown[]) => {
+      const scoped = (withIdentity as (...a: unknown[]) => object).apply(
+        t,
+        args,
+      );
+      armCalls(scoped, arm);
+      return scoped;
+    };
 }
 
 /**
@@ -402,6 +453,9 @@ export function withProductionLimits<T extends AnyTestConvex>(
       appTables: new Set(),
       components: new Map(registeredComponents.get(t) ?? []),
       allowances: [],
+      armedTests: new WeakSet(),
+      checkedTests: new WeakSet(),
+      query: t.query.bind(t),
     };
     state = tracked;
     limitsStates.set(t, tracked);
@@ -420,9 +474,9 @@ export function withProductionLimits<T extends AnyTestConvex>(
       tracked.components.set(name, tablesOf(schema));
       return registered;
     }) as T["registerComponent"];
-    limited.scanLimits = () => scanAll(t, tracked);
+    limited.scanLimits = () => scanAll(tracked);
     limited.checkLimits = async () => {
-      const violations = await scanAll(t, tracked);
+      const violations = await scanAll(tracked);
       if (violations.length > 0) throw new LimitsExceededError(violations);
     };
     limited.allowLimitViolations = (allowance) => {
@@ -430,17 +484,38 @@ export function withProductionLimits<T extends AnyTestConvex>(
         throw new Error(
           "allowLimitViolations: `reason` must say why this test keeps documents a deployment would refuse",
         );
-      tracked.allowances.push(allowance);
+      tracked.allowances.push({ allowance, test: getCurrentTest() });
     };
     const automaticCheck = async () => {
-      if (tracked.auto) await limited.checkLimits();
+      if (!tracked.auto) return;
+      // Registered both after each test of a suite and after each test that
+      // used the instance: check once per test.
+      const test = getCurrentTest();
+      if (test !== undefined) {
+        if (tracked.checkedTests.has(test)) return;
+        tracked.checkedTests.add(test);
+      }
+      await limited.checkLimits();
     };
+    // Checked after every test that uses the instance, wherever it was made
+    // (a test, `beforeEach`, `beforeAll`, a `describe` body, a module).
+    const arm = () => {
+      const test = getCurrentTest();
+      if (test === undefined || tracked.armedTests.has(test)) return;
+      tracked.armedTests.add(test);
+      try {
+        onTestFinished(automaticCheck);
+      } catch {
+        // Too late in this test to register (its hooks are finishing): the
+        // suite's check, or the next test's, covers what it wrote.
+      }
+    };
+    armCalls(t, arm);
     try {
-      onTestFinished(automaticCheck);
+      arm();
+      if (getCurrentTest() === undefined) afterEach(automaticCheck);
     } catch {
-      // Created outside a test (a describe body, a module): check after
-      // each test of the enclosing suite instead.
-      afterEach(automaticCheck);
+      // Not inside a test's run: the calls it makes arm the check.
     }
   } else if (options.afterEach !== undefined) {
     state.auto = options.afterEach;

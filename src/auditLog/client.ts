@@ -1281,7 +1281,10 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
    * has recorded for `table` (up to `limit`, default 100, per call) and
    * reports those deleted outside admin mutations (`deletedOutside`) or
    * changed since their last recorded version (`changed`). Pass the returned
-   * `continueCursor` back as `cursor` until `isDone`.
+   * `continueCursor` back as `cursor` until `isDone`. A page also ends once
+   * the live documents it read reach 6 MiB (the first
+   * is always read), so a page of large documents stays inside a
+   * transaction's 16 MiB of reads whatever `limit` is.
    */
   async reconcileRecorded<Table extends TableNamesInDataModel<DataModel>>(
     ctx: GenericQueryCtx<DataModel>,
@@ -1299,11 +1302,23 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
     });
     const redacted = this.redactedPaths(args.table);
     const drift: Drift[] = [];
+    let checked = 0;
+    let liveBytes = 0;
+    let continueCursor = page.continueCursor;
+    let isDone = page.isDone;
     for (const { docId, entry } of page.documents) {
+      if (checked > 0 && liveBytes >= RECONCILE_LIVE_BYTES) {
+        // The rest of the component's page is walked by the next call.
+        continueCursor = page.documents[checked - 1].docId;
+        isDone = false;
+        break;
+      }
+      checked += 1;
       const id = ctx.db.normalizeId(args.table, docId);
       const live = id
         ? ((await ctx.db.get(id)) as Record<string, Value> | null)
         : null;
+      if (live !== null) liveBytes += getConvexSize(live);
       const deletedInLog = entry.kind === "delete";
       if (live === null && !deletedInLog)
         drift.push({
@@ -1334,14 +1349,16 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
       }
     }
     logDrift(args.table, drift);
-    return {
-      checked: page.documents.length,
-      drift,
-      continueCursor: page.continueCursor,
-      isDone: page.isDone,
-    };
+    return { checked, drift, continueCursor, isDone };
   }
 }
+
+/**
+ * Bytes of live documents one {@link AuditLog.reconcileRecorded} page reads
+ * at most (plus one document): with the component's own reads (at most
+ * 8 MiB), a page stays inside a transaction's 16 MiB.
+ */
+const RECONCILE_LIVE_BYTES = 6 * 1024 * 1024;
 
 /** One calling convention for both kinds of authorizer. */
 function authorizeWith<

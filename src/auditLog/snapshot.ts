@@ -146,11 +146,17 @@ export function boundedChanged(changed: readonly string[]): {
 
 /**
  * What an admin call's arguments are stored as: the arguments themselves,
- * or, past {@link MAX_STORED_ARGS_BYTES}, a marker with their size and hash.
+ * or, past {@link MAX_STORED_ARGS_BYTES} as JSON text or as a Convex value
+ * (the size function arguments and return values are capped by; `[0,0]`
+ * takes 4.5 times its text), a marker with their text's size and hash.
  */
 export function storableArgs(args: Value): Value {
   const text = canonicalJson(args);
   const bytes = utf8Length(text);
-  if (bytes <= MAX_STORED_ARGS_BYTES) return args;
+  if (
+    bytes <= MAX_STORED_ARGS_BYTES &&
+    documentSize(args) <= MAX_STORED_ARGS_BYTES
+  )
+    return args;
   return { omitted: true, bytes, sha256: sha256Hex(text) };
 }

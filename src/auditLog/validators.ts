@@ -117,12 +117,23 @@ export const vRecordedVersion = v.object({
 /** A document's last recorded version, as reconcile reads it. */
 export type RecordedVersion = Infer<typeof vRecordedVersion>;
 
-/** A page of results, as Convex pagination returns it. */
+/**
+ * A page of results, as Convex pagination returns it (`splitCursor` and
+ * `pageStatus` when a refetch up to `endCursor` must be split).
+ */
 export const vPage = <T extends ReturnType<typeof v.object>>(item: T) =>
   v.object({
     page: v.array(item),
     isDone: v.boolean(),
     continueCursor: v.string(),
+    splitCursor: v.optional(v.union(v.string(), v.null())),
+    pageStatus: v.optional(
+      v.union(
+        v.literal("SplitRecommended"),
+        v.literal("SplitRequired"),
+        v.null(),
+      ),
+    ),
   });
 
 /** One problem `verify` found, and where. */

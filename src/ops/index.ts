@@ -21,7 +21,7 @@ import {
   type RegisteredQuery,
   type TableNamesInDataModel,
 } from "convex/server";
-import { v, type Infer } from "convex/values";
+import { v, type Infer, type Value } from "convex/values";
 import type { AdminCtx, AuditLog } from "../auditLog/client.js";
 import type { Entry, Operation } from "../auditLog/validators.js";
 import type { Authz } from "../authz/client.js";
@@ -35,6 +35,7 @@ import type { RateLimiter } from "../rateLimiter/client.js";
 import type { RateLimitConfig } from "../rateLimiter/config.js";
 import { vValue } from "../rateLimiter/validators.js";
 import { opskitError } from "../shared/errors.js";
+import { documentSize } from "../shared/limits.js";
 import { mayAssign } from "./grants.js";
 import {
   vGrants,
@@ -134,7 +135,7 @@ export const MAX_SCAN_PAGES = 4;
 /** Largest page the console asks for. */
 export const MAX_PAGE_SIZE = 50;
 /**
- * Bytes of rows (as JSON) one console page reads at most before it stops
+ * Bytes of rows (as Convex counts values) one console page reads at most before it stops
  * asking for more component pages: well under a query's 16 MiB read and
  * return limits, with room for large audited documents.
  */
@@ -147,7 +148,7 @@ export const MAX_SCAN_BYTES = 4 * 1024 * 1024;
  * largest row seen so far.
  */
 export const FIRST_READ_ROWS = 8;
-/** Smallest row size assumed when sizing later reads (bytes, as JSON). */
+/** Smallest row size assumed when sizing later reads (bytes, as Convex counts values). */
 export const MIN_ROW_ESTIMATE = 16 * 1024;
 
 /** The `from`/`to` bounds a trail filter gave, as auditLog's list functions take them. */
@@ -372,7 +373,9 @@ export function opsApi<DataModel extends GenericDataModel, Perm extends string>(
       const r = await read(next, rows);
       scanned += r.page.length;
       for (const row of r.page) {
-        const size = JSON.stringify(row).length;
+        // As Convex counts a value (JSON.stringify throws on an int64 and
+        // counts bytes as `{}`).
+        const size = documentSize(row as Value);
         bytes += size;
         largest = Math.max(largest, size);
       }

@@ -4,14 +4,17 @@
  */
 import type { Value } from "convex/values";
 
-/** Deep equality over Convex values (objects compare by key set, not key order). */
+/**
+ * Deep equality over Convex values (objects compare by key set, not key
+ * order). Numbers compare as Convex stores them: NaN equals NaN, and -0 and
+ * 0 differ (Convex keeps the sign and orders -0 before 0).
+ */
 export function valuesEqual(
   a: Value | undefined,
   b: Value | undefined,
 ): boolean {
+  if (typeof a === "number" && typeof b === "number") return Object.is(a, b);
   if (a === b) return true;
-  if (typeof a === "number" && typeof b === "number")
-    return Number.isNaN(a) && Number.isNaN(b);
   if (a === null || b === null || a === undefined || b === undefined)
     return false;
   if (typeof a !== "object" || typeof b !== "object") return false;

@@ -14,7 +14,7 @@ import {
 } from "convex/server";
 import { getConvexSize, v, type Value } from "convex/values";
 import fc from "fast-check";
-import { beforeEach, describe, expect, test, vi } from "vitest";
+import { beforeAll, beforeEach, describe, expect, test, vi } from "vitest";
 import opskit, {
   checkLimits,
   LimitsExceededError,
@@ -472,6 +472,55 @@ describe("an instance made in beforeEach", () => {
   });
   test("and only after its own test", async () => {
     await t.mutation(api.put, { body: "fine" });
+  });
+});
+
+// Defect: an instance made in beforeAll was never checked (onTestFinished
+// throws there and an afterEach registered from it is ignored), so a test
+// leaving an oversized document passed.
+describe("an instance made in beforeAll", () => {
+  let t: ReturnType<typeof convexTest> & ProductionLimits;
+  beforeAll(() => {
+    t = withProductionLimits(convexTest({ schema: appSchema, modules }), {
+      schema: appSchema,
+    });
+  });
+  test.fails(
+    "is checked after each test that uses it (a beforeAll instance was never checked)",
+    async () => {
+      await t.mutation(api.put, { body: tooLong() });
+    },
+  );
+  test.fails(
+    "also when the test writes through t.withIdentity(...)",
+    async () => {
+      await t.withIdentity({ subject: "ann" }).mutation(api.put, {
+        body: nested(MAX_NESTING),
+      });
+    },
+  );
+});
+
+// Defect: an allowance made in one test silenced the check of every later
+// test sharing the instance.
+describe("an allowance made in one test of a shared instance", () => {
+  const t = withProductionLimits(convexTest({ schema: appSchema, modules }), {
+    schema: appSchema,
+  });
+  test("applies to that test", async () => {
+    await t.mutation(api.put, { body: tooLong() });
+    t.allowLimitViolations({
+      table: "posts",
+      reason: "this test stores an oversized array on purpose",
+    });
+    await expect(t.checkLimits()).resolves.toBeUndefined();
+  });
+  test("does not leak into the next test (an allowance silenced later tests)", async () => {
+    await expect(t.checkLimits()).rejects.toThrow(LimitsExceededError);
+    t.allowLimitViolations({
+      table: "posts",
+      reason: "the array stored by the previous test is still there",
+    });
   });
 });
 

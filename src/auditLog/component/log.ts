@@ -79,6 +79,13 @@ export const append = mutation({
         `stored args may take at most ${MAX_STORED_ARGS_BYTES} bytes as JSON; got ${argsText.bytes} (the client records larger args by size and hash)`,
         { max: MAX_STORED_ARGS_BYTES, bytes: argsText.bytes },
       );
+    const argsValueBytes = documentSize(operation.args as Value);
+    if (argsValueBytes > MAX_STORED_ARGS_BYTES)
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        `stored args may take at most ${MAX_STORED_ARGS_BYTES} bytes as a Convex value; got ${argsValueBytes} (the client records larger args by size and hash)`,
+        { max: MAX_STORED_ARGS_BYTES, bytes: argsValueBytes },
+      );
     const inlineArgs = fitsInline(operation.args, INLINE_ARGS_BYTES);
     const row = {
       ...operation,

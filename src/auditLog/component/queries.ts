@@ -49,32 +49,51 @@ function checkRange(from?: number, to?: number): void {
     );
 }
 
-type Page<R> = { page: R[]; isDone: boolean; continueCursor: string };
+type Page<R> = {
+  page: R[];
+  isDone: boolean;
+  continueCursor: string;
+  splitCursor?: string | null;
+  pageStatus?: "SplitRecommended" | "SplitRequired" | null;
+};
+
+/**
+ * Rows a refetch up to `endCursor` reads at most (reactive pagination keeps
+ * a page's end fixed, so its range grows with every row inserted into it).
+ */
+const REFETCH_MAX_ROWS = 1000;
 
 /**
  * A page cut to what one query may read and return: items are loaded (with
  * their values stored across snapshot parts) while they fit the read budget
  * and {@link PAGE_RETURN_BYTES}; the first always is. When the page is cut
  * short, it is fetched again with that many items to get the right cursor.
+ *
+ * A refetch up to `endCursor` (`usePaginatedQuery` keeps each loaded page's
+ * end fixed) cannot end early: when its range grew past those budgets (or
+ * past {@link REFETCH_MAX_ROWS} rows), it returns what fits with
+ * `pageStatus: "SplitRequired"` and `splitCursor` after the last item, and
+ * its `continueCursor` stays `endCursor`: the client splits it into
+ * (cursor, splitCursor] and (splitCursor, endCursor], each served within
+ * the limits.
  */
 async function boundedPage<R extends Record<string, unknown>, T>(
   ctx: QueryCtx,
   opts: PaginationOptions,
-  run: (numItems: number) => Promise<Page<R>>,
+  run: (opts: PaginationOptions) => Promise<Page<R>>,
   load: (row: R) => Promise<T>,
   cost: (row: R) => number,
 ): Promise<Page<T>> {
   const budget = new Budget(ctx, JOB_READ_BYTES);
-  const result = await run(opts.numItems);
-  // A refetch up to `endCursor` (reactive pagination) must end there: it
-  // repeats a page this function already cut, so it is not cut again.
-  const cuttable = !opts.endCursor;
+  const endCursor = opts.endCursor ?? null;
+  const result = await run(
+    endCursor === null ? opts : { ...opts, maximumRowsRead: REFETCH_MAX_ROWS },
+  );
   const page: T[] = [];
   let returned = 0;
   for (const row of result.page) {
     const bytes = cost(row);
     if (
-      cuttable &&
       page.length > 0 &&
       (returned >= PAGE_RETURN_BYTES || !(await budget.fits(bytes)))
     )
@@ -84,14 +103,44 @@ async function boundedPage<R extends Record<string, unknown>, T>(
     returned += documentSize(item as Value);
     page.push(item);
   }
-  if (page.length === result.page.length)
+  if (page.length === result.page.length) {
+    if (endCursor === null)
+      return {
+        page,
+        isDone: result.isDone,
+        continueCursor: result.continueCursor,
+      };
+    if (result.pageStatus === "SplitRequired")
+      // The row limit stopped the refetch at `result.continueCursor`.
+      return {
+        page,
+        isDone: false,
+        continueCursor: endCursor,
+        splitCursor: result.continueCursor,
+        pageStatus: "SplitRequired",
+      };
     return {
       page,
       isDone: result.isDone,
       continueCursor: result.continueCursor,
+      ...(result.pageStatus === "SplitRecommended" && result.splitCursor
+        ? { splitCursor: result.splitCursor, pageStatus: "SplitRecommended" }
+        : {}),
     };
-  const cut = await run(page.length);
-  return { page, isDone: false, continueCursor: cut.continueCursor };
+  }
+  const cut = await run({
+    numItems: page.length,
+    cursor: opts.cursor,
+  });
+  if (endCursor === null)
+    return { page, isDone: false, continueCursor: cut.continueCursor };
+  return {
+    page,
+    isDone: false,
+    continueCursor: endCursor,
+    splitCursor: cut.continueCursor,
+    pageStatus: "SplitRequired",
+  };
 }
 
 /** {@link boundedPage} over an index range read in `order`, newest first by default. */
@@ -109,8 +158,7 @@ function orderedPage<R extends Parameters<typeof loadCost>[0], T>(
   return boundedPage(
     ctx,
     opts,
-    (numItems) =>
-      indexed.order(order ?? "desc").paginate({ ...opts, numItems }),
+    (o) => indexed.order(order ?? "desc").paginate(o),
     load,
     loadCost,
   );
@@ -344,23 +392,32 @@ export const documentAt = query({
   },
 });
 
-/** A document's last recorded version, its `after` loaded if `budget` allows. */
+/**
+ * A document's last recorded version, its `after` loaded if `budget` allows
+ * and the page has returned less than {@link PAGE_RETURN_BYTES} so far
+ * (`returned.bytes`, counted as Convex counts a return value: a value's JSON
+ * text, which the read budget counts, can be 4.5 times smaller, e.g. `[0,0]`).
+ */
 async function recordedVersion(
   ctx: QueryCtx,
   row: Doc<"entries">,
   budget: Budget,
   first: boolean,
+  returned: { bytes: number },
 ): Promise<RecordedVersion> {
   const afterHash = row.afterRef?.hash ?? hashValue(row.after);
   const cost = row.afterRef ? snapshotReadBytes(row.afterRef) : 0;
   const load =
     cost === 0 ||
-    (await (first ? budget.fitsTransaction(cost) : budget.fits(cost)));
+    (returned.bytes < PAGE_RETURN_BYTES &&
+      (await (first ? budget.fitsTransaction(cost) : budget.fits(cost))));
   if (load) budget.charge(cost);
+  const after = load ? await entrySide(ctx, row, "after") : null;
+  returned.bytes += documentSize(after) + 200;
   return {
     entryId: row._id,
     kind: row.kind,
-    after: load ? await entrySide(ctx, row, "after") : null,
+    after,
     afterHash,
     afterLoaded: load,
   };
@@ -382,6 +439,7 @@ export const latestEntries = query({
         `at most ${MAX_PAGE_SIZE} documents per call; got ${docIds.length}`,
       );
     const budget = new Budget(ctx, JOB_READ_BYTES);
+    const returned = { bytes: 0 };
     const out = [];
     for (const [i, docId] of docIds.entries()) {
       const row = await ctx.db
@@ -394,7 +452,9 @@ export const latestEntries = query({
       if (row) budget.chargeRow(row);
       out.push({
         docId,
-        entry: row ? await recordedVersion(ctx, row, budget, i === 0) : null,
+        entry: row
+          ? await recordedVersion(ctx, row, budget, i === 0, returned)
+          : null,
       });
     }
     return out;
@@ -428,6 +488,7 @@ export const recordedDocuments = query({
         `limit must be an integer from 1 to ${MAX_PAGE_SIZE}; got ${limit}`,
       );
     const budget = new Budget(ctx, JOB_READ_BYTES);
+    const returned = { bytes: 0 };
     const documents = [];
     let cursor = afterDocId;
     for (let i = 0; i < limit; i++) {
@@ -459,7 +520,7 @@ export const recordedDocuments = query({
       );
       documents.push({
         docId: next.docId,
-        entry: await recordedVersion(ctx, latest, budget, i === 0),
+        entry: await recordedVersion(ctx, latest, budget, i === 0, returned),
       });
       cursor = next.docId;
     }

@@ -264,6 +264,8 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             table: string;
             time: number;
           }>;
+          pageStatus?: "SplitRecommended" | "SplitRequired" | null;
+          splitCursor?: string | null;
         },
         Name
       >;
@@ -308,6 +310,8 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             tables: Array<string>;
             time: number;
           }>;
+          pageStatus?: "SplitRecommended" | "SplitRequired" | null;
+          splitCursor?: string | null;
         },
         Name
       >;
