@@ -2,6 +2,7 @@
  * Pure helpers of the console: field-by-field diffs, CSV and NDJSON export,
  * and server errors in words. No React, no Convex client: tested directly.
  */
+import { convexToJson, type Value } from "convex/values";
 
 /** One row of a before/after diff. */
 export type FieldDiff = {
@@ -14,8 +15,26 @@ export type FieldDiff = {
 
 const SYSTEM_FIELDS = new Set(["_id", "_creationTime"]);
 
+/**
+ * A document value as JSON in Convex's own encoding: int64, bytes, -0, NaN
+ * and ±Infinity (which plain JSON.stringify throws on or blurs) stay exact,
+ * and `jsonToConvex` reads them back. Anything that is not a Convex value
+ * falls back to plain JSON with bigints as text, so export never throws.
+ */
+function toJson(value: unknown): unknown {
+  try {
+    return convexToJson(value as Value);
+  } catch {
+    return JSON.parse(
+      JSON.stringify(value, (_k, v: unknown) =>
+        typeof v === "bigint" ? `${v}n` : v,
+      ) ?? "null",
+    ) as unknown;
+  }
+}
+
 function same(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  return JSON.stringify(toJson(a)) === JSON.stringify(toJson(b));
 }
 
 /**
@@ -73,9 +92,13 @@ export function toCsv<Row extends Record<string, unknown>>(
   return lines.join("\r\n") + "\r\n";
 }
 
-/** One JSON object per line. */
+/**
+ * One JSON object per line, values in Convex's JSON encoding (plain JSON for
+ * strings, finite numbers, booleans, arrays and objects; `{"$integer": ...}`
+ * for int64 and the like), so `jsonToConvex` restores every row exactly.
+ */
 export function toNdjson(rows: readonly unknown[]): string {
-  return rows.map((r) => JSON.stringify(r) + "\n").join("");
+  return rows.map((r) => JSON.stringify(toJson(r)) + "\n").join("");
 }
 
 /** A server error, in words, with what the user can do about it. */

@@ -4,7 +4,7 @@
  * errors in words. Generated cases with a fixed seed.
  */
 import fc from "fast-check";
-import { ConvexError } from "convex/values";
+import { ConvexError, jsonToConvex, type Value } from "convex/values";
 import { describe, expect, test } from "vitest";
 import {
   compileRoles,
@@ -178,6 +178,53 @@ describe("export", () => {
       ),
       opts,
     );
+  });
+});
+
+// Any Convex value, including the ones plain JSON cannot hold or tell apart.
+const convexValue: fc.Arbitrary<Value> = fc.letrec<{ v: Value }>((tie) => ({
+  v: fc.oneof(
+    { depthSize: "small" },
+    fc.string(),
+    fc.double(),
+    fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+    fc.boolean(),
+    fc.constant(null),
+    fc.uint8Array({ maxLength: 8 }).map((a) => a.slice().buffer as ArrayBuffer),
+    fc.array(tie("v"), { maxLength: 3 }),
+    fc.dictionary(fc.constantFrom("x", "y"), tie("v"), { maxKeys: 2 }),
+  ),
+})).v;
+
+describe("export and diff of values plain JSON cannot hold", () => {
+  test("NDJSON of rows with int64, bytes, -0, NaN and ±Infinity never throws and reads back exactly", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ before: convexValue, after: convexValue }), {
+          maxLength: 4,
+        }),
+        (rows) => {
+          const lines = toNdjson(rows).split("\n").slice(0, -1);
+          expect(
+            lines.map((l) => jsonToConvex(JSON.parse(l) as never)),
+          ).toEqual(rows);
+        },
+      ),
+      opts,
+    );
+  });
+
+  test("fieldDiff tells 1 from 1n, 0 from -0 and equal bytes from other bytes", () => {
+    const cases: [Value, Value, "same" | "changed"][] = [
+      [1n, 1n, "same"],
+      [1, 1n, "changed"],
+      [0, -0, "changed"],
+      [NaN, NaN, "same"],
+      [new Uint8Array([1]).buffer, new Uint8Array([1]).buffer, "same"],
+      [new Uint8Array([1]).buffer, new Uint8Array([2]).buffer, "changed"],
+    ];
+    for (const [b, a, status] of cases)
+      expect(fieldDiff({ f: b }, { f: a })[0]!.status).toBe(status);
   });
 });
 
