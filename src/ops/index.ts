@@ -34,7 +34,7 @@ import type {
 import type { RateLimiter } from "../rateLimiter/client.js";
 import type { RateLimitConfig } from "../rateLimiter/config.js";
 import { vValue } from "../rateLimiter/validators.js";
-import { opskitError } from "../shared/errors.js";
+import { clipped, opskitError, shown } from "../shared/errors.js";
 import { mayAssign } from "./grants.js";
 import {
   vGrants,
@@ -690,8 +690,8 @@ export function opsApi<DataModel extends GenericDataModel, Perm extends string>(
     if (!mayAssign(roles, grants, a.role, a.scope, Date.now()))
       throw opskitError(
         "FORBIDDEN",
-        `role "${a.role}" allows more than you hold${a.scope ? ` in ${a.scope}` : ""}; only someone who holds all of it may grant or revoke it`,
-        { role: a.role, ...(a.scope ? { scope: a.scope } : {}) },
+        `role "${a.role}" allows more than you hold${a.scope ? ` in ${shown(a.scope)}` : ""}; only someone who holds all of it may grant or revoke it`,
+        { role: a.role, ...(a.scope ? { scope: clipped(a.scope) } : {}) },
       );
   }
 

@@ -3,7 +3,7 @@ import { v } from "convex/values";
 import { paginator } from "convex-helpers/server/pagination";
 import { query } from "./_generated/server.js";
 import schema from "./schema.js";
-import { opskitError } from "../../shared/errors.js";
+import { checkPageCursor, opskitError } from "../../shared/errors.js";
 import {
   vEntry,
   vEntryKind,
@@ -38,6 +38,8 @@ function checkPage(opts: PaginationOptions): void {
       `paginationOpts.numItems must be an integer from 1 to ${MAX_PAGE_SIZE}; got ${opts.numItems}`,
       { numItems: opts.numItems },
     );
+  checkPageCursor(opts.cursor);
+  checkPageCursor(opts.endCursor, "paginationOpts.endCursor");
 }
 
 function checkRange(from?: number, to?: number): void {

@@ -1,7 +1,7 @@
 import { paginator } from "convex-helpers/server/pagination";
 import { paginationOptsValidator } from "convex/server";
 import { v } from "convex/values";
-import { opskitError } from "../../shared/errors.js";
+import { checkPageCursor, opskitError, shown } from "../../shared/errors.js";
 import {
   isValidScope,
   MAX_USER_ID_LENGTH,
@@ -201,7 +201,7 @@ export const listMembers = query({
     if (args.scope !== undefined && !isValidScope(args.scope))
       throw opskitError(
         "INVALID_ARGUMENT",
-        `scope must look like "kind:id" (e.g. "team:42")`,
+        `scope must look like "kind:id" (e.g. "team:42"); got ${shown(args.scope)}`,
         { scope: args.scope.slice(0, 256) },
       );
     if (
@@ -211,9 +211,11 @@ export const listMembers = query({
     )
       throw opskitError(
         "INVALID_ARGUMENT",
-        "paginationOpts.numItems must be an integer from 1 to 1000",
+        `paginationOpts.numItems must be an integer from 1 to 1000; got ${shown(args.paginationOpts.numItems)}`,
         { numItems: args.paginationOpts.numItems },
       );
+    checkPageCursor(args.paginationOpts.cursor);
+    checkPageCursor(args.paginationOpts.endCursor, "paginationOpts.endCursor");
     const now = Date.now();
     const scope = args.scope ?? GLOBAL;
     const result = await paginator(ctx.db, schema)

@@ -3,7 +3,7 @@
  * `Migrations` client does, passing function handles of the app's migrations.
  */
 import { v } from "convex/values";
-import { opskitError } from "../../shared/errors.js";
+import { clipped, opskitError, shown } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
 import {
   batchUsage,
@@ -306,7 +306,9 @@ export const cancel = mutation({
     if (run) return await stopRun(ctx, run, "canceled");
     const last = await anyRun(ctx, name);
     if (!last)
-      throw opskitError("NOT_FOUND", `Migration ${name} not found`, { name });
+      throw opskitError("NOT_FOUND", `Migration ${shown(name)} not found`, {
+        name: clipped(name),
+      });
     return await runStatus(ctx, last, [
       `${name} was not running; nothing to cancel.`,
     ]);
@@ -346,7 +348,9 @@ export const pause = mutation({
     if (run) return await runStatus(ctx, run, [`${name} is already paused.`]);
     const last = await anyRun(ctx, name);
     if (!last)
-      throw opskitError("NOT_FOUND", `Migration ${name} not found`, { name });
+      throw opskitError("NOT_FOUND", `Migration ${shown(name)} not found`, {
+        name: clipped(name),
+      });
     return await runStatus(ctx, last, [
       `${name} is not running; nothing to pause.`,
     ]);
