@@ -88,10 +88,20 @@ export type OpsApiOptions<
   auditLog: AuditLog<DataModel>;
   /** Tables a revert from the console may write (the tables your admin mutations write). */
   revertTables: readonly TableNamesInDataModel<DataModel>[];
-  /** Called inside the revert's admin mutation after the documents are restored (e.g. re-sync derived state). */
+  /**
+   * Called inside the revert's admin mutation after the documents are
+   * restored (e.g. re-sync derived state). Each entry's `docId` is the
+   * document as it exists after the revert: when the revert re-created a
+   * deleted document, that is its new id (`recreated` maps the id the
+   * audit trail recorded to the new one).
+   */
   afterRevert?: (
     ctx: AdminCtx<DataModel>,
-    reverted: { operationId: string; entries: Entry[] },
+    reverted: {
+      operationId: string;
+      entries: Entry[];
+      recreated: Array<{ table: string; oldDocId: string; newDocId: string }>;
+    },
   ) => Promise<void>;
   /** The app's migrations and the ones the console lists (`internal.migrations.x`). */
   migrations?: {
@@ -501,9 +511,17 @@ export function opsApi<DataModel extends GenericDataModel, Perm extends string>(
         );
       if (options.afterRevert) {
         const op = await auditLog.getOperation(ctx, { operationId });
+        // A re-created document lives under a new id: hand the hook ids it can read.
+        const newId = new Map(
+          r.recreated.map((c) => [`${c.table}\u0000${c.oldDocId}`, c.newDocId]),
+        );
         await options.afterRevert(ctx, {
           operationId,
-          entries: op?.entries ?? [],
+          entries: (op?.entries ?? []).map((e) => {
+            const id = newId.get(`${e.table}\u0000${e.docId}`);
+            return id === undefined ? e : { ...e, docId: id };
+          }),
+          recreated: r.recreated,
         });
       }
       return {
