@@ -103,6 +103,24 @@ export type OpsApiOptions<
       recreated: Array<{ table: string; oldDocId: string; newDocId: string }>;
     },
   ) => Promise<void>;
+  /**
+   * Called inside the console's `grantRole`/`revokeRole` admin mutation
+   * after the grant changed (e.g. mirror a global role into your users
+   * table, as the example app does). It may write the tables named in
+   * {@link OpsApiOptions.roleChangeTables}; its writes are audited with the
+   * grant.
+   */
+  afterRoleChange?: (
+    ctx: AdminCtx<DataModel>,
+    change: {
+      action: "grant" | "revoke";
+      userId: string;
+      role: string;
+      scope?: string;
+    },
+  ) => Promise<void>;
+  /** App tables `afterRoleChange` writes (default none). */
+  roleChangeTables?: readonly TableNamesInDataModel<DataModel>[];
   /** The app's migrations and the ones the console lists (`internal.migrations.x`). */
   migrations?: {
     instance: Migrations<DataModel>;
@@ -713,10 +731,21 @@ export function opsApi<DataModel extends GenericDataModel, Perm extends string>(
       );
   }
 
+  // The grant's own tables, plus what afterRoleChange writes in the app.
+  const roleTables = [
+    ...componentTables("authz"),
+    ...(options.roleChangeTables ?? []),
+  ] as never;
+  const pick = (a: { userId: string; role: string; scope?: string }) => ({
+    userId: a.userId,
+    role: a.role,
+    ...(a.scope !== undefined ? { scope: a.scope } : {}),
+  });
+
   const grantRole = admin({
     name: "ops:grantRole",
     permission: perm.users,
-    tables: componentTables("authz"),
+    tables: roleTables,
     args: {
       userId: v.string(),
       role: v.string(),
@@ -726,14 +755,16 @@ export function opsApi<DataModel extends GenericDataModel, Perm extends string>(
     returns: v.object({ created: v.boolean() }),
     handler: async (ctx, a) => {
       await checkAssign(ctx, a);
-      return await authz.grant(ctx, a as never);
+      const result = await authz.grant(ctx, a as never);
+      await options.afterRoleChange?.(ctx, { action: "grant", ...pick(a) });
+      return result;
     },
   });
 
   const revokeRole = admin({
     name: "ops:revokeRole",
     permission: perm.users,
-    tables: componentTables("authz"),
+    tables: roleTables,
     args: {
       userId: v.string(),
       role: v.string(),
@@ -742,7 +773,9 @@ export function opsApi<DataModel extends GenericDataModel, Perm extends string>(
     returns: v.object({ revoked: v.boolean() }),
     handler: async (ctx, a) => {
       await checkAssign(ctx, a);
-      return await authz.revoke(ctx, a as never);
+      const result = await authz.revoke(ctx, a as never);
+      await options.afterRoleChange?.(ctx, { action: "revoke", ...pick(a) });
+      return result;
     },
   });
 

@@ -42,7 +42,7 @@ const authz = new Authz(components.authz, {
 const auditLog = new AuditLog<DataModel>(components.auditLog, {});
 const adminMutation = auditLog.adminMutation(authz);
 
-export const { auditRevert } = opsApi<DataModel>({
+export const { auditRevert } = opsApi({
   authz,
   auditLog,
   // "seen" is where the hook below writes what it could read.
@@ -55,7 +55,10 @@ export const { auditRevert } = opsApi<DataModel>({
     // The mapping names every re-created document under its new id.
     for (const r of recreated)
       if ((await ctx.db.get(r.newDocId as never)) === null)
-        throw new ConvexError({ code: "NOT_FOUND", message: "recreated id unreadable" });
+        throw new ConvexError({
+          code: "NOT_FOUND",
+          message: "recreated id unreadable",
+        });
   },
 });
 
@@ -92,7 +95,10 @@ const app = anyApi["afterRevertIds.test"];
 const REASON = "SUP-3 restoring a deleted note";
 
 test("afterRevert gets the re-created document's new id, not the deleted one", async () => {
-  const t = opskitTest({ "./afterRevertIds.test.ts": async () => self }, schema);
+  const t = opskitTest(
+    { "./afterRevertIds.test.ts": async () => self },
+    schema,
+  );
   const id = await t.mutation(app.seed, {});
   const root = t.withIdentity({ subject: "root" });
   await root.mutation(app.deleteNote, { id, reason: REASON });
