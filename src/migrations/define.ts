@@ -535,7 +535,11 @@ export async function runDefinitionBatch<
       def.table,
     ) as unknown as QueryInitializer<NamedTableInfo<DataModel, TableName>>;
     const range = def.customRange ? def.customRange(q) : q;
-    checkPageCursor(args.cursor, "cursor");
+    checkPageCursor(
+      args.cursor,
+      "cursor",
+      (range as { getIndexFields?: () => string[] }).getIndexFields?.().length,
+    );
     const page = await range.paginate({
       cursor: args.cursor ?? null,
       numItems,

@@ -118,10 +118,14 @@ export function clipped(value: string): string {
  * truncated cursor is the caller's mistake, refused with a code before
  * anything is read, not a `SyntaxError` from deep inside the paginator.
  * @param field - the argument's name in the message (`"paginationOpts.cursor"`).
+ * @param keyLength - the number of fields of the index the list reads (its
+ *   fields, then `_creationTime` and `_id`): a cursor is one key of that
+ *   index, or `[]` once the list is done.
  */
 export function checkPageCursor(
   cursor: string | null | undefined,
   field = "paginationOpts.cursor",
+  keyLength?: number,
 ): void {
   if (cursor === null || cursor === undefined) return;
   let ok = false;
@@ -130,7 +134,10 @@ export function checkPageCursor(
       const parsed: unknown = JSON.parse(cursor);
       ok =
         Array.isArray(parsed) &&
-        Array.isArray(jsonToConvex(parsed as JSONValue));
+        Array.isArray(jsonToConvex(parsed as JSONValue)) &&
+        (keyLength === undefined ||
+          parsed.length === 0 ||
+          parsed.length === keyLength);
     } catch {
       ok = false;
     }

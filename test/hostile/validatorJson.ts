@@ -41,6 +41,8 @@ function hostileString(ids: string[]): fc.Arbitrary<string> {
       "null",
       '[{"$integer":"x"}]',
       '["x",1,"y"]',
+      '["x",1,"y",2,"z",3,4,5]',
+      '[{"$bytes":"abc"}]',
       "*",
       "admin",
       "alice",
@@ -220,14 +222,12 @@ export function argsArb(
   ];
   if (names.length > 0) {
     broken.push(
-      fc
-        .tuple(valid, fc.constantFrom(...names))
-        .chain(([a, name]) =>
-          wrongArb(fields[name].fieldType).map((w) => ({
-            ...(a as object),
-            [name]: w,
-          })),
-        ),
+      fc.tuple(valid, fc.constantFrom(...names)).chain(([a, name]) =>
+        wrongArb(fields[name].fieldType).map((w) => ({
+          ...(a as object),
+          [name]: w,
+        })),
+      ),
     );
     const required = names.filter((n) => !fields[n].optional);
     if (required.length > 0)

@@ -214,14 +214,24 @@ export const listMembers = query({
         `paginationOpts.numItems must be an integer from 1 to 1000; got ${shown(args.paginationOpts.numItems)}`,
         { numItems: args.paginationOpts.numItems },
       );
-    checkPageCursor(args.paginationOpts.cursor);
-    checkPageCursor(args.paginationOpts.endCursor, "paginationOpts.endCursor");
     const now = Date.now();
     const scope = args.scope ?? GLOBAL;
-    const result = await paginator(ctx.db, schema)
+    const members = paginator(ctx.db, schema)
       .query("members")
-      .withIndex("by_scope_user_role", (q) => q.eq("scope", scope))
-      .paginate(args.paginationOpts);
+      .withIndex("by_scope_user_role", (q) => q.eq("scope", scope));
+    // A cursor is one key of this index (or [] when done); anything else is forged.
+    const keyLength = members.getIndexFields().length;
+    checkPageCursor(
+      args.paginationOpts.cursor,
+      "paginationOpts.cursor",
+      keyLength,
+    );
+    checkPageCursor(
+      args.paginationOpts.endCursor,
+      "paginationOpts.endCursor",
+      keyLength,
+    );
+    const result = await members.paginate(args.paginationOpts);
     return {
       page: result.page
         .filter((m) => m.expiresAt === undefined || m.expiresAt > now)

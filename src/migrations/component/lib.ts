@@ -3,7 +3,12 @@
  * `Migrations` client does, passing function handles of the app's migrations.
  */
 import { v } from "convex/values";
-import { clipped, opskitError, shown } from "../../shared/errors.js";
+import {
+  checkPageCursor,
+  clipped,
+  opskitError,
+  shown,
+} from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
 import {
   batchUsage,
@@ -59,7 +64,11 @@ export const migrate = mutation({
     journal: v.optional(v.boolean()),
   },
   returns: migrationStatus,
-  handler: async (ctx, args) => await startRun(ctx, args),
+  handler: async (ctx, args) => {
+    // A resume point is a continueCursor of an earlier batch; refuse a forged one before anything runs.
+    checkPageCursor(args.cursor, "cursor");
+    return await startRun(ctx, args);
+  },
 });
 
 /** Runs the next batch of a run (scheduled by the run itself). */
