@@ -72,6 +72,8 @@ const hostileNumber = fc.oneof(
     -1,
     1,
     0.5,
+    1.5,
+    20.25,
     2 ** 53,
     -(2 ** 53),
     1e308,

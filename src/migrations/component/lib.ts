@@ -225,6 +225,12 @@ export const listRuns = query({
   args: { name: v.string(), limit: v.optional(v.number()) },
   returns: v.array(migrationStatus),
   handler: async (ctx, args) => {
+    if (args.limit !== undefined && !Number.isInteger(args.limit))
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        `limit must be a whole number (at most 200 runs are listed); got ${shown(args.limit)}`,
+        { limit: String(args.limit) },
+      );
     const limit = Math.max(1, Math.min(args.limit ?? 20, 200));
     const runs: Doc<"runs">[] = [];
     // Run rows can be large (a dry run keeps samples): read in chunks within
@@ -378,8 +384,8 @@ export const resume = mutation({
     if (!run || run.state !== "paused") {
       const last = run ?? (await anyRun(ctx, name));
       if (!last)
-        throw opskitError("NOT_FOUND", `Migration ${name} not found`, {
-          name,
+        throw opskitError("NOT_FOUND", `Migration ${shown(name)} not found`, {
+          name: clipped(name),
         });
       return await runStatus(ctx, last, [`${name} is not paused.`]);
     }
