@@ -24,7 +24,7 @@ import {
 import { accepts, argsArb } from "./validatorJson";
 
 /** Runs per function; `OPSKIT_DEEP=1` runs ten times more. */
-const RUNS = process.env.OPSKIT_DEEP ? 120 : 12;
+const RUNS = process.env.OPSKIT_DEEP ? 120 : 8;
 /** A refusal's message and details stay this small whatever the input. */
 const MAX_MESSAGE = 1_000;
 const MAX_DATA_JSON = 4_096;
