@@ -24,7 +24,8 @@ import {
 import { accepts, argsArb } from "./validatorJson";
 
 /** Runs per function; `OPSKIT_DEEP=1` runs ten times more. */
-const RUNS = process.env.OPSKIT_DEEP ? 120 : 8;
+const DEEP = Boolean(process.env.OPSKIT_DEEP);
+const RUNS = DEEP ? 120 : 8;
 /** A refusal's message and details stay this small whatever the input. */
 const MAX_MESSAGE = 1_000;
 const MAX_DATA_JSON = 4_096;
@@ -66,69 +67,74 @@ describe("every function declares its validators", () => {
 });
 
 describe("hostile arguments to every function", () => {
-  test.each(all.map((f) => [label(f), f] as const))("%s", async (_l, f) => {
-    const d = await attackedDeployment();
-    const ids = await d.idPool();
-    const callers = { anonymous: d.t, member: d.bob, admin: d.alice };
-    const ref =
-      f.component === ""
-        ? makeFunctionReference<typeof f.kind>(f.path)
-        : (`function://${f.component};${f.path}` as never);
-    const run = await fc.check(
-      fc.asyncProperty(
-        argsArb(f.args, ids),
-        fc.constantFrom(
-          ...(Object.keys(callers) as Array<keyof typeof callers>),
+  test.each(all.map((f) => [label(f), f] as const))(
+    "%s",
+    async (_l, f) => {
+      const d = await attackedDeployment();
+      const ids = await d.idPool();
+      const callers = { anonymous: d.t, member: d.bob, admin: d.alice };
+      const ref =
+        f.component === ""
+          ? makeFunctionReference<typeof f.kind>(f.path)
+          : (`function://${f.component};${f.path}` as never);
+      const run = await fc.check(
+        fc.asyncProperty(
+          argsArb(f.args, ids),
+          fc.constantFrom(
+            ...(Object.keys(callers) as Array<keyof typeof callers>),
+          ),
+          async (args, who) => {
+            const caller = callers[who];
+            const before = await d.snapshot();
+            type Call = (ref: unknown, args: unknown) => Promise<unknown>;
+            const result = await outcome((caller[f.kind] as Call)(ref, args));
+            const valid = accepts(f.args, args);
+            // convex-test's own validator can throw a TypeError on some refused shapes
+            // (e.g. null for an object); a deployment refuses them as validator errors.
+            if (!valid && result.kind === "uncoded")
+              expect(await d.snapshot()).toBe(before);
+            else if (result.kind === "uncoded")
+              throw new Error(
+                `uncoded error from ${f.path} (${who}): ${explain(result.error)}`,
+              );
+            if (result.kind === "protocol")
+              expect(
+                f.isPublic,
+                `${result.protocol} from a public function`,
+              ).toBe(false);
+            if (!valid)
+              expect(result.kind, "args the validator refuses").toMatch(
+                /^(validator|uncoded)$/,
+              );
+            if (result.kind === "validator")
+              expect(
+                valid,
+                `a nested validator refused: ${result.message.slice(0, 300)}`,
+              ).toBe(false);
+            if (result.kind === "coded") {
+              expect(
+                String(result.data.message).length,
+                `message of ${result.code}: ${String(result.data.message).slice(0, 200)}`,
+              ).toBeLessThanOrEqual(MAX_MESSAGE);
+              expect(JSON.stringify(result.data).length).toBeLessThanOrEqual(
+                MAX_DATA_JSON,
+              );
+            }
+            if (result.kind !== "ok") expect(await d.snapshot()).toBe(before);
+          },
         ),
-        async (args, who) => {
-          const caller = callers[who];
-          const before = await d.snapshot();
-          type Call = (ref: unknown, args: unknown) => Promise<unknown>;
-          const result = await outcome((caller[f.kind] as Call)(ref, args));
-          const valid = accepts(f.args, args);
-          // convex-test's own validator can throw a TypeError on some refused shapes
-          // (e.g. null for an object); a deployment refuses them as validator errors.
-          if (!valid && result.kind === "uncoded")
-            expect(await d.snapshot()).toBe(before);
-          else if (result.kind === "uncoded")
-            throw new Error(
-              `uncoded error from ${f.path} (${who}): ${explain(result.error)}`,
-            );
-          if (result.kind === "protocol")
-            expect(
-              f.isPublic,
-              `${result.protocol} from a public function`,
-            ).toBe(false);
-          if (!valid)
-            expect(result.kind, "args the validator refuses").toMatch(
-              /^(validator|uncoded)$/,
-            );
-          if (result.kind === "validator")
-            expect(
-              valid,
-              `a nested validator refused: ${result.message.slice(0, 300)}`,
-            ).toBe(false);
-          if (result.kind === "coded") {
-            expect(
-              String(result.data.message).length,
-              `message of ${result.code}: ${String(result.data.message).slice(0, 200)}`,
-            ).toBeLessThanOrEqual(MAX_MESSAGE);
-            expect(JSON.stringify(result.data).length).toBeLessThanOrEqual(
-              MAX_DATA_JSON,
-            );
-          }
-          if (result.kind !== "ok") expect(await d.snapshot()).toBe(before);
-        },
-      ),
-      { seed: 42, numRuns: RUNS, endOnFailure: true },
-    );
-    // The counterexample can hold 100 KB strings: report its shape, not its text.
-    if (run.failed)
-      throw new Error(
-        `${label(f)} failed on run ${run.numRuns} (seed 42, path ${run.counterexamplePath}): ` +
-          `${explain(run.errorInstance)}\nargs: ${abbreviate(run.counterexample)}`,
+        { seed: 42, numRuns: RUNS, endOnFailure: true },
       );
-  });
+      // The counterexample can hold 100 KB strings: report its shape, not its text.
+      if (run.failed)
+        throw new Error(
+          `${label(f)} failed on run ${run.numRuns} (seed 42, path ${run.counterexamplePath}): ` +
+            `${explain(run.errorInstance)}\nargs: ${abbreviate(run.counterexample)}`,
+        );
+      // Deep runs keep what succeeded (the audit log grows by 100 KB entries), so snapshots slow down.
+    },
+    DEEP ? 900_000 : undefined,
+  );
 });
 
 /** A value's JSON with every long string cut to its first characters and length. */
