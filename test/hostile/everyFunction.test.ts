@@ -9,6 +9,7 @@
  * details stay small whatever the input — never an uncoded error — and a
  * refused call writes nothing (every table of the app and of each
  * component, scheduled functions included, is the same before and after).
+ * Then each number argument is tried at its edges (numberEdges.ts).
  */
 import fc from "fast-check";
 import { makeFunctionReference } from "convex/server";
@@ -21,6 +22,7 @@ import {
   outcome,
   type Found,
 } from "./harness";
+import { numberEdgeProblems } from "./numberEdges";
 import { accepts, argsArb } from "./validatorJson";
 
 /** Runs per function; `OPSKIT_DEEP=1` runs ten times more. */
@@ -131,6 +133,17 @@ describe("hostile arguments to every function", () => {
           `${label(f)} failed on run ${run.numRuns} (seed 42, path ${run.counterexamplePath}): ` +
             `${explain(run.errorInstance)}\nargs: ${abbreviate(run.counterexample)}`,
         );
+      // Then every number field at its edges, on the same deployment.
+      type Call = (ref: unknown, args: unknown) => Promise<unknown>;
+      expect(
+        await numberEdgeProblems(
+          f,
+          ref,
+          ids,
+          d.alice as unknown as Record<Found["kind"], Call>,
+          d.snapshot,
+        ),
+      ).toEqual([]);
       // Deep runs keep what succeeded (the audit log grows by 100 KB entries), so snapshots slow down.
     },
     DEEP ? 900_000 : undefined,

@@ -1,5 +1,6 @@
 /**
- * Every number argument of every function, at its edges: each number field
+ * Every number argument of a function, at its edges (used by
+ * everyFunction.test.ts on the same deployment): each number field
  * of plain arguments (nested ones included, like `paginationOpts.numItems`
  * or a rate limit's `config.rate`) is set in turn to NaN, ±Infinity, -0,
  * -1, 0, a fraction and a huge value, the call is made as an admin, and
@@ -7,30 +8,12 @@
  * refused with a coded error that writes nothing — never an uncoded
  * `Error` such as `take()`'s "n must be a non-negative integer".
  */
-import { makeFunctionReference } from "convex/server";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { setLogSink } from "convex-opskit/test";
-import {
-  appFunctions,
-  attackedDeployment,
-  componentFunctions,
-  outcome,
-  type Found,
-} from "./harness";
+import type { Found, Outcome } from "./harness";
+import { outcome } from "./harness";
 import type { IdPool, ValidatorJson } from "./validatorJson";
 
-const EDGES = [NaN, Infinity, -Infinity, -0, -1, 0, 1.5, 1e12];
-
-let restoreLogs = () => {};
-beforeEach(() => {
-  restoreLogs = setLogSink(() => {});
-  vi.useFakeTimers();
-  vi.setSystemTime(new Date("2026-03-01T10:00:00Z"));
-});
-afterEach(() => {
-  restoreLogs();
-  vi.useRealTimers();
-});
+/** The edge values each number field takes in turn. */
+export const EDGES = [NaN, Infinity, -Infinity, -0, -1, 0, 1.5, 1e12];
 
 type Field = { fieldType: ValidatorJson; optional: boolean };
 
@@ -102,36 +85,36 @@ function withValue(value: unknown, path: string[], x: number): unknown {
   return { ...obj, [head]: withValue(obj[head], rest, x) };
 }
 
-const all = [...componentFunctions, ...appFunctions];
-const label = (f: Found) => `${f.component || "app"} ${f.kind} ${f.path}`;
-
-describe("every number argument at its edges", () => {
-  test.each(all.map((f) => [label(f), f] as const))("%s", async (_l, f) => {
-    const d = await attackedDeployment();
-    const ids = await d.idPool();
-    const base = plain(f.args, ids);
-    const paths = numberPaths(base);
-    if (paths.length === 0) return;
-    const ref =
-      f.component === ""
-        ? makeFunctionReference<typeof f.kind>(f.path)
-        : `function://${f.component};${f.path}`;
-    type Call = (ref: unknown, args: unknown) => Promise<unknown>;
-    const problems: string[] = [];
-    for (const path of paths)
-      for (const x of EDGES) {
-        const before = await d.snapshot();
-        const result = await outcome(
-          (d.alice[f.kind] as Call)(ref, withValue(base, path, x)),
+/**
+ * Calls `f` once per number field and edge value, as `caller`, and returns
+ * what broke the rule (an uncoded error, a validator refusal of arguments
+ * the validator accepts, a refusal that wrote).
+ */
+export async function numberEdgeProblems(
+  f: Found,
+  ref: unknown,
+  ids: IdPool,
+  caller: Record<
+    Found["kind"],
+    (ref: unknown, args: unknown) => Promise<unknown>
+  >,
+  snapshot: () => Promise<string>,
+): Promise<string[]> {
+  const base = plain(f.args, ids);
+  const problems: string[] = [];
+  for (const path of numberPaths(base))
+    for (const x of EDGES) {
+      const before = await snapshot();
+      const result: Outcome = await outcome(
+        caller[f.kind](ref, withValue(base, path, x)),
+      );
+      const at = `${path.join(".")} = ${x}`;
+      if (result.kind === "uncoded" || result.kind === "validator")
+        problems.push(
+          `${at}: ${String(result.kind === "uncoded" ? result.error : result.message).slice(0, 160)}`,
         );
-        const at = `${path.join(".")} = ${x}`;
-        if (result.kind === "uncoded" || result.kind === "validator")
-          problems.push(
-            `${at}: ${String(result.kind === "uncoded" ? result.error : result.message).slice(0, 160)}`,
-          );
-        else if (result.kind !== "ok" && (await d.snapshot()) !== before)
-          problems.push(`${at}: refused (${result.kind}) but wrote`);
-      }
-    expect(problems).toEqual([]);
-  });
-});
+      else if (result.kind !== "ok" && (await snapshot()) !== before)
+        problems.push(`${at}: refused (${result.kind}) but wrote`);
+    }
+  return problems;
+}
