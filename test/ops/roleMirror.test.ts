@@ -78,3 +78,27 @@ test("console grants and revokes of global roles keep users.role in step with th
     { seed: 42, numRuns: 12 },
   );
 });
+
+test("reverting a console grant of a global role restores users.role, and the grant follows the row", async () => {
+  const t = await exampleApp();
+  await t.mutation(internal.init.seed, {});
+  const alice = t.withIdentity({ subject: "alice" });
+  await alice.mutation(api.ops.grantRole, {
+    userId: "bob",
+    role: "support",
+    reason: REASON,
+  });
+  expect(await displayedRole(t, "bob")).toBe("support");
+  const [grant] = (
+    await alice.query(api.ops.auditOperations, {
+      paginationOpts: { numItems: 1, cursor: null },
+    })
+  ).page;
+  expect(grant.functionName).toBe("ops:grantRole");
+  await alice.mutation(api.ops.auditRevert, {
+    operationId: grant.operationId,
+    reason: REASON,
+  });
+  expect(await displayedRole(t, "bob")).toBe("member");
+  expect(await heldRole(t, "bob")).toBe("member");
+});
