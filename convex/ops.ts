@@ -21,6 +21,29 @@ const ops: OpsFunctions = opsApi({
     list: [internal.migrations.backfillWordCount],
   },
   revertTables: ["users", "posts"],
+  // users.role shows each user's global role: a global grant or revoke made
+  // from the console updates it in the same audited operation, as
+  // admin:setUserRole does the other way round.
+  roleChangeTables: ["users"],
+  afterRoleChange: async (ctx, { userId, scope }) => {
+    if (scope !== undefined) return;
+    const global = new Set(
+      (await authz.listRoles(ctx, { userId }))
+        .filter((g) => g.scope === undefined)
+        .map((g) => g.role),
+    );
+    const role = global.has("admin")
+      ? "admin"
+      : global.has("support")
+        ? "support"
+        : "member";
+    const user = await ctx.db
+      .query("users")
+      .withIndex("by_userId", (q) => q.eq("userId", userId))
+      .unique();
+    if (user !== null && user.role !== role)
+      await ctx.db.patch("users", user._id, { role });
+  },
   // users.role drives the global grants: follow a reverted row, and keep
   // making or unmaking an admin to holders of "users.assignAdmin".
   afterRevert: async (ctx, { entries }) => {

@@ -31,7 +31,7 @@ import {
   type Validator,
   type Value,
 } from "convex/values";
-import { opskitError } from "../shared/errors.js";
+import { clipped, opskitError, shown } from "../shared/errors.js";
 import { logEvent } from "../shared/log.js";
 import { WriteRecorder } from "./capture.js";
 import { functionNameOf, requestInfo } from "./meta.js";
@@ -1122,9 +1122,11 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
         entryId: args.entryId,
       });
       if (!entry)
-        throw opskitError("NOT_FOUND", `no audit entry ${args.entryId}`, {
-          entryId: args.entryId,
-        });
+        throw opskitError(
+          "NOT_FOUND",
+          `no audit entry ${shown(args.entryId)}`,
+          { entryId: clipped(args.entryId) },
+        );
       return { operationId: entry.operationId, entries: [entry] };
     }
     const entries: Entry[] = [];
@@ -1140,8 +1142,8 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
       if (!op)
         throw opskitError(
           "NOT_FOUND",
-          `no audit operation ${args.operationId}`,
-          { operationId: args.operationId },
+          `no audit operation ${shown(args.operationId)}`,
+          { operationId: clipped(args.operationId!) },
         );
       entries.push(...op.entries);
       fromIndex = op.nextIndex;

@@ -27,7 +27,12 @@ import {
   type TransactionMetrics,
 } from "convex/server";
 import { v } from "convex/values";
-import { isOpskitError, opskitError } from "../shared/errors.js";
+import {
+  clipped,
+  isOpskitError,
+  opskitError,
+  shown,
+} from "../shared/errors.js";
 import { logEvent } from "../shared/log.js";
 import type { ComponentApi } from "./component/_generated/component.js";
 import { definitionChecksum, rangeChecksum } from "./checksum.js";
@@ -231,8 +236,8 @@ export class Migrations<DataModel extends GenericDataModel> {
           if (args.fn && this.prefixedName(args.fn) !== name)
             throw opskitError(
               "INVALID_ARGUMENT",
-              `This is ${name}; to run ${args.fn} call it or the runner instead`,
-              { expected: name, got: args.fn },
+              `This is ${name}; to run ${shown(args.fn)} call it or the runner instead`,
+              { expected: name, got: clipped(args.fn) },
             );
           return await this.start(
             ctx,
@@ -588,8 +593,8 @@ async function handleFor(name: string): Promise<string> {
   } catch (e) {
     throw opskitError(
       "NOT_FOUND",
-      `No function ${name}: the name is "folder/file:export", e.g. "migrations:setDefault" (${e instanceof Error ? e.message : String(e)})`,
-      { name },
+      `No function ${shown(name)}: the name is "folder/file:export", e.g. "migrations:setDefault" (${(e instanceof Error ? e.message : String(e)).slice(0, 300)})`,
+      { name: clipped(name) },
     );
   }
 }

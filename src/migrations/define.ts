@@ -27,7 +27,7 @@ import {
   type Validator,
   type Value,
 } from "convex/values";
-import { opskitError } from "../shared/errors.js";
+import { checkPageCursor, opskitError, shown } from "../shared/errors.js";
 import { transactionMetrics } from "./meta.js";
 import {
   type BatchResult,
@@ -586,7 +586,7 @@ export async function runDefinitionBatch<
   if (args.expectRange !== undefined && args.expectRange !== settings.range)
     throw opskitError(
       "CONFLICT",
-      `The table or customRange of this migration changed since its run started (the run walks ${args.expectRange}, the code now walks ${settings.range} over "${def.table}"); its cursor belongs to the old range.`,
+      `The table or customRange of this migration changed since its run started (the run walks ${shown(args.expectRange)}, the code now walks ${settings.range} over "${def.table}"); its cursor belongs to the old range.`,
       { kind: PROTOCOL.rangeChanged, table: def.table, range: settings.range },
     );
   const wanted =
@@ -634,6 +634,11 @@ export async function runDefinitionBatch<
       def.table,
     ) as unknown as QueryInitializer<NamedTableInfo<DataModel, TableName>>;
     const range = def.customRange ? def.customRange(q) : q;
+    checkPageCursor(
+      args.cursor,
+      "cursor",
+      (range as { getIndexFields?: () => string[] }).getIndexFields?.().length,
+    );
     const page = await range.paginate({
       cursor: args.cursor ?? null,
       numItems,

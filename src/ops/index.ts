@@ -34,7 +34,7 @@ import type {
 import type { RateLimiter } from "../rateLimiter/client.js";
 import type { RateLimitConfig } from "../rateLimiter/config.js";
 import { vValue } from "../rateLimiter/validators.js";
-import { opskitError } from "../shared/errors.js";
+import { clipped, opskitError, shown } from "../shared/errors.js";
 import { documentSize } from "../shared/limits.js";
 import { mayAssign } from "./grants.js";
 import {
@@ -89,11 +89,39 @@ export type OpsApiOptions<
   auditLog: AuditLog<DataModel>;
   /** Tables a revert from the console may write (the tables your admin mutations write). */
   revertTables: readonly TableNamesInDataModel<DataModel>[];
-  /** Called inside the revert's admin mutation after the documents are restored (e.g. re-sync derived state). */
+  /**
+   * Called inside the revert's admin mutation after the documents are
+   * restored (e.g. re-sync derived state). Each entry's `docId` is the
+   * document as it exists after the revert: when the revert re-created a
+   * deleted document, that is its new id (`recreated` maps the id the
+   * audit trail recorded to the new one).
+   */
   afterRevert?: (
     ctx: AdminCtx<DataModel>,
-    reverted: { operationId: string; entries: Entry[] },
+    reverted: {
+      operationId: string;
+      entries: Entry[];
+      recreated: Array<{ table: string; oldDocId: string; newDocId: string }>;
+    },
   ) => Promise<void>;
+  /**
+   * Called inside the console's `grantRole`/`revokeRole` admin mutation
+   * after the grant changed (e.g. mirror a global role into your users
+   * table, as the example app does). It may write the tables named in
+   * {@link OpsApiOptions.roleChangeTables}; its writes are audited with the
+   * grant.
+   */
+  afterRoleChange?: (
+    ctx: AdminCtx<DataModel>,
+    change: {
+      action: "grant" | "revoke";
+      userId: string;
+      role: string;
+      scope?: string;
+    },
+  ) => Promise<void>;
+  /** App tables `afterRoleChange` writes (default none). */
+  roleChangeTables?: readonly TableNamesInDataModel<DataModel>[];
   /** The app's migrations and the ones the console lists (`internal.migrations.x`). */
   migrations?: {
     instance: Migrations<DataModel>;
@@ -504,9 +532,17 @@ export function opsApi<DataModel extends GenericDataModel, Perm extends string>(
         );
       if (options.afterRevert) {
         const op = await auditLog.getOperation(ctx, { operationId });
+        // A re-created document lives under a new id: hand the hook ids it can read.
+        const newId = new Map(
+          r.recreated.map((c) => [`${c.table}\u0000${c.oldDocId}`, c.newDocId]),
+        );
         await options.afterRevert(ctx, {
           operationId,
-          entries: op?.entries ?? [],
+          entries: (op?.entries ?? []).map((e) => {
+            const id = newId.get(`${e.table}\u0000${e.docId}`);
+            return id === undefined ? e : { ...e, docId: id };
+          }),
+          recreated: r.recreated,
         });
       }
       return {
@@ -693,15 +729,26 @@ export function opsApi<DataModel extends GenericDataModel, Perm extends string>(
     if (!mayAssign(roles, grants, a.role, a.scope, Date.now()))
       throw opskitError(
         "FORBIDDEN",
-        `role "${a.role}" allows more than you hold${a.scope ? ` in ${a.scope}` : ""}; only someone who holds all of it may grant or revoke it`,
-        { role: a.role, ...(a.scope ? { scope: a.scope } : {}) },
+        `role "${a.role}" allows more than you hold${a.scope ? ` in ${shown(a.scope)}` : ""}; only someone who holds all of it may grant or revoke it`,
+        { role: a.role, ...(a.scope ? { scope: clipped(a.scope) } : {}) },
       );
   }
+
+  // The grant's own tables, plus what afterRoleChange writes in the app.
+  const roleTables = [
+    ...componentTables("authz"),
+    ...(options.roleChangeTables ?? []),
+  ] as never;
+  const pick = (a: { userId: string; role: string; scope?: string }) => ({
+    userId: a.userId,
+    role: a.role,
+    ...(a.scope !== undefined ? { scope: a.scope } : {}),
+  });
 
   const grantRole = admin({
     name: "ops:grantRole",
     permission: perm.users,
-    tables: componentTables("authz"),
+    tables: roleTables,
     args: {
       userId: v.string(),
       role: v.string(),
@@ -711,14 +758,16 @@ export function opsApi<DataModel extends GenericDataModel, Perm extends string>(
     returns: v.object({ created: v.boolean() }),
     handler: async (ctx, a) => {
       await checkAssign(ctx, a);
-      return await authz.grant(ctx, a as never);
+      const result = await authz.grant(ctx, a as never);
+      await options.afterRoleChange?.(ctx, { action: "grant", ...pick(a) });
+      return result;
     },
   });
 
   const revokeRole = admin({
     name: "ops:revokeRole",
     permission: perm.users,
-    tables: componentTables("authz"),
+    tables: roleTables,
     args: {
       userId: v.string(),
       role: v.string(),
@@ -727,7 +776,9 @@ export function opsApi<DataModel extends GenericDataModel, Perm extends string>(
     returns: v.object({ revoked: v.boolean() }),
     handler: async (ctx, a) => {
       await checkAssign(ctx, a);
-      return await authz.revoke(ctx, a as never);
+      const result = await authz.revoke(ctx, a as never);
+      await options.afterRoleChange?.(ctx, { action: "revoke", ...pick(a) });
+      return result;
     },
   });
 

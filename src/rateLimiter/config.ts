@@ -4,7 +4,7 @@
  * client and the component so both refuse the same input with the same words.
  */
 import { v, type Infer } from "convex/values";
-import { opskitError } from "../shared/errors.js";
+import { clipped, opskitError, shown } from "../shared/errors.js";
 import { windowOrigin, type ShardLimit } from "./algorithms.js";
 
 /** Options every algorithm accepts on top of its own. */
@@ -151,10 +151,14 @@ function bad(
   message: string,
   details: Record<string, unknown> = {},
 ): never {
-  throw opskitError("INVALID_ARGUMENT", `Rate limit "${name}": ${message}`, {
-    name,
-    ...(details as Record<string, string | number | boolean | null>),
-  });
+  throw opskitError(
+    "INVALID_ARGUMENT",
+    `Rate limit ${shown(name)}: ${message}`,
+    {
+      name: typeof name === "string" ? clipped(name) : name,
+      ...(details as Record<string, string | number | boolean | null>),
+    },
+  );
 }
 
 /** Longest accepted limit name, in characters (UTF-16 code units). */
@@ -189,7 +193,7 @@ export function validateNameAndKey(name: unknown, key: unknown): void {
   if (typeof key !== "string" || key.length > MAX_KEY_LENGTH)
     throw opskitError(
       "INVALID_ARGUMENT",
-      `Rate limit "${name}": key must be a string of at most ${MAX_KEY_LENGTH} characters (got ${
+      `Rate limit ${shown(name)}: key must be a string of at most ${MAX_KEY_LENGTH} characters (got ${
         typeof key === "string" ? `${key.length} characters` : typeof key
       })`,
       {
@@ -221,7 +225,7 @@ export function validateUpTo(upTo: unknown): number {
   )
     throw opskitError(
       "INVALID_ARGUMENT",
-      `countStates: upTo must be a whole number from 1 to ${MAX_COUNT_STATES} (got ${String(upTo)})`,
+      `countStates: upTo must be a whole number from 1 to ${MAX_COUNT_STATES} (got ${shown(upTo)})`,
       {
         upTo:
           typeof upTo === "number"
@@ -250,17 +254,17 @@ export function validateConfig(
   if (!KINDS.has(config.kind as string))
     bad(
       name,
-      `kind must be one of "token bucket", "fixed window", "sliding window", "gcra" (got ${JSON.stringify(config.kind)})`,
+      `kind must be one of "token bucket", "fixed window", "sliding window", "gcra" (got ${shown(config.kind)})`,
     );
   if (!positiveFinite(config.rate))
     bad(
       name,
-      `rate must be a positive finite number (got ${String(config.rate)})`,
+      `rate must be a positive finite number (got ${shown(config.rate)})`,
     );
   if (!positiveFinite(config.period))
     bad(
       name,
-      `period must be a positive finite number of ms (got ${String(config.period)})`,
+      `period must be a positive finite number of ms (got ${shown(config.period)})`,
     );
   const c = config as { capacity?: number };
   if (config.kind === "sliding window" && c.capacity !== undefined)
@@ -271,7 +275,7 @@ export function validateConfig(
   if (c.capacity !== undefined && !positiveFinite(c.capacity))
     bad(
       name,
-      `capacity must be a positive finite number (got ${String(c.capacity)})`,
+      `capacity must be a positive finite number (got ${shown(c.capacity)})`,
     );
   if (
     config.maxReserved !== undefined &&
@@ -279,7 +283,7 @@ export function validateConfig(
   )
     bad(
       name,
-      `maxReserved must be a finite number >= 0 (got ${String(config.maxReserved)})`,
+      `maxReserved must be a finite number >= 0 (got ${shown(config.maxReserved)})`,
     );
   if (
     config.penalty !== undefined &&
@@ -287,7 +291,7 @@ export function validateConfig(
   )
     bad(
       name,
-      `penalty must be a finite number of ms >= 0 (got ${String(config.penalty)})`,
+      `penalty must be a finite number of ms >= 0 (got ${shown(config.penalty)})`,
     );
   if (
     config.start !== undefined &&
@@ -304,7 +308,7 @@ export function validateConfig(
   )
     bad(
       name,
-      `applyUpdates must be "transactionally" or "asynchronously" (got ${JSON.stringify(config.applyUpdates)})`,
+      `applyUpdates must be "transactionally" or "asynchronously" (got ${shown(config.applyUpdates)})`,
     );
   if (
     config.applyUpdates === "asynchronously" &&
@@ -324,7 +328,7 @@ export function validateConfig(
   if (!Number.isInteger(shards) || shards < 1)
     bad(
       name,
-      `shards must be a whole number >= 1 (got ${String(config.shards)})`,
+      `shards must be a whole number >= 1 (got ${shown(config.shards)})`,
     );
   if (shards > MAX_SHARDS)
     bad(
@@ -352,7 +356,7 @@ export function validateCount(
   if (typeof count !== "number" || !Number.isSafeInteger(count) || count < 1)
     bad(
       name,
-      `count must be a whole number from 1 to ${Number.MAX_SAFE_INTEGER} (got ${String(count)})`,
+      `count must be a whole number from 1 to ${Number.MAX_SAFE_INTEGER} (got ${shown(count)})`,
       {
         count: Number.isFinite(count) ? count : String(count),
       },

@@ -1,4 +1,9 @@
-import { ConvexError, type Value } from "convex/values";
+import {
+  ConvexError,
+  jsonToConvex,
+  type JSONValue,
+  type Value,
+} from "convex/values";
 
 /**
  * Machine-readable error codes shared by every convex-opskit capability.
@@ -61,4 +66,85 @@ export function isOpskitError(
   if (!data || typeof data !== "object" || typeof data.code !== "string")
     return false;
   return code === undefined || data.code === code;
+}
+
+/** The most characters of a caller's string an error message or detail repeats. */
+export const MAX_ECHO_CHARS = 64;
+
+/**
+ * A caller's value as an error message shows it, bounded whatever arrived:
+ * a short string quoted whole, a longer one as its first characters and its
+ * length, anything else by its type (and length or size). A 100 KB id makes
+ * a message of a hundred characters, not of 100 KB.
+ *
+ * @example
+ * shown("x".repeat(100_000)); // '"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…" (a string of 100000 characters)'
+ * shown(NaN);                 // 'NaN'
+ */
+export function shown(value: unknown): string {
+  if (typeof value === "string")
+    return value.length <= MAX_ECHO_CHARS
+      ? JSON.stringify(value)
+      : `${JSON.stringify(value.slice(0, MAX_ECHO_CHARS / 2))}… (a string of ${value.length} characters)`;
+  if (typeof value === "number" || typeof value === "boolean")
+    return String(value);
+  if (typeof value === "bigint")
+    return `${String(value).slice(0, 24)}n (a bigint)`;
+  if (value === null) return "null";
+  if (value === undefined) return "nothing";
+  if (Array.isArray(value)) return `an array of ${value.length} items`;
+  if (value instanceof ArrayBuffer) return `${value.byteLength} bytes`;
+  if (typeof value === "object")
+    return `an object with ${Object.keys(value).length} fields`;
+  return `a ${typeof value}`;
+}
+
+/**
+ * A caller's string as an error's details carry it: at most
+ * {@link MAX_ECHO_CHARS} characters (the details also carry its length
+ * where it matters).
+ */
+export function clipped(value: string): string {
+  return value.length <= MAX_ECHO_CHARS
+    ? value
+    : value.slice(0, MAX_ECHO_CHARS);
+}
+
+/**
+ * Throws `INVALID_ARGUMENT` unless `cursor` can be a cursor of a page read
+ * with convex-helpers' `paginator` (what the components page with, since a
+ * component cannot use `.paginate()`): `null`, or the JSON text of an array
+ * of Convex values, as an earlier page's `continueCursor` is. A forged or
+ * truncated cursor is the caller's mistake, refused with a code before
+ * anything is read, not a `SyntaxError` from deep inside the paginator.
+ * @param field - the argument's name in the message (`"paginationOpts.cursor"`).
+ * @param keyLength - the number of fields of the index the list reads (its
+ *   fields, then `_creationTime` and `_id`): a cursor is one key of that
+ *   index, or `[]` once the list is done.
+ */
+export function checkPageCursor(
+  cursor: string | null | undefined,
+  field = "paginationOpts.cursor",
+  keyLength?: number,
+): void {
+  if (cursor === null || cursor === undefined) return;
+  let ok = false;
+  if (typeof cursor === "string")
+    try {
+      const parsed: unknown = JSON.parse(cursor);
+      ok =
+        Array.isArray(parsed) &&
+        Array.isArray(jsonToConvex(parsed as JSONValue)) &&
+        (keyLength === undefined ||
+          parsed.length === 0 ||
+          parsed.length === keyLength);
+    } catch {
+      ok = false;
+    }
+  if (!ok)
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `${field} must be null or the continueCursor of an earlier page of the same list; got ${shown(cursor)}`,
+      { field },
+    );
 }

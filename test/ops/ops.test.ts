@@ -428,7 +428,8 @@ describe("roles", () => {
     expect(op).toMatchObject({
       actorId: "alice",
       reason,
-      tables: ["component:authz"],
+      // The grant's tables, and users: the example app mirrors global roles into users.role.
+      tables: ["component:authz", "users"],
       args: { userId: "carol", role: "moderator", scope: "team:acme" },
     });
 

@@ -3,7 +3,7 @@ import { v } from "convex/values";
 import { paginator } from "convex-helpers/server/pagination";
 import { query } from "./_generated/server.js";
 import schema from "./schema.js";
-import { opskitError } from "../../shared/errors.js";
+import { checkPageCursor, opskitError } from "../../shared/errors.js";
 import {
   vEntry,
   vEntryKind,
@@ -38,6 +38,12 @@ function checkPage(opts: PaginationOptions): void {
       `paginationOpts.numItems must be an integer from 1 to ${MAX_PAGE_SIZE}; got ${opts.numItems}`,
       { numItems: opts.numItems },
     );
+}
+
+/** A cursor of this list is one key of the index it reads, or `[]`. */
+function checkCursors(opts: PaginationOptions, keyLength: number): void {
+  checkPageCursor(opts.cursor, "paginationOpts.cursor", keyLength);
+  checkPageCursor(opts.endCursor, "paginationOpts.endCursor", keyLength);
 }
 
 function checkRange(from?: number, to?: number): void {
@@ -150,11 +156,13 @@ function orderedPage<R extends Parameters<typeof loadCost>[0], T>(
     order(order: "asc" | "desc"): {
       paginate(opts: PaginationOptions): Promise<Page<R>>;
     };
+    getIndexFields(): string[];
   },
   order: "asc" | "desc" | undefined,
   opts: PaginationOptions,
   load: (row: R) => Promise<T>,
 ): Promise<Page<T>> {
+  checkCursors(opts, indexed.getIndexFields().length);
   return boundedPage(
     ctx,
     opts,

@@ -1,7 +1,7 @@
 import { paginator } from "convex-helpers/server/pagination";
 import { paginationOptsValidator } from "convex/server";
 import { v } from "convex/values";
-import { opskitError } from "../../shared/errors.js";
+import { checkPageCursor, opskitError, shown } from "../../shared/errors.js";
 import {
   isValidScope,
   MAX_USER_ID_LENGTH,
@@ -201,7 +201,7 @@ export const listMembers = query({
     if (args.scope !== undefined && !isValidScope(args.scope))
       throw opskitError(
         "INVALID_ARGUMENT",
-        `scope must look like "kind:id" (e.g. "team:42")`,
+        `scope must look like "kind:id" (e.g. "team:42"); got ${shown(args.scope)}`,
         { scope: args.scope.slice(0, 256) },
       );
     if (
@@ -211,15 +211,27 @@ export const listMembers = query({
     )
       throw opskitError(
         "INVALID_ARGUMENT",
-        "paginationOpts.numItems must be an integer from 1 to 1000",
+        `paginationOpts.numItems must be an integer from 1 to 1000; got ${shown(args.paginationOpts.numItems)}`,
         { numItems: args.paginationOpts.numItems },
       );
     const now = Date.now();
     const scope = args.scope ?? GLOBAL;
-    const result = await paginator(ctx.db, schema)
+    const members = paginator(ctx.db, schema)
       .query("members")
-      .withIndex("by_scope_user_role", (q) => q.eq("scope", scope))
-      .paginate(args.paginationOpts);
+      .withIndex("by_scope_user_role", (q) => q.eq("scope", scope));
+    // A cursor is one key of this index (or [] when done); anything else is forged.
+    const keyLength = members.getIndexFields().length;
+    checkPageCursor(
+      args.paginationOpts.cursor,
+      "paginationOpts.cursor",
+      keyLength,
+    );
+    checkPageCursor(
+      args.paginationOpts.endCursor,
+      "paginationOpts.endCursor",
+      keyLength,
+    );
+    const result = await members.paginate(args.paginationOpts);
     return {
       page: result.page
         .filter((m) => m.expiresAt === undefined || m.expiresAt > now)

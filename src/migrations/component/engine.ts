@@ -10,7 +10,12 @@
  */
 import type { FunctionHandle } from "convex/server";
 import { ConvexError, getConvexSize } from "convex/values";
-import { isOpskitError, opskitError } from "../../shared/errors.js";
+import {
+  clipped,
+  isOpskitError,
+  opskitError,
+  shown,
+} from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
 import {
   DEFAULT_POLICY,
@@ -78,6 +83,12 @@ export type StartArgs = {
   journal?: boolean;
 };
 
+/** {@link messageOf}, cut to a length an error message can repeat (it may quote the caller's input). */
+function clippedMessage(e: unknown): string {
+  const message = messageOf(e);
+  return message.length <= 300 ? message : `${message.slice(0, 300)}…`;
+}
+
 function messageOf(e: unknown): string {
   if (e instanceof ConvexError) {
     const data = e.data as { message?: unknown } | string;
@@ -142,20 +153,20 @@ export async function describe(
     if (isOpskitError(e, "INVALID_ARGUMENT"))
       throw opskitError(
         "INVALID_ARGUMENT",
-        `Migration "${name}" cannot run: ${messageOf(e)}`,
-        { name },
+        `Migration ${shown(name)} cannot run: ${clippedMessage(e)}`,
+        { name: clipped(name) },
       );
     throw opskitError(
       "NOT_FOUND",
-      `"${name}" is not a migration defined with migrations.define: ${messageOf(e)}`,
-      { name },
+      `${shown(name)} is not a migration defined with migrations.define: ${clippedMessage(e)}`,
+      { name: clipped(name) },
     );
   }
   if (result.kind !== "describe")
     throw opskitError(
       "NOT_FOUND",
-      `"${name}" is not a migration defined with migrations.define`,
-      { name },
+      `${shown(name)} is not a migration defined with migrations.define`,
+      { name: clipped(name) },
     );
   const def = await ctx.db
     .query("definitions")
@@ -1070,8 +1081,8 @@ export async function startRollback(
 ): Promise<MigrationStatus> {
   const target = await latestRun(ctx, name, "migrate");
   if (!target)
-    throw opskitError("NOT_FOUND", `Migration ${name} has never run`, {
-      name,
+    throw opskitError("NOT_FOUND", `Migration ${shown(name)} has never run`, {
+      name: clipped(name),
     });
   if (!target.journal)
     throw opskitError(

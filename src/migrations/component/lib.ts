@@ -3,7 +3,12 @@
  * `Migrations` client does, passing function handles of the app's migrations.
  */
 import { v } from "convex/values";
-import { opskitError } from "../../shared/errors.js";
+import {
+  checkPageCursor,
+  clipped,
+  opskitError,
+  shown,
+} from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
 import {
   batchUsage,
@@ -59,7 +64,11 @@ export const migrate = mutation({
     journal: v.optional(v.boolean()),
   },
   returns: migrationStatus,
-  handler: async (ctx, args) => await startRun(ctx, args),
+  handler: async (ctx, args) => {
+    // A resume point is a continueCursor of an earlier batch; refuse a forged one before anything runs.
+    checkPageCursor(args.cursor, "cursor");
+    return await startRun(ctx, args);
+  },
 });
 
 /** Runs the next batch of a run (scheduled by the run itself). */
@@ -327,7 +336,9 @@ export const cancel = mutation({
     if (run) return await stopRun(ctx, run, "canceled");
     const last = await anyRun(ctx, name);
     if (!last)
-      throw opskitError("NOT_FOUND", `Migration ${name} not found`, { name });
+      throw opskitError("NOT_FOUND", `Migration ${shown(name)} not found`, {
+        name: clipped(name),
+      });
     return await runStatus(ctx, last, [
       `${name} was not running; nothing to cancel.`,
     ]);
@@ -367,7 +378,9 @@ export const pause = mutation({
     if (run) return await runStatus(ctx, run, [`${name} is already paused.`]);
     const last = await anyRun(ctx, name);
     if (!last)
-      throw opskitError("NOT_FOUND", `Migration ${name} not found`, { name });
+      throw opskitError("NOT_FOUND", `Migration ${shown(name)} not found`, {
+        name: clipped(name),
+      });
     return await runStatus(ctx, last, [
       `${name} is not running; nothing to pause.`,
     ]);
@@ -386,8 +399,8 @@ export const resume = mutation({
     if (!run || run.state !== "paused") {
       const last = run ?? (await anyRun(ctx, name));
       if (!last)
-        throw opskitError("NOT_FOUND", `Migration ${name} not found`, {
-          name,
+        throw opskitError("NOT_FOUND", `Migration ${shown(name)} not found`, {
+          name: clipped(name),
         });
       return await runStatus(ctx, last, [`${name} is not paused.`]);
     }
