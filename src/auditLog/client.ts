@@ -31,6 +31,7 @@ import {
   type Validator,
   type Value,
 } from "convex/values";
+import { offeredRowGuard } from "../shared/dbCalls.js";
 import { opskitError } from "../shared/errors.js";
 import { logEvent } from "../shared/log.js";
 import { WriteRecorder } from "./capture.js";
@@ -101,7 +102,10 @@ export interface AdminAuthorizer<Permission extends string = string> {
    * same ctx and request). convex-opskit's `Authz` returns a `ctx.db` that
    * enforces its row rules, so an admin call reads and writes only rows its
    * caller may; the recorded writes go through it too. Without this method
-   * the handler gets the plain `ctx.db` (still limited to `tables`).
+   * the handler gets the plain `ctx.db` (still limited to `tables`), unless
+   * the authorizer called authz's `authorize` for the request, which offers
+   * its row guard for the caller it verified (so
+   * `(ctx) => authz.authorize(ctx, {})` keeps the row rules).
    */
   guardedDb?(
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -1432,9 +1436,14 @@ async function guardedDbOf<
   ctx: GenericMutationCtx<DataModel>,
   request: AuthorizeRequest<Permission>,
 ): Promise<GenericDatabaseWriter<GenericDataModel> | undefined> {
-  if (typeof authorizer === "function" || !authorizer.guardedDb)
-    return undefined;
-  return authorizer.guardedDb(ctx, request);
+  if (typeof authorizer !== "function" && authorizer.guardedDb)
+    return authorizer.guardedDb(ctx, request);
+  // A function (or object) authorizer that called authz's `authorize` for
+  // this request: authz offered its row guard for the caller it verified.
+  const offered = offeredRowGuard(ctx.db);
+  return offered
+    ? ((await offered()) as GenericDatabaseWriter<GenericDataModel>)
+    : undefined;
 }
 
 /**
