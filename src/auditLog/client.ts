@@ -783,6 +783,17 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
     ctx: RunQueryCtx,
     args: Range & { actorId?: string; functionName?: string },
   ): Promise<PaginationResult<Operation>> {
+    checkListArgs(
+      "listOperations",
+      args as unknown as Record<string, unknown>,
+      LIST_OPERATIONS_KEYS,
+    );
+    for (const k of ["actorId", "functionName"] as const)
+      if (args[k] !== undefined && typeof args[k] !== "string")
+        throw opskitError(
+          "INVALID_ARGUMENT",
+          `listOperations' ${k} must be a string; got ${typeof args[k]}`,
+        );
     if (args.actorId !== undefined && args.functionName !== undefined)
       throw opskitError(
         "INVALID_ARGUMENT",
@@ -1460,15 +1471,7 @@ function listIndex(
   | { actorId: string }
   | { kind: EntryKind }
   | Record<string, never> {
-  if (typeof args !== "object" || args === null)
-    throw opskitError("INVALID_ARGUMENT", "list takes an object of filters");
-  const unknown = Object.keys(args).filter((k) => !LIST_KEYS.has(k));
-  if (unknown.length > 0)
-    throw opskitError(
-      "INVALID_ARGUMENT",
-      `list does not know ${unknown.map((k) => JSON.stringify(k.slice(0, 40))).join(", ")}; it takes ${[...LIST_KEYS].join(", ")}`,
-      { unknown: unknown.map((k) => k.slice(0, 40)) },
-    );
+  checkListArgs("list", args, LIST_KEYS);
   const given = (["table", "docId", "actorId", "kind"] as const).filter(
     (k) => args[k] !== undefined,
   );
@@ -1483,12 +1486,6 @@ function listIndex(
       "INVALID_ARGUMENT",
       `list's kind must be one of ${ENTRY_KINDS.join(", ")}; got ${JSON.stringify(String(args.kind).slice(0, 40))}`,
     );
-  for (const k of ["from", "to"] as const)
-    if (args[k] !== undefined && typeof args[k] !== "number")
-      throw opskitError(
-        "INVALID_ARGUMENT",
-        `list's ${k} must be a time in ms; got ${typeof args[k]}`,
-      );
   const key = given.join("+");
   if (!LIST_FILTERS.some((combo) => combo.join("+") === key))
     throw opskitError(
@@ -1513,6 +1510,63 @@ function listIndex(
     default:
       return {};
   }
+}
+
+const LIST_OPERATIONS_KEYS = new Set([
+  "actorId",
+  "functionName",
+  "from",
+  "to",
+  "order",
+  "paginationOpts",
+]);
+
+/**
+ * The checks `list` and `listOperations` share, for untyped callers (the
+ * dashboard, `npx convex run`, `any`): an object of known keys only, time
+ * bounds that are numbers (not NaN), an order of "asc" or "desc", and
+ * `paginationOpts` with a numeric `numItems` and a string or null `cursor`.
+ * Each failure is `INVALID_ARGUMENT`; no argument is ever ignored.
+ */
+function checkListArgs(
+  fn: "list" | "listOperations",
+  args: unknown,
+  keys: ReadonlySet<string>,
+): asserts args is Record<string, unknown> {
+  if (typeof args !== "object" || args === null || Array.isArray(args))
+    throw opskitError("INVALID_ARGUMENT", `${fn} takes an object of filters`);
+  const a = args as Record<string, unknown>;
+  const unknown = Object.keys(a).filter(
+    (k) => !keys.has(k) && a[k] !== undefined,
+  );
+  if (unknown.length > 0)
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `${fn} does not know ${unknown.map((k) => JSON.stringify(k.slice(0, 40))).join(", ")}; it takes ${[...keys].join(", ")}`,
+      { unknown: unknown.map((k) => k.slice(0, 40)) },
+    );
+  for (const k of ["from", "to"] as const)
+    if (a[k] !== undefined && (typeof a[k] !== "number" || Number.isNaN(a[k])))
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        `${fn}'s ${k} must be a time in ms; got ${typeof a[k] === "number" ? "NaN" : typeof a[k]}`,
+      );
+  if (a.order !== undefined && a.order !== "asc" && a.order !== "desc")
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `${fn}'s order must be "asc" or "desc"; got ${typeof a.order === "string" ? JSON.stringify(a.order.slice(0, 40)) : a.order === null ? "null" : typeof a.order}`,
+    );
+  const p = a.paginationOpts as Record<string, unknown> | null | undefined;
+  if (
+    typeof p !== "object" ||
+    p === null ||
+    typeof p.numItems !== "number" ||
+    !(p.cursor === null || typeof p.cursor === "string")
+  )
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `${fn} needs paginationOpts: { numItems: number, cursor: string | null }; got ${p === null ? "null" : typeof p === "object" ? `{ numItems: ${typeof p.numItems}, cursor: ${p.cursor === null ? "null" : typeof p.cursor} }` : typeof p}`,
+    );
 }
 
 function logDrift(table: string, drift: Drift[]): void {

@@ -827,6 +827,12 @@ async function applyTamper(
         sealed.find((o) => o._id === e.operationId)!.seq!;
       return near(seqOf(a), seqOf(b));
     }
+    case "preSealDeleteLast":
+    case "preSealAdd":
+    case "preSealEditOperation":
+    case "preSealDowngrade":
+      // Handled above, before the seal.
+      return null;
   }
 }
 
