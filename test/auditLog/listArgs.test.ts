@@ -11,7 +11,7 @@ import { anyApi } from "convex/server";
 import { ConvexError } from "convex/values";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { captureLogs } from "../helpers.js";
+import { captureLogs, components } from "../helpers.js";
 import { auditTest } from "./setup.js";
 
 const api = anyApi.app;
@@ -115,5 +115,21 @@ describe("untyped list arguments are honoured or refused, never dropped", () => 
       args: { from: -Infinity, to: Infinity, paginationOpts: page },
     });
     expect(r.page).toHaveLength(3);
+  });
+});
+
+describe("the component's list queries, called directly", () => {
+  test("a NaN time bound is INVALID_ARGUMENT (dashboard or `npx convex run --component`)", async () => {
+    const t = await log();
+    for (const fn of [
+      components.auditLog.queries.listEntries,
+      components.auditLog.queries.listOperations,
+    ])
+      for (const bound of [{ from: Number.NaN }, { to: Number.NaN }])
+        expect(
+          await codeOf(
+            t.query(fn as never, { by: {}, ...bound, paginationOpts: page }),
+          ),
+        ).toBe("INVALID_ARGUMENT");
   });
 });

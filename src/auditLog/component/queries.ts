@@ -41,6 +41,16 @@ function checkPage(opts: PaginationOptions): void {
 }
 
 function checkRange(from?: number, to?: number): void {
+  for (const [name, bound] of [
+    ["from", from],
+    ["to", to],
+  ] as const)
+    if (bound !== undefined && Number.isNaN(bound))
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        `${name} must be a time in ms; got NaN`,
+        { field: name },
+      );
   if (from !== undefined && to !== undefined && from > to)
     throw opskitError(
       "INVALID_ARGUMENT",
