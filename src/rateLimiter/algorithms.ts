@@ -136,13 +136,25 @@ export function available(
   }
 }
 
-/** Sliding window: the previous and current window counts as seen at `t`. */
+/**
+ * Sliding window: the previous and current window counts as seen at `t`.
+ * A window holds at most `rate`: what a reservation took beyond it is spent
+ * in the windows after it, one `rate` per window, so a debt is repaid at the
+ * limit's rate instead of vanishing two windows later. Counts are never
+ * negative (a state written under another kind reads as at most full).
+ */
 function slidingCounts(limit: ShardLimit, state: ShardState, t: number) {
   const w = windowStart(limit, t);
   const windows = Math.round((w - state.ts) / limit.period);
-  if (windows <= 0) return { prev: state.prev ?? 0, curr: state.value, w };
-  if (windows === 1) return { prev: state.value, curr: 0, w };
-  return { prev: 0, curr: 0, w };
+  const curr = Math.max(0, state.value);
+  if (windows <= 0) return { prev: Math.max(0, state.prev ?? 0), curr, w };
+  // After n windows, n * rate of the count is spent: the window before holds
+  // at most `rate` of what was left, the current one the rest.
+  return {
+    prev: Math.min(Math.max(0, curr - (windows - 1) * limit.rate), limit.rate),
+    curr: Math.max(0, curr - windows * limit.rate),
+    w,
+  };
 }
 
 /** The state after taking `count` tokens at `t` (available may go negative: reservations). */
@@ -217,14 +229,9 @@ export function credit(
 
 /**
  * The earliest time at which `state` is back to full capacity (and may be
- * deleted). `t`, when given, is the time the state is read at (a GCRA state
- * written under another interval is rescaled as of `t`).
+ * deleted).
  */
-export function fullAt(
-  limit: ShardLimit,
-  state: ShardState,
-  t?: number,
-): number {
+export function fullAt(limit: ShardLimit, state: ShardState): number {
   switch (limit.kind) {
     case "token bucket":
       return (
@@ -238,11 +245,21 @@ export function fullAt(
             Math.ceil((limit.capacity - state.value) / limit.rate - EPSILON) *
               limit.period;
     case "sliding window":
-      if (state.value > 0) return state.ts + 2 * limit.period;
+      // A count above `rate` spills into the windows after (slidingCounts).
+      if (state.value > 0)
+        return (
+          state.ts +
+          (Math.max(1, Math.ceil(state.value / limit.rate - EPSILON)) + 1) *
+            limit.period
+        );
       if ((state.prev ?? 0) > 0) return state.ts + limit.period;
       return state.ts;
     case "gcra":
-      return t === undefined ? state.ts : gcraTat(limit, state, t);
+      // Also for a state written under another interval: `gcraTat` rescales
+      // what is owed at each read, and that reaches zero exactly at `ts`
+      // (rescaled as of an earlier read it looked sooner, and retryAfterFor
+      // answered Infinity for a wait of 30 s).
+      return state.ts;
   }
 }
 
@@ -277,14 +294,16 @@ export function retryAfterFor(
   if (needed > limit.capacity * states.length + EPSILON) return Infinity;
   let hi = minWait;
   for (const s of states)
-    if (s !== null)
-      hi = Math.max(hi, Math.ceil(fullAt(limit, s, now) - now) + 1);
+    if (s !== null) hi = Math.max(hi, Math.ceil(fullAt(limit, s) - now) + 1);
   // The full state may still be a hair short through float error; widen once.
   if (!enough(hi)) hi += limit.period;
-  if (!enough(hi)) return Infinity;
+  if (!Number.isFinite(hi) || !enough(hi)) return Infinity;
   let lo = minWait; // not enough at lo, enough at hi
   while (hi - lo > 1) {
     const mid = Math.floor((lo + hi) / 2);
+    // Past 2^53 ms floats are more than 1 apart: stop (never early) rather
+    // than loop forever on a wait of millions of years.
+    if (mid <= lo || mid >= hi) break;
     if (enough(mid)) hi = mid;
     else lo = mid;
   }

@@ -349,10 +349,14 @@ export function validateCount(
   count: number,
   reserve: boolean,
 ): void {
-  if (typeof count !== "number" || !Number.isInteger(count) || count < 1)
-    bad(name, `count must be a whole number >= 1 (got ${String(count)})`, {
-      count: Number.isFinite(count) ? count : String(count),
-    });
+  if (typeof count !== "number" || !Number.isSafeInteger(count) || count < 1)
+    bad(
+      name,
+      `count must be a whole number from 1 to ${Number.MAX_SAFE_INTEGER} (got ${String(count)})`,
+      {
+        count: Number.isFinite(count) ? count : String(count),
+      },
+    );
   const capacity = config.capacity ?? config.rate;
   const ceiling = reserve
     ? config.maxReserved === undefined

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   allocate,
@@ -335,5 +336,38 @@ describe("algorithms: each algorithm's shape", () => {
     });
     expect(retryAfterFor(limit, [null], 0, 1, 5_000)).toBe(5_000);
     expect(retryAfterFor(limit, [null], 0, 2)).toBe(Infinity);
+  });
+
+  it("retryAfterFor answers for waits past 2^53 ms instead of looping forever (a 1e308-token reservation hung the call)", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...KINDS),
+        fc.double({ min: 1, max: 1e300, noNaN: true }),
+        fc.integer({ min: 1, max: 1000 }),
+        fc.oneof(
+          fc.integer({ min: 2, max: 1e6 }),
+          fc.constant(Number.MAX_SAFE_INTEGER),
+          fc.constant(1e308),
+        ),
+        (kind, period, rate, count) => {
+          const limit = shardLimit("huge", undefined, {
+            kind,
+            rate,
+            period,
+            ...(kind === "sliding window" ? { start: 0 } : {}),
+          });
+          const now = Date.UTC(2026, 0, 1);
+          const state = consume(limit, null, now, count);
+          const wait = retryAfterFor(limit, [state], now, 0);
+          expect(wait).toBeGreaterThanOrEqual(0);
+          // Never early: at the answer the debt is repaid.
+          if (Number.isFinite(wait))
+            expect(available(limit, state, now + wait)).toBeGreaterThanOrEqual(
+              -1e-9 * Math.max(1, count),
+            );
+        },
+      ),
+      { seed: 42, numRuns: 300 },
+    );
   });
 });

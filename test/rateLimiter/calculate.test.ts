@@ -6,6 +6,7 @@
 import fc from "fast-check";
 import { ConvexError } from "convex/values";
 import { describe, expect, it } from "vitest";
+import { calculateRateLimit as anchorCalculateRateLimit } from "@convex-dev/rate-limiter";
 import {
   MINUTE,
   calculateRateLimit,
@@ -85,6 +86,63 @@ describe("calculateRateLimit agrees with the component's algorithms", () => {
         },
       ),
       { seed: 42, numRuns: 300 },
+    );
+  });
+});
+
+describe("calculateRateLimit equals @convex-dev/rate-limiter 0.4.0's", () => {
+  // Where both accept the input: a config opskit accepts (positive finite
+  // rate, period and capacity of at least 1 token), a finite count >= 0
+  // (the anchor also projects negative counts; opskit refuses them), and a
+  // `now` not before the state's time (opskit treats an earlier `now` as the
+  // state's time; the anchor projects backwards). Fixed windows get a
+  // `start` when there is no state (both pick a random origin otherwise).
+  const finite = (min: number, max: number) =>
+    fc.double({ min, max, noNaN: true, noDefaultInfinity: true });
+  it.each(["token bucket", "fixed window"] as const)("%s", (kind) => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          rate: fc.oneof(fc.integer({ min: 1, max: 1000 }), finite(1, 1e6)),
+          period: fc.oneof(
+            fc.integer({ min: 1, max: 86_400_000 }),
+            finite(0.001, 1e9),
+          ),
+          extra: fc.oneof(fc.constant(undefined), finite(0, 1e4)),
+          start: finite(0, 2e12),
+        }),
+        fc.option(
+          fc.record({
+            value: fc.oneof(
+              fc.integer({ min: -1000, max: 1000 }),
+              finite(-1e6, 1e6),
+            ),
+            ts: fc.integer({ min: 0, max: 2e12 }),
+          }),
+          { nil: null },
+        ),
+        fc.oneof(fc.integer({ min: 0, max: 1e9 }), finite(0, 1e10)),
+        fc.oneof(fc.integer({ min: 0, max: 100 }), finite(0, 1e6)),
+        ({ rate, period, extra, start }, existing, later, count) => {
+          const config = {
+            kind,
+            rate,
+            period,
+            ...(extra !== undefined ? { capacity: rate + extra } : {}),
+            ...(kind === "fixed window" ? { start } : {}),
+          } as CalculableConfig;
+          const now = (existing?.ts ?? start) + later;
+          const ours = calculateRateLimit(existing, config, now, count);
+          const theirs = anchorCalculateRateLimit(
+            existing,
+            config as Parameters<typeof anchorCalculateRateLimit>[1],
+            now,
+            count,
+          );
+          expect(ours).toEqual(theirs);
+        },
+      ),
+      { seed: 42, numRuns: 1000 },
     );
   });
 });

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { anyApi, mutationGeneric, queryGeneric } from "convex/server";
 import { ConvexError, v, type Value } from "convex/values";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -54,6 +55,13 @@ export const hit = mutationGeneric({
   args: limitArgs,
   handler: async (ctx, { name, count, ...rest }) =>
     anyLimiter.limit(ctx, name, { ...rest, count: toCount(count) }),
+});
+
+/** `limit` with a key of any type, as an untyped caller (`npx convex run` JSON) may send it. */
+export const hitAnyKey = mutationGeneric({
+  args: { key: v.any() },
+  handler: async (ctx, { key }) =>
+    anyLimiter.limit(ctx, "sendMessage", { key: key as string }),
 });
 
 export const peek = queryGeneric({
@@ -345,6 +353,16 @@ describe("rateLimiter: bad input is refused with INVALID_ARGUMENT and writes not
       { name: "llmTokens", count: 1501, reserve: true },
       /capacity plus maxReserved/,
     ],
+    [
+      "a reservation of 1e308 tokens without maxReserved (hung the call)",
+      {
+        name: "x",
+        count: 1e308,
+        reserve: true,
+        config: { kind: "token bucket", rate: 1, period: 10 },
+      },
+      /count must be a whole number from 1 to 9007199254740991/,
+    ],
     ["unknown name without config", { name: "nope" }, /"nope" is not defined/],
     [
       "rate 0",
@@ -424,6 +442,39 @@ describe("rateLimiter: bad input is refused with INVALID_ARGUMENT and writes not
       expect(String(err.data.message)).toMatch(message);
       expect(await t.query(api.stored, {})).toBe(0);
     });
+
+  it("a key that is not a string (untyped callers) is INVALID_ARGUMENT and writes nothing; unicode keys are their own keys", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.integer(),
+          fc.boolean(),
+          fc.constant(null),
+          fc.array(fc.string(), { maxLength: 3 }),
+          fc.dictionary(fc.string({ maxLength: 3 }), fc.integer(), {
+            maxKeys: 2,
+          }),
+        ),
+        async (key) => {
+          const t = test();
+          const err = await errorOf(t.mutation(api.hitAnyKey, { key }));
+          expect(err.data.code).toBe("INVALID_ARGUMENT");
+          expect(await t.query(api.stored, {})).toBe(0);
+        },
+      ),
+      { seed: 42, numRuns: 30 },
+    );
+    const t = test();
+    // Astral characters count as two UTF-16 units: 128 of them are 256.
+    const astral = "\u{1F600}".repeat(128);
+    const keys = [astral, "é", "e\u0301", "\u0000", "k\u0000k"];
+    for (const key of keys)
+      for (let i = 0; i < 3; i++)
+        expect(await t.mutation(api.hitAnyKey, { key })).toMatchObject({
+          ok: true,
+        });
+    expect(await t.query(api.stored, {})).toBe(keys.length);
+  });
 
   it("a malformed named limit fails at construction", async () => {
     const t = test();

@@ -159,11 +159,16 @@ export class Ledger {
       .query("limitStates")
       .withIndex("by_name_key_shard", (q) => q.eq("name", name).eq("key", key))
       .take(MAX_RESHARD_DOCS);
-    const total = wholeAvailable(docs, name, key, config, now);
+    // State time never moves backwards, re-sharding included: the new
+    // states are written at the latest time any old one was written at
+    // (a GCRA state stores an arrival time, not its time).
+    const at =
+      config.kind === "gcra" ? now : Math.max(now, ...docs.map((d) => d.ts));
+    const total = wholeAvailable(docs, name, key, config, at);
     const penaltyUntil = Math.max(0, ...docs.map((d) => d.penaltyUntil ?? 0));
     const limit = shardLimit(name, key, config);
     const each = Math.min(total, capacityOf(config)) / shards;
-    const state = stateWithAvailable(limit, now, each);
+    const state = stateWithAvailable(limit, at, each);
     const byShard = new Map(docs.map((d) => [d.shard, d]));
     for (const doc of docs) if (doc.shard >= shards) this.deletions.push(doc);
     for (let i = 0; i < shards; i++) {

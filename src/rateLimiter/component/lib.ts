@@ -190,9 +190,17 @@ export const refund = mutation({
     const now = Date.now();
     const limit = shardLimit(args.name, args.key, args.config);
     const shards = args.config.shards ?? 1;
-    const docs = (await readShards(ctx, args.name, args.key)).filter(
-      (d) => d.shard < shards,
-    );
+    let all = await readShards(ctx, args.name, args.key);
+    if (all.some((d) => (d.shards ?? shards) !== shards)) {
+      // States written under another shard count: re-shard the key first (as
+      // `limit` does), so the refund is measured against what the whole
+      // limit holds, not against one new shard's capacity.
+      const ledger = new Ledger(ctx.db);
+      await ledger.reshard(args.name, args.key, args.config, now);
+      await flush(ctx.db, ledger, now, false);
+      all = await readShards(ctx, args.name, args.key);
+    }
+    const docs = all.filter((d) => d.shard < shards);
     const states = docs.map((d) => ({
       value: d.value,
       ts: d.ts,
