@@ -220,6 +220,84 @@ export const attempt = mutation({
 `,
   );
 
+  // An audited zod admin mutation and component results passed through the
+  // app's own functions with the package's return validators (README "zod
+  // arguments", "Types and validators for your own functions").
+  writeFileSync(
+    path.join(app, "convex/admin.ts"),
+    `import { paginationOptsValidator } from "convex/server";
+import { z } from "zod";
+import { AuditLog, vEntriesPage } from "convex-opskit/auditLog";
+import { zAdminMutation } from "convex-opskit/auditLog/zod";
+import { components } from "./_generated/api";
+import type { DataModel } from "./_generated/dataModel";
+import { query } from "./_generated/server";
+import { authz } from "./roles";
+
+export const auditLog = new AuditLog<DataModel>(components.auditLog, {
+  reason: { minLength: 5 },
+});
+
+export const editMessage = zAdminMutation(auditLog, authz)({
+  permission: "notes.write",
+  tables: ["messages"],
+  args: { id: z.string(), body: z.string().trim().min(1).max(100) },
+  returns: z.null(),
+  handler: async (ctx, args) => {
+    const id = ctx.db.normalizeId("messages", args.id);
+    if (id === null) throw new Error("no such message");
+    await ctx.db.patch(id, { body: args.body });
+    return null;
+  },
+});
+
+export const history = query({
+  args: { paginationOpts: paginationOptsValidator },
+  returns: vEntriesPage,
+  handler: async (ctx, { paginationOpts }) =>
+    await auditLog.list(ctx, { table: "messages", paginationOpts }),
+});
+`,
+  );
+  // A migrations module listing internal references, with status and the
+  // dry-run report returned through the package's validators.
+  writeFileSync(
+    path.join(app, "convex/migrations.ts"),
+    `import { v } from "convex/values";
+import { Migrations, vMigrationStatus, vRunReportOrNull } from "convex-opskit/migrations";
+import { components, internal } from "./_generated/api";
+import type { DataModel } from "./_generated/dataModel";
+import { internalMutation, query } from "./_generated/server";
+
+export const migrations = new Migrations<DataModel>(components.migrations, { internalMutation });
+
+export const trim = migrations.define({
+  table: "messages",
+  migrateOne: (_ctx, m) => (m.body.trim() === m.body ? undefined : { body: m.body.trim() }),
+});
+export const run = migrations.runner();
+const all = [internal.migrations.trim];
+
+export const status = query({
+  args: {},
+  returns: v.array(vMigrationStatus),
+  handler: async (ctx) => {
+    const statuses = await migrations.getStatus(ctx, { migrations: all });
+    return statuses;
+  },
+});
+
+export const report = query({
+  args: {},
+  returns: vRunReportOrNull,
+  handler: async (ctx) => {
+    const r = await migrations.getReport(ctx, internal.migrations.trim, { dryRun: true });
+    return r;
+  },
+});
+`,
+  );
+
   // The admin console: the server functions in one call, and a page mounting it.
   writeFileSync(
     path.join(app, "convex/ops.ts"),
@@ -365,6 +443,84 @@ export const Wrong = () => <OpsConsole api={api.messages} />;
   );
   unlinkSync(wrongApi);
 
+  step(
+    "every export resolves: at runtime in Node (ESM) and in types under moduleResolution node16 and bundler",
+  );
+  const exportsMap = (
+    JSON.parse(
+      readFileSync(
+        path.join(app, "node_modules/convex-opskit/package.json"),
+        "utf8",
+      ),
+    ) as { exports: Record<string, Record<string, string> | string> }
+  ).exports;
+  const subpaths = Object.keys(exportsMap).filter(
+    (k) => k !== "./package.json",
+  );
+  const spec = (k: string) => `convex-opskit${k.slice(1)}`;
+  // Runtime: every export with a JavaScript target loads in plain Node, and
+  // none but convex-opskit/test pulls in vitest or convex-test.
+  const runtime = subpaths.filter(
+    (k) =>
+      typeof exportsMap[k] === "object" &&
+      "default" in (exportsMap[k] as object) &&
+      k !== "./test",
+  );
+  // A resolve hook refuses vitest and convex-test: an export that imports
+  // them would fail to load here.
+  const hook = String.raw`export async function resolve(specifier, context, next) {
+  const r = await next(specifier, context);
+  if (/\/node_modules\/(vitest|convex-test)\//.test(r.url))
+    throw new Error("test-only code loaded: " + r.url + " from " + context.parentURL);
+  return r;
+}`;
+  writeFileSync(
+    path.join(app, "resolve-check.mjs"),
+    `import { register } from "node:module";
+register("data:text/javascript," + encodeURIComponent(${JSON.stringify(hook)}));
+for (const s of ${JSON.stringify(runtime.map(spec))}) await import(s);
+console.log("${runtime.length} exports load in Node without vitest or convex-test");
+`,
+  );
+  console.log(`  ${run(process.execPath, ["resolve-check.mjs"], app).trim()}`);
+  // Types: every export (the _generated ComponentApi types included).
+  const typeLines = subpaths.map((k, i) =>
+    k.endsWith("/_generated/component.js")
+      ? `import type { ComponentApi as C${i} } from "${spec(k)}";\nexport type T${i} = C${i}<"x">;`
+      : `import * as m${i} from "${spec(k)}";\nexport const v${i} = m${i};`,
+  );
+  mkdirSync(path.join(app, "exports-check"), { recursive: true });
+  writeFileSync(
+    path.join(app, "exports-check/all.ts"),
+    `${typeLines.join("\n")}\n`,
+  );
+  for (const [module, moduleResolution] of [
+    ["node16", "node16"],
+    ["esnext", "bundler"],
+  ]) {
+    writeFileSync(
+      path.join(app, "exports-check/tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          target: "ES2022",
+          lib: ["ES2022", "DOM"],
+          module,
+          moduleResolution,
+          jsx: "react-jsx",
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: [],
+        },
+        files: ["all.ts"],
+      }),
+    );
+    run(tsc, ["-p", "exports-check/tsconfig.json"], app);
+  }
+  console.log(
+    `  ${subpaths.length} exports typecheck under node16 and bundler`,
+  );
+
   step("run a convex-test test that calls the component through the package");
   writeFileSync(
     path.join(app, "vitest.config.ts"),
@@ -378,9 +534,9 @@ export default defineConfig({
     path.join(app, "convex/messages.test.ts"),
     `/// <reference types="vite/client" />
 import { convexTest } from "convex-test";
-import opskit, { silenceLogs } from "convex-opskit/test";
+import opskit, { setLogSink, silenceLogs, withProductionLimits } from "convex-opskit/test";
 import { beforeAll, expect, test } from "vitest";
-import { api } from "./_generated/api";
+import { api, internal } from "./_generated/api";
 import schema from "./schema";
 
 beforeAll(() => silenceLogs());
@@ -413,9 +569,48 @@ test("roles come typed and validated from the package; zod builders refuse bad i
   const refused = await ann.mutation(api.roles.rename, { title: " " }).catch((e) => e.data.code);
   expect(refused).toBe("INVALID_ARGUMENT");
 });
+
+test("README step 5: production limits, a zod admin mutation, return validators, captured log lines", async () => {
+  const t = withProductionLimits(
+    convexTest({ schema, modules: import.meta.glob("./**/*.*s"), transactionLimits: true }),
+    { schema },
+  );
+  opskit.registerAll(t);
+  const events: string[] = [];
+  const restore = setLogSink((_line, event) => events.push(event.event));
+  try {
+    await t.mutation(api.roles.grantRole, { userId: "ann", role: "editor" });
+    const ann = t.withIdentity({ subject: "ann", tokenIdentifier: "ann" });
+    const id = await t.run((ctx) => ctx.db.insert("messages", { body: "hi" }));
+    await ann.mutation(api.admin.editMessage, { id, body: " hello ", reason: "fix a typo" });
+    expect((await t.run((ctx) => ctx.db.get(id)))?.body).toBe("hello");
+    const blank = await ann
+      .mutation(api.admin.editMessage, { id, body: "   ", reason: "blank it out" })
+      .catch((e) => e.data.code);
+    expect(blank).toBe("INVALID_ARGUMENT");
+    const history = await t.query(api.admin.history, { paginationOpts: { numItems: 5, cursor: null } });
+    expect(history.page).toHaveLength(1);
+    await t.run((ctx) => ctx.db.insert("messages", { body: " padded " }));
+    await t.mutation(internal.migrations.run, { fn: "migrations:trim", dryRun: true });
+    await t.finishAllScheduledFunctions(() => {});
+    expect((await t.query(api.migrations.report, {}))?.status.changed).toBe(1);
+    expect(await t.query(api.migrations.status, {})).toHaveLength(1);
+  } finally {
+    restore();
+  }
+  expect(events).toContain("auditLog.write");
+  expect(events.some((e) => e.startsWith("migrations."))).toBe(true);
+  await t.checkLimits();
+});
 `,
   );
   const out = run(path.join(app, "node_modules/.bin/vitest"), ["run"], app);
+  // The suite silences the components' lines (silenceLogs): none may be printed.
+  const printed = out.split("\n").filter((l) => l.includes('{"event":'));
+  if (printed.length > 0)
+    throw new Error(
+      `silenceLogs() left ${printed.length} log line(s) in the test output, e.g. ${printed[0]}`,
+    );
   console.log(
     out
       .split("\n")

@@ -1,6 +1,7 @@
 /**
- * Docs that are code: the one rule for every TypeScript block of README.md
- * and docs/*.md (checked by test/docs/docs.test.ts).
+ * Docs that are code: the one rule for every TypeScript (or JavaScript)
+ * block of README.md, docs/*.md and the component READMEs under src/
+ * (checked by test/docs/docs.test.ts).
  *
  * A block's first line names where its code lives, in one of three forms:
  *
@@ -20,7 +21,7 @@
  * skipped, and so is a first line of the file equal to the block's
  * `// <label>` header; nothing else is ignored (imports and comments count).
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 
 /** One fenced TypeScript block of a Markdown file. */
@@ -55,7 +56,7 @@ export const COMPILED_DIRS = [
 ];
 
 /** The rule, as printed under every failure. */
-export const RULE = `Each TypeScript block in README.md and docs/*.md starts with a header naming where its code is compiled and run:
+export const RULE = `Each TypeScript or JavaScript block (any fence, any info string) in README.md, docs/*.md and src/**/*.md starts with a header naming where its code is compiled and run:
   // convex/posts.ts                                     the block is that whole file, every line, in order
   // convex/posts.ts (excerpt)                           the block is part of that file
   // convex/authz.ts (excerpt of test/authz/readme.test.ts)   part of another file (a test that runs it)
@@ -63,24 +64,69 @@ export const RULE = `Each TypeScript block in README.md and docs/*.md starts wit
 In an excerpt, "// ..." separates pieces; each piece is consecutive lines of the file, pieces in file order.
 Lines compare trimmed and without a trailing comma; blank lines are skipped, and so is a first line of the file equal to the header's "// <label>". The file must be a .ts/.tsx under ${COMPILED_DIRS.join(", ")}/ (compiled by npm run typecheck).`;
 
-/** The TypeScript blocks of a Markdown document. */
+/**
+ * Languages whose fenced blocks are code under this rule: TypeScript and the
+ * JavaScript dialects (a `js` block would otherwise escape the check; its
+ * header must still name a compiled .ts/.tsx file).
+ */
+export const CODE_LANGUAGES = [
+  "ts",
+  "tsx",
+  "typescript",
+  "mts",
+  "cts",
+  "js",
+  "jsx",
+  "javascript",
+  "mjs",
+  "cjs",
+];
+
+/**
+ * The code blocks of a Markdown document (CommonMark fences: ``` or ~~~,
+ * three or more, closed by the same character at least as long; the
+ * language is the info string's first word, any case, so `ts title="x"`
+ * counts).
+ */
 export function codeBlocks(doc: string, markdown: string): CodeBlock[] {
   const out: CodeBlock[] = [];
   const lines = markdown.split("\n");
   for (let i = 0; i < lines.length; i++) {
-    const open = /^([ \t]*)```(ts|typescript|tsx)\s*$/.exec(lines[i]);
+    const open = /^([ \t]*)(`{3,}|~{3,})[ \t]*([^\s`]*)/.exec(lines[i]);
     if (!open) continue;
-    const indent = open[1];
+    const [, indent, fence, lang] = open;
+    const close = new RegExp(`^[ \\t]*${fence[0]}{${fence.length},}[ \\t]*$`);
     const body: string[] = [];
     let j = i + 1;
-    for (; j < lines.length && !/^[ \t]*```\s*$/.test(lines[j]); j++)
+    for (; j < lines.length && !close.test(lines[j]); j++)
       body.push(
         lines[j].startsWith(indent) ? lines[j].slice(indent.length) : lines[j],
       );
-    out.push({ doc, index: out.length + 1, line: i + 2, lines: body });
+    if (CODE_LANGUAGES.includes(lang.toLowerCase()))
+      out.push({ doc, index: out.length + 1, line: i + 2, lines: body });
     i = j;
   }
   return out;
+}
+
+/**
+ * The Markdown files the rule covers: README.md, docs/*.md and every .md
+ * under src/ (the component READMEs ship in the package too).
+ */
+export function docFiles(root: string): string[] {
+  const under = (dir: string): string[] =>
+    readdirSync(path.join(root, dir), { withFileTypes: true })
+      .flatMap((e) =>
+        e.isDirectory()
+          ? e.name === "node_modules"
+            ? []
+            : under(`${dir}/${e.name}`)
+          : e.name.endsWith(".md")
+            ? [`${dir}/${e.name}`]
+            : [],
+      )
+      .sort();
+  return ["README.md", ...under("docs"), ...under("src")];
 }
 
 /** Parses a block's header line; null when it has none. */

@@ -220,6 +220,8 @@ export async function simulate(
     store,
   };
   let workerPending = false;
+  /** The longest execution time drawn so far (for trimming the commit log). */
+  let longest = 0;
   const realNow = Date.now;
   const realRandom = Math.random;
   let clock = 0;
@@ -255,7 +257,9 @@ export async function simulate(
           run.outcome = await design.call(ctx, arrivals[e.call].key);
           result.docsRead += tx.docsRead + stale.docsRead;
         }
-        heap.push({ at: e.at + execMs(r), kind: "commit", run });
+        const exec = execMs(r);
+        longest = Math.max(longest, exec);
+        heap.push({ at: e.at + exec, kind: "commit", run });
         continue;
       }
       const { run } = e;
@@ -298,9 +302,10 @@ export async function simulate(
         store.apply(writes, e.at);
         log.push({ at: e.at, writes });
       }
-      // Commits older than the longest attempt can no longer conflict.
+      // Commits older than the longest attempt so far can no longer conflict
+      // (every running attempt started after e.at - longest).
       let old = 0;
-      while (old < log.length && log[old].at < e.at - 1000) old++;
+      while (old < log.length && log[old].at < e.at - longest) old++;
       if (old > 64) log.splice(0, old);
       if (run.worker) result.workerRuns++;
       else {

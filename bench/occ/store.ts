@@ -6,8 +6,9 @@
  * queries with `first`/`unique`/`take`/`collect`, `get`, `insert`, `patch`,
  * `replace`, `delete`), so the sets are the real code's.
  *
- * Read-set rules (the backend's `reads.rs`, `index_range.rs`): `db.get`
- * reads one id on `by_id`; an indexed query reads the key range it consumed:
+ * Read-set rules (the backend's `reads.rs`, `index_range.rs`,
+ * `transaction.rs`): `db.get` reads one id on `by_id`, and so do `patch`,
+ * `replace` and `delete` (they read the document they change); an indexed query reads the key range it consumed:
  * up to the last row returned when it stopped early, the whole range when it
  * ran out of rows (so a later insert into it conflicts).
  */
@@ -204,6 +205,18 @@ export class Transaction {
     if (this.record) this.reads.push(range);
   }
 
+  /**
+   * The document a patch, replace or delete starts from. The backend reads
+   * it first (`transaction.rs`: `patch_inner`, `replace_inner` and
+   * `delete_inner` call `get_inner`, which records the id on `by_id`), so a
+   * write to it committed meanwhile conflicts even when nothing else read it.
+   */
+  touch(table: string, id: string): { table: string; doc: Doc } | null {
+    const found = this.find(id);
+    if (this.record) this.reads.push({ table, index: "by_id", prefix: [id] });
+    return found;
+  }
+
   /** Runs an index range query (ascending), recording the range it consumed. */
   runQuery(range: ReadRange, limit: number): Doc[] {
     const schema = this.store.schema;
@@ -244,7 +257,7 @@ export class Transaction {
       },
       patch: async (...args: unknown[]) => {
         const [table, id, fields] = argsOf(args);
-        const found = tx.find(id);
+        const found = tx.touch(table, id);
         if (!found) throw new Error(`occ store: patch of missing ${id}`);
         const doc: Doc = { ...found.doc };
         for (const [k, val] of Object.entries(fields as object))
@@ -254,7 +267,7 @@ export class Transaction {
       },
       replace: async (...args: unknown[]) => {
         const [table, id, value] = argsOf(args);
-        const found = tx.find(id);
+        const found = tx.touch(table, id);
         if (!found) throw new Error(`occ store: replace of missing ${id}`);
         tx.write(table, id, {
           ...(value as object),
@@ -264,6 +277,7 @@ export class Transaction {
       },
       delete: async (...args: unknown[]) => {
         const [table, id] = argsOf(args);
+        tx.touch(table, id);
         tx.write(table, id, null);
       },
       query: (table: string) => new QueryBuilder(tx, table),

@@ -318,8 +318,8 @@ class RequestAuthz<Perm extends string> implements PermissionChecker<Perm> {
 
   async logDeny(fields: Record<string, unknown>) {
     logEvent("authz.deny", {
-      function: this.functionName ?? (await functionNameOf(this.ctx)),
-      userId: this.actor.id,
+      functionName: this.functionName ?? (await functionNameOf(this.ctx)),
+      actorId: this.actor.id,
       actorKind: this.actor.kind,
       ...fields,
     });
@@ -819,8 +819,8 @@ export class Authz<
     const userId = await this.getUserId(ctx);
     if (userId === null || userId === undefined || userId === "") {
       logEvent("authz.deny", {
-        function: functionName ?? (await functionNameOf(ctx)),
-        userId: null,
+        functionName: functionName ?? (await functionNameOf(ctx)),
+        actorId: null,
         actorKind: null,
         reason: "unauthenticated",
       });
@@ -832,8 +832,8 @@ export class Authz<
       // rather than claiming nobody is signed in.
       const length = typeof userId === "string" ? userId.length : null;
       logEvent("authz.deny", {
-        function: functionName ?? (await functionNameOf(ctx)),
-        userId: null,
+        functionName: functionName ?? (await functionNameOf(ctx)),
+        actorId: null,
         actorKind: "user",
         reason: "invalid_user_id",
         length,
@@ -870,8 +870,8 @@ export class Authz<
       }
     if (match === null) {
       logEvent("authz.deny", {
-        function: functionName ?? (await functionNameOf(ctx)),
-        userId: null,
+        functionName: functionName ?? (await functionNameOf(ctx)),
+        actorId: null,
         actorKind: "service",
         reason: "invalid_service_key",
       });

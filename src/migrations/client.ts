@@ -243,7 +243,7 @@ export class Migrations<DataModel extends GenericDataModel> {
         }
         switch (args.op) {
           case "describe":
-            return await describeDefinition(ctx, def, settings);
+            return await describeDefinition(ctx, def, settings, args.cursor);
           case "restore":
             // Journaled ids belong to the table the run walked.
             if (

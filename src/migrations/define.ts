@@ -121,10 +121,12 @@ const MAX_REPORTED_FAILURES = 1_000;
 const MAX_MESSAGE_LENGTH = 1_000;
 /**
  * Largest journal entry stored in one journal row: a row is a document
- * (1 MiB at most) that also holds the run id and document id. A larger
- * entry is split by field across rows.
+ * (1 MiB at most) that also holds the run id, the document id and its own
+ * system fields (under 512 bytes together). A larger entry is split by
+ * field across rows; only a single field within about 512 bytes of the
+ * 1 MiB document limit cannot be journaled.
  */
-export const MAX_JOURNAL_ENTRY_BYTES = 1_000_000;
+export const MAX_JOURNAL_ENTRY_BYTES = 1024 * 1024 - 512;
 
 /**
  * Splits a journal entry whose prior values exceed {@link MAX_JOURNAL_ENTRY_BYTES}
@@ -422,6 +424,95 @@ function scheduledSince(start: Metrics, end: Metrics) {
   };
 }
 
+/**
+ * How far past the function's `Date.now()` a cursor's `_creationTime` may
+ * be (creation times carry a fraction of a millisecond, and clocks differ
+ * a little between machines); anything later is refused as forged.
+ */
+const FUTURE_CURSOR_SLACK_MS = 60_000;
+
+/** Longest part of a refused cursor quoted back in the error. */
+const MAX_QUOTED_CURSOR = 100;
+
+/**
+ * Why `cursor` cannot be where a walk of `table` starts, or null when it
+ * can. A walk's cursor is a JSON array of the index key it stopped at, which
+ * ends with the `_creationTime` and `_id` of a document of `table` (`"[]"`:
+ * the beginning). A cursor from another table, another tool or a typo would
+ * start the walk at an arbitrary point, skip documents and still end in
+ * `success`, so it is refused before anything is written.
+ *
+ * @param normalizeId - `ctx.db.normalizeId`: whether a string is an id of `table`.
+ * @param customRange - whether the walk uses `customRange` (more index fields precede).
+ */
+export function cursorProblem(
+  cursor: string,
+  table: string,
+  normalizeId: (table: string, id: string) => unknown,
+  customRange: boolean,
+): string | null {
+  const quoted =
+    cursor.length > MAX_QUOTED_CURSOR
+      ? `${JSON.stringify(cursor.slice(0, MAX_QUOTED_CURSOR))}… (${cursor.length} characters)`
+      : JSON.stringify(cursor);
+  const expected = `a cursor returned by a run of this migration over "${table}" (a JSON array ending in a _creationTime and an id of "${table}"), or null to start from the beginning`;
+  let key: unknown;
+  try {
+    key = JSON.parse(cursor);
+  } catch {
+    return `cursor must be ${expected}; got ${quoted}, which is not JSON`;
+  }
+  if (!Array.isArray(key))
+    return `cursor must be ${expected}; got ${quoted}, which is not an array`;
+  if (key.length === 0) return null;
+  const id = key[key.length - 1];
+  const time = key[key.length - 2];
+  const fieldsOk = customRange ? key.length >= 2 : key.length === 2;
+  if (
+    !fieldsOk ||
+    typeof time !== "number" ||
+    !Number.isFinite(time) ||
+    typeof id !== "string" ||
+    normalizeId(table, id) === null
+  )
+    return `cursor must be ${expected}; got ${quoted}`;
+  return null;
+}
+
+/**
+ * {@link cursorProblem}, and then whether the cursor's document (when it
+ * still exists) was created when the cursor says and no later than now: a
+ * hand-made `[1e20, "<id>"]` would otherwise skip every document.
+ */
+async function checkCursor(
+  db: GenericDatabaseWriter<GenericDataModel>,
+  table: string,
+  cursor: string,
+  customRange: boolean,
+): Promise<void> {
+  const problem = cursorProblem(
+    cursor,
+    table,
+    (t, id) => db.normalizeId(t, id),
+    customRange,
+  );
+  if (problem) throw opskitError("INVALID_ARGUMENT", problem, { table });
+  const key = JSON.parse(cursor) as unknown[];
+  if (key.length === 0) return;
+  const time = key[key.length - 2] as number;
+  const id = db.normalizeId(table, key[key.length - 1] as string)!;
+  const doc = await db.get(id);
+  if (
+    time > Date.now() + FUTURE_CURSOR_SLACK_MS ||
+    (doc !== null && doc._creationTime !== time)
+  )
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `cursor must be a cursor returned by a run of this migration over "${table}"; its _creationTime ${time} is not that of document ${id}${doc === null ? " (the cursor points into the future)" : ` (${doc._creationTime})`}`,
+      { table },
+    );
+}
+
 /** Describes a definition to the component (checksum, table, time span). */
 export async function describeDefinition<
   DataModel extends GenericDataModel,
@@ -430,7 +521,15 @@ export async function describeDefinition<
   ctx: GenericMutationCtx<DataModel>,
   def: MigrationDefinition<DataModel, TableName>,
   settings: BatchSettings,
+  cursor?: string | null,
 ): Promise<DescribeResult> {
+  if (typeof cursor === "string")
+    await checkCursor(
+      ctx.db as unknown as GenericDatabaseWriter<GenericDataModel>,
+      def.table,
+      cursor,
+      def.customRange !== undefined,
+    );
   const out: DescribeResult = {
     kind: "describe",
     table: def.table,

@@ -107,8 +107,13 @@ export type RateLimiterOptions = {
 
 /** Whether `error` is Convex's "changed while this mutation was being run" failure (OCC retries exhausted). */
 export function isContentionError(error: unknown): boolean {
+  // An OCC failure is never a ConvexError: one that merely quotes the text
+  // (a message echoing input) is an application error and must propagate.
+  if (error instanceof ConvexError) return false;
   const message = error instanceof Error ? error.message : String(error);
-  return /changed while this mutation was being run|OptimisticConcurrencyControlFailure/.test(
+  // The backend's two OCC messages (crates/errors: user_occ, and
+  // OCC_ERROR_MSG of system_occ) and its short code.
+  return /changed while this mutation was being run|this mutation changed while it was being run|OptimisticConcurrencyControlFailure/.test(
     message,
   );
 }

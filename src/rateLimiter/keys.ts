@@ -29,11 +29,19 @@ export type RequestKeyOptions = {
   request?: Request;
   /**
    * A header set by a proxy you run in front of Convex (e.g.
-   * `"x-forwarded-for"`; its first address is used). Clients can forge
-   * such headers, so it is read only when named here, and only when the
-   * deployment cannot give the IP itself.
+   * `"x-forwarded-for"`). Clients can forge such headers, so it is read only
+   * when named here, and only when the deployment cannot give the IP itself.
+   * Of a comma-separated list the address `trustedProxies` from the right is
+   * used: a proxy that appends puts the address it saw last, after whatever
+   * the client sent.
    */
   trustedHeader?: string;
+  /**
+   * How many proxies you run that append to `trustedHeader` (default 1):
+   * the key is that many addresses from the right (the leftmost when the
+   * list is shorter). Entries further left were written by the client.
+   */
+  trustedProxies?: number;
   /**
    * The key when there is neither a user nor an IP (a scheduled function,
    * a cron). Without it that case throws `INVALID_ARGUMENT`.
@@ -62,7 +70,8 @@ function bounded(prefix: string, id: string): string {
 /**
  * A rate-limit key for the caller: `user:<tokenIdentifier>` when signed in,
  * else `ip:<address>` from `ctx.meta.getRequestMetadata()` (Convex 1.38+),
- * else from `trustedHeader` of `request`, else `fallback`.
+ * else from `trustedHeader` of `request` (the address `trustedProxies` from
+ * the right, never a client-supplied one to its left), else `fallback`.
  *
  * @example
  * ```ts
@@ -89,9 +98,17 @@ export async function requestKey(
   if (typeof getMetadata === "function")
     ip = (await getMetadata.call(ctx.meta)).ip;
   if (!ip && options.trustedHeader && options.request) {
+    const hops = options.trustedProxies ?? 1;
+    if (!Number.isInteger(hops) || hops < 1)
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        `requestKey: trustedProxies must be a whole number >= 1 (got ${String(hops)})`,
+        { field: "trustedProxies" },
+      );
     const raw = options.request.headers.get(options.trustedHeader);
-    const first = raw?.split(",")[0]?.trim();
-    if (first) ip = first;
+    const list = raw?.split(",") ?? [];
+    const picked = list[Math.max(0, list.length - hops)]?.trim();
+    if (picked) ip = picked;
   }
   if (ip) return bounded("ip:", ip);
   if (options.fallback !== undefined) return options.fallback;

@@ -41,10 +41,15 @@ export type SuggestShardsArgs = {
  * ```ts
  * suggestShards({ rate: 3000, period: MINUTE, callsPerSecond: 108 }); // 59
  * ```
- * @throws `INVALID_ARGUMENT` unless every number is positive and finite.
+ * @throws `INVALID_ARGUMENT` unless every number (`capacity` too, when
+ *   given) is positive and finite.
  */
 export function suggestShards(args: SuggestShardsArgs): number {
-  for (const field of ["rate", "period", "callsPerSecond"] as const) {
+  const fields = ["rate", "period", "callsPerSecond"] as const;
+  for (const field of [
+    ...fields,
+    ...(args.capacity !== undefined ? (["capacity"] as const) : []),
+  ]) {
     const x = args[field];
     if (typeof x !== "number" || !Number.isFinite(x) || x <= 0)
       throw opskitError(

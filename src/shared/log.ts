@@ -3,7 +3,9 @@
  * stream (Convex log streams, Axiom, Datadog...) can filter and alert on them.
  *
  * Event names are `<capability>.<what>`, e.g. `authz.deny`,
- * `rateLimiter.reject`, `auditLog.write`, `migrations.progress`.
+ * `rateLimiter.deny`, `auditLog.write`, `migrations.batch` (README.md
+ * "Structured logs" lists them all). A line about a caller names it with
+ * `functionName`, `actorId` and `actorKind` in every component.
  *
  * Where lines go is decided by one sink per JavaScript realm, kept on
  * `globalThis` so every copy of this module in a process (the package's
@@ -18,7 +20,9 @@ export type LogEvent = { event: string; [field: string]: unknown };
 
 /**
  * Receives each log line: `line` is the JSON text, `event` the same object
- * parsed (do not mutate it).
+ * parsed (do not mutate it). A sink may be async; if it throws or its
+ * promise rejects, the line goes to `console.log` with the error on
+ * `console.error`, and the function that logged carries on.
  */
 export type LogSink = (line: string, event: LogEvent) => void;
 
@@ -41,20 +45,52 @@ export function logEvent(
   event: string,
   fields: Record<string, unknown> = {},
 ): void {
-  const entry: LogEvent = { event, ...fields };
-  const line = JSON.stringify(entry);
-  const sink = currentSink();
+  let entry: LogEvent = { event, ...fields };
+  let line: string;
   try {
-    sink(line, entry);
-  } catch (error) {
+    line = JSON.stringify(entry);
+  } catch {
+    // A field JSON cannot encode (a bigint, a cycle) must not fail the
+    // caller's function: encode it as text and hand sinks the parsed line.
+    line = JSON.stringify(entry, encodable());
+    entry = JSON.parse(line) as LogEvent;
+  }
+  const sink = currentSink();
+  const fallBack = (error: unknown) => {
     // A failing custom sink must not fail the caller's function: the line
     // still reaches the deployment's log, with the sink's error.
-    if (sink === consoleSink) throw error;
     console.log(line);
     console.error(
       `convex-opskit: the log sink threw (${error instanceof Error ? error.message : String(error)}); the line went to console.log`,
     );
+  };
+  try {
+    const result: unknown = sink(line, entry);
+    // An async sink's rejection arrives later: catch it too, or it would be
+    // an unhandled rejection (which fails a test run).
+    if (
+      result !== null &&
+      typeof result === "object" &&
+      typeof (result as { then?: unknown }).then === "function"
+    )
+      (result as PromiseLike<unknown>).then(undefined, fallBack);
+  } catch (error) {
+    if (sink === consoleSink) throw error;
+    fallBack(error);
   }
+}
+
+/** A JSON replacer writing bigints as `"<n>n"` and repeated objects as `"[Circular]"`. */
+function encodable(): (key: string, value: unknown) => unknown {
+  const seen = new WeakSet<object>();
+  return (_key, value) => {
+    if (typeof value === "bigint") return `${value}n`;
+    if (value !== null && typeof value === "object") {
+      if (seen.has(value)) return "[Circular]";
+      seen.add(value);
+    }
+    return value;
+  };
 }
 
 /**

@@ -314,7 +314,7 @@ describe("row rules apply inside admin mutations", () => {
     expect(logs).toContainEqual(
       expect.objectContaining({
         event: "authz.deny",
-        userId: uid("lead"),
+        actorId: uid("lead"),
         table: "tasks",
         operation: "modify",
       }),

@@ -243,7 +243,7 @@ describe("identity", () => {
     const data = await rejects(t.query(api.whoAmI, {}));
     expect(data.code).toBe("UNAUTHENTICATED");
     expect(denies()).toEqual([
-      expect.objectContaining({ reason: "unauthenticated", userId: null }),
+      expect.objectContaining({ reason: "unauthenticated", actorId: null }),
     ]);
   });
 
@@ -287,8 +287,8 @@ describe("permissions and scopes", () => {
     expect(denies()).toEqual([
       {
         event: "authz.deny",
-        function: "builders.test:editPost",
-        userId: "u1",
+        functionName: "builders.test:editPost",
+        actorId: "u1",
         actorKind: "user",
         reason: "missing_permission",
         permission: "posts.write",
@@ -371,8 +371,8 @@ describe("permissions and scopes", () => {
     expect(await t.run((ctx) => ctx.db.query("logs").collect())).toEqual([]);
     expect(denies()).toEqual([
       expect.objectContaining({
-        function: "builders.test:deletePost",
-        userId: "ed",
+        functionName: "builders.test:deletePost",
+        actorId: "ed",
         permission: "posts.delete",
         scope: "team:9",
       }),
@@ -669,7 +669,7 @@ describe("service callers", () => {
     expect(data).toMatchObject({ code: "FORBIDDEN", roles: ["editor"] });
     expect(denies()).toEqual([
       expect.objectContaining({
-        userId: "ingest",
+        actorId: "ingest",
         actorKind: "service",
         permission: "posts.delete",
       }),
@@ -743,7 +743,7 @@ describe("authorize() for other wrappers", () => {
       scope: null,
     });
     expect(denies()).toEqual([
-      expect.objectContaining({ function: "admin:doThing" }),
+      expect.objectContaining({ functionName: "admin:doThing" }),
     ]);
     expect((await rejects(t.mutation(api.authorizeInMutation, {}))).code).toBe(
       "UNAUTHENTICATED",

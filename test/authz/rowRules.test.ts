@@ -594,8 +594,8 @@ describe("writes", () => {
     );
     expect(lines).toContainEqual({
       event: "authz.deny",
-      function: "rowRules.test:write",
-      userId: "u1",
+      functionName: "rowRules.test:write",
+      actorId: "u1",
       actorKind: "user",
       table: "posts",
       operation: "delete",

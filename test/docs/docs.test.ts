@@ -15,23 +15,19 @@ import {
   RULE,
   checkBlock,
   checkDocs,
+  docFiles,
   codeBlocks,
   parseHeader,
 } from "../../scripts/docs-code.js";
 
 const repo = path.resolve(__dirname, "../..");
-const docs = [
-  "README.md",
-  ...readdirSync(path.join(repo, "docs"))
-    .filter((f) => f.endsWith(".md"))
-    .sort()
-    .map((f) => `docs/${f}`),
-];
+// README.md, docs/*.md and the component READMEs under src/ (all shipped).
+const docs = docFiles(repo);
 const results = checkDocs(repo, docs);
 
 describe("README.md and docs/*.md TypeScript blocks", () => {
-  test("there are blocks to check in every document", () => {
-    for (const doc of docs)
+  test("there are blocks to check in README.md and every docs/*.md", () => {
+    for (const doc of docs.filter((d) => !d.startsWith("src/")))
       expect(
         results.filter((r) => r.block.doc === doc).length,
         doc,
@@ -213,5 +209,59 @@ describe("the rule, on generated files (fixed seed)", () => {
       ),
       { seed: 42, numRuns: 100 },
     );
+  });
+});
+
+describe("code the rule must not miss (fixed seed)", () => {
+  test("a code block is found whatever its fence: ``` or ~~~, longer fences, an info string after the language, JavaScript dialects", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom("```", "````", "~~~", "~~~~"),
+        fc.constantFrom(
+          "ts",
+          "tsx",
+          "typescript",
+          "TS",
+          "js",
+          "jsx",
+          "javascript",
+          "mjs",
+          "mts",
+        ),
+        fc.constantFrom("", " ", ' title="convex/a.ts"', " {1,3}", " twoslash"),
+        fc.constantFrom("", "   "),
+        fileLines,
+        (fence, lang, info, indent, lines) => {
+          // A longer fence may hold a shorter one inside (e.g. a Markdown sample).
+          const inner =
+            fence.length > 3
+              ? [`${fence.slice(0, 3)}sh`, fence.slice(0, 3)]
+              : [];
+          const body = ["// convex/a.ts", ...lines, ...inner];
+          const md = [
+            "# doc",
+            "",
+            `${indent}${fence}${lang}${info}`,
+            ...body.map((l) => `${indent}${l}`),
+            `${indent}${fence}`,
+            "",
+            "after",
+          ].join("\n");
+          const blocks = codeBlocks("README.md", md);
+          expect(blocks.map((b) => b.lines)).toEqual([body]);
+        },
+      ),
+      { seed: 42, numRuns: 200 },
+    );
+  });
+
+  test("every Markdown file the package ships is checked, the component READMEs included", () => {
+    const files = docFiles(repo);
+    expect(files).toContain("README.md");
+    for (const f of readdirSync(path.join(repo, "docs")))
+      if (f.endsWith(".md")) expect(files).toContain(`docs/${f}`);
+    expect(files).toContain("src/rateLimiter/component/README.md");
+    expect(files).toContain("src/migrations/component/README.md");
+    expect(files.filter((f) => !f.endsWith(".md"))).toEqual([]);
   });
 });

@@ -148,6 +148,42 @@ describe("log routing", () => {
     expect(String(err.mock.calls[0][0])).toContain("disk full");
   });
 
+  test("an async sink whose promise rejects does not fail the function and leaves no unhandled rejection", async () => {
+    const log = vi.spyOn(console, "log").mockImplementation(() => {});
+    const err = vi.spyOn(console, "error").mockImplementation(() => {});
+    // A sink shipping lines over the network: its rejection arrives later.
+    restore = setLogSink(async () => {
+      await Promise.resolve();
+      throw new Error("log endpoint down");
+    });
+    await denyOnce("j");
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(log.mock.calls.map((c) => JSON.parse(String(c[0])).key)).toEqual([
+      "j",
+    ]);
+    expect(String(err.mock.calls[0]?.[0])).toContain("log endpoint down");
+  });
+
+  test("a field JSON cannot encode (bigint, cycle) never throws from logEvent", () => {
+    const lines: LogEvent[] = [];
+    restore = setLogSink((_line, event) => lines.push(event));
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.bigInt(), fc.constant(cyclic)),
+        fc.string({ maxLength: 8 }),
+        (bad, name) => {
+          lines.length = 0;
+          expect(() => logEvent("test.odd", { name, bad })).not.toThrow();
+          expect(lines).toHaveLength(1);
+          expect(lines[0]).toMatchObject({ event: "test.odd", name });
+        },
+      ),
+      { seed: 42, numRuns: 50 },
+    );
+  });
+
   test("nested sinks restore in any depth (generated)", () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 8 }), (depth) => {

@@ -48,6 +48,26 @@ describe("what the package ships", () => {
     ]);
   });
 
+  test("the compiled twin of an export that runs from its source is not shipped", () => {
+    const exports = {
+      "./test": { types: "./dist/test.d.ts", default: "./src/test.ts" },
+    };
+    const base = [
+      "LICENSE",
+      "README.md",
+      "package.json",
+      "dist/test.d.ts",
+      "src/test.ts",
+    ];
+    expect(checkPackList(base, { exports })).toEqual([]);
+    expect(
+      checkPackList([...base, "dist/test.js", "dist/test.js.map"], { exports }),
+    ).toEqual([
+      'ships dist/test.js, which nothing loads (exports["./test"] runs ./src/test.ts)',
+      'ships dist/test.js.map, which nothing loads (exports["./test"] runs ./src/test.ts)',
+    ]);
+  });
+
   test("the dry-run listing of the source tree has LICENSE, README, docs, src and no tests (dist is checked by the consumer check after the build)", () => {
     const listed = JSON.parse(
       execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], {

@@ -89,7 +89,7 @@ export const rewriteBig = migrations.define({
 
 test("a document near 1 MiB is migrated with its journal split across rows, and rolled back exactly", async () => {
   const t = appTestWithPeek("budget.test", self, { enforceLimits: true });
-  const half = 520_000; // ~1.04 MB document, under 1 MiB
+  const half = 524_200; // ~1,048,480-byte document, just under 1 MiB
   await t.run(async (ctx) => {
     await ctx.db.insert("users", {
       name: "a".repeat(half),
@@ -117,7 +117,8 @@ test("a document near 1 MiB is migrated with its journal split across rows, and 
 test("a field too large to journal fails its document with a clear message, not a stuck run", async () => {
   const t = appTestWithPeek("budget.test", self, { enforceLimits: true });
   await t.run(async (ctx) => {
-    await ctx.db.insert("users", { name: "c".repeat(1_010_000) });
+    // A single field within 512 bytes of the 1 MiB document limit.
+    await ctx.db.insert("users", { name: "c".repeat(1_048_300) });
   });
   await t.mutation(api.rewriteBig, {});
   await t.finishAllScheduledFunctions(vi.runAllTimers);

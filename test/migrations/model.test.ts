@@ -58,11 +58,29 @@ const versionB = migrations.define({
   batchSize: 3,
   journal: true,
   onError: "skip",
-  migrateOne: (_ctx, user) => {
+  migrateOne: async (ctx, user) => {
+    // Broken mid-document: writes first, then throws (the write must be
+    // rolled back with the document, in a real run and a dry run).
+    if (broken && user.name.startsWith("bad"))
+      await ctx.db.patch(user._id, { age: (user.age ?? 0) + 100 });
     failIfBroken(user.name);
     return { age: 1 + (user.age ?? 0) };
   },
 });
+// A third deploy walks the same table in another order (customRange): its
+// range differs, so a run in flight restarts its walk.
+const versionC = makeMigrations({ withSchema: true }).define({
+  table: "users",
+  batchSize: 3,
+  journal: true,
+  onError: "skip",
+  customRange: (q) => q.withIndex("by_name"),
+  migrateOne: (_ctx, user) => {
+    failIfBroken(user.name);
+    return { age: (user.age ?? 0) + 1 };
+  },
+});
+const VERSIONS = [versionA, versionB, versionC];
 let deployed = versionA;
 const api = anyApi["model.test"];
 
@@ -244,9 +262,48 @@ const commands = [
       })(),
     ),
   ),
+  fc.nat().map((i) =>
+    cmd(`appPatch(${i})`, async (m, { t }) => {
+      if (m.ids.length === 0) return;
+      const id = m.ids[i % m.ids.length];
+      await t.run(async (ctx) => {
+        if (await ctx.db.get(id as never))
+          await ctx.db.patch(id as never, { email: `app${i}@x` } as never);
+      });
+    })(),
+  ),
+  fc.constant(null).map(() =>
+    cmd("runPending", async (m, { t }) => {
+      await attempt(
+        t.run(async (ctx) => {
+          const out = await migrations.runPending(ctx, [api.evolving]);
+          if (out.started) m.realStarted = true;
+        }),
+      );
+    })(),
+  ),
+  fc.constant(null).map(() =>
+    cmd("runSerially", async (m, { t }) => {
+      await attempt(
+        t.run(async (ctx) => {
+          await migrations.runSerially(ctx, [api.evolving]);
+          m.realStarted = true;
+        }),
+      );
+    })(),
+  ),
   fc.constant(null).map(() =>
     cmd("clearAll", async (m, { t }) => {
+      const before = (await snapshot(t)).report;
       await t.run((ctx) => migrations.clearAll(ctx));
+      await t.finishInProgressScheduledFunctions();
+      // A rollback that stopped half way must stay continuable: forgetting
+      // it leaves documents half restored for good.
+      if (before?.status.warnings.some((w) => /being rolled back/.test(w)))
+        expect(
+          (await snapshot(t)).report,
+          "clearAll forgot a half-done rollback",
+        ).not.toBeNull();
       await rebaseIfForgotten(m, t);
     })(),
   ),
@@ -257,7 +314,7 @@ const commands = [
   ),
   fc.constant(null).map(() =>
     cmd("deployOtherVersion", async () => {
-      deployed = deployed === versionA ? versionB : versionA;
+      deployed = VERSIONS[(VERSIONS.indexOf(deployed) + 1) % VERSIONS.length];
     })(),
   ),
   fc.boolean().map((b) =>
@@ -324,12 +381,24 @@ test(
           // A stopped rollback is finished first (start refuses until then).
           await attempt(t.run((ctx) => migrations.resume(ctx, NAME)));
           await t.finishAllScheduledFunctions(vi.runAllTimers);
-          for (let tries = 0; ; tries++) {
-            try {
-              await t.run((ctx) => migrations.runOne(ctx, api.evolving));
-              break;
-            } catch (e) {
-              if (tries >= 2 || !isOpskitError(e, "CONFLICT")) throw e;
+          // A stopped rollback, and an unfinished run whose customRange
+          // changed, need the code (range) that ran: try each deploy.
+          const startUnder = async () => {
+            for (const version of VERSIONS) {
+              deployed = version;
+              try {
+                await t.run((ctx) => migrations.runOne(ctx, api.evolving));
+                return true;
+              } catch (e) {
+                if (!isOpskitError(e, "CONFLICT")) throw e;
+              }
+            }
+            return false;
+          };
+          for (let tries = 0; !(await startUnder()); tries++) {
+            expect(tries, "the migration cannot be completed").toBeLessThan(3);
+            for (const version of VERSIONS) {
+              deployed = version;
               await attempt(t.run((ctx) => migrations.rollback(ctx, NAME)));
               await t.finishAllScheduledFunctions(vi.runAllTimers);
               await checkInvariants(model, t);
@@ -384,4 +453,38 @@ test("regression (model): resumed with failures pending, one start after the fix
     pendingFailures: 0,
   });
   expect(users.map((u) => u.age)).toEqual([1, 1, 1]);
+});
+
+// Found by the model (seed 2121894037, deep): [3 docs, runSerially, deploy,
+// deploy (another customRange), pause]: the scheduled batch restarted the
+// walk over the new range from the beginning and migrated every document
+// the run had already migrated a second time.
+test("regression (model): a customRange change mid-run does not migrate documents twice", async () => {
+  broken = false;
+  crashes = 0;
+  deployed = versionA;
+  const t = makeTest();
+  await t.run(async (ctx) => {
+    for (const name of ["bad0", "u1", "u2"])
+      await ctx.db.insert("users", { name });
+  });
+  await t.run((ctx) => migrations.runSerially(ctx, [api.evolving]));
+  deployed = versionC;
+  await t.finishAllScheduledFunctions(vi.runAllTimers);
+  const stopped = await snapshot(t);
+  expect(stopped.users.map((u) => u.age)).toEqual([1, 1, 1]);
+  expect(stopped.report?.status.state).toBe("failed");
+  expect(stopped.report?.status.error).toMatch(/reset: true/);
+  // A plain start under the new range is refused the same way.
+  const e = await t
+    .run((ctx) => migrations.runOne(ctx, api.evolving))
+    .catch((x: unknown) => x);
+  expect(isOpskitError(e, "CONFLICT")).toBe(true);
+  // Under the code that started it, it resumes and completes.
+  deployed = versionA;
+  await t.run((ctx) => migrations.runOne(ctx, api.evolving));
+  await t.finishAllScheduledFunctions(vi.runAllTimers);
+  const done = await snapshot(t);
+  expect(done.users.map((u) => u.age)).toEqual([1, 1, 1]);
+  expect(done.report?.status.state).toBe("success");
 });

@@ -496,9 +496,10 @@ describe("requestKey", () => {
     const request = new Request("https://x", {
       headers: { "x-forwarded-for": "1.2.3.4, 10.0.0.1" },
     });
+    // The address the (one) trusted proxy appended, not the client's claim.
     expect(
       await requestKey(anon, { request, trustedHeader: "x-forwarded-for" }),
-    ).toBe("ip:1.2.3.4");
+    ).toBe("ip:10.0.0.1");
     // Untrusted by default: a forgeable header is not read unless named.
     await expect(requestKey(anon, { request })).rejects.toMatchObject({
       data: {

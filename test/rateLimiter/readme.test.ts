@@ -23,6 +23,7 @@ import {
   RateLimiter,
   isRateLimitError,
   rateLimitHeaders,
+  requestKey,
   statusAt,
   tooManyRequests,
 } from "convex-opskit/rateLimiter";
@@ -132,8 +133,10 @@ http.route({
   path: "/api/search",
   method: "GET",
   handler: httpAction(async (ctx, request) => {
-    const ip = request.headers.get("x-forwarded-for") ?? "unknown";
-    const result = await rateLimiter.limit(ctx, "publicApi", { key: ip });
+    // The signed-in user, else the client IP Convex saw (never a header a
+    // client can forge).
+    const key = await requestKey(ctx, { request, fallback: "anonymous" });
+    const result = await rateLimiter.limit(ctx, "publicApi", { key });
     if (!result.ok) return tooManyRequests(result); // 429 with Retry-After
     return new Response(JSON.stringify({ results: [] }), {
       headers: {

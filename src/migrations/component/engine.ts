@@ -119,17 +119,22 @@ export function checkStartArgs(args: StartArgs): void {
 /**
  * Asks the app function who it is. Anything that is not a migration defined
  * with `migrations.define` (missing function, wrong arguments) is NOT_FOUND.
+ * A `cursor` is checked by the app against its table: one that is not from
+ * a walk of it is INVALID_ARGUMENT, before anything is written.
  */
 export async function describe(
   ctx: MutationCtx,
   name: string,
   fnHandle: string,
+  cursor?: string | null,
 ): Promise<DescribeResult> {
   let result: AppResult;
   try {
     result = await ctx.runMutation(fnHandle as MigrationHandle, {
       oneBatchOnly: true,
       op: "describe",
+      // The app checks that a given cursor belongs to its table.
+      ...(typeof cursor === "string" ? { cursor } : {}),
     });
   } catch (e) {
     // A mistake in the definition (or a runtime without ctx.meta) is the
@@ -178,7 +183,7 @@ export async function startRun(
   args: StartArgs,
 ): Promise<MigrationStatus> {
   checkStartArgs(args);
-  const def = await describe(ctx, args.name, args.fnHandle);
+  const def = await describe(ctx, args.name, args.fnHandle, args.cursor);
   const kind = args.dryRun ? "dryRun" : "migrate";
   if (kind === "migrate") await refuseDuringRollback(ctx, args.name);
   const prev = await latestRun(ctx, args.name, kind);
@@ -261,6 +266,20 @@ export async function startRun(
       args.cursor !== null &&
       prev.state !== "success" &&
       !prev.rolledBackBy;
+    if (
+      resumable &&
+      !sameRange &&
+      kind === "migrate" &&
+      prev.table === def.table &&
+      prev.changed > 0
+    )
+      // Same table, another customRange: a new walk from the beginning
+      // would migrate again the documents this run already changed.
+      throw opskitError(
+        "CONFLICT",
+        `The customRange of ${args.name} changed since its unfinished run started, which already changed ${prev.changed} document(s) of "${def.table}"; walking the new range from the beginning would migrate those again. Deploy the code that started the run to finish it, or start with reset: true to walk the new range from the beginning (migrateOne must then skip documents already migrated).`,
+        { name: args.name, runId: prev._id, table: def.table },
+      );
     if (resumable && !sameRange) {
       warnings.push(
         `The table or customRange of ${args.name} changed since its last run (${prev.table} → ${def.table}); the walk restarted from the beginning instead of resuming at the old cursor.`,
@@ -678,7 +697,11 @@ export async function step(
 /**
  * The definition's table or range changed under a run: its cursor (and its
  * failed ids) belong to the old range, so resuming would skip documents.
- * The run ends as canceled and a fresh walk of the new range starts.
+ * The run ends as canceled and a fresh walk of the new range starts in the
+ * same transaction, so it is at once visible to `cancel` and `pause` (a
+ * start scheduled for later ran even after the migration was canceled).
+ * When the new walk cannot start (the function is gone, a rollback is
+ * unfinished), the run ends as failed with the reason.
  */
 async function restartWalk(
   ctx: MutationCtx,
@@ -699,17 +722,32 @@ async function restartWalk(
     cursor: run.cursor,
     visited: run.visited,
   });
-  await ctx.scheduler.runAfter(0, api.lib.migrate, {
-    name: run.name,
-    fnHandle: run.fnHandle,
-    dryRun: run.kind === "dryRun",
-    ...(run.next?.length ? { next: run.next } : {}),
-    ...(run.args.onError ? { onError: run.args.onError } : {}),
-    ...(run.args.journal !== undefined ? { journal: run.args.journal } : {}),
-    ...(run.fixedBatchSize !== undefined && run.args.batchSize !== undefined
-      ? { batchSize: run.args.batchSize }
-      : {}),
-  });
+  let restarted: MigrationStatus;
+  try {
+    restarted = await startRun(ctx, {
+      name: run.name,
+      fnHandle: run.fnHandle,
+      dryRun: run.kind === "dryRun",
+      oneBatchOnly: true,
+      ...(run.next?.length ? { next: run.next } : {}),
+      ...(run.args.onError ? { onError: run.args.onError } : {}),
+      ...(run.args.journal !== undefined ? { journal: run.args.journal } : {}),
+      ...(run.fixedBatchSize !== undefined && run.args.batchSize !== undefined
+        ? { batchSize: run.args.batchSize }
+        : {}),
+    });
+  } catch (e) {
+    return await fail(
+      ctx,
+      run,
+      `Superseded: ${message} A new walk could not start: ${messageOf(e)}`,
+    );
+  }
+  const next = restarted.runId
+    ? await ctx.db.get("runs", restarted.runId as Id<"runs">)
+    : null;
+  if (next?.state === "running" && !next.workerId)
+    await scheduleNext(ctx, next._id);
   return "stopped";
 }
 

@@ -91,6 +91,27 @@ function checkNames(names: string[]): void {
     );
 }
 
+/**
+ * A page size argument clamped to `min..max` (whole numbers); NaN, which
+ * no clamp can make sense of, is INVALID_ARGUMENT.
+ */
+function sizeArg(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (value === undefined) return fallback;
+  if (Number.isNaN(value))
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `${name} must be a number from ${min} to ${max}, got NaN`,
+      { [name]: "NaN" },
+    );
+  return Math.floor(Math.max(min, Math.min(value, max)));
+}
+
 /** Whether a run is unfinished (running or paused). */
 function unfinished(run: Doc<"runs">): boolean {
   return run.state === "running" || run.state === "paused";
@@ -124,7 +145,7 @@ async function statusesFor(ctx: QueryCtx, names?: string[], limit = 100) {
       }),
     );
   }
-  const wanted = Math.max(1, Math.min(limit, 1000));
+  const wanted = sizeArg("limit", limit, 100, 1, 1000);
   const seen = new Set<string>();
   const runs: Doc<"runs">[] = [];
   // Newest first, in chunks sized by bytes read: a long history of large
@@ -188,7 +209,7 @@ export const getReport = query({
     const failures = await ctx.db
       .query("failures")
       .withIndex("by_run_and_resolved", (q) => q.eq("runId", run._id))
-      .take(Math.max(0, Math.min(args.failureLimit ?? 100, 1000)));
+      .take(sizeArg("failureLimit", args.failureLimit, 100, 0, 1000));
     return {
       status: await runStatus(ctx, run),
       fieldChanges: run.fieldChanges,
@@ -216,7 +237,7 @@ export const listRuns = query({
   args: { name: v.string(), limit: v.optional(v.number()) },
   returns: v.array(migrationStatus),
   handler: async (ctx, args) => {
-    const limit = Math.max(1, Math.min(args.limit ?? 20, 200));
+    const limit = sizeArg("limit", args.limit, 20, 1, 200);
     const runs: Doc<"runs">[] = [];
     // Run rows can be large (a dry run keeps samples): read in chunks within
     // a byte budget; a long history returns its newest runs that fit.
@@ -421,7 +442,7 @@ export const listBatches = query({
     const rows = await ctx.db
       .query("batches")
       .withIndex("by_run", (q) => q.eq("runId", run._id))
-      .take(Math.max(1, Math.min(args.limit ?? 100, 1000)));
+      .take(sizeArg("limit", args.limit, 100, 1, 1000));
     return rows.map(
       ({ _id: _i, _creationTime: _c, runId: _r, ...batch }) => batch,
     );
@@ -458,7 +479,7 @@ export const listFailures = query({
           ? q.eq("runId", run._id)
           : q.eq("runId", run._id).eq("resolved", false),
       )
-      .take(Math.max(1, Math.min(args.limit ?? 100, 1000)));
+      .take(sizeArg("limit", args.limit, 100, 1, 1000));
     return rows.map((f) => ({
       id: f.docId,
       message: f.message,
@@ -581,18 +602,49 @@ async function neededByRollbacks(ctx: MutationCtx): Promise<Set<string>> {
 }
 
 /**
+ * Whether `run` belongs to a rollback that stopped half way (canceled or
+ * failed) of its migration's latest run: `rollback` continues such a
+ * rollback from its journal, and `start` refuses until it has finished.
+ * Clearing either run would leave documents half restored with no way to
+ * finish, and let a start migrate the unrestored ones a second time.
+ */
+async function neededByStoppedRollback(
+  ctx: MutationCtx,
+  run: Doc<"runs">,
+): Promise<boolean> {
+  const pair =
+    run.kind === "migrate" && run.rolledBackBy
+      ? { target: run, rollback: await ctx.db.get("runs", run.rolledBackBy) }
+      : run.kind === "rollback" && run.target
+        ? { target: await ctx.db.get("runs", run.target), rollback: run }
+        : null;
+  if (!pair?.target || !pair.rollback) return false;
+  if (pair.rollback.state === "success") return false;
+  if (pair.target.rolledBackBy !== pair.rollback._id) return false;
+  const latest = await latestRun(ctx, pair.target.name, "migrate");
+  return latest?._id === pair.target._id;
+}
+
+/**
  * Deletes the history of finished runs created before `before` (default:
  * now), with their batches, failures and journal, continuing in scheduled
  * transactions when there is more. Running and paused runs are kept, as are
  * the runs an unfinished rollback restores from, and the code checksums.
  * Each transaction sizes its work by the bytes and documents it has read
  * and written (rows of any size fit), and deletes at least one row, so it
- * always progresses. Same name as `@convex-dev/migrations`' `clearAll`.
+ * always progresses. A rollback that stopped half way keeps its runs and
+ * journal until it is finished (run rollback again) or superseded. Same name as `@convex-dev/migrations`' `clearAll`.
  */
 export const clearAll = mutation({
   args: { before: v.optional(v.number()) },
   returns: v.null(),
   handler: async (ctx, args) => {
+    if (args.before !== undefined && Number.isNaN(args.before))
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        "before must be a time in milliseconds since the epoch, got NaN",
+        { before: "NaN" },
+      );
     const before = args.before ?? Date.now() + 1;
     const budget = await Budget.start(ctx);
     const needed = await neededByRollbacks(ctx);
@@ -614,7 +666,11 @@ export const clearAll = mutation({
       if (runs.length === 0) break;
       for (const run of runs) {
         budget.saw(run);
-        if (!unfinished(run) && !needed.has(run._id)) {
+        if (
+          !unfinished(run) &&
+          !needed.has(run._id) &&
+          !(await neededByStoppedRollback(ctx, run))
+        ) {
           for (const table of ["batches", "failures", "journal"] as const)
             for (;;) {
               if (!(await budget.fits())) {

@@ -17,6 +17,7 @@ import {
   type WireConfig,
 } from "../config.js";
 import { opskitError } from "../../shared/errors.js";
+import { logEvent } from "../../shared/log.js";
 import { internal } from "./_generated/api.js";
 import { docStateOf } from "./engine.js";
 import type { Doc } from "./_generated/dataModel.js";
@@ -30,12 +31,36 @@ import {
 /** Most queued updates one drain applies. */
 export const DRAIN_BATCH = 512;
 
+/**
+ * A drain chain whose marker has not been refreshed for this long is taken
+ * as lost (its scheduled run was cancelled or failed): the next enqueue
+ * starts a new chain.
+ */
+export const DRAIN_STALLED_MS = 2 * 60 * 1000;
+
+/** How often a busy drain chain refreshes its marker (one write callers may conflict with). */
+export const DRAIN_HEARTBEAT_MS = 30 * 1000;
+
+/**
+ * Starts a drain chain unless one is running. A marker that says "running"
+ * but was not refreshed for {@link DRAIN_STALLED_MS} belongs to a lost chain
+ * (its scheduled run was cancelled, or failed): without a restart nothing
+ * would ever be applied, the queue would grow without bound and the stale
+ * check would admit every call.
+ */
 async function wake(ctx: MutationCtx): Promise<void> {
   const marker = await ctx.db.query("drains").first();
-  if (marker?.running) return;
+  const now = Date.now();
+  if (marker?.running && (marker.wokenAt ?? 0) > now - DRAIN_STALLED_MS) return;
+  if (marker?.running)
+    logEvent("rateLimiter.drainRestarted", {
+      functionName: "async:enqueue",
+      lastSeen: marker.wokenAt ?? null,
+    });
   await ctx.scheduler.runAfter(0, internal.async.drain, {});
-  if (marker) await ctx.db.patch("drains", marker._id, { running: true });
-  else await ctx.db.insert("drains", { running: true });
+  if (marker)
+    await ctx.db.patch("drains", marker._id, { running: true, wokenAt: now });
+  else await ctx.db.insert("drains", { running: true, wokenAt: now });
 }
 
 /**
@@ -196,12 +221,22 @@ export const drain = internalMutation({
     // (this drain retries and finds it) instead of a stranded row.
     const idle =
       applied === 0 && (await ctx.db.query("pendingUpdates").first()) === null;
+    const marker = await ctx.db.query("drains").first();
     if (idle) {
-      // The next enqueue wakes a new chain. The only write callers can
-      // conflict with, and only at a busy/idle transition.
-      const marker = await ctx.db.query("drains").first();
+      // The next enqueue wakes a new chain. One of the two writes callers
+      // can conflict with: at a busy/idle transition.
       if (marker) await ctx.db.patch("drains", marker._id, { running: false });
-    } else await ctx.scheduler.runAfter(0, internal.async.drain, {});
+    } else {
+      await ctx.scheduler.runAfter(0, internal.async.drain, {});
+      // The other: a busy chain says it is alive every DRAIN_HEARTBEAT_MS,
+      // so callers do not take it for lost (see `wake`).
+      const now = Date.now();
+      if (marker && (marker.wokenAt ?? 0) <= now - DRAIN_HEARTBEAT_MS)
+        await ctx.db.patch("drains", marker._id, {
+          running: true,
+          wokenAt: now,
+        });
+    }
     return { applied };
   },
 });

@@ -415,10 +415,30 @@ export async function decide(
           total - count >= -maxReserved - EPSILON)));
 
   if (admitted) {
-    for (const [i, next] of allocate(limit, states, now, count)) {
-      slots[i].state = next;
-      slots[i].consumed ||= options.write;
-    }
+    if (hot && total < count - EPSILON && slots.length === shards) {
+      // A reservation into debt on a hot limit leaves every shard holding
+      // the same (negative) amount. A hot denial reads only two shards and
+      // its `retryAfter` covers a shard drained to empty, not one in debt:
+      // with uneven debt an unread shard could stay in debt past it. Level
+      // shards evolve alike, so any shard that has served since is proof
+      // that the unread ones are out of debt too. (The sum is unchanged, so
+      // the unsharded bound holds.)
+      // Written at the latest time any shard was (time never moves back
+      // for a state; a GCRA state stores an arrival time instead).
+      const at =
+        config.kind === "gcra"
+          ? now
+          : Math.max(now, ...states.map((st) => st?.ts ?? now));
+      const level = stateWithAvailable(limit, at, (total - count) / shards);
+      for (const slot of slots) {
+        slot.state = { ...level };
+        slot.consumed ||= options.write;
+      }
+    } else
+      for (const [i, next] of allocate(limit, states, now, count)) {
+        slots[i].state = next;
+        slots[i].consumed ||= options.write;
+      }
     // A reservation waits until what it took is repaid (the limit is back
     // to zero), which is finite even for a count above the capacity.
     const retryAfter =
@@ -481,7 +501,9 @@ async function loadAll(
 /**
  * A hot limit's denial, decided from the two sampled shards. A penalty it
  * starts is written to every shard (all are read then), so any later sample
- * sees it. `retryAfter` covers the worst shard: one drained to empty now.
+ * sees it. `retryAfter` covers the worst shard: either one it read (alone,
+ * not pooled with the other) or one drained to empty now. (A shard in debt
+ * is never unread and worse: reservations into debt level every shard.)
  */
 async function hotDenial(
   ledger: Ledger,
@@ -506,19 +528,17 @@ async function hotDenial(
       }
   }
   const drained = consume(limit, null, now, limit.capacity);
-  const worst = Array.from(
-    { length: count <= limit.capacity + EPSILON ? 1 : 2 },
-    () => drained,
-  );
+  // A retry samples shards afresh: it may meet either of these two alone (a
+  // request one shard can serve is never pooled), or any shard drained now.
+  const alike = (state: ShardState | null) =>
+    Array.from(
+      { length: count <= limit.capacity + EPSILON ? 1 : 2 },
+      () => state,
+    );
   const retryAfter = Math.max(
-    retryAfterFor(
-      limit,
-      pair.map((s) => s.state),
-      now,
-      count,
-      until,
+    ...[...pair.map((s) => s.state), drained].map((state) =>
+      retryAfterFor(limit, alike(state), now, count, until),
     ),
-    retryAfterFor(limit, worst, now, count, until),
   );
   return {
     ...base,

@@ -40,6 +40,12 @@ export default defineSchema({
   /** A singleton: whether an async drain chain is running (callers read it, the drain writes it rarely). */
   drains: defineTable({
     running: v.boolean(),
+    /**
+     * When the chain was started or last said it is alive; a running marker
+     * older than `DRAIN_STALLED_MS` is a lost chain and the next enqueue
+     * starts another. Absent on markers written before it existed.
+     */
+    wokenAt: v.optional(v.number()),
   }),
   /** A singleton: the sweep's pending continuation, while a backlog is being deleted. */
   sweeps: defineTable({
