@@ -424,10 +424,13 @@ export function opsApi<DataModel extends GenericDataModel, Perm extends string>(
       checkRange(args);
       validateTable(args.table);
       const n = pageSize(args.paginationOpts.numItems);
-      // One index serves the most selective filter; the rest filter rows.
+      // One index serves the most selective filter (table and actor together
+      // have their own); the rest filter rows.
       const by =
         args.table !== undefined
-          ? { table: args.table }
+          ? args.actorId !== undefined
+            ? { table: args.table, actorId: args.actorId }
+            : { table: args.table }
           : args.actorId !== undefined
             ? { actorId: args.actorId }
             : {};

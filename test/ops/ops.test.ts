@@ -250,6 +250,36 @@ describe("audit trail filters", () => {
     expect(second).toMatchObject({ page: [], isDone: true, scanned: 2 });
   });
 
+  test("table and actor together read only that actor's entries of that table, whatever the other actors wrote", async () => {
+    const t = await exampleApp();
+    const alice = t.withIdentity({ subject: "alice" });
+    const sam = t.withIdentity({ subject: "sam" });
+    const carol = await userId(t, "carol");
+    const role = (i: number) => (i % 2 === 0 ? "support" : "member");
+    // 30 changes of users by alice, then one by sam: sam's entry is the
+    // oldest, behind all of alice's in the table's index.
+    await sam.mutation(api.admin.setUserRole, {
+      userId: carol,
+      role: "support",
+      reason: "SUP-1 sam's one change",
+    });
+    for (let i = 0; i < 30; i++)
+      await alice.mutation(api.admin.setUserRole, {
+        userId: carol,
+        role: role(i + 1),
+        reason: `SUP-${i + 2} alice's noise`,
+      });
+    const r: TrailPage = await alice.query(api.ops.auditTrail, {
+      table: "users",
+      actorId: "sam",
+      paginationOpts: page(5),
+    });
+    expect(r.page.map((e) => [e.actorId, e.table])).toEqual([["sam", "users"]]);
+    // On the table's index alone this page scanned alice's 30 entries first.
+    expect(r.scanned).toBe(1);
+    expect(r.isDone).toBe(true);
+  });
+
   test("operations filter by table, actor and function together", async () => {
     const t = await busyApp();
     const alice = t.withIdentity({ subject: "alice" });
