@@ -5,8 +5,9 @@
  * file): `import * as self from "./x.test.js"; opskitTest({ "./x.test.ts":
  * async () => self })`. Call them through `anyApi["x.test"].<name>`.
  */
-import { afterEach, beforeEach } from "vitest";
+import { afterEach, beforeEach, expect, vi } from "vitest";
 import { convexTest } from "convex-test";
+import { ConvexError, type Value } from "convex/values";
 import {
   componentsGeneric,
   defineSchema,
@@ -16,6 +17,7 @@ import {
 import { registerAll, withProductionLimits } from "../src/test.js";
 // The public way to route the log lines, as a user's tests would.
 import { setLogSink } from "convex-opskit/test";
+import { isOpskitError, type OpskitErrorData } from "./internal.js";
 import type { ComponentApi as AuthzApi } from "../src/authz/component/_generated/component.js";
 import type { ComponentApi as AuditLogApi } from "../src/auditLog/component/_generated/component.js";
 import type { ComponentApi as MigrationsApi } from "../src/migrations/component/_generated/component.js";
@@ -98,4 +100,78 @@ export function near(
     toString: () => `near(${expected} ± ${slack})`,
     toAsymmetricMatcher: () => `near(${expected} ± ${slack})`,
   };
+}
+
+/**
+ * Fake timers for every test of the file: before each test the clock is
+ * faked and set to `start`, after it real timers come back.
+ * @param start - the fake clock's time at the start of each test.
+ * @returns `advance(ms)`, which moves the fake clock (and runs due timers).
+ */
+export function fakeClock(
+  start: Date | number | string = "2026-03-01T10:00:00Z",
+) {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.setSystemTime(typeof start === "string" ? new Date(start) : start);
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  return { advance: (ms: number) => vi.advanceTimersByTime(ms) };
+}
+
+/** A call under test: a promise, or a function that throws or returns one. */
+export type Call = Promise<unknown> | (() => unknown);
+
+/** Whatever `call` threw (or rejected with), `undefined` if it succeeded. */
+export async function thrownBy(call: Call): Promise<unknown> {
+  try {
+    await (typeof call === "function" ? call() : call);
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
+/**
+ * The outcome of `call` as a string: `"ok"` if it succeeded, the `code` of
+ * the convex-opskit `ConvexError` it threw, else `"plain: "` and the message
+ * of whatever else it threw (which never equals a code).
+ */
+export async function codeOf(call: Call): Promise<string> {
+  try {
+    await (typeof call === "function" ? call() : call);
+  } catch (e) {
+    if (isOpskitError(e)) return e.data.code;
+    return `plain: ${e instanceof Error ? e.message : String(e)}`.slice(0, 200);
+  }
+  return "ok";
+}
+
+/**
+ * The `ConvexError` `call` threw; fails the test if it succeeded or threw
+ * anything else.
+ */
+export async function convexErrorOf(
+  call: Call,
+): Promise<ConvexError<Record<string, Value>>> {
+  const e = await thrownBy(call);
+  if (e === undefined) throw new Error("expected the call to fail");
+  expect(e).toBeInstanceOf(ConvexError);
+  return e as ConvexError<Record<string, Value>>;
+}
+
+/**
+ * The data (`{ code, message, ...details }`) of the convex-opskit
+ * `ConvexError` `call` threw; fails the test if it succeeded or threw
+ * anything else (the other error is rethrown as it came).
+ */
+export async function errorOf(
+  call: Call,
+): Promise<OpskitErrorData & Record<string, unknown>> {
+  const e = await thrownBy(call);
+  if (e === undefined) throw new Error("expected the call to fail");
+  if (!isOpskitError(e)) throw e;
+  return e.data;
 }

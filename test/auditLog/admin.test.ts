@@ -1,7 +1,6 @@
 import { anyApi } from "convex/server";
-import { ConvexError } from "convex/values";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { near } from "../helpers.js";
+import { near, errorOf } from "../helpers.js";
 import { setLogSink } from "../../src/shared/log.js";
 import { REDACTED } from "../../src/auditLog/client.js";
 import { auditLog, FakeAuthz } from "./app.js";
@@ -23,16 +22,6 @@ afterEach(() => {
   restore();
   vi.useRealTimers();
 });
-
-async function errorOf(p: Promise<unknown>) {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConvexError);
-    return (e as ConvexError<{ code: string; message: string }>).data;
-  }
-  throw new Error("expected the call to fail");
-}
 
 async function setup() {
   const t = auditTest();

@@ -17,7 +17,7 @@ import {
   type QueryBuilder,
 } from "convex/server";
 import { convexTest } from "convex-test";
-import { ConvexError, v } from "convex/values";
+import { v } from "convex/values";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { z } from "zod";
@@ -25,7 +25,7 @@ import { AuditLog } from "../../src/auditLog/client.js";
 import { zAdminMutation } from "../../src/auditLog/zod.js";
 import { Authz, defineRules } from "../../src/authz/client.js";
 import { registerAll } from "../../src/test.js";
-import { captureLogs, components } from "../helpers.js";
+import { captureLogs, components, codeOf } from "../helpers.js";
 import * as self from "./adminAuthorizerRowRules.test.js";
 
 const api = anyApi["adminAuthorizerRowRules.test"];
@@ -184,12 +184,6 @@ function setup() {
     as: (n: string) => t.withIdentity({ subject: n, issuer: ISSUER }),
   };
 }
-
-const codeOf = (p: Promise<unknown>) =>
-  p.then(
-    () => "ok",
-    (e) => (e as ConvexError<{ code: string }>).data?.code ?? String(e),
-  );
 
 const logs = captureLogs();
 

@@ -22,7 +22,7 @@ import { beforeEach, describe, expect, test, vi } from "vitest";
 import { AuditLog } from "../../src/auditLog/client.js";
 import { Authz, defineRules } from "../../src/authz/client.js";
 import { registerAll } from "../../src/test.js";
-import { captureLogs, components } from "../helpers.js";
+import { captureLogs, components, codeOf } from "../helpers.js";
 import * as self from "./adminRowRules.test.js";
 
 const api = anyApi["adminRowRules.test"];
@@ -274,12 +274,6 @@ function setup() {
     t.withIdentity({ subject: name, issuer: ISSUER });
   return { t, as };
 }
-
-const codeOf = (p: Promise<unknown>) =>
-  p.then(
-    () => "ok",
-    (e) => (e as ConvexError<{ code: string }>).data?.code ?? String(e),
-  );
 
 const logs = captureLogs();
 beforeEach(() => {

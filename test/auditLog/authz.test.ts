@@ -1,9 +1,8 @@
 import { anyApi } from "convex/server";
 import auditLogConfig from "convex-opskit/auditLog/convex.config";
-import { ConvexError } from "convex/values";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { setLogSink } from "../../src/shared/log.js";
-import { FUNCTION_CLOCK_SLACK_MS } from "../helpers.js";
+import { FUNCTION_CLOCK_SLACK_MS, codeOf } from "../helpers.js";
 import { auditTest } from "./setup.js";
 import { schema, SUPPORT_TOOL_KEY } from "./withAuthz.js";
 
@@ -23,12 +22,6 @@ afterEach(() => {
   restore();
   vi.useRealTimers();
 });
-
-const codeOf = (p: Promise<unknown>) =>
-  p.then(
-    () => "ok",
-    (e) => (e as ConvexError<{ code: string }>).data?.code ?? String(e),
-  );
 
 async function setup() {
   const t = auditTest(

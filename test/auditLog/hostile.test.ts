@@ -1,8 +1,8 @@
 import { anyApi } from "convex/server";
-import { ConvexError } from "convex/values";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { setLogSink } from "../../src/shared/log.js";
 import { auditTest } from "./setup.js";
+import { codeOf } from "../helpers.js";
 
 const api = anyApi.app;
 const reason = "SUP-1 hostile input";
@@ -17,12 +17,6 @@ afterEach(() => {
   restore();
   vi.useRealTimers();
 });
-
-const codeOf = (p: Promise<unknown>) =>
-  p.then(
-    () => "ok",
-    (e) => (e as ConvexError<{ code: string }>).data?.code ?? String(e),
-  );
 
 describe("hostile and malformed input", () => {
   test("an oversized reason is refused before anything is written", async () => {

@@ -15,7 +15,7 @@ import {
   valueNesting,
 } from "../../src/shared/limits.js";
 import { valuesEqual } from "../../src/shared/values.js";
-import { captureLogs } from "../helpers.js";
+import { captureLogs, codeOf } from "../helpers.js";
 import { anyApiLarge as api, expectStorable, largeTest } from "./large.js";
 
 const reason = "OPS-1 large document fix";
@@ -476,11 +476,6 @@ describe("auditLog: hostile input at the limits", () => {
     after: { i },
     changed: ["i"],
   });
-  const codeOf = (p: Promise<unknown>) =>
-    p.then(
-      () => "ok",
-      (e: { data?: { code?: string } }) => e.data?.code ?? String(e),
-    );
 
   test("direct appends that could not be stored are INVALID_ARGUMENT and write nothing", async () => {
     const t = largeTest();

@@ -8,10 +8,9 @@
  * or missing `paginationOpts` surfaced as an uncoded validator error.
  */
 import { anyApi } from "convex/server";
-import { ConvexError } from "convex/values";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { captureLogs, components } from "../helpers.js";
+import { captureLogs, components, codeOf } from "../helpers.js";
 import { auditTest } from "./setup.js";
 
 const api = anyApi.app;
@@ -23,15 +22,6 @@ beforeEach(() => {
   vi.setSystemTime(new Date("2026-03-01T10:00:00Z"));
 });
 afterEach(() => vi.useRealTimers());
-
-const codeOf = (p: Promise<unknown>) =>
-  p.then(
-    () => "ok",
-    (e) =>
-      e instanceof ConvexError
-        ? (e.data as { code: string }).code
-        : `uncoded: ${String(e).slice(0, 80)}`,
-  );
 
 async function log() {
   const t = auditTest();

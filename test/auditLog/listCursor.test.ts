@@ -9,10 +9,9 @@
  * other admin calls append between them.
  */
 import { anyApi } from "convex/server";
-import { ConvexError } from "convex/values";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { captureLogs } from "../helpers.js";
+import { captureLogs, codeOf } from "../helpers.js";
 import { auditTest } from "./setup.js";
 
 const api = anyApi.app;
@@ -43,15 +42,6 @@ async function log(calls = 6) {
   for (let i = 0; i < calls; i++) await write(i);
   return { t, write, start: Date.now() - calls * 1000 };
 }
-
-const codeOf = (p: Promise<unknown>) =>
-  p.then(
-    () => "ok",
-    (e) =>
-      e instanceof ConvexError
-        ? (e.data as { code: string }).code
-        : `uncoded: ${String(e).slice(0, 80)}`,
-  );
 
 /** Filters `list` accepts, each with and without a time range and order. */
 const filters = (start: number): Record<string, unknown>[] => [

@@ -19,7 +19,7 @@ import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { AuditLog, LIST_FILTERS } from "../../src/auditLog/client.js";
 import { registerAll } from "../../src/test.js";
-import { components } from "../helpers.js";
+import { components, errorOf } from "../helpers.js";
 import * as self from "./listFilters.test.js";
 
 const api = anyApi["listFilters.test"];
@@ -132,17 +132,6 @@ async function listAll(
     cursor = page.continueCursor;
   }
   throw new Error("list never finished");
-}
-
-async function errorOf(p: Promise<unknown>) {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof ConvexError)
-      return e.data as { code: string; message: string };
-    throw e;
-  }
-  throw new Error("expected the call to fail");
 }
 
 const T0 = Date.UTC(2026, 2, 1);

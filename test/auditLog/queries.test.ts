@@ -1,8 +1,8 @@
 import { anyApi } from "convex/server";
-import { ConvexError } from "convex/values";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { setLogSink } from "../../src/shared/log.js";
 import { auditTest } from "./setup.js";
+import { codeOf } from "../helpers.js";
 
 const api = anyApi.app;
 const reason = "SUP-1 query test data";
@@ -173,11 +173,6 @@ describe("list", () => {
 
   test("bad arguments are refused with INVALID_ARGUMENT", async () => {
     const { t, list, ann } = await log(2);
-    const codeOf = async (p: Promise<unknown>) =>
-      p.then(
-        () => "ok",
-        (e) => (e as ConvexError<{ code: string }>).data.code,
-      );
     expect(
       await codeOf(list({ paginationOpts: { numItems: 501, cursor: null } })),
     ).toBe("INVALID_ARGUMENT");

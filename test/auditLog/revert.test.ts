@@ -1,8 +1,8 @@
 import { anyApi } from "convex/server";
-import { ConvexError } from "convex/values";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { setLogSink } from "../../src/shared/log.js";
 import { auditTest } from "./setup.js";
+import { errorOf } from "../helpers.js";
 
 const api = anyApi.app;
 const reason = "SUP-77 undo the bad change";
@@ -18,16 +18,6 @@ afterEach(() => {
   restore();
   vi.useRealTimers();
 });
-
-async function errorOf(p: Promise<unknown>) {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConvexError);
-    return (e as ConvexError<{ code: string; message: string }>).data;
-  }
-  throw new Error("expected the call to fail");
-}
 
 async function setup() {
   const t = auditTest();

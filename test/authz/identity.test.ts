@@ -8,7 +8,7 @@
  */
 import { anyApi } from "convex/server";
 import { convexTest } from "convex-test";
-import { ConvexError, v } from "convex/values";
+import { v } from "convex/values";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import {
@@ -17,7 +17,7 @@ import {
   userIdFromSubject,
 } from "../../src/authz/client.js";
 import { registerAll } from "../../src/test.js";
-import { captureLogs, components } from "../helpers.js";
+import { captureLogs, components, errorOf } from "../helpers.js";
 import { authz, mutation, query, schema, userQuery } from "./app.js";
 import * as self from "./identity.test.js";
 
@@ -110,20 +110,6 @@ function setup() {
   });
   registerAll(t);
   return t;
-}
-
-async function errorOf(p: Promise<unknown>) {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof ConvexError)
-      return e.data as { code: string; message: string } & Record<
-        string,
-        unknown
-      >;
-    throw e;
-  }
-  throw new Error("expected the call to fail");
 }
 
 const logs = captureLogs();

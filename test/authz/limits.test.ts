@@ -13,7 +13,7 @@ import {
   queryGeneric,
   type SchemaDefinition,
 } from "convex/server";
-import { ConvexError, v, type Value } from "convex/values";
+import { v, type Value } from "convex/values";
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
 import opskit from "convex-opskit/test";
 import { MAX_GRANTS_PER_USER } from "../../src/authz/component/grants.js";
@@ -23,7 +23,7 @@ import {
   MAX_ARRAY_LENGTH,
   MAX_DOCUMENT_BYTES,
 } from "../../src/shared/limits.js";
-import { components, opskitTest } from "../helpers.js";
+import { components, opskitTest, codeOf } from "../helpers.js";
 import { schema } from "./app.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./limits.test.js";
@@ -120,16 +120,6 @@ function setup() {
     },
   );
   return t;
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof ConvexError) return (e.data as { code: string }).code;
-    throw e;
-  }
-  throw new Error("expected the call to fail");
 }
 
 beforeEach(() => {

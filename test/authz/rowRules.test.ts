@@ -6,7 +6,7 @@ import { anyApi } from "convex/server";
 import { ConvexError, v, type Value } from "convex/values";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { setLogSink } from "../../src/shared/log.js";
-import { opskitTest } from "../helpers.js";
+import { opskitTest, codeOf } from "../helpers.js";
 import { Authz, defineRules } from "../../src/authz/client.js";
 import { components } from "../helpers.js";
 import {
@@ -284,16 +284,6 @@ async function setup() {
       logs: await ctx.db.query("logs").collect(),
     }));
   return { t, ids, u1, snapshot };
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof ConvexError) return (e.data as { code: string }).code;
-    throw e;
-  }
-  return "OK";
 }
 
 describe("reads", () => {

@@ -7,7 +7,7 @@ import { getConvexSize, v } from "convex/values";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { isOpskitError } from "../../src/shared/errors.js";
-import { captureLogs } from "../helpers.js";
+import { captureLogs, thrownBy } from "../helpers.js";
 import {
   appTestWithPeek,
   internalMutation,
@@ -66,13 +66,6 @@ function setup() {
 }
 type T = ReturnType<typeof setup>;
 
-async function errorOf(p: Promise<unknown>) {
-  return await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-}
-
 const rows = (t: T, table: string) =>
   t.run((ctx) => ctx.runQuery(peekRef("rows"), { table })) as Promise<
     Array<Record<string, unknown>>
@@ -105,7 +98,7 @@ describe("hostile cursors from the CLI or dashboard", () => {
         migrations.runOne(ctx, api.setText, { cursor: userCursor }),
       ),
     ]) {
-      const e = await errorOf(call);
+      const e = await thrownBy(call);
       expect(isOpskitError(e, "INVALID_ARGUMENT")).toBe(true);
       expect((e as { data: { message: string } }).data.message).toMatch(
         /cursor must be a cursor returned by a run of this migration over "notes"/,
@@ -149,7 +142,7 @@ describe("hostile cursors from the CLI or dashboard", () => {
     await fc.assert(
       fc.asyncProperty(cursor, async (c) => {
         fc.pre(c !== valid && c !== "[]");
-        const e = await errorOf(
+        const e = await thrownBy(
           t.mutation(api.run, { fn: NAME("setText"), cursor: c }),
         );
         expect(isOpskitError(e, "INVALID_ARGUMENT"), String(e)).toBe(true);
@@ -199,7 +192,7 @@ describe("hostile cursors from the CLI or dashboard", () => {
     const userCursor = await seedNotesAroundAUser(t);
     const [note] = await t.run((ctx) => ctx.db.query("notes").take(1));
     const [user] = await t.run((ctx) => ctx.db.query("users").take(1));
-    const e = await errorOf(
+    const e = await thrownBy(
       t.mutation(api.byName, {
         cursor: JSON.stringify(["u", note._creationTime, note._id]),
       }),
@@ -228,7 +221,7 @@ describe("clearAll and a rollback that stopped half way", () => {
     await t.run((ctx) => migrations.clearAll(ctx));
     await t.finishAllScheduledFunctions(vi.runAllTimers);
     // A start would migrate the unrestored documents a second time.
-    const e = await errorOf(t.mutation(api.fillEmail, {}));
+    const e = await thrownBy(t.mutation(api.fillEmail, {}));
     expect(isOpskitError(e, "CONFLICT")).toBe(true);
     const again = await t.run((ctx) => migrations.rollback(ctx, api.fillEmail));
     expect(again.warnings.join(" ")).toMatch(/Resumed/);
@@ -486,7 +479,7 @@ describe("odd page sizes from callers", () => {
       () => t.run((ctx) => migrations.clearAll(ctx, { before: n })),
     ];
     for (const call of calls(NaN)) {
-      const e = await errorOf(call());
+      const e = await thrownBy(call());
       expect(isOpskitError(e, "INVALID_ARGUMENT"), String(e)).toBe(true);
     }
     expect(await rows(t, "runs")).toHaveLength(1);

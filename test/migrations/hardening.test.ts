@@ -18,7 +18,7 @@ import {
 import { MAX_ARRAY_LENGTH } from "../../src/migrations/shared.js";
 import { transactionMetrics } from "../../src/migrations/meta.js";
 import { isOpskitError } from "../../src/shared/errors.js";
-import { captureLogs, components } from "../helpers.js";
+import { captureLogs, components, thrownBy } from "../helpers.js";
 import {
   appTestWithPeek,
   type DataModel,
@@ -123,13 +123,6 @@ async function statusOf(t: T, name: string) {
   return status;
 }
 
-async function errorOf(p: Promise<unknown>) {
-  return await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-}
-
 const rows = (t: T, table: string) =>
   t.run((ctx) => ctx.runQuery(peekRef("rows"), { table })) as Promise<
     Array<Record<string, unknown>>
@@ -224,7 +217,7 @@ describe("item 8: rollback races", () => {
   test("a second rollback while the first runs is CONFLICT, and the app's write survives", async () => {
     const t = setup();
     const id = await migrated(t);
-    const e = await errorOf(
+    const e = await thrownBy(
       t.run((ctx) => migrations.rollback(ctx, api.fillEmail)),
     );
     expect(isOpskitError(e, "CONFLICT")).toBe(true);
@@ -236,7 +229,7 @@ describe("item 8: rollback races", () => {
     const t = setup();
     const id = await migrated(t);
     for (const args of [{ reset: true }, {}, { cursor: null }]) {
-      const e = await errorOf(t.mutation(api.fillEmail, args));
+      const e = await thrownBy(t.mutation(api.fillEmail, args));
       expect(isOpskitError(e, "CONFLICT")).toBe(true);
     }
     await t.finishAllScheduledFunctions(vi.runAllTimers);
@@ -290,7 +283,7 @@ describe("found by the model-based test", () => {
     await t.finishAllScheduledFunctions(vi.runAllTimers);
     await t.run((ctx) => migrations.rollback(ctx, api.fillEmail));
     await t.run((ctx) => migrations.cancel(ctx, api.fillEmail));
-    const e = await errorOf(t.mutation(api.fillEmail, {}));
+    const e = await thrownBy(t.mutation(api.fillEmail, {}));
     expect(isOpskitError(e, "CONFLICT")).toBe(true);
     expect((e as { data: { message: string } }).data.message).toMatch(
       /run rollback again/,
@@ -332,7 +325,7 @@ describe("item 9: definition mistakes and dry-run status", () => {
     };
     const t2 = setup(modules);
     void t;
-    const e = await errorOf(
+    const e = await thrownBy(
       t2.run((ctx) => migrations.runOne(ctx, api.badSize)),
     );
     expect(isOpskitError(e, "INVALID_ARGUMENT")).toBe(true);
@@ -389,7 +382,7 @@ describe("item 13: runSerially with a later migration in progress", () => {
 describe("item 14: the anchor's metadata helpers", () => {
   test("outside a Convex function they fail with a coded error naming the Convex version", async () => {
     for (const call of [getFunctionMetadata, getTransactionMetrics]) {
-      const e = await errorOf(call());
+      const e = await thrownBy(call());
       expect(isOpskitError(e, "INVALID_ARGUMENT")).toBe(true);
       expect((e as Error).message).toMatch(/convex 1\.36\.0/);
     }
@@ -406,7 +399,7 @@ describe("item 14: the anchor's metadata helpers", () => {
 
 describe("issue 10: production semantics", () => {
   test("ctx.meta absent: a coded error naming the minimum Convex version, never a TypeError", async () => {
-    const e = await errorOf(transactionMetrics({}));
+    const e = await thrownBy(transactionMetrics({}));
     expect(isOpskitError(e, "INVALID_ARGUMENT")).toBe(true);
     expect(
       (e as { data: { minimumConvexVersion: string } }).data
@@ -453,7 +446,7 @@ describe("attack: hostile sizes", () => {
         ctx.runQuery(components.migrations.lib.listPending, { names }),
       ),
     ]) {
-      const e = await errorOf(call);
+      const e = await thrownBy(call);
       expect(isOpskitError(e, "INVALID_ARGUMENT")).toBe(true);
       expect((e as { data: { message: string } }).data.message).toMatch(
         /At most 500 migrations per call, got 501/,

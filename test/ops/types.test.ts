@@ -11,6 +11,7 @@ import { api } from "../../convex/_generated/api";
 import { auditLog } from "../../convex/audit";
 import { authz } from "../../convex/authz";
 import * as exported from "../../convex/ops";
+import { errorOf } from "../helpers.js";
 
 describe("types", () => {
   test("api.ops is an OpsApi; other shapes are not", () => {
@@ -45,7 +46,7 @@ describe("types", () => {
     expect(typeof typeOnly).toBe("function");
   });
 
-  test("a permission no role grants is refused when the API is defined", () => {
+  test("a permission no role grants is refused when the API is defined", async () => {
     expect(() =>
       opsApi({
         authz,
@@ -55,16 +56,8 @@ describe("types", () => {
       }),
     ).not.toThrow();
     const narrow = { ...authz, compiled: new Map() } as unknown as typeof authz;
-    const dataOf = (f: () => unknown) => {
-      try {
-        f();
-      } catch (e) {
-        return (e as { data?: unknown }).data;
-      }
-      return undefined;
-    };
     expect(
-      dataOf(() =>
+      await errorOf(() =>
         opsApi({ authz: narrow, auditLog, revertTables: ["users"] }),
       ),
     ).toMatchObject({
@@ -72,7 +65,7 @@ describe("types", () => {
       message: expect.stringContaining('no role grants "audit.read"'),
     });
     expect(
-      dataOf(() => opsApi({ authz, auditLog, revertTables: [] })),
+      await errorOf(() => opsApi({ authz, auditLog, revertTables: [] })),
     ).toMatchObject({
       code: "INVALID_ARGUMENT",
       message: expect.stringContaining("revertTables"),

@@ -14,7 +14,7 @@ import {
   type RateLimitConfig,
 } from "../../src/rateLimiter/client.js";
 import { setLogSink } from "../../src/shared/log.js";
-import { components, opskitTest } from "../helpers.js";
+import { components, opskitTest, convexErrorOf } from "../helpers.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./bounds.test.js";
 
@@ -149,18 +149,6 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-async function errorOf(
-  p: Promise<unknown>,
-): Promise<ConvexError<Record<string, Value>>> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConvexError);
-    return e as ConvexError<Record<string, Value>>;
-  }
-  throw new Error("expected the call to throw");
-}
-
 /** A ctx that records every component call the client makes. */
 function recordingCtx() {
   const calls: unknown[] = [];
@@ -198,7 +186,7 @@ describe("keys and names are at most 256 characters", () => {
     describe(via, () => {
       it.each(OPS)("%s: a 257-character key is refused", async (op) => {
         const t = await seeded();
-        const err = await errorOf(
+        const err = await convexErrorOf(
           t.mutation(api[via], { op, name: "perUser", key: longKey }),
         );
         expect(err.data).toMatchObject({
@@ -216,7 +204,7 @@ describe("keys and names are at most 256 characters", () => {
 
       it.each(OPS)("%s: a 257-character name is refused", async (op) => {
         const t = await seeded();
-        const err = await errorOf(
+        const err = await convexErrorOf(
           t.mutation(api[via], { op, name: longName, key: "k" }),
         );
         expect(err.data).toMatchObject({
@@ -233,7 +221,7 @@ describe("keys and names are at most 256 characters", () => {
 
       it.each(OPS)("%s: an empty name is refused", async (op) => {
         const t = await seeded();
-        const err = await errorOf(
+        const err = await convexErrorOf(
           t.mutation(api[via], { op, name: "", key: "k" }),
         );
         expect(err.data).toMatchObject({
@@ -272,7 +260,7 @@ describe("keys and names are at most 256 characters", () => {
         reset: () => anyLimiter.reset(ctx, "perUser", { key }),
         refund: () => anyLimiter.refund(ctx, "perUser", { key }),
       }[op];
-      const err = await errorOf(calling());
+      const err = await convexErrorOf(calling());
       expect(err.data).toMatchObject({
         code: "INVALID_ARGUMENT",
         keyLength: MAX + 1,
@@ -284,7 +272,7 @@ describe("keys and names are at most 256 characters", () => {
   it("the client refuses a long or empty inline name without calling the component", async () => {
     const { ctx, calls } = recordingCtx();
     for (const name of [longName, ""]) {
-      const err = await errorOf(
+      const err = await convexErrorOf(
         anyLimiter.limit(ctx, name, { config: perUser }),
       );
       expect(err.data).toMatchObject({
@@ -313,7 +301,9 @@ describe("keys and names are at most 256 characters", () => {
 
   it("a hook key function cannot store a key longer than 256 characters", async () => {
     const t = test();
-    const err = await errorOf(t.query(api.echoKeyLimit, { key: longKey }));
+    const err = await convexErrorOf(
+      t.query(api.echoKeyLimit, { key: longKey }),
+    );
     expect(err.data).toMatchObject({
       code: "INVALID_ARGUMENT",
       keyLength: MAX + 1,
@@ -337,7 +327,7 @@ describe("countStates: upTo is a whole number from 1 to 10,000", () => {
   for (const via of ["countViaComponent", "countViaClient"] as const)
     it.each(bad)(`${via}: %s is refused`, async (_label, upTo) => {
       const t = test();
-      const err = await errorOf(t.query(api[via], { upTo }));
+      const err = await convexErrorOf(t.query(api[via], { upTo }));
       expect(err.data.code).toBe("INVALID_ARGUMENT");
       expect(String(err.data.message)).toMatch(
         /^countStates: upTo must be a whole number from 1 to 10000 \(got /,
@@ -346,7 +336,7 @@ describe("countStates: upTo is a whole number from 1 to 10,000", () => {
 
   it("the client refuses a bad upTo without calling the component", async () => {
     const { ctx, calls } = recordingCtx();
-    const err = await errorOf(rateLimiter.countStates(ctx, NaN));
+    const err = await convexErrorOf(rateLimiter.countStates(ctx, NaN));
     expect(err.data.code).toBe("INVALID_ARGUMENT");
     expect(calls).toEqual([]);
   });

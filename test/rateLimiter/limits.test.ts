@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { anyApi, mutationGeneric, queryGeneric } from "convex/server";
-import { ConvexError, v, type Value } from "convex/values";
+import { v } from "convex/values";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   HOUR,
@@ -10,7 +10,13 @@ import {
   isRateLimitError,
   type RateLimitConfig,
 } from "../../src/rateLimiter/client.js";
-import { components, opskitTest, captureLogs, near } from "../helpers.js";
+import {
+  components,
+  opskitTest,
+  captureLogs,
+  near,
+  convexErrorOf,
+} from "../helpers.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./limits.test.js";
 
@@ -172,18 +178,6 @@ afterEach(() => {
 const api = anyApi["limits.test"];
 const test = () => opskitTest({ "./limits.test.ts": async () => self });
 
-async function errorOf(
-  p: Promise<unknown>,
-): Promise<ConvexError<Record<string, Value>>> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConvexError);
-    return e as ConvexError<Record<string, Value>>;
-  }
-  throw new Error("expected the call to throw");
-}
-
 describe("rateLimiter: same API as @convex-dev/rate-limiter", () => {
   it("token bucket: bursts to capacity, then denies with the exact retryAfter", async () => {
     const t = test();
@@ -218,7 +212,7 @@ describe("rateLimiter: same API as @convex-dev/rate-limiter", () => {
     const t = test();
     for (let i = 0; i < 3; i++)
       await t.mutation(api.hit, { name: "sendMessage", key: "u" });
-    const err = await errorOf(
+    const err = await convexErrorOf(
       t.mutation(api.hit, { name: "sendMessage", key: "u", throws: true }),
     );
     expect(isRateLimitError(err)).toBe(true);
@@ -437,7 +431,7 @@ describe("rateLimiter: bad input is refused with INVALID_ARGUMENT and writes not
   for (const [label, args, message] of cases)
     it(label, async () => {
       const t = test();
-      const err = await errorOf(t.mutation(api.hit, args));
+      const err = await convexErrorOf(t.mutation(api.hit, args));
       expect(err.data.code).toBe("INVALID_ARGUMENT");
       expect(String(err.data.message)).toMatch(message);
       expect(await t.query(api.stored, {})).toBe(0);
@@ -457,7 +451,7 @@ describe("rateLimiter: bad input is refused with INVALID_ARGUMENT and writes not
         ),
         async (key) => {
           const t = test();
-          const err = await errorOf(t.mutation(api.hitAnyKey, { key }));
+          const err = await convexErrorOf(t.mutation(api.hitAnyKey, { key }));
           expect(err.data.code).toBe("INVALID_ARGUMENT");
           expect(await t.query(api.stored, {})).toBe(0);
         },
@@ -478,7 +472,7 @@ describe("rateLimiter: bad input is refused with INVALID_ARGUMENT and writes not
 
   it("a malformed named limit fails at construction", async () => {
     const t = test();
-    const err = await errorOf(
+    const err = await convexErrorOf(
       t.mutation(api.makeLimiter, {
         config: { kind: "token bucket", rate: NaN, period: 1 },
       }),
@@ -488,7 +482,7 @@ describe("rateLimiter: bad input is refused with INVALID_ARGUMENT and writes not
 
   it("a refund with a bad count is refused", async () => {
     const t = test();
-    const err = await errorOf(
+    const err = await convexErrorOf(
       t.mutation(api.giveBack, { name: "sendMessage", count: -1 }),
     );
     expect(err.data.code).toBe("INVALID_ARGUMENT");
