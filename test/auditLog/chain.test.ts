@@ -176,7 +176,20 @@ describe("tamper evidence", () => {
         entryIndex: 1,
       }),
     ]);
-    expect(lines.find((l) => l.event === "auditLog.tamper")).toBeDefined();
+    // verify logs what it found: the count and the first problem.
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        event: "auditLog.tamper",
+        problems: 1,
+        first: expect.objectContaining({
+          kind: "entryEdited",
+          seq: 3,
+          operationId: op._id,
+          entryId: second._id,
+          entryIndex: 1,
+        }),
+      }),
+    );
   });
 
   test("a deleted entry is reported as missing at its index", async () => {

@@ -79,7 +79,9 @@ describe("types", () => {
       args: {},
       handler: async () => {},
     });
-    expect(ok).toBeDefined();
+    // A registered mutation (Convex registers functions as callables).
+    expect(typeof ok).toBe("function");
+    expect((ok as unknown as { isMutation?: boolean }).isMutation).toBe(true);
   });
 
   test("an authorizer object needs a permission; a function authorizer may omit it", () => {

@@ -3,6 +3,7 @@
  * `api.ops` type-checks as `OpsApi`; another module, a missing function or
  * a wrong option is a type error.
  */
+import { getFunctionName } from "convex/server";
 import { createElement } from "react";
 import { describe, expect, test } from "vitest";
 import { opsApi, OPS_FUNCTIONS, type OpsApi } from "convex-opskit/ops";
@@ -27,7 +28,7 @@ describe("types", () => {
     // @ts-expect-error a panel needs its functions
     createElement(AuditTrail, { api: { opsConfig: api.ops.opsConfig } });
     expect([wrongModule, incomplete].length).toBe(2);
-    expect(ok).toBeDefined();
+    expect(getFunctionName(ok.auditRevert)).toBe("ops:auditRevert");
     expect(
       Object.keys(exported)
         .filter((k) => k !== "default")

@@ -201,7 +201,12 @@ describe("docs/rateLimiter.md", () => {
       componentDefinitionPath: "convex-opskit/rateLimiter/convex.config",
     });
     const app = defineApp();
-    expect(app.use(rateLimiterConfig)).toBeDefined();
+    const installed = app.use(rateLimiterConfig) as unknown as {
+      _definition: { _name: string };
+    };
+    // The app now holds this very definition: the component named "rateLimiter".
+    expect(installed._definition).toBe(rateLimiterConfig);
+    expect(installed._definition._name).toBe("rateLimiter");
   });
 
   it("send: per-user and global limits together, throwing when denied", async () => {

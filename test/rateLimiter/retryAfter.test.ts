@@ -109,7 +109,7 @@ describe.each(cases)("%s", (_, config) => {
               break;
             }
           }
-          expect(denial).toBeDefined();
+          expect(denial?.result).toMatchObject({ ok: false });
           const s: number = denial!.now;
           const wait: number = denial!.result.retryAfter;
           expect(Number.isInteger(wait)).toBe(true);
