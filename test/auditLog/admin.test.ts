@@ -1,7 +1,6 @@
 import { anyApi } from "convex/server";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { near, errorOf } from "../helpers.js";
-import { setLogSink } from "../../src/shared/log.js";
+import { describe, expect, test } from "vitest";
+import { near, errorOf, captureLogs, fakeClock } from "../helpers.js";
 import { REDACTED } from "../../src/auditLog/client.js";
 import { auditLog, FakeAuthz } from "./app.js";
 import { auditTest } from "./setup.js";
@@ -10,18 +9,8 @@ const api = anyApi.app;
 const reason = "SUP-1234 customer asked to downgrade";
 const page = { numItems: 50, cursor: null };
 
-let lines: Array<Record<string, unknown>> = [];
-let restore: () => void;
-beforeEach(() => {
-  lines = [];
-  restore = setLogSink((line) => lines.push(JSON.parse(line)));
-  vi.useFakeTimers();
-  vi.setSystemTime(new Date("2026-03-01T10:00:00Z"));
-});
-afterEach(() => {
-  restore();
-  vi.useRealTimers();
-});
+const lines = captureLogs();
+fakeClock();
 
 async function setup() {
   const t = auditTest();

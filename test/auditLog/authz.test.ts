@@ -1,8 +1,12 @@
 import { anyApi } from "convex/server";
 import auditLogConfig from "convex-opskit/auditLog/convex.config";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { setLogSink } from "../../src/shared/log.js";
-import { FUNCTION_CLOCK_SLACK_MS, codeOf } from "../helpers.js";
+import { describe, expect, test, vi } from "vitest";
+import {
+  FUNCTION_CLOCK_SLACK_MS,
+  codeOf,
+  captureLogs,
+  fakeClock,
+} from "../helpers.js";
 import { auditTest } from "./setup.js";
 import { schema, SUPPORT_TOOL_KEY } from "./withAuthz.js";
 
@@ -10,18 +14,8 @@ const api = anyApi.withAuthz;
 const reason = "SUP-1234 customer asked to downgrade";
 const page = { numItems: 10, cursor: null };
 
-let lines: Array<Record<string, unknown>> = [];
-let restore: () => void;
-beforeEach(() => {
-  lines = [];
-  restore = setLogSink((line) => lines.push(JSON.parse(line)));
-  vi.useFakeTimers();
-  vi.setSystemTime(new Date("2026-03-01T10:00:00Z"));
-});
-afterEach(() => {
-  restore();
-  vi.useRealTimers();
-});
+const lines = captureLogs();
+fakeClock();
 
 async function setup() {
   const t = auditTest(

@@ -1,23 +1,13 @@
 import { anyApi } from "convex/server";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { setLogSink } from "../../src/shared/log.js";
+import { describe, expect, test, vi } from "vitest";
 import { auditTest } from "./setup.js";
+import { captureLogs, fakeClock } from "../helpers.js";
 
 const api = anyApi.app;
 const reason = "OPS-42 routine role cleanup";
 
-let lines: Array<Record<string, unknown>> = [];
-let restore: () => void;
-beforeEach(() => {
-  lines = [];
-  restore = setLogSink((line) => lines.push(JSON.parse(line)));
-  vi.useFakeTimers();
-  vi.setSystemTime(new Date("2026-03-01T10:00:00Z"));
-});
-afterEach(() => {
-  restore();
-  vi.useRealTimers();
-});
+const lines = captureLogs();
+fakeClock();
 
 type Row = Record<string, unknown> & { _id: string };
 

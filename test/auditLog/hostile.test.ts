@@ -1,22 +1,13 @@
 import { anyApi } from "convex/server";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { setLogSink } from "../../src/shared/log.js";
+import { describe, expect, test } from "vitest";
 import { auditTest } from "./setup.js";
-import { codeOf } from "../helpers.js";
+import { codeOf, captureLogs, fakeClock } from "../helpers.js";
 
 const api = anyApi.app;
 const reason = "SUP-1 hostile input";
 
-let restore: () => void;
-beforeEach(() => {
-  restore = setLogSink(() => {});
-  vi.useFakeTimers();
-  vi.setSystemTime(new Date("2026-03-01T10:00:00Z"));
-});
-afterEach(() => {
-  restore();
-  vi.useRealTimers();
-});
+captureLogs();
+fakeClock();
 
 describe("hostile and malformed input", () => {
   test("an oversized reason is refused before anything is written", async () => {

@@ -1,23 +1,14 @@
 import { anyApi } from "convex/server";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { setLogSink } from "../../src/shared/log.js";
+import { describe, expect, test, vi } from "vitest";
 import { auditTest } from "./setup.js";
-import { codeOf } from "../helpers.js";
+import { codeOf, captureLogs, fakeClock } from "../helpers.js";
 
 const api = anyApi.app;
 const reason = "SUP-1 query test data";
 const T0 = new Date("2026-03-01T10:00:00Z").getTime();
 
-let restore: () => void;
-beforeEach(() => {
-  restore = setLogSink(() => {});
-  vi.useFakeTimers();
-  vi.setSystemTime(T0);
-});
-afterEach(() => {
-  restore();
-  vi.useRealTimers();
-});
+captureLogs();
+fakeClock(T0);
 
 type Entry = {
   entryId: string;

@@ -1,9 +1,8 @@
 import { anyApi } from "convex/server";
 import { ConvexError } from "convex/values";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { setLogSink } from "../../src/shared/log.js";
+import { describe, expect, test, vi } from "vitest";
 import { AuditLog } from "../../src/auditLog/client.js";
-import { components, near } from "../helpers.js";
+import { components, near, captureLogs, fakeClock } from "../helpers.js";
 import { auditTest } from "./setup.js";
 
 const api = anyApi.app;
@@ -11,18 +10,8 @@ const reason = "OPS-5 scheduled maintenance";
 const T0 = new Date("2026-01-01T00:00:00Z").getTime();
 const DAY = 24 * 60 * 60 * 1000;
 
-let lines: Array<Record<string, unknown>> = [];
-let restore: () => void;
-beforeEach(() => {
-  lines = [];
-  restore = setLogSink((line) => lines.push(JSON.parse(line)));
-  vi.useFakeTimers();
-  vi.setSystemTime(T0);
-});
-afterEach(() => {
-  restore();
-  vi.useRealTimers();
-});
+const lines = captureLogs();
+fakeClock(T0);
 
 async function setup(old: number, recent: number) {
   const t = auditTest();

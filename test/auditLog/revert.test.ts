@@ -1,23 +1,14 @@
 import { anyApi } from "convex/server";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { setLogSink } from "../../src/shared/log.js";
+import { describe, expect, test } from "vitest";
 import { auditTest } from "./setup.js";
-import { errorOf } from "../helpers.js";
+import { errorOf, captureLogs, fakeClock } from "../helpers.js";
 
 const api = anyApi.app;
 const reason = "SUP-77 undo the bad change";
 const page = { numItems: 50, cursor: null };
 
-let restore: () => void;
-beforeEach(() => {
-  restore = setLogSink(() => {});
-  vi.useFakeTimers();
-  vi.setSystemTime(new Date("2026-03-01T10:00:00Z"));
-});
-afterEach(() => {
-  restore();
-  vi.useRealTimers();
-});
+captureLogs();
+fakeClock();
 
 async function setup() {
   const t = auditTest();
