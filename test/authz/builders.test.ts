@@ -1,9 +1,8 @@
 import { customCtx } from "convex-helpers/server/customFunctions";
 import { anyApi } from "convex/server";
 import { ConvexError, v } from "convex/values";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { setLogSink } from "../../src/shared/log.js";
-import { opskitTest } from "../helpers.js";
+import { describe, expect, test, vi } from "vitest";
+import { opskitTest, captureLogs, fakeClock } from "../helpers.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./builders.test.js";
 import {
@@ -220,18 +219,8 @@ async function rejects(p: Promise<unknown>): Promise<Record<string, unknown>> {
   throw new Error("expected a rejection");
 }
 
-let lines: Array<Record<string, unknown>> = [];
-let restore: () => void;
-beforeEach(() => {
-  lines = [];
-  restore = setLogSink((line) => lines.push(JSON.parse(line)));
-  vi.useFakeTimers();
-  vi.setSystemTime(new Date("2026-01-01T00:00:00Z"));
-});
-afterEach(() => {
-  restore();
-  vi.useRealTimers();
-});
+const lines = captureLogs();
+fakeClock("2026-01-01T00:00:00Z");
 
 const setup = () =>
   opskitTest({ "./builders.test.ts": async () => self }, schema);

@@ -4,9 +4,8 @@
  */
 import { anyApi } from "convex/server";
 import { ConvexError, v, type Value } from "convex/values";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { setLogSink } from "../../src/shared/log.js";
-import { opskitTest, codeOf } from "../helpers.js";
+import { describe, expect, test } from "vitest";
+import { opskitTest, codeOf, captureLogs } from "../helpers.js";
 import { Authz, defineRules } from "../../src/authz/client.js";
 import { components } from "../helpers.js";
 import {
@@ -265,13 +264,7 @@ export const seed = mutation({
   }),
 });
 
-let lines: Array<Record<string, unknown>> = [];
-let restore: () => void;
-beforeEach(() => {
-  lines = [];
-  restore = setLogSink((line) => lines.push(JSON.parse(line)));
-});
-afterEach(() => restore());
+const lines = captureLogs();
 
 async function setup() {
   const t = opskitTest({ "./rowRules.test.ts": async () => self }, schema);

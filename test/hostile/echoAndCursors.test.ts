@@ -7,18 +7,14 @@
  */
 import fc from "fast-check";
 import { ConvexError } from "convex/values";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { setLogSink } from "convex-opskit/test";
+import { describe, expect, test } from "vitest";
 import { api, internal } from "../../convex/_generated/api";
 import { MAX_ECHO_CHARS, shown } from "../../src/shared/errors";
 import { exampleApp } from "../example/setup";
 import { outcome } from "./harness";
+import { captureLogs } from "../helpers.js";
 
-let restoreLogs = () => {};
-beforeEach(() => {
-  restoreLogs = setLogSink(() => {});
-});
-afterEach(() => restoreLogs());
+captureLogs();
 
 const REASON = "SUP-6 hostile input";
 

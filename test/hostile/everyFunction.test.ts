@@ -13,8 +13,7 @@
  */
 import fc from "fast-check";
 import { makeFunctionReference } from "convex/server";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { setLogSink } from "convex-opskit/test";
+import { describe, expect, test } from "vitest";
 import {
   appFunctions,
   attackedDeployment,
@@ -24,6 +23,7 @@ import {
 } from "./harness";
 import { numberEdgeProblems } from "./numberEdges";
 import { accepts, argsArb } from "./validatorJson";
+import { captureLogs, fakeClock } from "../helpers.js";
 
 /** Runs per function; `OPSKIT_DEEP=1` runs ten times more. */
 const DEEP = Boolean(process.env.OPSKIT_DEEP);
@@ -32,16 +32,8 @@ const RUNS = DEEP ? 120 : 8;
 const MAX_MESSAGE = 1_000;
 const MAX_DATA_JSON = 4_096;
 
-let restoreLogs = () => {};
-beforeEach(() => {
-  restoreLogs = setLogSink(() => {});
-  vi.useFakeTimers();
-  vi.setSystemTime(new Date("2026-03-01T10:00:00Z"));
-});
-afterEach(() => {
-  restoreLogs();
-  vi.useRealTimers();
-});
+captureLogs();
+fakeClock();
 
 const all = [...componentFunctions, ...appFunctions];
 const label = (f: Found) =>

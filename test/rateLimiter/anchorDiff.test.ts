@@ -31,11 +31,10 @@ import {
   type FunctionReference,
 } from "convex/server";
 import { v } from "convex/values";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import anchorTest from "@convex-dev/rate-limiter/test";
 import { RateLimiter, type RateLimitConfig } from "convex-opskit/rateLimiter";
-import { setLogSink } from "convex-opskit/test";
-import { components } from "../helpers.js";
+import { components, captureLogs, fakeClock } from "../helpers.js";
 import { rateLimiterTest } from "./setup.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./anchorDiff.test.js";
@@ -182,16 +181,8 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant("reset" as const) }) },
 );
 
-let restoreSink: () => void;
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(T0);
-  restoreSink = setLogSink(() => {});
-});
-afterEach(() => {
-  vi.useRealTimers();
-  restoreSink();
-});
+fakeClock(T0);
+captureLogs();
 
 async function runBoth(config: Config, cmds: Cmd[]) {
   const t = rateLimiterTest({ "./anchorDiff.test.ts": async () => self });

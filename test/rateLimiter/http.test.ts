@@ -5,7 +5,7 @@ import {
   queryGeneric,
 } from "convex/server";
 import { v } from "convex/values";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   MINUTE,
   RateLimiter,
@@ -14,8 +14,7 @@ import {
   tooManyRequests,
 } from "../../src/rateLimiter/client.js";
 import { statusAt } from "../../src/rateLimiter/react.js";
-import { setLogSink } from "../../src/shared/log.js";
-import { components, opskitTest } from "../helpers.js";
+import { components, opskitTest, captureLogs, fakeClock } from "../helpers.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./http.test.js";
 
@@ -56,16 +55,8 @@ export const value = queryGeneric({
 export const { getRateLimit: _unused } = rateLimiter.hookAPI("api");
 
 const t0 = Date.UTC(2026, 0, 1, 12);
-let restoreSink: () => void;
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(t0);
-  restoreSink = setLogSink(() => {});
-});
-afterEach(() => {
-  restoreSink();
-  vi.useRealTimers();
-});
+fakeClock(t0);
+captureLogs();
 
 const test = () =>
   opskitTest({
