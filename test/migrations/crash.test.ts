@@ -12,9 +12,9 @@ import {
 import { v } from "convex/values";
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
 import migrationsSchema from "../../src/migrations/component/schema.js";
-import { setLogSink } from "../../src/shared/log.js";
 import { makeMigrations, schema } from "./fixtures.js";
 import * as self from "./crash.test.js";
+import { captureLogs } from "../helpers.js";
 
 const migrations = makeMigrations();
 
@@ -59,14 +59,12 @@ const modules = {
   },
 };
 
-let restore: () => void = () => {};
+captureLogs();
 beforeEach(() => {
   vi.useFakeTimers();
-  restore = setLogSink(() => {});
   vi.spyOn(console, "error").mockImplementation(() => {});
 });
 afterEach(() => {
-  restore();
   vi.restoreAllMocks();
   vi.useRealTimers();
 });

@@ -7,20 +7,18 @@
 import { convexTest } from "convex-test";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { verifyAgainstSeed } from "../../src/migrations/client.js";
-import { setLogSink } from "../../src/shared/log.js";
 import opskit from "../../src/test.js";
 import { api, internal } from "./app/_generated/api.js";
 import schema from "./app/schema.js";
+import { captureLogs } from "../helpers.js";
 
 const modules = import.meta.glob("./app/**/*.ts");
 
-let restore: () => void = () => {};
+captureLogs();
 beforeEach(() => {
   vi.useFakeTimers();
-  restore = setLogSink(() => {});
 });
 afterEach(() => {
-  restore();
   vi.useRealTimers();
 });
 

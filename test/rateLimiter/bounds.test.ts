@@ -7,14 +7,19 @@
  */
 import { anyApi, mutationGeneric, queryGeneric } from "convex/server";
 import { ConvexError, v, type Value } from "convex/values";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   MINUTE,
   RateLimiter,
   type RateLimitConfig,
 } from "../../src/rateLimiter/client.js";
-import { setLogSink } from "../../src/shared/log.js";
-import { components, opskitTest, convexErrorOf } from "../helpers.js";
+import {
+  components,
+  opskitTest,
+  convexErrorOf,
+  captureLogs,
+  fakeClock,
+} from "../helpers.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./bounds.test.js";
 
@@ -136,18 +141,8 @@ export const { getRateLimit: echoKeyLimit } = rateLimiter.hookAPI("perUser", {
 const api = anyApi["bounds.test"];
 const test = () => opskitTest({ "./bounds.test.ts": async () => self });
 
-let logs: string[];
-let restoreSink: () => void;
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(Date.UTC(2026, 0, 1));
-  logs = [];
-  restoreSink = setLogSink((line) => logs.push(line));
-});
-afterEach(() => {
-  restoreSink();
-  vi.useRealTimers();
-});
+fakeClock(Date.UTC(2026, 0, 1));
+const logs = captureLogs();
 
 /** A ctx that records every component call the client makes. */
 function recordingCtx() {
@@ -199,7 +194,7 @@ describe("keys and names are at most 256 characters", () => {
           'Rate limit "perUser": key must be a string of at most 256 characters (got 257 characters)',
         );
         expect(await t.query(api.stored, {})).toBe(1);
-        expect(logs.join("\n")).not.toContain(longKey);
+        expect(JSON.stringify(logs)).not.toContain(longKey);
       });
 
       it.each(OPS)("%s: a 257-character name is refused", async (op) => {
@@ -216,7 +211,7 @@ describe("keys and names are at most 256 characters", () => {
           /^Rate limit name must be a non-empty string of at most 256 characters \(got 257 characters\)$/,
         );
         expect(await t.query(api.stored, {})).toBe(1);
-        expect(logs.join("\n")).not.toContain(longName);
+        expect(JSON.stringify(logs)).not.toContain(longName);
       });
 
       it.each(OPS)("%s: an empty name is refused", async (op) => {
