@@ -4,7 +4,7 @@
  * documents walked by `reconcileRecorded` with its default page size.
  * convex-test runs with `transactionLimits` on (16 MiB read per transaction).
  */
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import type { Value } from "convex/values";
 import fc from "fast-check";
 import {
@@ -20,18 +20,14 @@ import {
   documentSize,
   MAX_FUNCTION_VALUE_BYTES,
 } from "../../src/shared/limits.js";
-import { captureLogs, components } from "../helpers.js";
+import { captureLogs, components, fakeClock } from "../helpers.js";
 import { anyApiLarge as api, largeTest } from "./large.js";
 
 const reason = "OPS-7 budget attack";
 const T0 = Date.parse("2026-03-01T10:00:00Z");
 captureLogs();
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(T0);
-});
-afterEach(() => vi.useRealTimers());
+fakeClock(T0);
 
 /** `{ name, data }` of about `bytes` (Convex size), `data` a string. */
 function stringData(bytes: number, seed: string): Value {

@@ -6,7 +6,7 @@
  * transaction limits on (16 MiB read/written per transaction), and every row
  * the component stores is checked against the document limits.
  */
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import type { Value } from "convex/values";
 import {
   documentSize,
@@ -15,18 +15,14 @@ import {
   valueNesting,
 } from "../../src/shared/limits.js";
 import { valuesEqual } from "../../src/shared/values.js";
-import { captureLogs, codeOf } from "../helpers.js";
+import { captureLogs, codeOf, fakeClock } from "../helpers.js";
 import { anyApiLarge as api, expectStorable, largeTest } from "./large.js";
 
 const reason = "OPS-1 large document fix";
 const T0 = Date.parse("2026-03-01T10:00:00Z");
 const logs = captureLogs();
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(T0);
-});
-afterEach(() => vi.useRealTimers());
+fakeClock(T0);
 
 /** A `data` value that makes `{ name, data }` (with system fields) exactly `bytes` large. */
 function dataOfSize(bytes: number, seed: string, name = "doc"): Value {

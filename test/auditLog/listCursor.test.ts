@@ -10,19 +10,15 @@
  */
 import { anyApi } from "convex/server";
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { captureLogs, codeOf } from "../helpers.js";
+import { describe, expect, test, vi } from "vitest";
+import { captureLogs, codeOf, fakeClock } from "../helpers.js";
 import { auditTest } from "./setup.js";
 
 const api = anyApi.app;
 const reason = "OPS-42 routine role cleanup";
 captureLogs();
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(new Date("2026-03-01T10:00:00Z"));
-});
-afterEach(() => vi.useRealTimers());
+fakeClock();
 
 type Entry = { entryId: string; actorId: string; table: string; time: number };
 

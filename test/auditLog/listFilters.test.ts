@@ -16,10 +16,10 @@ import {
 import { convexTest } from "convex-test";
 import { ConvexError, v } from "convex/values";
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { AuditLog, LIST_FILTERS } from "../../src/auditLog/client.js";
 import { registerAll } from "../../src/test.js";
-import { components, errorOf } from "../helpers.js";
+import { components, errorOf, fakeClock } from "../helpers.js";
 import * as self from "./listFilters.test.js";
 
 const api = anyApi["listFilters.test"];
@@ -135,13 +135,7 @@ async function listAll(
 }
 
 const T0 = Date.UTC(2026, 2, 1);
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(T0);
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+fakeClock(T0);
 
 const ACTORS = ["ann", "bob", "cid"] as const;
 const TABLES = ["users", "posts"] as const;

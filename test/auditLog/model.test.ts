@@ -27,12 +27,12 @@ import {
 import { convexTest } from "convex-test";
 import { ConvexError, v } from "convex/values";
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { AuditLog } from "../../src/auditLog/client.js";
 import type { ChainProblem } from "../../src/auditLog/client.js";
 import { Authz, defineRules } from "../../src/authz/client.js";
 import opskit, { registerAll } from "../../src/test.js";
-import { components, FUNCTION_CLOCK_SLACK_MS } from "../helpers.js";
+import { components, FUNCTION_CLOCK_SLACK_MS, fakeClock } from "../helpers.js";
 import * as self from "./model.test.js";
 
 const DEEP = process.env.OPSKIT_DEEP === "1";
@@ -838,13 +838,7 @@ async function applyTamper(
 
 // ---------------------------------------------------------------- the property
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(T0);
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+fakeClock(T0);
 
 describe("auditLog + authz, model-based", () => {
   test(

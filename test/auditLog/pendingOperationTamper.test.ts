@@ -6,19 +6,15 @@
  * `reason` or `actorId` before the next seal is sealed in as if recorded.
  */
 import { anyApi } from "convex/server";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { captureLogs } from "../helpers.js";
+import { describe, expect, test, vi } from "vitest";
+import { captureLogs, fakeClock } from "../helpers.js";
 import { auditTest } from "./setup.js";
 
 const api = anyApi.app;
 const reason = "OPS-42 routine role cleanup";
 const logs = captureLogs();
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(new Date("2026-03-01T10:00:00Z"));
-});
-afterEach(() => vi.useRealTimers());
+fakeClock();
 
 type Row = Record<string, unknown> & { _id: string };
 

@@ -7,19 +7,15 @@
  */
 import fc from "fast-check";
 import { anyApi } from "convex/server";
-import { afterEach, beforeEach, expect, test, vi } from "vitest";
-import { captureLogs } from "../helpers.js";
+import { expect, test, vi } from "vitest";
+import { captureLogs, fakeClock } from "../helpers.js";
 import { auditTest } from "./setup.js";
 
 const api = anyApi.app;
 const reason = "OPS-42 generated change";
 captureLogs();
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(new Date("2026-03-01T10:00:00Z"));
-});
-afterEach(() => vi.useRealTimers());
+fakeClock();
 
 type Row = Record<string, unknown> & { _id: string };
 const call = fc.constantFrom("role", "bigName", "bulk");

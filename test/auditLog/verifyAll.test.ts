@@ -1,17 +1,14 @@
 /** The "Production limits" example of docs/auditLog.md: verifying a whole log from an action. */
 import { anyApi } from "convex/server";
-import { afterEach, beforeEach, expect, test, vi } from "vitest";
+import { expect, test } from "vitest";
 import { auditTest } from "./setup.js";
 import { schema } from "./withAuthz.js";
+import { fakeClock } from "../helpers.js";
 
 const api = anyApi.withAuthz;
 const reason = "SUP-1234 customer asked to downgrade";
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(new Date("2026-03-01T10:00:00Z"));
-});
-afterEach(() => vi.useRealTimers());
+fakeClock();
 
 test("verifyAll checks every sealed operation and counts problems", async () => {
   const t = auditTest(

@@ -14,7 +14,7 @@ import {
   type SchemaDefinition,
 } from "convex/server";
 import { v, type Value } from "convex/values";
-import { afterEach, beforeEach, expect, test, vi } from "vitest";
+import { expect, test, vi } from "vitest";
 import opskit from "convex-opskit/test";
 import { MAX_GRANTS_PER_USER } from "../../src/authz/component/grants.js";
 import { EXPIRY_BATCH } from "../../src/authz/component/expiry.js";
@@ -23,7 +23,7 @@ import {
   MAX_ARRAY_LENGTH,
   MAX_DOCUMENT_BYTES,
 } from "../../src/shared/limits.js";
-import { components, opskitTest, codeOf } from "../helpers.js";
+import { components, opskitTest, codeOf, fakeClock } from "../helpers.js";
 import { schema } from "./app.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./limits.test.js";
@@ -122,11 +122,7 @@ function setup() {
   return t;
 }
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(T0);
-});
-afterEach(() => vi.useRealTimers());
+fakeClock(T0);
 
 test(`the largest grant set (${MAX_GRANTS_PER_USER} grants of the longest names) fits one document; one more is INVALID_ARGUMENT and writes nothing`, async () => {
   const t = setup();

@@ -5,7 +5,7 @@ import {
   type FunctionReference,
 } from "convex/server";
 import { v } from "convex/values";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   HOUR,
   MINUTE,
@@ -19,6 +19,7 @@ import {
   captureLogs,
   near,
   FUNCTION_CLOCK_SLACK_MS,
+  fakeClock,
 } from "../helpers.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./features.test.js";
@@ -158,13 +159,7 @@ export const { getRateLimit: getGlobalLimit } = rateLimiter.hookAPI("sharded");
 
 const t0 = Date.UTC(2026, 0, 1);
 const logs = captureLogs();
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(t0);
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+fakeClock(t0);
 
 const api = anyApi["features.test"];
 const test = () => opskitTest({ "./features.test.ts": async () => self });

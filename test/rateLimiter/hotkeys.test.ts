@@ -7,7 +7,7 @@
 import fc from "fast-check";
 import { anyApi, mutationGeneric, queryGeneric } from "convex/server";
 import { v } from "convex/values";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   MINUTE,
   RateLimiter,
@@ -15,7 +15,7 @@ import {
   type RateLimitConfig,
 } from "../../src/rateLimiter/client.js";
 import { isHot } from "../../src/rateLimiter/component/engine.js";
-import { components, opskitTest } from "../helpers.js";
+import { components, opskitTest, fakeClock } from "../helpers.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./hotkeys.test.js";
 
@@ -63,11 +63,7 @@ const api = anyApi["hotkeys.test"];
 const test = () => opskitTest({ "./hotkeys.test.ts": async () => self });
 const t0 = Date.UTC(2026, 0, 1);
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(t0);
-});
-afterEach(() => vi.useRealTimers());
+fakeClock(t0);
 
 describe("re-sharding a live limit (issue 11 item 11)", () => {
   it("1 → 4 shards after draining 100 admits nothing more at once (was 75)", async () => {

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { anyApi, mutationGeneric, queryGeneric } from "convex/server";
 import { v } from "convex/values";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   HOUR,
   MINUTE,
@@ -16,6 +16,7 @@ import {
   captureLogs,
   near,
   convexErrorOf,
+  fakeClock,
 } from "../helpers.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./limits.test.js";
@@ -167,13 +168,7 @@ const t0 = Date.UTC(2026, 0, 1);
 // Keeps denial log lines out of the test output.
 captureLogs();
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(t0);
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+fakeClock(t0);
 
 const api = anyApi["limits.test"];
 const test = () => opskitTest({ "./limits.test.ts": async () => self });

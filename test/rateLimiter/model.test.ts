@@ -32,13 +32,13 @@
 import fc from "fast-check";
 import { anyApi, mutationGeneric, queryGeneric } from "convex/server";
 import { v } from "convex/values";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   RateLimiter,
   SECOND,
   type RateLimitConfig,
 } from "convex-opskit/rateLimiter";
-import { components } from "../helpers.js";
+import { components, fakeClock } from "../helpers.js";
 import { probe, rateLimiterTest } from "./setup.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./model.test.js";
@@ -551,13 +551,7 @@ const configArb = fc
 
 const deep = !!process.env.OPSKIT_DEEP;
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(T0);
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+fakeClock(T0);
 
 describe("rateLimiter against its model", () => {
   it.each(KINDS)(

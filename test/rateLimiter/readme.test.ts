@@ -29,13 +29,14 @@ import {
 } from "convex-opskit/rateLimiter";
 import rateLimiterConfig from "convex-opskit/rateLimiter/convex.config";
 import { useRateLimit } from "convex-opskit/rateLimiter/react";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   components,
   opskitTest,
   captureLogs,
   near,
   FUNCTION_CLOCK_SLACK_MS,
+  fakeClock,
 } from "../helpers.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./readme.test.js";
@@ -175,13 +176,7 @@ export function useSendButton() {
 // --- tests
 const t0 = Date.UTC(2026, 2, 1, 9);
 const logs = captureLogs();
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(t0);
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+fakeClock(t0);
 
 const test = () =>
   opskitTest(

@@ -18,14 +18,14 @@
 import fc from "fast-check";
 import { anyApi, mutationGeneric } from "convex/server";
 import { v } from "convex/values";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   MINUTE,
   RateLimiter,
   SECOND,
   type RateLimitConfig,
 } from "convex-opskit/rateLimiter";
-import { components } from "../helpers.js";
+import { components, fakeClock } from "../helpers.js";
 import { rateLimiterTest } from "./setup.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./retryAfter.test.js";
@@ -49,13 +49,7 @@ const test = () =>
   rateLimiterTest({ "./retryAfter.test.ts": async () => self });
 
 const T = Date.UTC(2026, 0, 1, 12);
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(T);
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+fakeClock(T);
 
 const kinds: Array<[string, RateLimitConfig]> = [
   [

@@ -16,7 +16,7 @@ import {
   queryGeneric,
 } from "convex/server";
 import { v } from "convex/values";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   HOUR,
   MINUTE,
@@ -28,7 +28,7 @@ import {
   estimateBytes,
 } from "../../src/rateLimiter/component/sweep.js";
 import crons from "../../src/rateLimiter/component/crons.js";
-import { components } from "../helpers.js";
+import { components, fakeClock } from "../helpers.js";
 import { probe, rateLimiterTest } from "./setup.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./sweep.test.js";
@@ -115,13 +115,7 @@ const test = (transactionLimits?: boolean | Record<string, number>) =>
   );
 
 const t0 = Date.UTC(2026, 0, 1);
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(t0);
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+fakeClock(t0);
 
 describe("a call schedules nothing", () => {
   it("limit, denials, penalties, reservations and sharded limits leave no scheduled job", async () => {
