@@ -105,15 +105,18 @@ export function near(
 /**
  * Fake timers for every test of the file: before each test the clock is
  * faked and set to `start`, after it real timers come back.
- * @param start - the fake clock's time at the start of each test.
+ * @param start - the fake clock's time at the start of each test; `null`
+ * starts it at the real time of that moment (for tests that only need timers
+ * to run when told, not a fixed date).
  * @returns `advance(ms)`, which moves the fake clock (and runs due timers).
  */
 export function fakeClock(
-  start: Date | number | string = "2026-03-01T10:00:00Z",
+  start: Date | number | string | null = "2026-03-01T10:00:00Z",
 ) {
   beforeEach(() => {
     vi.useFakeTimers();
-    vi.setSystemTime(typeof start === "string" ? new Date(start) : start);
+    if (start !== null)
+      vi.setSystemTime(typeof start === "string" ? new Date(start) : start);
   });
   afterEach(() => {
     vi.useRealTimers();

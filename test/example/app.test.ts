@@ -1,8 +1,8 @@
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { ConvexError } from "convex/values";
 import { api, internal } from "../../convex/_generated/api";
 import { exampleApp } from "./setup";
-import { FUNCTION_CLOCK_SLACK_MS } from "../helpers.js";
+import { FUNCTION_CLOCK_SLACK_MS, fakeClock } from "../helpers.js";
 
 function errorData(e: unknown): Record<string, unknown> {
   expect(e).toBeInstanceOf(ConvexError);
@@ -15,8 +15,7 @@ async function seeded() {
   return t;
 }
 
-beforeEach(() => vi.useFakeTimers({ now: new Date("2026-11-26T09:00:00Z") }));
-afterEach(() => vi.useRealTimers());
+fakeClock("2026-11-26T09:00:00Z");
 
 describe("seed", () => {
   test("is idempotent", async () => {

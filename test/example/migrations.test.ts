@@ -1,9 +1,9 @@
-import { afterEach, beforeEach, expect, test, vi } from "vitest";
+import { expect, test, vi } from "vitest";
 import { api, internal } from "../../convex/_generated/api";
 import { exampleApp } from "./setup";
+import { fakeClock } from "../helpers.js";
 
-beforeEach(() => vi.useFakeTimers());
-afterEach(() => vi.useRealTimers());
+fakeClock(null);
 
 test("backfillWordCount: the dry run writes nothing and predicts exactly what the run changes; pending goes to zero", async () => {
   const t = await exampleApp();

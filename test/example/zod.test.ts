@@ -5,10 +5,11 @@
  * admin mutation). A refused call writes nothing, not even an audit record.
  */
 import { ConvexError } from "convex/values";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test } from "vitest";
 import { api, internal } from "../../convex/_generated/api";
 import { MAX_BODY } from "../../convex/posts";
 import { exampleApp } from "./setup";
+import { fakeClock } from "../helpers.js";
 
 async function seeded() {
   const t = await exampleApp();
@@ -26,8 +27,7 @@ async function code(p: Promise<unknown>) {
   }
 }
 
-beforeEach(() => vi.useFakeTimers({ now: new Date("2026-11-26T09:00:00Z") }));
-afterEach(() => vi.useRealTimers());
+fakeClock("2026-11-26T09:00:00Z");
 
 describe("zod in the example app", () => {
   test("posts:create refuses a blank title or an oversized body, writing nothing", async () => {

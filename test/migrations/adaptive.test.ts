@@ -1,8 +1,8 @@
 import { anyApi } from "convex/server";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { appTest, makeMigrations } from "./fixtures.js";
 import * as self from "./adaptive.test.js";
-import { captureLogs } from "../helpers.js";
+import { captureLogs, fakeClock } from "../helpers.js";
 
 const migrations = makeMigrations();
 
@@ -16,12 +16,7 @@ export const run = migrations.runner();
 const api = anyApi["adaptive.test"];
 
 const logs = captureLogs();
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+fakeClock(null);
 
 // Seeds in small transactions: the tests below lower the limits.
 async function seed(t: ReturnType<typeof appTest>, n: number, text = "") {

@@ -1,8 +1,8 @@
 import { actionGeneric, anyApi } from "convex/server";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { runToCompletion } from "../../src/migrations/client.js";
 import { isOpskitError } from "../../src/shared/errors.js";
-import { components, captureLogs } from "../helpers.js";
+import { components, captureLogs, fakeClock } from "../helpers.js";
 import { appTest, makeMigrations } from "./fixtures.js";
 import * as self from "./basics.test.js";
 
@@ -41,12 +41,7 @@ export const completeInAction = actionGeneric({
 const api = anyApi["basics.test"];
 
 const logs = captureLogs();
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+fakeClock(null);
 
 function setup() {
   return appTest("basics.test", self);

@@ -6,8 +6,8 @@
  */
 import { anyApi } from "convex/server";
 import { getConvexSize } from "convex/values";
-import { afterEach, beforeEach, expect, test, vi } from "vitest";
-import { captureLogs } from "../helpers.js";
+import { expect, test, vi } from "vitest";
+import { captureLogs, fakeClock } from "../helpers.js";
 import { appTestWithPeek, makeMigrations, peekRef } from "./fixtures.js";
 import * as self from "./budget.test.js";
 
@@ -28,12 +28,7 @@ export const sampled = migrations.define({
 });
 
 const logs = captureLogs();
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+fakeClock(null);
 
 test("clearAll deletes ~18 MB of journal rows across transactions, each within the limits", async () => {
   const t = appTestWithPeek("budget.test", self, { enforceLimits: true });

@@ -1,8 +1,8 @@
 import { anyApi } from "convex/server";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { appTest, makeMigrations } from "./fixtures.js";
 import * as self from "./dryrun.test.js";
-import { captureLogs } from "../helpers.js";
+import { captureLogs, fakeClock } from "../helpers.js";
 
 const migrations = makeMigrations();
 
@@ -28,12 +28,7 @@ export const run = migrations.runner();
 const api = anyApi["dryrun.test"];
 
 const logs = captureLogs();
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+fakeClock(null);
 
 function setup() {
   return appTest("dryrun.test", self);

@@ -7,13 +7,13 @@
  * running the migration again with `reset: true` fills it in.
  */
 import { ConvexError } from "convex/values";
-import { afterEach, beforeEach, expect, test, vi } from "vitest";
+import { expect, test, vi } from "vitest";
 import { api, internal } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 import { exampleApp } from "../example/setup";
+import { fakeClock } from "../helpers.js";
 
-beforeEach(() => vi.useFakeTimers());
-afterEach(() => vi.useRealTimers());
+fakeClock(null);
 
 const REASON = "SUP-5 undoing a moderator's edit";
 

@@ -5,7 +5,7 @@
  */
 import { anyApi, mutationGeneric } from "convex/server";
 import { v } from "convex/values";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   MINUTE,
   RateLimiter,
@@ -18,7 +18,7 @@ import {
   credit,
   type ShardLimit,
 } from "../../src/rateLimiter/algorithms.js";
-import { components, opskitTest } from "../helpers.js";
+import { components, opskitTest, fakeClock } from "../helpers.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./clock.test.js";
 
@@ -41,12 +41,7 @@ const test = () => opskitTest({ "./clock.test.ts": async () => self });
 // A window boundary of every windowed config below (start 0, period 1 minute).
 const T = Date.UTC(2026, 0, 1, 12);
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+fakeClock(null);
 
 const configs: Array<[string, RateLimitConfig]> = [
   ["token bucket", { kind: "token bucket", rate: 10, period: MINUTE }],
