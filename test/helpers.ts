@@ -14,14 +14,17 @@ import {
   type GenericSchema,
   type SchemaDefinition,
 } from "convex/server";
-import { registerAll, withProductionLimits } from "../src/test.js";
-// The public way to route the log lines, as a user's tests would.
-import { setLogSink } from "convex-opskit/test";
+// The public way to register the components and route the log lines, as a user's tests would.
+import {
+  registerAll,
+  setLogSink,
+  withProductionLimits,
+} from "convex-opskit/test";
 import { isOpskitError, type OpskitErrorData } from "./internal.js";
-import type { ComponentApi as AuthzApi } from "../src/authz/component/_generated/component.js";
-import type { ComponentApi as AuditLogApi } from "../src/auditLog/component/_generated/component.js";
-import type { ComponentApi as MigrationsApi } from "../src/migrations/component/_generated/component.js";
-import type { ComponentApi as RateLimiterApi } from "../src/rateLimiter/component/_generated/component.js";
+import type { ComponentApi as AuthzApi } from "convex-opskit/authz/_generated/component.js";
+import type { ComponentApi as AuditLogApi } from "convex-opskit/auditLog/_generated/component.js";
+import type { ComponentApi as MigrationsApi } from "convex-opskit/migrations/_generated/component.js";
+import type { ComponentApi as RateLimiterApi } from "convex-opskit/rateLimiter/_generated/component.js";
 
 /** The four components as an app that installed them sees them. */
 export const components = componentsGeneric() as unknown as {

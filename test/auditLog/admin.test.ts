@@ -1,7 +1,7 @@
 import { anyApi } from "convex/server";
 import { describe, expect, test } from "vitest";
 import { near, errorOf, captureLogs, fakeClock } from "../helpers.js";
-import { REDACTED } from "../../src/auditLog/client.js";
+import { REDACTED } from "convex-opskit/auditLog";
 import { auditLog, FakeAuthz } from "./app.js";
 import { auditTest } from "./setup.js";
 

@@ -21,10 +21,10 @@ import { v } from "convex/values";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { z } from "zod";
-import { AuditLog } from "../../src/auditLog/client.js";
-import { zAdminMutation } from "../../src/auditLog/zod.js";
-import { Authz, defineRules } from "../../src/authz/client.js";
-import { registerAll } from "../../src/test.js";
+import { AuditLog } from "convex-opskit/auditLog";
+import { zAdminMutation } from "convex-opskit/auditLog/zod";
+import { Authz, defineRules } from "convex-opskit/authz";
+import { registerAll } from "convex-opskit/test";
 import { captureLogs, components, codeOf } from "../helpers.js";
 import * as self from "./adminAuthorizerRowRules.test.js";
 

@@ -19,9 +19,9 @@ import { convexTest } from "convex-test";
 import { ConvexError, v } from "convex/values";
 import fc from "fast-check";
 import { beforeEach, describe, expect, test, vi } from "vitest";
-import { AuditLog } from "../../src/auditLog/client.js";
-import { Authz, defineRules } from "../../src/authz/client.js";
-import { registerAll } from "../../src/test.js";
+import { AuditLog } from "convex-opskit/auditLog";
+import { Authz, defineRules } from "convex-opskit/authz";
+import { registerAll } from "convex-opskit/test";
 import { captureLogs, components, codeOf } from "../helpers.js";
 import * as self from "./adminRowRules.test.js";
 

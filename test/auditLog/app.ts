@@ -15,7 +15,7 @@ import {
   type GenericQueryCtx,
 } from "convex/server";
 import { v } from "convex/values";
-import { AuditLog, type AdminAuthorizer } from "../../src/auditLog/client.js";
+import { AuditLog, type AdminAuthorizer } from "convex-opskit/auditLog";
 import { opskitError } from "../../src/shared/errors.js";
 import { components } from "../helpers.js";
 

@@ -19,9 +19,9 @@ import {
 import { v } from "convex/values";
 import { convexTest } from "convex-test";
 import { expect } from "vitest";
-import { AuditLog } from "../../src/auditLog/client.js";
+import { AuditLog } from "convex-opskit/auditLog";
 import { checkDocument } from "../../src/shared/limits.js";
-import opskit, { registerAll } from "../../src/test.js";
+import opskit, { registerAll } from "convex-opskit/test";
 import type { GenericSchema, SchemaDefinition } from "convex/server";
 import { components } from "../helpers.js";
 

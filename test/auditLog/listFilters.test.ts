@@ -17,8 +17,8 @@ import { convexTest } from "convex-test";
 import { ConvexError, v } from "convex/values";
 import fc from "fast-check";
 import { describe, expect, test, vi } from "vitest";
-import { AuditLog, LIST_FILTERS } from "../../src/auditLog/client.js";
-import { registerAll } from "../../src/test.js";
+import { AuditLog, LIST_FILTERS } from "convex-opskit/auditLog";
+import { registerAll } from "convex-opskit/test";
 import { components, errorOf, fakeClock } from "../helpers.js";
 import * as self from "./listFilters.test.js";
 

@@ -28,10 +28,9 @@ import { convexTest } from "convex-test";
 import { ConvexError, v } from "convex/values";
 import fc from "fast-check";
 import { describe, expect, test, vi } from "vitest";
-import { AuditLog } from "../../src/auditLog/client.js";
-import type { ChainProblem } from "../../src/auditLog/client.js";
-import { Authz, defineRules } from "../../src/authz/client.js";
-import opskit, { registerAll } from "../../src/test.js";
+import { AuditLog, type ChainProblem } from "convex-opskit/auditLog";
+import { Authz, defineRules } from "convex-opskit/authz";
+import opskit, { registerAll } from "convex-opskit/test";
 import { components, FUNCTION_CLOCK_SLACK_MS, fakeClock } from "../helpers.js";
 import * as self from "./model.test.js";
 

@@ -1,7 +1,7 @@
 import { anyApi } from "convex/server";
 import { ConvexError } from "convex/values";
 import { describe, expect, test, vi } from "vitest";
-import { AuditLog } from "../../src/auditLog/client.js";
+import { AuditLog } from "convex-opskit/auditLog";
 import { components, near, captureLogs, fakeClock } from "../helpers.js";
 import { auditTest } from "./setup.js";
 

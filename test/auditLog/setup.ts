@@ -1,6 +1,6 @@
 /** A convex-test instance for auditLog tests, with the tamper module installed in the component. */
 import type { GenericSchema, SchemaDefinition } from "convex/server";
-import opskit from "../../src/test.js";
+import opskit from "convex-opskit/test";
 import { opskitTest } from "../helpers.js";
 import { schema } from "./app.js";
 

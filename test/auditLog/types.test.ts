@@ -11,7 +11,7 @@ import type {
 } from "convex/server";
 import { v } from "convex/values";
 import { describe, expect, test } from "vitest";
-import { AuditLog } from "../../src/auditLog/client.js";
+import { AuditLog } from "convex-opskit/auditLog";
 import { components } from "../helpers.js";
 import { FakeAuthz, type DataModel } from "./app.js";
 import { authz, setUserRole, toolSetRole } from "./withAuthz.js";

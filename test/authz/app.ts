@@ -14,7 +14,7 @@ import {
   type QueryBuilder,
 } from "convex/server";
 import { v } from "convex/values";
-import { Authz, defineRules } from "../../src/authz/client.js";
+import { Authz, defineRules } from "convex-opskit/authz";
 import { components } from "../helpers.js";
 
 export const schema = defineSchema({

@@ -15,8 +15,8 @@ import {
   Authz,
   MAX_USER_ID_LENGTH,
   userIdFromSubject,
-} from "../../src/authz/client.js";
-import { registerAll } from "../../src/test.js";
+} from "convex-opskit/authz";
+import { registerAll } from "convex-opskit/test";
 import { captureLogs, components, errorOf } from "../helpers.js";
 import { authz, mutation, query, schema, userQuery } from "./app.js";
 import * as self from "./identity.test.js";

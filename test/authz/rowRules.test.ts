@@ -6,7 +6,7 @@ import { anyApi } from "convex/server";
 import { ConvexError, v, type Value } from "convex/values";
 import { describe, expect, test } from "vitest";
 import { opskitTest, codeOf, captureLogs } from "../helpers.js";
-import { Authz, defineRules } from "../../src/authz/client.js";
+import { Authz, defineRules } from "convex-opskit/authz";
 import { components } from "../helpers.js";
 import {
   mutation,

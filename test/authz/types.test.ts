@@ -6,7 +6,7 @@
 import type { GenericMutationCtx } from "convex/server";
 import { v } from "convex/values";
 import { describe, expect, test } from "vitest";
-import { Authz, defineRules } from "../../src/authz/client.js";
+import { Authz, defineRules } from "convex-opskit/authz";
 import { components } from "../helpers.js";
 import { authz, type DataModel, mutation, userMutation } from "./app.js";
 

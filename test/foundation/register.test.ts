@@ -9,7 +9,7 @@ import opskit from "convex-opskit/test";
 import { MINUTE, RateLimiter } from "convex-opskit/rateLimiter";
 import { anyApi } from "convex/server";
 import { expect, test } from "vitest";
-import type { ComponentApi } from "../../src/rateLimiter/component/_generated/component.js";
+import type { ComponentApi } from "convex-opskit/rateLimiter/_generated/component.js";
 import * as self from "./register.test.js";
 
 // An app that installed the rate limiter under another instance name.

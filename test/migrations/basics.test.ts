@@ -1,6 +1,6 @@
 import { actionGeneric, anyApi } from "convex/server";
 import { describe, expect, test, vi } from "vitest";
-import { runToCompletion } from "../../src/migrations/client.js";
+import { runToCompletion } from "convex-opskit/migrations";
 import { isOpskitError } from "../../src/shared/errors.js";
 import { components, captureLogs, fakeClock } from "../helpers.js";
 import { appTest, makeMigrations } from "./fixtures.js";

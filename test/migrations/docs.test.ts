@@ -6,8 +6,8 @@
  */
 import { convexTest } from "convex-test";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { verifyAgainstSeed } from "../../src/migrations/client.js";
-import opskit from "../../src/test.js";
+import { verifyAgainstSeed } from "convex-opskit/migrations";
+import opskit from "convex-opskit/test";
 import { api, internal } from "./app/_generated/api.js";
 import schema from "./app/schema.js";
 import { captureLogs } from "../helpers.js";

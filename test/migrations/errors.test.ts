@@ -1,10 +1,7 @@
 import { actionGeneric, anyApi } from "convex/server";
 import { v } from "convex/values";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import {
-  isMigrationFailure,
-  runToCompletion,
-} from "../../src/migrations/client.js";
+import { isMigrationFailure, runToCompletion } from "convex-opskit/migrations";
 import { components, captureLogs } from "../helpers.js";
 import { appTest, makeMigrations } from "./fixtures.js";
 import * as self from "./errors.test.js";

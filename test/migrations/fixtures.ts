@@ -13,9 +13,9 @@ import {
 } from "convex/server";
 import { v } from "convex/values";
 import { convexTest } from "convex-test";
-import { Migrations } from "../../src/migrations/client.js";
+import { Migrations } from "convex-opskit/migrations";
 import migrationsSchema from "../../src/migrations/component/schema.js";
-import { registerAll } from "../../src/test.js";
+import { registerAll } from "convex-opskit/test";
 import { components } from "../helpers.js";
 
 /** The test app's schema. */

@@ -14,7 +14,7 @@ import {
   getFunctionMetadata,
   getTransactionMetrics,
   Migrations,
-} from "../../src/migrations/client.js";
+} from "convex-opskit/migrations";
 import { MAX_ARRAY_LENGTH } from "../../src/migrations/shared.js";
 import { transactionMetrics } from "../../src/migrations/meta.js";
 import { isOpskitError } from "../../src/shared/errors.js";

@@ -26,7 +26,7 @@ import { convexTest } from "convex-test";
 import fc from "fast-check";
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
 import migrationsSchema from "../../src/migrations/component/schema.js";
-import { registerAll } from "../../src/test.js";
+import { registerAll } from "convex-opskit/test";
 import { isOpskitError } from "../../src/shared/errors.js";
 import { setLogSink } from "../../src/shared/log.js";
 import { makeMigrations, schema } from "./fixtures.js";

@@ -10,7 +10,7 @@ import {
 } from "convex/server";
 import { v } from "convex/values";
 import { describe, expect, test } from "vitest";
-import type { MigrationFunctionReference } from "../../src/migrations/client.js";
+import type { MigrationFunctionReference } from "convex-opskit/migrations";
 import { makeMigrations } from "./fixtures.js";
 
 const migrations = makeMigrations({ withSchema: true });

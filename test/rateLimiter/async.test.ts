@@ -27,7 +27,7 @@ import {
   requestKey,
   suggestShards,
   type RateLimitConfig,
-} from "../../src/rateLimiter/client.js";
+} from "convex-opskit/rateLimiter";
 import { DRAIN_BATCH } from "../../src/rateLimiter/component/async.js";
 import { captureLogs, components, opskitTest, near } from "../helpers.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.

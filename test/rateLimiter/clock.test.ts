@@ -11,7 +11,7 @@ import {
   RateLimiter,
   SECOND,
   type RateLimitConfig,
-} from "../../src/rateLimiter/client.js";
+} from "convex-opskit/rateLimiter";
 import {
   available,
   consume,

@@ -12,7 +12,7 @@ import {
   RateLimiter,
   isRateLimitError,
   type RateLimitConfig,
-} from "../../src/rateLimiter/client.js";
+} from "convex-opskit/rateLimiter";
 import {
   components,
   opskitTest,

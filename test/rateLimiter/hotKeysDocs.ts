@@ -10,7 +10,7 @@ import {
   requestKey,
   suggestShards,
   tooManyRequests,
-} from "../../src/rateLimiter/client.js";
+} from "convex-opskit/rateLimiter";
 import { components } from "../helpers.js";
 
 export const shards = suggestShards({

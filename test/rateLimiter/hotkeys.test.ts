@@ -13,7 +13,7 @@ import {
   RateLimiter,
   SECOND,
   type RateLimitConfig,
-} from "../../src/rateLimiter/client.js";
+} from "convex-opskit/rateLimiter";
 import { isHot } from "../../src/rateLimiter/component/engine.js";
 import { components, opskitTest, fakeClock } from "../helpers.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.

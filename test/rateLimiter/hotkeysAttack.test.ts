@@ -22,9 +22,9 @@ import {
   isContentionError,
   requestKey,
   suggestShards,
-} from "../../src/rateLimiter/client.js";
+} from "convex-opskit/rateLimiter";
 import { DRAIN_STALLED_MS } from "../../src/rateLimiter/component/async.js";
-import opskit from "../../src/test.js";
+import opskit from "convex-opskit/test";
 import { poisson, simulate, type Design } from "../../bench/occ/sim.js";
 import { oursStrict, theirsSync } from "../../bench/occ/designs.js";
 import { Store, Transaction, conflicts } from "../../bench/occ/store.js";

@@ -12,8 +12,8 @@ import {
   SECOND,
   rateLimitHeaders,
   tooManyRequests,
-} from "../../src/rateLimiter/client.js";
-import { statusAt } from "../../src/rateLimiter/react.js";
+} from "convex-opskit/rateLimiter";
+import { statusAt } from "convex-opskit/rateLimiter/react";
 import { components, opskitTest, captureLogs, fakeClock } from "../helpers.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./http.test.js";

@@ -9,7 +9,7 @@ import {
   SECOND,
   isRateLimitError,
   type RateLimitConfig,
-} from "../../src/rateLimiter/client.js";
+} from "convex-opskit/rateLimiter";
 import {
   components,
   opskitTest,

@@ -22,7 +22,7 @@ import {
   type Schema,
 } from "../../bench/occ/store.js";
 import { oursAsync, oursStrict, theirsSync } from "../../bench/occ/designs.js";
-import { MINUTE } from "../../src/rateLimiter/client.js";
+import { MINUTE } from "convex-opskit/rateLimiter";
 
 const schema: Schema = { counters: { by_key: ["key"] } };
 

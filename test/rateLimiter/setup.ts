@@ -15,7 +15,7 @@ import {
   type SchemaDefinition,
 } from "convex/server";
 import { v } from "convex/values";
-import opskit from "../../src/test.js";
+import opskit from "convex-opskit/test";
 
 /** Every state document of the component. */
 export const states = queryGeneric({

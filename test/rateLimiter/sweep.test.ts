@@ -22,7 +22,7 @@ import {
   MINUTE,
   RateLimiter,
   type RateLimitConfig,
-} from "../../src/rateLimiter/client.js";
+} from "convex-opskit/rateLimiter";
 import {
   SWEEP_MAX_DOCUMENTS,
   estimateBytes,
