@@ -14,12 +14,9 @@ import {
   type GenericSchema,
   type SchemaDefinition,
 } from "convex/server";
-// The public way to register the components and route the log lines, as a user's tests would.
-import {
-  registerAll,
-  setLogSink,
-  withProductionLimits,
-} from "convex-opskit/test";
+import { registerAll, withProductionLimits } from "convex-opskit/test";
+// The public way to route the log lines, as a user's tests would.
+import { setLogSink } from "convex-opskit/test";
 import { isOpskitError, type OpskitErrorData } from "./internal.js";
 import type { ComponentApi as AuthzApi } from "convex-opskit/authz/_generated/component.js";
 import type { ComponentApi as AuditLogApi } from "convex-opskit/auditLog/_generated/component.js";
