@@ -16,7 +16,7 @@ import {
 } from "convex/server";
 import { v } from "convex/values";
 import { AuditLog, type AdminAuthorizer } from "convex-opskit/auditLog";
-import { opskitError } from "../../src/shared/errors.js";
+import { opskitError } from "../internal.js";
 import { components } from "../helpers.js";
 
 export const schema = defineSchema({

@@ -16,10 +16,7 @@ import {
   MAX_STORED_ARGS_BYTES,
   storableArgs,
 } from "../../src/auditLog/snapshot.js";
-import {
-  documentSize,
-  MAX_FUNCTION_VALUE_BYTES,
-} from "../../src/shared/limits.js";
+import { documentSize, MAX_FUNCTION_VALUE_BYTES } from "../internal.js";
 import { captureLogs, components, fakeClock } from "../helpers.js";
 import { anyApiLarge as api, largeTest } from "./large.js";
 

@@ -20,7 +20,7 @@ import { v } from "convex/values";
 import { convexTest } from "convex-test";
 import { expect } from "vitest";
 import { AuditLog } from "convex-opskit/auditLog";
-import { checkDocument } from "../../src/shared/limits.js";
+import { checkDocument } from "../internal.js";
 import opskit, { registerAll } from "convex-opskit/test";
 import type { GenericSchema, SchemaDefinition } from "convex/server";
 import { components } from "../helpers.js";

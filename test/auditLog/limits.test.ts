@@ -13,8 +13,8 @@ import {
   MAX_DOCUMENT_BYTES,
   MAX_NESTING,
   valueNesting,
-} from "../../src/shared/limits.js";
-import { valuesEqual } from "../../src/shared/values.js";
+  valuesEqual,
+} from "../internal.js";
 import { captureLogs, codeOf, fakeClock } from "../helpers.js";
 import { anyApiLarge as api, expectStorable, largeTest } from "./large.js";
 

@@ -23,8 +23,8 @@ import {
   MAX_DOCUMENT_BYTES,
   MAX_NESTING,
   valueNesting,
-} from "../../src/shared/limits.js";
-import { valuesEqual } from "../../src/shared/values.js";
+  valuesEqual,
+} from "../internal.js";
 
 const runs = { seed: 42, numRuns: 200 };
 

@@ -22,7 +22,7 @@ import {
   documentSize,
   MAX_ARRAY_LENGTH,
   MAX_DOCUMENT_BYTES,
-} from "../../src/shared/limits.js";
+} from "../internal.js";
 import { components, opskitTest, codeOf, fakeClock } from "../helpers.js";
 import { schema } from "./app.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.

@@ -28,7 +28,7 @@ import {
   MAX_DOCUMENT_BYTES,
   MAX_NESTING,
   SYSTEM_FIELDS_BYTES,
-} from "../../src/shared/limits.js";
+} from "../internal.js";
 import { opskitTest } from "../helpers.js";
 import * as self from "./limits.test.js";
 

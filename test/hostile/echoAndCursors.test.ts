@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { ConvexError } from "convex/values";
 import { describe, expect, test } from "vitest";
 import { api, internal } from "../../convex/_generated/api";
-import { MAX_ECHO_CHARS, shown } from "../../src/shared/errors";
+import { MAX_ECHO_CHARS, shown } from "../internal.js";
 import { exampleApp } from "../example/setup";
 import { outcome } from "./harness";
 import { captureLogs } from "../helpers.js";

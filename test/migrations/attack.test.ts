@@ -6,7 +6,7 @@ import { anyApi } from "convex/server";
 import { getConvexSize, v } from "convex/values";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { isOpskitError } from "../../src/shared/errors.js";
+import { isOpskitError } from "../internal.js";
 import { captureLogs, thrownBy } from "../helpers.js";
 import {
   appTestWithPeek,

@@ -1,7 +1,7 @@
 import { actionGeneric, anyApi } from "convex/server";
 import { describe, expect, test, vi } from "vitest";
 import { runToCompletion } from "convex-opskit/migrations";
-import { isOpskitError } from "../../src/shared/errors.js";
+import { isOpskitError } from "../internal.js";
 import { components, captureLogs, fakeClock } from "../helpers.js";
 import { appTest, makeMigrations } from "./fixtures.js";
 import * as self from "./basics.test.js";

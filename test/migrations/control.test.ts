@@ -1,6 +1,6 @@
 import { anyApi } from "convex/server";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { isOpskitError } from "../../src/shared/errors.js";
+import { isOpskitError } from "../internal.js";
 import { appTest, makeMigrations } from "./fixtures.js";
 import * as self from "./control.test.js";
 import { captureLogs } from "../helpers.js";

@@ -17,7 +17,7 @@ import {
 } from "convex-opskit/migrations";
 import { MAX_ARRAY_LENGTH } from "../../src/migrations/shared.js";
 import { transactionMetrics } from "../../src/migrations/meta.js";
-import { isOpskitError } from "../../src/shared/errors.js";
+import { isOpskitError } from "../internal.js";
 import { captureLogs, components, thrownBy } from "../helpers.js";
 import {
   appTestWithPeek,

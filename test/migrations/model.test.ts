@@ -27,7 +27,7 @@ import fc from "fast-check";
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
 import migrationsSchema from "../../src/migrations/component/schema.js";
 import { registerAll } from "convex-opskit/test";
-import { isOpskitError } from "../../src/shared/errors.js";
+import { isOpskitError } from "../internal.js";
 import { setLogSink } from "../../src/shared/log.js";
 import { makeMigrations, schema } from "./fixtures.js";
 import * as self from "./model.test.js";
