@@ -11,6 +11,7 @@ import {
   anyApi,
   componentsGeneric,
   type FunctionReference,
+  makeFunctionReference,
   type GenericSchema,
   mutationGeneric,
   queryGeneric,
@@ -106,6 +107,38 @@ const inspectModule = {
           role: "viewer",
           expiresAt,
         });
+      }
+      return null;
+    },
+  }),
+  /** Grant documents and per-user jobs as the previous version wrote them (`expiryCheckAt`, no `nextExpiry`). */
+  seedPerUserJobs: mutationGeneric({
+    args: {
+      users: v.array(
+        v.object({ userId: v.string(), expiresAt: v.array(v.number()) }),
+      ),
+    },
+    returns: v.null(),
+    handler: async (ctx, { users }) => {
+      for (const { userId, expiresAt } of users) {
+        const grants = expiresAt.map((at, i) => ({
+          role: "viewer",
+          scope: `team:${i}`,
+          expiresAt: at,
+        }));
+        const first = Math.min(...expiresAt);
+        await ctx.db.insert("userGrants", {
+          userId,
+          grants,
+          expiryCheckAt: first,
+        });
+        for (const g of grants)
+          await ctx.db.insert("members", { userId, ...g });
+        await ctx.scheduler.runAt(
+          first,
+          makeFunctionReference<"mutation">("expiry:removeExpiredGrants"),
+          { userId },
+        );
       }
       return null;
     },
@@ -436,6 +469,55 @@ describe("grant expiry", () => {
     await advance(expiresAt - Date.now() - MINUTE);
     expect((await inspect()).userGrants[0].grants).toHaveLength(1);
     await advance(MINUTE);
+    expect(await inspect()).toEqual({
+      userGrants: [],
+      members: [],
+      pending: [],
+    });
+  });
+
+  test("per-user jobs the previous version scheduled (removeExpiredGrants({ userId })) still expire their user and hand the rest to the sweep", async () => {
+    const { t, inspect, advance } = setup();
+    const seed = (
+      componentsGeneric() as unknown as {
+        authz: {
+          inspect: {
+            seedPerUserJobs: FunctionReference<
+              "mutation",
+              "internal",
+              { users: Array<{ userId: string; expiresAt: number[] }> },
+              null
+            >;
+          };
+        };
+      }
+    ).authz.inspect.seedPerUserJobs;
+    await t.mutation(seed, {
+      users: [
+        { userId: "ann", expiresAt: [T0 + 10 * MINUTE] },
+        { userId: "bob", expiresAt: [T0 + 10 * MINUTE, T0 + 30 * MINUTE] },
+      ],
+    });
+    expect((await inspect()).pending).toEqual([
+      { userId: "ann", at: T0 + 10 * MINUTE },
+      { userId: "bob", at: T0 + 10 * MINUTE },
+    ]);
+    await advance(10 * MINUTE);
+    const mid = await inspect();
+    expect(mid.userGrants).toEqual([
+      {
+        userId: "bob",
+        grants: [
+          { role: "viewer", scope: "team:1", expiresAt: T0 + 30 * MINUTE },
+        ],
+      },
+    ]);
+    expect(mid.members.map((m) => [m.userId, m.scope])).toEqual([
+      ["bob", "team:1"],
+    ]);
+    // Bob's later grant is now on the sweep's index, with a sweep at its expiry.
+    expect(mid.pending).toEqual([{ at: T0 + 30 * MINUTE }]);
+    await advance(20 * MINUTE);
     expect(await inspect()).toEqual({
       userGrants: [],
       members: [],
