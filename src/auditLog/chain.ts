@@ -155,3 +155,38 @@ export function operationContentHashV2(
     commitTs: op.commitTs,
   });
 }
+
+/** An operation row as append leaves it (format 2): what {@link appendHash} covers. */
+export type AppendedOperation = Omit<ChainedOperation, "args" | "commitTs"> & {
+  _id: string;
+  args: Value;
+  argsRef?: { hash: string };
+  entryHashes?: readonly string[];
+};
+
+/**
+ * Hash of an operation row as append recorded it (format 2): every recorded
+ * field (arguments by their content hash), its entry count and its entries'
+ * hashes. Stored with the row and checked by sealing and by `verify`, so an
+ * operation edited while pending (its reason, actor, time, arguments, or
+ * its count and entry hashes together) is reported like an edited entry.
+ */
+export function appendHash(op: AppendedOperation): string {
+  return hashValue({
+    format: HASH_FORMAT,
+    stage: "append",
+    operationId: op._id,
+    actorId: op.actorId,
+    actorKind: op.actorKind,
+    roles: op.roles,
+    functionName: op.functionName,
+    reason: op.reason,
+    argsHash: op.argsRef?.hash ?? hashValue(op.args),
+    request: op.request,
+    time: op.time,
+    tables: op.tables,
+    entryCount: op.entryCount,
+    entryHashes: [...(op.entryHashes ?? [])],
+    revertOf: op.revertOf ?? null,
+  });
+}

@@ -31,6 +31,7 @@ import {
   type Validator,
   type Value,
 } from "convex/values";
+import { offeredRowGuard } from "../shared/dbCalls.js";
 import { clipped, opskitError, shown } from "../shared/errors.js";
 import { logEvent } from "../shared/log.js";
 import { WriteRecorder } from "./capture.js";
@@ -101,7 +102,10 @@ export interface AdminAuthorizer<Permission extends string = string> {
    * same ctx and request). convex-opskit's `Authz` returns a `ctx.db` that
    * enforces its row rules, so an admin call reads and writes only rows its
    * caller may; the recorded writes go through it too. Without this method
-   * the handler gets the plain `ctx.db` (still limited to `tables`).
+   * the handler gets the plain `ctx.db` (still limited to `tables`), unless
+   * the authorizer called authz's `authorize` for the request, which offers
+   * its row guard for the caller it verified (so
+   * `(ctx) => authz.authorize(ctx, {})` keeps the row rules).
    */
   guardedDb?(
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -779,6 +783,17 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
     ctx: RunQueryCtx,
     args: Range & { actorId?: string; functionName?: string },
   ): Promise<PaginationResult<Operation>> {
+    checkListArgs(
+      "listOperations",
+      args as unknown as Record<string, unknown>,
+      LIST_OPERATIONS_KEYS,
+    );
+    for (const k of ["actorId", "functionName"] as const)
+      if (args[k] !== undefined && typeof args[k] !== "string")
+        throw opskitError(
+          "INVALID_ARGUMENT",
+          `listOperations' ${k} must be a string; got ${typeof args[k]}`,
+        );
     if (args.actorId !== undefined && args.functionName !== undefined)
       throw opskitError(
         "INVALID_ARGUMENT",
@@ -1451,9 +1466,14 @@ async function guardedDbOf<
   ctx: GenericMutationCtx<DataModel>,
   request: AuthorizeRequest<Permission>,
 ): Promise<GenericDatabaseWriter<GenericDataModel> | undefined> {
-  if (typeof authorizer === "function" || !authorizer.guardedDb)
-    return undefined;
-  return authorizer.guardedDb(ctx, request);
+  if (typeof authorizer !== "function" && authorizer.guardedDb)
+    return authorizer.guardedDb(ctx, request);
+  // A function (or object) authorizer that called authz's `authorize` for
+  // this request: authz offered its row guard for the caller it verified.
+  const offered = offeredRowGuard(ctx.db);
+  return offered
+    ? ((await offered()) as GenericDatabaseWriter<GenericDataModel>)
+    : undefined;
 }
 
 /**
@@ -1470,15 +1490,7 @@ function listIndex(
   | { actorId: string }
   | { kind: EntryKind }
   | Record<string, never> {
-  if (typeof args !== "object" || args === null)
-    throw opskitError("INVALID_ARGUMENT", "list takes an object of filters");
-  const unknown = Object.keys(args).filter((k) => !LIST_KEYS.has(k));
-  if (unknown.length > 0)
-    throw opskitError(
-      "INVALID_ARGUMENT",
-      `list does not know ${unknown.map((k) => JSON.stringify(k.slice(0, 40))).join(", ")}; it takes ${[...LIST_KEYS].join(", ")}`,
-      { unknown: unknown.map((k) => k.slice(0, 40)) },
-    );
+  checkListArgs("list", args, LIST_KEYS);
   const given = (["table", "docId", "actorId", "kind"] as const).filter(
     (k) => args[k] !== undefined,
   );
@@ -1493,12 +1505,6 @@ function listIndex(
       "INVALID_ARGUMENT",
       `list's kind must be one of ${ENTRY_KINDS.join(", ")}; got ${JSON.stringify(String(args.kind).slice(0, 40))}`,
     );
-  for (const k of ["from", "to"] as const)
-    if (args[k] !== undefined && typeof args[k] !== "number")
-      throw opskitError(
-        "INVALID_ARGUMENT",
-        `list's ${k} must be a time in ms; got ${typeof args[k]}`,
-      );
   const key = given.join("+");
   if (!LIST_FILTERS.some((combo) => combo.join("+") === key))
     throw opskitError(
@@ -1523,6 +1529,63 @@ function listIndex(
     default:
       return {};
   }
+}
+
+const LIST_OPERATIONS_KEYS = new Set([
+  "actorId",
+  "functionName",
+  "from",
+  "to",
+  "order",
+  "paginationOpts",
+]);
+
+/**
+ * The checks `list` and `listOperations` share, for untyped callers (the
+ * dashboard, `npx convex run`, `any`): an object of known keys only, time
+ * bounds that are numbers (not NaN), an order of "asc" or "desc", and
+ * `paginationOpts` with a numeric `numItems` and a string or null `cursor`.
+ * Each failure is `INVALID_ARGUMENT`; no argument is ever ignored.
+ */
+function checkListArgs(
+  fn: "list" | "listOperations",
+  args: unknown,
+  keys: ReadonlySet<string>,
+): asserts args is Record<string, unknown> {
+  if (typeof args !== "object" || args === null || Array.isArray(args))
+    throw opskitError("INVALID_ARGUMENT", `${fn} takes an object of filters`);
+  const a = args as Record<string, unknown>;
+  const unknown = Object.keys(a).filter(
+    (k) => !keys.has(k) && a[k] !== undefined,
+  );
+  if (unknown.length > 0)
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `${fn} does not know ${unknown.map((k) => JSON.stringify(k.slice(0, 40))).join(", ")}; it takes ${[...keys].join(", ")}`,
+      { unknown: unknown.map((k) => k.slice(0, 40)) },
+    );
+  for (const k of ["from", "to"] as const)
+    if (a[k] !== undefined && (typeof a[k] !== "number" || Number.isNaN(a[k])))
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        `${fn}'s ${k} must be a time in ms; got ${typeof a[k] === "number" ? "NaN" : typeof a[k]}`,
+      );
+  if (a.order !== undefined && a.order !== "asc" && a.order !== "desc")
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `${fn}'s order must be "asc" or "desc"; got ${typeof a.order === "string" ? JSON.stringify(a.order.slice(0, 40)) : a.order === null ? "null" : typeof a.order}`,
+    );
+  const p = a.paginationOpts as Record<string, unknown> | null | undefined;
+  if (
+    typeof p !== "object" ||
+    p === null ||
+    typeof p.numItems !== "number" ||
+    !(p.cursor === null || typeof p.cursor === "string")
+  )
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `${fn} needs paginationOpts: { numItems: number, cursor: string | null }; got ${p === null ? "null" : typeof p === "object" ? `{ numItems: ${typeof p.numItems}, cursor: ${p.cursor === null ? "null" : typeof p.cursor} }` : typeof p}`,
+    );
 }
 
 function logDrift(table: string, drift: Drift[]): void {

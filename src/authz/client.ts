@@ -36,7 +36,7 @@ import {
   type PropertyValidators,
   type Validator,
 } from "convex/values";
-import { WRAPPED_DB } from "../shared/dbCalls.js";
+import { offerRowGuard, WRAPPED_DB } from "../shared/dbCalls.js";
 import { opskitError } from "../shared/errors.js";
 import { logEvent } from "../shared/log.js";
 import { guardDefinition } from "./guard.js";
@@ -654,6 +654,19 @@ export class Authz<
     if (request.permission !== undefined)
       await checker.require(request.permission, { scope: request.scope });
     const roles = await checker.roles({ scope: request.scope });
+    // A function authorizer wrapping this call (`(ctx) => authz.authorize(ctx, {})`)
+    // has no guardedDb of its own: auditLog finds the rules through this.
+    if (db && this.config.rules)
+      offerRowGuard(db, () =>
+        this.guardedDb(ctx as GenericMutationCtx<GenericDataModel>, {
+          ...(request.functionName !== undefined
+            ? { functionName: request.functionName }
+            : {}),
+          ...(request.serviceKey !== undefined
+            ? { serviceKey: request.serviceKey }
+            : {}),
+        }),
+      );
     return { actorId: checker.actor.id, actorKind: checker.actor.kind, roles };
   }
 

@@ -55,3 +55,33 @@ export function parseDbGet(args: readonly unknown[]): {
 export const WRAPPED_DB: unique symbol = Symbol.for(
   "convex-opskit.wrappedDb",
 ) as never;
+
+/** Makes the row-rule-enforcing `ctx.db` an authorizer verified a caller for. */
+export type RowGuardFactory = () => Promise<unknown>;
+
+const ROW_GUARDS = Symbol.for("convex-opskit.rowGuards");
+
+/** One registry per realm, so the dist and src copies of the package share it. */
+function rowGuards(): WeakMap<object, RowGuardFactory> {
+  const g = globalThis as unknown as Record<
+    symbol,
+    WeakMap<object, RowGuardFactory> | undefined
+  >;
+  return (g[ROW_GUARDS] ??= new WeakMap());
+}
+
+/**
+ * Called by an authorizer with row rules (authz's `authorize`) once it has
+ * verified the caller of a request: registers, under that request's
+ * `ctx.db`, how to make the db enforcing its rules for that caller. So an
+ * admin mutation or revert whose authorizer is a plain function calling
+ * `authz.authorize(ctx, ...)` still runs under the row rules.
+ */
+export function offerRowGuard(db: object, factory: RowGuardFactory): void {
+  rowGuards().set(db, factory);
+}
+
+/** The row guard offered for this request's `ctx.db`, if any authorizer offered one. */
+export function offeredRowGuard(db: object): RowGuardFactory | undefined {
+  return rowGuards().get(db);
+}

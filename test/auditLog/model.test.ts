@@ -649,7 +649,16 @@ const PENDING_AND_ID_TAMPERS = [
   "idSwap",
   "preSealDeleteLast",
   "preSealAdd",
+  // A pending operation's own row edited, or passed off as a 0.1 row.
+  "preSealEditOperation",
+  "preSealDowngrade",
 ] as const;
+const PRE_SEAL: readonly Tamper[] = [
+  "preSealDeleteLast",
+  "preSealAdd",
+  "preSealEditOperation",
+  "preSealDowngrade",
+];
 type Tamper =
   (typeof SEALED_TAMPERS)[number] | (typeof PENDING_AND_ID_TAMPERS)[number];
 const TAMPERS: readonly Tamper[] = [
@@ -676,7 +685,7 @@ async function applyTamper(
   pick: number,
   pick2: number,
 ): Promise<Set<number> | null> {
-  if (kind === "preSealDeleteLast" || kind === "preSealAdd") {
+  if (PRE_SEAL.includes(kind)) {
     // A fresh pending operation by a user who may write: tamper before sealing.
     await t.mutation(api.grant, { userId: uid(ROOT), role: "lead" });
     await t
@@ -704,10 +713,20 @@ async function applyTamper(
   const near = (...seqs: number[]) =>
     new Set([...seqs, ...seqs.map((s) => s + 1), headSeq]);
 
-  if (kind === "preSealDeleteLast" || kind === "preSealAdd") {
+  if (PRE_SEAL.includes(kind)) {
     const pending = ops.find((o) => !o.sealed)!;
     const es = entriesOf(pending._id);
-    if (kind === "preSealDeleteLast")
+    if (kind === "preSealEditOperation")
+      await tamper(t, "patchOperation", {
+        operationId: pending._id,
+        patch: { reason: "nothing to see here" },
+      });
+    else if (kind === "preSealDowngrade")
+      await tamper(t, "unsetOperationFields", {
+        operationId: pending._id,
+        fields: ["format", "entryHashes", "appendHash"],
+      });
+    else if (kind === "preSealDeleteLast")
       await tamper(t, "deleteEntry", {
         entryId: es[es.length - 1]._id,
       });
@@ -808,6 +827,12 @@ async function applyTamper(
         sealed.find((o) => o._id === e.operationId)!.seq!;
       return near(seqOf(a), seqOf(b));
     }
+    case "preSealDeleteLast":
+    case "preSealAdd":
+    case "preSealEditOperation":
+    case "preSealDowngrade":
+      // Handled above, before the seal.
+      return null;
   }
 }
 

@@ -222,12 +222,23 @@ describe("values stored across snapshot parts", () => {
 describe("operations recorded by 0.1 (hash format 1)", () => {
   test("still seal and verify, and tampering with them is still reported", async () => {
     const { t, ops, entriesOf, tamper } = await pendingLog();
-    // Rows as 0.1 appended them: no format, no append-time entry hashes.
+    // Rows as 0.1 appended them: no format, no append-time hashes. (A
+    // `patchOperation` with `undefined` values patches nothing: function
+    // arguments drop them.)
     for (const op of ops)
-      await tamper("patchOperation", {
+      await tamper("unsetOperationFields", {
         operationId: op._id,
-        patch: { format: undefined, entryHashes: undefined },
+        fields: ["format", "entryHashes", "appendHash"],
       });
+    const rows: Row[] = await t.query(api.raw, {
+      fn: "rows",
+      args: { table: "operations" },
+    });
+    expect(rows.map((r) => [r.format, r.entryHashes])).toEqual([
+      [undefined, undefined],
+      [undefined, undefined],
+      [undefined, undefined],
+    ]);
     await t.mutation(api.seal, {});
     expect(await t.query(api.verify, {})).toMatchObject({
       ok: true,

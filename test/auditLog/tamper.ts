@@ -34,6 +34,23 @@ export const patchOperation = mutation({
     return null;
   },
 });
+/**
+ * Removes fields of an operation row. (`patchOperation` cannot: a function
+ * argument drops keys whose value is `undefined`, so `{ format: undefined }`
+ * arrives as `{}` and patches nothing.)
+ */
+export const unsetOperationFields = mutation({
+  args: { operationId: v.string(), fields: v.array(v.string()) },
+  returns: v.null(),
+  handler: async (ctx, { operationId, fields }) => {
+    await ctx.db.patch(
+      "operations",
+      operationId as Id<"operations">,
+      Object.fromEntries(fields.map((f) => [f, undefined])),
+    );
+    return null;
+  },
+});
 export const deleteOperation = mutation({
   args: { operationId: v.string() },
   returns: v.null(),

@@ -9,6 +9,7 @@ import {
 import { internal } from "./_generated/api.js";
 import type { Doc } from "./_generated/dataModel.js";
 import {
+  appendHash,
   entryHash,
   entryHashV2,
   GENESIS_HASH,
@@ -203,6 +204,8 @@ export async function sealBatch(
         : q.eq("sealed", false).lte("commitTs", upTo),
     );
   let head: Doc<"chain"> | null | undefined;
+  /** The hash format of the operation sealed last (undefined: format 1 or none). */
+  let prevFormat: number | undefined;
   let seq = 0;
   let prevHash = GENESIS_HASH;
   let sealed = 0;
@@ -221,17 +224,43 @@ export async function sealBatch(
       head = await chainPoint(ctx, "head");
       seq = head?.seq ?? 0;
       prevHash = head?.hash ?? GENESIS_HASH;
+      const last = head
+        ? await ctx.db
+            .query("operations")
+            .withIndex("by_seq", (q) => q.eq("seq", head!.seq))
+            .first()
+        : null;
+      if (last) budget.chargeRow(last);
+      prevFormat = last?.format;
     }
     const entries = await entriesOf(ctx, op);
     for (const e of entries) budget.chargeRow(e);
     let entryHashes: string[];
     seq += 1;
-    if (op.format === HASH_FORMAT) {
-      entryHashes = op.entryHashes ?? [];
-      const problems = entryProblems(op, entries, entryHashes, {
+    const downgraded = downgradeProblems(op, prevFormat, {
+      seq,
+      operationId: op._id,
+    });
+    prevFormat = op.format;
+    if (downgraded.length > 0)
+      logEvent("auditLog.tamper", {
+        stage: "seal",
         seq,
         operationId: op._id,
+        functionName: op.functionName,
+        actorId: op.actorId,
+        problems: downgraded.length,
+        first: downgraded[0],
       });
+    if (op.format === HASH_FORMAT) {
+      entryHashes = op.entryHashes ?? [];
+      const problems = [
+        ...appendProblems(op, { seq, operationId: op._id }),
+        ...entryProblems(op, entries, entryHashes, {
+          seq,
+          operationId: op._id,
+        }),
+      ];
       if (problems.length > 0)
         logEvent("auditLog.tamper", {
           stage: "seal",
@@ -369,6 +398,8 @@ export const verify = query({
     const problems: ChainProblem[] = [];
     // The hash the first checked operation must link to.
     let prevHash: string | null;
+    // The hash format of the operation before (null: unknown, deleted by retention).
+    let prevFormat: number | undefined | null = null;
     if (startSeq === tailSeq + 1) prevHash = tail?.hash ?? GENESIS_HASH;
     else {
       const prev = await ctx.db
@@ -376,6 +407,7 @@ export const verify = query({
         .withIndex("by_seq", (q) => q.eq("seq", startSeq - 1))
         .first();
       prevHash = prev?.hash ?? null;
+      prevFormat = prev ? prev.format : null;
     }
 
     const ops = ctx.db
@@ -433,8 +465,10 @@ export const verify = query({
           prevHash = null;
         }
         firstSeq ??= seq;
+        problems.push(...downgradeProblems(op, prevFormat, where));
         checkOperation(op, entries, prevHash, problems);
       }
+      prevFormat = op.format;
       // Values stored across snapshot parts, each rehashed in full.
       const stored = storedValues(op, entries);
       let k = resumeAt;
@@ -590,6 +624,57 @@ function checkOperation(
       ...where,
       message: `operation ${seq} (${op.functionName}) was edited after sealing`,
     });
+  // Sealed as found: an edit made while it was pending shows only here.
+  else problems.push(...appendProblems(op, where));
+}
+
+/**
+ * An operation without format 2 (as 0.1 appended it) sealed after one with
+ * it: never legitimate, since sealing follows commit order and this version
+ * appends only format 2. A pending row passed off as 0.1's would otherwise
+ * be hashed as found at seal, escaping every append-time check.
+ */
+function downgradeProblems(
+  op: Doc<"operations">,
+  prevFormat: number | undefined | null,
+  where: { seq: number; operationId: string },
+): ChainProblem[] {
+  return prevFormat === HASH_FORMAT && op.format !== HASH_FORMAT
+    ? [
+        {
+          kind: "operationEdited",
+          ...where,
+          message: `operation ${where.seq} (${op.functionName}) is stored in an older hash format than the operation before it: its append-time hashes were removed`,
+        },
+      ]
+    : [];
+}
+
+/**
+ * The operation row against the hash append fixed (format 2 rows that have
+ * one): an edit of a pending operation's own fields, or of its entry count
+ * and entry hashes together, is `operationEdited`.
+ */
+function appendProblems(
+  op: Doc<"operations">,
+  where: { seq: number; operationId: string },
+): ChainProblem[] {
+  if (op.format !== HASH_FORMAT) return [];
+  let recomputed: string | null;
+  try {
+    recomputed = appendHash(op);
+  } catch {
+    recomputed = null;
+  }
+  return op.appendHash !== undefined && recomputed === op.appendHash
+    ? []
+    : [
+        {
+          kind: "operationEdited",
+          ...where,
+          message: `operation ${where.seq} (${op.functionName}) was edited after it was recorded, before it was sealed`,
+        },
+      ];
 }
 
 /** Entry checks for operations sealed by format 1 (hashes taken at seal time). */

@@ -7,7 +7,7 @@ import {
   describeViolation,
   documentSize,
 } from "../../shared/limits.js";
-import { entryHashV2, HASH_FORMAT } from "../chain.js";
+import { appendHash, entryHashV2, HASH_FORMAT } from "../chain.js";
 import {
   boundedChanged,
   encodeSnapshot,
@@ -119,6 +119,12 @@ export const append = mutation({
     await ctx.db.patch("operations", operationId, {
       entryHashes,
       ...(argsRef ? { argsRef } : {}),
+      appendHash: appendHash({
+        ...row,
+        _id: operationId,
+        entryHashes,
+        ...(argsRef ? { argsRef } : {}),
+      }),
     });
     return operationId;
   },
@@ -152,7 +158,10 @@ export const appendEntries = mutation({
         { stored, entryCount: op.entryCount, fromIndex },
       );
     const entryHashes = await storeEntries(ctx, op, fromIndex, entries);
-    await ctx.db.patch("operations", op._id, { entryHashes });
+    await ctx.db.patch("operations", op._id, {
+      entryHashes,
+      appendHash: appendHash({ ...op, entryHashes }),
+    });
     return null;
   },
 });

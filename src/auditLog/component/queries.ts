@@ -47,6 +47,16 @@ function checkCursors(opts: PaginationOptions, keyLength: number): void {
 }
 
 function checkRange(from?: number, to?: number): void {
+  for (const [name, bound] of [
+    ["from", from],
+    ["to", to],
+  ] as const)
+    if (bound !== undefined && Number.isNaN(bound))
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        `${name} must be a time in ms; got NaN`,
+        { field: name },
+      );
   if (from !== undefined && to !== undefined && from > to)
     throw opskitError(
       "INVALID_ARGUMENT",
@@ -149,27 +159,118 @@ async function boundedPage<R extends Record<string, unknown>, T>(
   };
 }
 
+/** Which list a cursor belongs to: the table, index, its equality values, time range and order. */
+type ListKey = {
+  table: "entries" | "operations";
+  index: string;
+  by: Record<string, unknown>;
+  from?: number;
+  to?: number;
+  order?: "asc" | "desc";
+};
+
+/** Fields of `index` on `table`, plus the two Convex appends to every index key. */
+function indexKeyLength(table: ListKey["table"], index: string): number {
+  const indexes = (
+    schema.tables[table] as unknown as {
+      " indexes"(): Array<{ indexDescriptor: string; fields: string[] }>;
+    }
+  )[" indexes"]();
+  const found = indexes.find((i) => i.indexDescriptor === index);
+  return (found?.fields.length ?? 0) + 2;
+}
+
+/**
+ * Cursors name a position in one index range, so each is tagged with the
+ * list it came from and refused (`INVALID_ARGUMENT`) by any other: reused
+ * with other filters, another time range or order, it would otherwise be
+ * served from a wrong position (a silently wrong page).
+ */
+function cursorTag(key: ListKey): string {
+  return hashValue({
+    table: key.table,
+    index: key.index,
+    by: key.by as Value,
+    from: key.from ?? null,
+    to: key.to ?? null,
+    order: key.order ?? "desc",
+  }).slice(0, 16);
+}
+
+function tagCursor(key: ListKey, cursor: string): string {
+  return `${cursorTag(key)}.${cursor}`;
+}
+
+/** The index cursor inside a tagged cursor, or `INVALID_ARGUMENT`. */
+function untagCursor(
+  key: ListKey,
+  cursor: string,
+  field: "cursor" | "endCursor",
+): string {
+  const tag = `${cursorTag(key)}.`;
+  const refuse = (why: string): never => {
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `paginationOpts.${field} ${why}; pass null to start from the first page`,
+      { field, length: cursor.length },
+    );
+  };
+  if (!cursor.startsWith(tag))
+    refuse(
+      "is not a cursor of this list (it came from other filters, another time range or order, or was made up)",
+    );
+  const inner = cursor.slice(tag.length);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(inner);
+  } catch {
+    return refuse("is not a cursor this list returned");
+  }
+  if (
+    !Array.isArray(parsed) ||
+    parsed.length !== indexKeyLength(key.table, key.index)
+  )
+    refuse("is not a cursor this list returned");
+  return inner;
+}
+
 /** {@link boundedPage} over an index range read in `order`, newest first by default. */
 function orderedPage<R extends Parameters<typeof loadCost>[0], T>(
   ctx: QueryCtx,
+  key: ListKey,
   indexed: {
     order(order: "asc" | "desc"): {
       paginate(opts: PaginationOptions): Promise<Page<R>>;
     };
     getIndexFields(): string[];
   },
-  order: "asc" | "desc" | undefined,
   opts: PaginationOptions,
   load: (row: R) => Promise<T>,
 ): Promise<Page<T>> {
-  checkCursors(opts, indexed.getIndexFields().length);
+  const inner: PaginationOptions = {
+    ...opts,
+    cursor:
+      opts.cursor === null ? null : untagCursor(key, opts.cursor, "cursor"),
+    ...(typeof opts.endCursor === "string"
+      ? { endCursor: untagCursor(key, opts.endCursor, "endCursor") }
+      : {}),
+  };
+  // The tag says which list a cursor came from; the key values inside it
+  // must still be ones this index can read (a forged value is refused).
+  checkCursors(inner, indexed.getIndexFields().length);
   return boundedPage(
     ctx,
-    opts,
-    (o) => indexed.order(order ?? "desc").paginate(o),
+    inner,
+    (o) => indexed.order(key.order ?? "desc").paginate(o),
     load,
     loadCost,
-  );
+  ).then((page) => ({
+    ...page,
+    continueCursor: tagCursor(key, page.continueCursor),
+    ...(page.splitCursor
+      ? { splitCursor: tagCursor(key, page.splitCursor) }
+      : {}),
+  }));
 }
 
 /** Adds an optional `time` range to an index range that already fixed its equality prefix. */
@@ -214,6 +315,21 @@ export const listEntries = query({
     checkPage(paginationOpts);
     checkRange(from, to);
     const entries = paginator(ctx.db, schema).query("entries");
+    const index =
+      "document" in by
+        ? "by_document"
+        : "table" in by && "actorId" in by
+          ? "by_table_actor"
+          : "actorId" in by && "kind" in by
+            ? "by_actor_kind"
+            : "table" in by
+              ? "by_table"
+              : "actorId" in by
+                ? "by_actor"
+                : "kind" in by
+                  ? "by_kind"
+                  : "by_time";
+    const key: ListKey = { table: "entries", index, by, from, to, order };
     const indexed =
       "document" in by
         ? entries.withIndex("by_document", (q) =>
@@ -252,7 +368,7 @@ export const listEntries = query({
                       withTime(q.eq("kind", by.kind), from, to),
                     )
                   : entries.withIndex("by_time", (q) => withTime(q, from, to));
-    return orderedPage(ctx, indexed, order, paginationOpts, (row) =>
+    return orderedPage(ctx, key, indexed, paginationOpts, (row) =>
       toEntry(ctx, row),
     );
   },
@@ -276,6 +392,19 @@ export const listOperations = query({
     checkPage(paginationOpts);
     checkRange(from, to);
     const ops = paginator(ctx.db, schema).query("operations");
+    const key: ListKey = {
+      table: "operations",
+      index:
+        "actorId" in by
+          ? "by_actor"
+          : "functionName" in by
+            ? "by_function"
+            : "by_time",
+      by,
+      from,
+      to,
+      order,
+    };
     const indexed =
       "actorId" in by
         ? ops.withIndex("by_actor", (q) =>
@@ -286,7 +415,7 @@ export const listOperations = query({
               withTime(q.eq("functionName", by.functionName), from, to),
             )
           : ops.withIndex("by_time", (q) => withTime(q, from, to));
-    return orderedPage(ctx, indexed, order, paginationOpts, (row) =>
+    return orderedPage(ctx, key, indexed, paginationOpts, (row) =>
       toOperation(ctx, row),
     );
   },

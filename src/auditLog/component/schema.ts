@@ -21,6 +21,8 @@ export default defineSchema({
     entryHashes: v.optional(v.array(v.string())),
     /** Hash format (absent: 1). Format 2 fixes `entryHashes` at append. */
     format: v.optional(v.number()),
+    /** Format 2: the hash of the row as appended (see `appendHash`); checked by seal and verify. */
+    appendHash: v.optional(v.string()),
     /** Set when `args` did not fit the row: they are in `snapshots` (and `args` is null). */
     argsRef: v.optional(vSnapshotRef),
   })
