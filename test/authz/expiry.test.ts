@@ -11,6 +11,7 @@ import {
   anyApi,
   componentsGeneric,
   type FunctionReference,
+  makeFunctionReference,
   type GenericSchema,
   mutationGeneric,
   queryGeneric,
@@ -23,6 +24,7 @@ import opskit from "convex-opskit/test";
 import {
   BACKFILL_DOCUMENTS,
   EXPIRY_HORIZON_MS,
+  EXPIRY_SCHEDULES_PER_TRANSACTION,
 } from "../../src/authz/component/expiry.js";
 import { captureLogs, opskitTest } from "../helpers.js";
 import { authz, mutation, query, schema } from "./app.js";
@@ -63,6 +65,22 @@ export const revoke = mutation({
   },
 });
 
+/** One app mutation granting `users` users an expiring role: at `expiresAt`, or each 1 ms earlier than the last. */
+export const grantMany = mutation({
+  args: { users: v.number(), expiresAt: v.number(), decreasing: v.boolean() },
+  returns: v.null(),
+  handler: async (ctx, { users, expiresAt, decreasing }) => {
+    for (let i = 0; i < users; i++)
+      await authz.grant(ctx, {
+        userId: `u${i}`,
+        role: "viewer",
+        scope: "team:1",
+        expiresAt: decreasing ? expiresAt - i : expiresAt,
+      });
+    return null;
+  },
+});
+
 export const canWrite = query({
   args: { userId: v.string(), scope: v.string() },
   returns: v.boolean(),
@@ -93,6 +111,38 @@ const inspectModule = {
       return null;
     },
   }),
+  /** Grant documents and per-user jobs as the previous version wrote them (`expiryCheckAt`, no `nextExpiry`). */
+  seedPerUserJobs: mutationGeneric({
+    args: {
+      users: v.array(
+        v.object({ userId: v.string(), expiresAt: v.array(v.number()) }),
+      ),
+    },
+    returns: v.null(),
+    handler: async (ctx, { users }) => {
+      for (const { userId, expiresAt } of users) {
+        const grants = expiresAt.map((at, i) => ({
+          role: "viewer",
+          scope: `team:${i}`,
+          expiresAt: at,
+        }));
+        const first = Math.min(...expiresAt);
+        await ctx.db.insert("userGrants", {
+          userId,
+          grants,
+          expiryCheckAt: first,
+        });
+        for (const g of grants)
+          await ctx.db.insert("members", { userId, ...g });
+        await ctx.scheduler.runAt(
+          first,
+          makeFunctionReference<"mutation">("expiry:removeExpiredGrants"),
+          { userId },
+        );
+      }
+      return null;
+    },
+  }),
   state: queryGeneric({
     args: {},
     returns: v.any(),
@@ -112,10 +162,13 @@ const inspectModule = {
           role,
           expiresAt,
         })),
+        // The sweep has no arguments; a per-user job (previous version) names its user.
         pending: jobs
           .filter((j) => j.state.kind === "pending")
           .map((j) => ({
-            userId: (j.args[0] as { userId: string }).userId,
+            ...((j.args[0] as { userId?: string }).userId === undefined
+              ? {}
+              : { userId: (j.args[0] as { userId: string }).userId }),
             at: j.scheduledTime,
           })),
       };
@@ -150,7 +203,7 @@ type State = {
     role: string;
     expiresAt?: number;
   }>;
-  pending: Array<{ userId: string; at: number }>;
+  pending: Array<{ userId?: string; at: number }>;
 };
 
 function setup() {
@@ -202,7 +255,7 @@ describe("grant expiry", () => {
       await t.query(api.canWrite, { userId: "ann", scope: "team:1" }),
     ).toBe(true);
     const before = await inspect();
-    expect(before.pending).toEqual([{ userId: "ann", at: T0 + 60 * MINUTE }]);
+    expect(before.pending).toEqual([{ at: T0 + 60 * MINUTE }]);
     expect(before.members).toHaveLength(2);
 
     // One minute before the expiry nothing is written: a subscribed query keeps its result.
@@ -277,7 +330,7 @@ describe("grant expiry", () => {
       { role: "editor", scope: "team:1", expiresAt: T0 + 30 * MINUTE },
       { role: "moderator", scope: "team:9" },
     ]);
-    expect(mid.pending).toEqual([{ userId: "ann", at: T0 + 30 * MINUTE }]);
+    expect(mid.pending).toEqual([{ at: T0 + 30 * MINUTE }]);
     await advance(20 * MINUTE);
     const end = await inspect();
     expect(end.userGrants[0].grants).toEqual([
@@ -319,7 +372,7 @@ describe("grant expiry", () => {
     );
   });
 
-  test("many expiring grants of one user: one pending job at the earliest expiry, however many grants", async () => {
+  test("many expiring grants of one user: one pending sweep at the earliest expiry, however many grants", async () => {
     const { t, inspect, advance } = setup();
     for (let i = 0; i < 40; i++)
       await t.mutation(api.grant, {
@@ -329,11 +382,18 @@ describe("grant expiry", () => {
         // Later grants expire later, except every fifth, which expires earlier.
         expiresAt: T0 + (i % 5 === 4 ? 100 - i : 100 + i) * MINUTE,
       });
-    // Each earlier expiry supersedes the previous job: 1 + the 8 earlier ones.
+    // Each earlier expiry supersedes the previous sweep: 1 + the 8 earlier
+    // ones, all at one clock (frozen by the fake timers), so the ninth
+    // becomes one sweep at now that reschedules for the earliest expiry.
     const jobs = (await inspect()).pending;
-    expect(jobs.length).toBe(9);
-    expect(Math.min(...jobs.map((j) => j.at))).toBe(T0 + 61 * MINUTE);
-    // Superseded jobs run, find the newer job recorded, and schedule nothing more.
+    expect(jobs.length).toBe(EXPIRY_SCHEDULES_PER_TRANSACTION + 1);
+    await advance(0);
+    const after = (await inspect()).pending;
+    expect(after).toContainEqual({ at: T0 + 61 * MINUTE });
+    // The sweep at now ran and handed over to the earliest expiry.
+    expect(after.length).toBe(EXPIRY_SCHEDULES_PER_TRANSACTION + 1);
+    expect(after.every((j) => j.at > T0)).toBe(true);
+    // Superseded sweeps run, find the newer one recorded, and schedule nothing more.
     await advance(100 * MINUTE);
     expect((await inspect()).pending).toHaveLength(1);
     await t.finishAllScheduledFunctions(vi.runAllTimers);
@@ -343,6 +403,48 @@ describe("grant expiry", () => {
       pending: [],
     });
   });
+
+  test.each([
+    ["one expiry", false],
+    ["strictly decreasing expiries", true],
+  ])(
+    "one mutation gives 1,100 users an expiring grant (%s): a handful of functions scheduled, not one per user; all removed at expiry",
+    async (_name, decreasing) => {
+      const { t, inspect, advance } = setup();
+      // More than the 1,000 functions a deployment lets one mutation schedule;
+      // fewer than the 4,096 index ranges one transaction may read (3 a grant).
+      const users = 1100;
+      const expiresAt = T0 + 60 * MINUTE;
+      await t.mutation(api.grantMany, { users, expiresAt, decreasing });
+      const scheduled = await t.run(
+        async (ctx) =>
+          await ctx.db.system.query("_scheduled_functions").collect(),
+      );
+      // convex-test keeps the component's jobs in the component; the app scheduled none.
+      expect(scheduled).toEqual([]);
+      const before = await inspect();
+      expect(before.pending.length).toBeGreaterThan(0);
+      expect(before.pending.length).toBeLessThanOrEqual(
+        EXPIRY_SCHEDULES_PER_TRANSACTION + 1,
+      );
+      expect(before.userGrants).toHaveLength(users);
+      expect(before.members).toHaveLength(users);
+
+      await advance(expiresAt - users - Date.now());
+      // Nothing removed before its expiry (the earliest is expiresAt - 1,099 ms).
+      expect((await inspect()).members).toHaveLength(users);
+      await t.finishAllScheduledFunctions(vi.runAllTimers);
+      expect(await inspect()).toEqual({
+        userGrants: [],
+        members: [],
+        pending: [],
+      });
+      const expired = logs.filter((l) => l.event === "authz.expire");
+      expect(expired.reduce((n, l) => n + (l.removed as number), 0)).toBe(
+        users,
+      );
+    },
+  );
 
   test("an expiry months or years ahead (past what a timer or a deployment schedules at once) is reached by hops, and still removed on time", async () => {
     const { t, inspect, advance } = setup();
@@ -367,6 +469,55 @@ describe("grant expiry", () => {
     await advance(expiresAt - Date.now() - MINUTE);
     expect((await inspect()).userGrants[0].grants).toHaveLength(1);
     await advance(MINUTE);
+    expect(await inspect()).toEqual({
+      userGrants: [],
+      members: [],
+      pending: [],
+    });
+  });
+
+  test("per-user jobs the previous version scheduled (removeExpiredGrants({ userId })) still expire their user and hand the rest to the sweep", async () => {
+    const { t, inspect, advance } = setup();
+    const seed = (
+      componentsGeneric() as unknown as {
+        authz: {
+          inspect: {
+            seedPerUserJobs: FunctionReference<
+              "mutation",
+              "internal",
+              { users: Array<{ userId: string; expiresAt: number[] }> },
+              null
+            >;
+          };
+        };
+      }
+    ).authz.inspect.seedPerUserJobs;
+    await t.mutation(seed, {
+      users: [
+        { userId: "ann", expiresAt: [T0 + 10 * MINUTE] },
+        { userId: "bob", expiresAt: [T0 + 10 * MINUTE, T0 + 30 * MINUTE] },
+      ],
+    });
+    expect((await inspect()).pending).toEqual([
+      { userId: "ann", at: T0 + 10 * MINUTE },
+      { userId: "bob", at: T0 + 10 * MINUTE },
+    ]);
+    await advance(10 * MINUTE);
+    const mid = await inspect();
+    expect(mid.userGrants).toEqual([
+      {
+        userId: "bob",
+        grants: [
+          { role: "viewer", scope: "team:1", expiresAt: T0 + 30 * MINUTE },
+        ],
+      },
+    ]);
+    expect(mid.members.map((m) => [m.userId, m.scope])).toEqual([
+      ["bob", "team:1"],
+    ]);
+    // Bob's later grant is now on the sweep's index, with a sweep at its expiry.
+    expect(mid.pending).toEqual([{ at: T0 + 30 * MINUTE }]);
+    await advance(20 * MINUTE);
     expect(await inspect()).toEqual({
       userGrants: [],
       members: [],
@@ -412,7 +563,8 @@ describe("grant expiry", () => {
     vi.advanceTimersByTime(0);
     await t.finishInProgressScheduledFunctions();
     const jobs = (await inspect()).pending;
-    expect(jobs.filter((j) => j.at === T0 + 10 * MINUTE)).toHaveLength(users);
+    // One sweep serves them all.
+    expect(jobs).toEqual([{ at: T0 + 10 * MINUTE }]);
     // Running it again schedules nothing more.
     expect(await t.mutation(authzInternal.authz.expiry.backfill, {})).toEqual({
       scanned: BACKFILL_DOCUMENTS,
@@ -504,11 +656,9 @@ describe("grant expiry", () => {
             // Every live expiring grant has a job pending at or before its expiry.
             for (const g of model.values()) {
               if (g.expiresAt === undefined) continue;
-              expect(
-                state.pending.some(
-                  (j) => j.userId === g.userId && j.at <= g.expiresAt!,
-                ),
-              ).toBe(true);
+              expect(state.pending.some((j) => j.at <= g.expiresAt!)).toBe(
+                true,
+              );
             }
           }
         },

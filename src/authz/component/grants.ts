@@ -10,7 +10,7 @@ import {
 } from "../policy.js";
 import { mutation, query, type MutationCtx } from "./_generated/server.js";
 import schema, { grantValidator } from "./schema.js";
-import { deleteExpiredMembers, scheduleExpiry } from "./expiry.js";
+import { deleteExpiredMembers, earliestExpiry, ensureSweep } from "./expiry.js";
 
 /** Grants per user are kept in one document; this bounds its size. */
 export const MAX_GRANTS_PER_USER = 500;
@@ -107,13 +107,18 @@ export const grantRole = mutation({
         { userId: args.userId },
       );
     const grants = [...kept, grant];
-    const docId = doc
-      ? (await ctx.db.patch("userGrants", doc._id, { grants }), doc._id)
-      : await ctx.db.insert("userGrants", { userId: args.userId, grants });
+    // `nextExpiry` puts the document on the expiry sweep's index (expiry.ts).
+    const nextExpiry = earliestExpiry(grants);
+    if (doc) await ctx.db.patch("userGrants", doc._id, { grants, nextExpiry });
+    else
+      await ctx.db.insert("userGrants", {
+        userId: args.userId,
+        grants,
+        ...(nextExpiry === undefined ? {} : { nextExpiry }),
+      });
     // Expiry is a scheduled write, so live queries see it (expiry.ts).
     await deleteExpiredMembers(ctx, args.userId, doc?.grants ?? [], now);
-    if (args.expiresAt !== undefined)
-      await scheduleExpiry(ctx, docId, args.userId, args.expiresAt);
+    if (args.expiresAt !== undefined) await ensureSweep(ctx, args.expiresAt);
 
     const scope = args.scope ?? GLOBAL;
     const member = await ctx.db
@@ -158,7 +163,11 @@ export const revokeRole = mutation({
       );
       if (revoked) {
         if (live.length === 0) await ctx.db.delete("userGrants", doc._id);
-        else await ctx.db.patch("userGrants", doc._id, { grants: live });
+        else
+          await ctx.db.patch("userGrants", doc._id, {
+            grants: live,
+            nextExpiry: earliestExpiry(live),
+          });
         await deleteExpiredMembers(ctx, args.userId, grants, now);
       }
     }
