@@ -25,6 +25,7 @@ import {
   BACKFILL_DOCUMENTS,
   EXPIRY_HORIZON_MS,
   EXPIRY_SCHEDULES_PER_TRANSACTION,
+  EXPIRY_STALLED_MS,
 } from "../../src/authz/component/expiry.js";
 import { captureLogs, opskitTest } from "../helpers.js";
 import { authz, mutation, query, schema } from "./app.js";
@@ -140,6 +141,18 @@ const inspectModule = {
           { userId },
         );
       }
+      return null;
+    },
+  }),
+  /** What the dashboard's "cancel" does to every pending job of the component. */
+  cancelAll: mutationGeneric({
+    args: {},
+    returns: v.null(),
+    handler: async (ctx) => {
+      for (const j of await ctx.db.system
+        .query("_scheduled_functions")
+        .collect())
+        if (j.state.kind === "pending") await ctx.scheduler.cancel(j._id);
       return null;
     },
   }),
@@ -279,6 +292,55 @@ describe("grant expiry", () => {
     expect(logs.filter((l) => l.event === "authz.expire")).toEqual([
       { event: "authz.expire", userId: "ann", removed: 1, next: null },
     ]);
+  });
+
+  test("a sweep cancelled from the dashboard is replaced by the next expiring grant once overdue: expiry never stops for good", async () => {
+    const { t, inspect, advance } = setup();
+    const cancelRef = (
+      componentsGeneric() as unknown as {
+        authz: {
+          inspect: {
+            cancelAll: FunctionReference<
+              "mutation",
+              "internal",
+              Record<string, never>,
+              null
+            >;
+          };
+        };
+      }
+    ).authz.inspect.cancelAll;
+    await t.mutation(api.grant, {
+      userId: "ann",
+      role: "editor",
+      scope: "team:1",
+      expiresAt: T0 + 5 * MINUTE,
+    });
+    await t.mutation(cancelRef, {});
+    expect((await inspect()).pending).toEqual([]);
+    // Past the recorded time, but not yet overdue: a later grant trusts it.
+    await advance(5 * MINUTE + EXPIRY_STALLED_MS - 1);
+    await t.mutation(api.grant, {
+      userId: "bob",
+      role: "editor",
+      scope: "team:1",
+      expiresAt: Date.now() + MINUTE,
+    });
+    expect((await inspect()).pending).toEqual([]);
+    // Overdue: the next expiring grant schedules a sweep, which removes
+    // ann's long-expired grant and, at its time, bob's.
+    await advance(2);
+    await t.mutation(api.grant, {
+      userId: "cat",
+      role: "editor",
+      scope: "team:1",
+      expiresAt: Date.now() + MINUTE,
+    });
+    expect((await inspect()).pending).toHaveLength(1);
+    await advance(MINUTE);
+    const after = await inspect();
+    expect(after.userGrants).toEqual([]);
+    expect(after.members).toEqual([]);
   });
 
   test("a user whose only grant expires loses the grant document; the raw component read shows it gone", async () => {

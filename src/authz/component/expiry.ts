@@ -49,6 +49,13 @@ export const EXPIRY_HORIZON_MS = 21 * 24 * 60 * 60 * 1000;
 /** Stored scope for global grants (valid scopes always contain ":"). */
 const GLOBAL = "";
 
+/**
+ * How long past its time a recorded sweep may be before the next expiring
+ * grant treats it as lost and schedules another (scheduled functions can
+ * run late under load; one cancelled or failed for good never runs).
+ */
+export const EXPIRY_STALLED_MS = 10 * 60 * 1000;
+
 /** Sweeps scheduled at one `Date.now()` (one transaction) at their own time; past it, one sweep at `now`. */
 export const EXPIRY_SCHEDULES_PER_TRANSACTION = 8;
 
@@ -84,9 +91,15 @@ export async function ensureSweep(
   const now = Date.now();
   const row = await ctx.db.query("expirySchedule").first();
   const wanted = Math.max(now, Math.min(expiresAt, now + EXPIRY_HORIZON_MS));
-  if (row !== null && row.at <= wanted) return false;
+  // A recorded sweep long overdue was lost (cancelled from the dashboard, or
+  // failed): it covers nothing, or no expiry would ever run again. A merely
+  // late one that still runs finds the newer row and schedules nothing.
+  const lost = row !== null && row.at < now - EXPIRY_STALLED_MS;
+  if (row !== null && !lost && row.at <= wanted) return false;
   const made = row !== null && row.madeAt === now ? row.made : 0;
-  const at = made >= EXPIRY_SCHEDULES_PER_TRANSACTION ? now : wanted;
+  // After a lost sweep, expiries may be overdue: sweep now, which then
+  // reschedules for the earliest one left.
+  const at = lost || made >= EXPIRY_SCHEDULES_PER_TRANSACTION ? now : wanted;
   await ctx.scheduler.runAt(at, internal.expiry.sweepExpired, {});
   const next = { at, madeAt: now, made: made + 1 };
   if (row === null) await ctx.db.insert("expirySchedule", next);
