@@ -156,6 +156,19 @@ const inspectModule = {
       return null;
     },
   }),
+  /** Each grant document's `nextExpiry` and the singleton schedule row, as stored. */
+  raw: queryGeneric({
+    args: {},
+    returns: v.any(),
+    handler: async (ctx) => ({
+      nextExpiry: (await ctx.db.query("userGrants").collect()).map((d) => ({
+        userId: d.userId,
+        nextExpiry: d.nextExpiry ?? null,
+        grants: d.grants,
+      })),
+      schedule: await ctx.db.query("expirySchedule").collect(),
+    }),
+  }),
   state: queryGeneric({
     args: {},
     returns: v.any(),
@@ -729,3 +742,189 @@ describe("grant expiry", () => {
     );
   });
 });
+
+/** The component's internal functions, called as the scheduler or an operator would. */
+const internalRefs = (
+  componentsGeneric() as unknown as {
+    authz: {
+      inspect: {
+        raw: FunctionReference<
+          "query",
+          "internal",
+          Record<string, never>,
+          {
+            nextExpiry: Array<{
+              userId: string;
+              nextExpiry: number | null;
+              grants: Array<{ expiresAt?: number }>;
+            }>;
+            schedule: Array<{
+              _id: string;
+              at: number;
+              madeAt: number;
+              made: number;
+            }>;
+          }
+        >;
+      };
+      expiry: {
+        sweepExpired: FunctionReference<
+          "mutation",
+          "internal",
+          Record<string, never>,
+          unknown
+        >;
+        removeExpiredGrants: FunctionReference<
+          "mutation",
+          "internal",
+          { userId: string },
+          unknown
+        >;
+        backfill: FunctionReference<
+          "mutation",
+          "internal",
+          { after?: number },
+          unknown
+        >;
+      };
+    };
+  }
+).authz;
+
+describe("grant expiry under attack", () => {
+  test("interleaved grants, extensions, revokes, stray sweeps, legacy jobs and backfill: nextExpiry is always the earliest expiry, nothing expired outlives its jobs, pending sweeps stay bounded", async () => {
+    const users = ["ann", "bob", "cat"] as const;
+    const key = fc.record({
+      userId: fc.constantFrom(...users),
+      role: fc.constantFrom("viewer", "editor"),
+      scope: fc.constantFrom(undefined, "team:1"),
+    });
+    const command = fc.oneof(
+      fc.record({
+        kind: fc.constant("grant" as const),
+        key,
+        ms: fc.option(fc.integer({ min: 1, max: 10 * MINUTE }), {
+          nil: undefined,
+        }),
+      }),
+      fc.record({ kind: fc.constant("revoke" as const), key }),
+      fc.record({
+        kind: fc.constant("advance" as const),
+        ms: fc.integer({ min: 0, max: 6 * MINUTE }),
+      }),
+      fc.record({ kind: fc.constant("sweep" as const) }),
+      fc.record({
+        kind: fc.constant("legacy" as const),
+        userId: fc.constantFrom(...users),
+      }),
+      fc.record({ kind: fc.constant("backfill" as const) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(command, { minLength: 1, maxLength: 16 }),
+        async (commands) => {
+          vi.setSystemTime(T0);
+          const { t, inspect, advance } = setup();
+          const model = new Map<
+            string,
+            { userId: string; role: string; scope?: string; expiresAt?: number }
+          >();
+          let scheduledBound = 0;
+          for (const c of commands) {
+            if (c.kind === "grant") {
+              const expiresAt =
+                c.ms === undefined ? undefined : Date.now() + c.ms;
+              await t.mutation(api.grant, { ...c.key, expiresAt });
+              model.set(JSON.stringify(c.key), { ...c.key, expiresAt });
+            } else if (c.kind === "revoke") {
+              await t.mutation(api.revoke, c.key);
+              model.delete(JSON.stringify(c.key));
+            } else if (c.kind === "advance") {
+              await advance(c.ms);
+            } else if (c.kind === "sweep") {
+              await t.mutation(internalRefs.expiry.sweepExpired, {});
+            } else if (c.kind === "legacy") {
+              await t.mutation(internalRefs.expiry.removeExpiredGrants, {
+                userId: c.userId,
+              });
+            } else {
+              await t.mutation(internalRefs.expiry.backfill, {});
+            }
+            scheduledBound += 2;
+            // Jobs due now run (as the scheduler would) before the check.
+            await advance(0);
+            const now = Date.now();
+            for (const [k, g] of model)
+              if (g.expiresAt !== undefined && g.expiresAt <= now)
+                model.delete(k);
+            const state = await inspect();
+            const raw = await t.query(internalRefs.inspect.raw, {});
+            for (const d of raw.nextExpiry)
+              expect(d.nextExpiry).toEqual(earliestOf(d.grants));
+            const stored = state.userGrants
+              .flatMap((d) =>
+                d.grants.map((g) =>
+                  JSON.stringify([d.userId, g.role, g.scope ?? null]),
+                ),
+              )
+              .sort();
+            const live = [...model.values()]
+              .map((g) => JSON.stringify([g.userId, g.role, g.scope ?? null]))
+              .sort();
+            expect(stored).toEqual(live);
+            for (const g of model.values())
+              if (g.expiresAt !== undefined)
+                expect(state.pending.some((j) => j.at <= g.expiresAt!)).toBe(
+                  true,
+                );
+            // The schedule row names a pending sweep at its time.
+            for (const row of raw.schedule)
+              expect(state.pending.some((j) => j.at === row.at)).toBe(true);
+            expect(state.pending.length).toBeLessThanOrEqual(scheduledBound);
+          }
+        },
+      ),
+      { seed: 7, numRuns: 60 },
+    );
+  });
+
+  test("a grant expiring after the pending sweep does not write the schedule singleton (no OCC conflict with other grants)", async () => {
+    const { t } = setup();
+    await t.mutation(api.grant, {
+      userId: "u0",
+      role: "viewer",
+      scope: "team:1",
+      expiresAt: T0 + MINUTE,
+    });
+    const before = await t.query(internalRefs.inspect.raw, {});
+    expect(before.schedule).toHaveLength(1);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 30 * MINUTE }),
+        fc.nat(50),
+        async (later, i) => {
+          vi.advanceTimersByTime(1);
+          await t.mutation(api.grant, {
+            userId: `u${i + 1}`,
+            role: "editor",
+            scope: "team:2",
+            expiresAt: T0 + MINUTE + later,
+          });
+          expect(
+            (await t.query(internalRefs.inspect.raw, {})).schedule,
+          ).toEqual(before.schedule);
+        },
+      ),
+      { seed: 42, numRuns: 30 },
+    );
+  });
+});
+
+function earliestOf(
+  grants: ReadonlyArray<{ expiresAt?: number }>,
+): number | null {
+  const at = grants.flatMap((g) =>
+    g.expiresAt === undefined ? [] : [g.expiresAt],
+  );
+  return at.length === 0 ? null : Math.min(...at);
+}
