@@ -82,6 +82,22 @@ export const grantMany = mutation({
   },
 });
 
+/** One app mutation granting one user `scopes` expiring grants (team:0, team:1, ...). */
+export const grantScopes = mutation({
+  args: { userId: v.string(), scopes: v.number(), expiresAt: v.number() },
+  returns: v.null(),
+  handler: async (ctx, { userId, scopes, expiresAt }) => {
+    for (let i = 0; i < scopes; i++)
+      await authz.grant(ctx, {
+        userId,
+        role: "viewer",
+        scope: `team:${i}`,
+        expiresAt,
+      });
+    return null;
+  },
+});
+
 export const canWrite = query({
   args: { userId: v.string(), scope: v.string() },
   returns: v.boolean(),
@@ -886,6 +902,130 @@ describe("grant expiry under attack", () => {
       ),
       { seed: 7, numRuns: 60 },
     );
+  });
+
+  test("after any interleaving with dashboard cancels, one expiring grant once overdue brings storage back to exactly the live grants", async () => {
+    const cancelRef = (
+      componentsGeneric() as unknown as {
+        authz: {
+          inspect: {
+            cancelAll: FunctionReference<
+              "mutation",
+              "internal",
+              Record<string, never>,
+              null
+            >;
+          };
+        };
+      }
+    ).authz.inspect.cancelAll;
+    const users = ["ann", "bob", "cat"] as const;
+    const key = fc.record({
+      userId: fc.constantFrom(...users),
+      role: fc.constantFrom("viewer", "editor"),
+      scope: fc.constantFrom(undefined, "team:1"),
+    });
+    const command = fc.oneof(
+      fc.record({
+        kind: fc.constant("grant" as const),
+        key,
+        ms: fc.option(fc.integer({ min: 1, max: 30 * MINUTE }), {
+          nil: undefined,
+        }),
+      }),
+      fc.record({ kind: fc.constant("revoke" as const), key }),
+      fc.record({
+        kind: fc.constant("advance" as const),
+        ms: fc.integer({ min: 0, max: 15 * MINUTE }),
+      }),
+      fc.record({ kind: fc.constant("cancel" as const) }),
+      fc.record({
+        kind: fc.constant("legacy" as const),
+        userId: fc.constantFrom(...users),
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(command, { minLength: 1, maxLength: 14 }),
+        async (commands) => {
+          vi.setSystemTime(T0);
+          const { t, inspect, advance } = setup();
+          const model = new Map<
+            string,
+            { userId: string; role: string; scope?: string; expiresAt?: number }
+          >();
+          for (const c of commands) {
+            if (c.kind === "grant") {
+              const expiresAt =
+                c.ms === undefined ? undefined : Date.now() + c.ms;
+              await t.mutation(api.grant, { ...c.key, expiresAt });
+              model.set(JSON.stringify(c.key), { ...c.key, expiresAt });
+            } else if (c.kind === "revoke") {
+              await t.mutation(api.revoke, c.key);
+              model.delete(JSON.stringify(c.key));
+            } else if (c.kind === "advance") {
+              await advance(c.ms);
+            } else if (c.kind === "cancel") {
+              await t.mutation(cancelRef, {});
+            } else {
+              await t.mutation(internalRefs.expiry.removeExpiredGrants, {
+                userId: c.userId,
+              });
+            }
+          }
+          // Recovery as documented: past every recorded time by EXPIRY_STALLED_MS, one expiring grant.
+          await advance(31 * MINUTE + EXPIRY_STALLED_MS + 1);
+          await t.mutation(api.grant, {
+            userId: "dan",
+            role: "viewer",
+            expiresAt: Date.now() + MINUTE,
+          });
+          await advance(MINUTE);
+          const state = await inspect();
+          const now = Date.now();
+          const live = [...model.values()]
+            .filter((g) => g.expiresAt === undefined || g.expiresAt > now)
+            .map((g) => JSON.stringify([g.userId, g.role, g.scope ?? null]))
+            .sort();
+          const stored = state.userGrants
+            .flatMap((d) =>
+              d.grants.map((g) =>
+                JSON.stringify([d.userId, g.role, g.scope ?? null]),
+              ),
+            )
+            .sort();
+          expect(stored).toEqual(live);
+          expect(
+            state.members
+              .map((m) => JSON.stringify([m.userId, m.role, m.scope || null]))
+              .sort(),
+          ).toEqual(live);
+        },
+      ),
+      { seed: 11, numRuns: 50 },
+    );
+  });
+
+  test("a sweep that finds more due than its budget (users and membership rows) continues at once: everything due is gone at its expiry, not at some later sweep", async () => {
+    const { t, inspect, advance } = setup();
+    const expiresAt = T0 + 10 * MINUTE;
+    // 2.5 sweeps' worth of users, and one user whose expired grants exceed one run's membership-row budget.
+    await t.mutation(api.grantMany, {
+      users: 250,
+      expiresAt,
+      decreasing: false,
+    });
+    await t.mutation(api.grantScopes, {
+      userId: "big",
+      scopes: 300,
+      expiresAt,
+    });
+    await advance(expiresAt - Date.now());
+    expect(await inspect()).toEqual({
+      userGrants: [],
+      members: [],
+      pending: [],
+    });
   });
 
   test("a grant expiring after the pending sweep does not write the schedule singleton (no OCC conflict with other grants)", async () => {
