@@ -98,6 +98,18 @@ export const grantScopes = mutation({
   },
 });
 
+/** `authz.grant`, returning what it returns. */
+export const grantCreated = mutation({
+  args: {
+    userId: v.string(),
+    role: vRole,
+    scope: v.optional(v.string()),
+    expiresAt: v.optional(v.number()),
+  },
+  returns: v.object({ created: v.boolean() }),
+  handler: async (ctx, args) => await authz.grant(ctx, args),
+});
+
 export const canWrite = query({
   args: { userId: v.string(), scope: v.string() },
   returns: v.boolean(),
@@ -1026,6 +1038,57 @@ describe("grant expiry under attack", () => {
       members: [],
       pending: [],
     });
+  });
+
+  test("grant's `created` is true exactly when no live grant of that role and scope existed, also while expired grants wait for their sweep", async () => {
+    const key = fc.record({
+      role: fc.constantFrom("viewer", "editor"),
+      scope: fc.constantFrom(undefined, "team:1"),
+    });
+    const command = fc.oneof(
+      fc.record({
+        kind: fc.constant("grant" as const),
+        key,
+        ms: fc.option(fc.integer({ min: 1, max: 5 * MINUTE }), {
+          nil: undefined,
+        }),
+      }),
+      // The clock moves without the scheduler running: expired grants stay stored for now.
+      fc.record({
+        kind: fc.constant("tick" as const),
+        ms: fc.integer({ min: 0, max: 5 * MINUTE }),
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(command, { minLength: 1, maxLength: 12 }),
+        async (commands) => {
+          vi.setSystemTime(T0);
+          const { t } = setup();
+          const model = new Map<string, number | undefined>();
+          for (const c of commands) {
+            if (c.kind === "tick") {
+              vi.setSystemTime(Date.now() + c.ms);
+              continue;
+            }
+            const k = JSON.stringify(c.key);
+            const now = Date.now();
+            const live =
+              model.has(k) &&
+              (model.get(k) === undefined || model.get(k)! > now);
+            const expiresAt = c.ms === undefined ? undefined : now + c.ms;
+            const result = await t.mutation(api.grantCreated, {
+              userId: "ann",
+              ...c.key,
+              expiresAt,
+            });
+            expect(result).toEqual({ created: !live });
+            model.set(k, expiresAt);
+          }
+        },
+      ),
+      { seed: 42, numRuns: 60 },
+    );
   });
 
   test("a grant expiring after the pending sweep does not write the schedule singleton (no OCC conflict with other grants)", async () => {

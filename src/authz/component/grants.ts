@@ -71,7 +71,8 @@ export const getUserGrants = query({
 /**
  * Grants a role, globally or for one scope, optionally until `expiresAt`.
  * Granting again replaces the expiry. Writes 2 documents (the user's grant
- * document and the scope membership row).
+ * document and the scope membership row). `created` is false only when a
+ * live (unexpired) grant of this role and scope existed.
  */
 export const grantRole = mutation({
   args: { ...grantArgs, expiresAt: v.optional(v.number()) },
@@ -99,7 +100,14 @@ export const grantRole = mutation({
         !(g.role === args.role && g.scope === args.scope) &&
         (g.expiresAt === undefined || g.expiresAt > now),
     );
-    const created = kept.length === (doc?.grants.length ?? 0);
+    // New unless a live grant of this role and scope existed: an expired one
+    // waiting for its sweep, or another grant dropped as expired, is not it.
+    const created = !(doc?.grants ?? []).some(
+      (g) =>
+        g.role === args.role &&
+        g.scope === args.scope &&
+        (g.expiresAt === undefined || g.expiresAt > now),
+    );
     if (kept.length >= MAX_GRANTS_PER_USER)
       throw opskitError(
         "INVALID_ARGUMENT",
