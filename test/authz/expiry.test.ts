@@ -1091,6 +1091,52 @@ describe("grant expiry under attack", () => {
     );
   });
 
+  test("an expiry at a fractional millisecond is removed: a sweep runs with Date.now() truncated to the millisecond, so it must not be scheduled at a fraction before the expiry it serves", async () => {
+    const cancelRef = (
+      componentsGeneric() as unknown as {
+        authz: {
+          inspect: {
+            cancelAll: FunctionReference<
+              "mutation",
+              "internal",
+              Record<string, never>,
+              null
+            >;
+          };
+        };
+      }
+    ).authz.inspect.cancelAll;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 5 * MINUTE }),
+        fc.constantFrom(0.25, 0.5, 0.999),
+        async (ms, fraction) => {
+          vi.setSystemTime(T0);
+          const { t, inspect, advance } = setup();
+          await t.mutation(api.grant, {
+            userId: "ann",
+            role: "viewer",
+            scope: "team:1",
+            expiresAt: T0 + ms + fraction,
+          });
+          // Run the pending sweep as a deployment does: at its scheduled time,
+          // where Date.now() (whole milliseconds, truncated) may read just below it.
+          const [job] = (await inspect()).pending;
+          await t.mutation(cancelRef, {});
+          vi.setSystemTime(Math.floor(job!.at));
+          await t.mutation(internalRefs.expiry.sweepExpired, {});
+          await advance(6 * MINUTE);
+          expect(await inspect()).toEqual({
+            userGrants: [],
+            members: [],
+            pending: [],
+          });
+        },
+      ),
+      { seed: 42, numRuns: 30 },
+    );
+  });
+
   test("a grant expiring after the pending sweep does not write the schedule singleton (no OCC conflict with other grants)", async () => {
     const { t } = setup();
     await t.mutation(api.grant, {

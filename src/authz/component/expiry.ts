@@ -90,7 +90,12 @@ export async function ensureSweep(
 ): Promise<boolean> {
   const now = Date.now();
   const row = await ctx.db.query("expirySchedule").first();
-  const wanted = Math.max(now, Math.min(expiresAt, now + EXPIRY_HORIZON_MS));
+  // Whole milliseconds: a sweep's Date.now() is truncated to the millisecond,
+  // so one scheduled at 1000.5 may read 1000 and find 1000.5 not yet expired.
+  const wanted = Math.max(
+    now,
+    Math.ceil(Math.min(expiresAt, now + EXPIRY_HORIZON_MS)),
+  );
   // A recorded sweep long overdue was lost (cancelled from the dashboard, or
   // failed): it covers nothing, or no expiry would ever run again. A merely
   // late one that still runs finds the newer row and schedules nothing.
@@ -251,8 +256,12 @@ export const sweepExpired = internalMutation({
       .query("userGrants")
       .withIndex("by_nextExpiry", (q) => q.gte("nextExpiry", -Infinity))
       .first();
+    // Whole milliseconds (see ensureSweep): at a fraction before the expiry
+    // this sweep would find it not expired and, recorded, schedule nothing.
     const next =
-      first?.nextExpiry === undefined ? null : Math.max(now, first.nextExpiry);
+      first?.nextExpiry === undefined
+        ? null
+        : Math.max(now, Math.ceil(first.nextExpiry));
     const row = await ctx.db.query("expirySchedule").first();
     // A sweep recorded ahead of now is a newer one: it covers `next` or reschedules.
     const superseded = row !== null && row.at > now;
