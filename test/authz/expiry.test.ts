@@ -11,6 +11,7 @@ import {
   anyApi,
   componentsGeneric,
   type FunctionReference,
+  makeFunctionReference,
   type GenericSchema,
   mutationGeneric,
   queryGeneric,
@@ -23,6 +24,8 @@ import opskit from "convex-opskit/test";
 import {
   BACKFILL_DOCUMENTS,
   EXPIRY_HORIZON_MS,
+  EXPIRY_SCHEDULES_PER_TRANSACTION,
+  EXPIRY_STALLED_MS,
 } from "../../src/authz/component/expiry.js";
 import { captureLogs, opskitTest } from "../helpers.js";
 import { authz, mutation, query, schema } from "./app.js";
@@ -63,6 +66,50 @@ export const revoke = mutation({
   },
 });
 
+/** One app mutation granting `users` users an expiring role: at `expiresAt`, or each 1 ms earlier than the last. */
+export const grantMany = mutation({
+  args: { users: v.number(), expiresAt: v.number(), decreasing: v.boolean() },
+  returns: v.null(),
+  handler: async (ctx, { users, expiresAt, decreasing }) => {
+    for (let i = 0; i < users; i++)
+      await authz.grant(ctx, {
+        userId: `u${i}`,
+        role: "viewer",
+        scope: "team:1",
+        expiresAt: decreasing ? expiresAt - i : expiresAt,
+      });
+    return null;
+  },
+});
+
+/** One app mutation granting one user `scopes` expiring grants (team:0, team:1, ...). */
+export const grantScopes = mutation({
+  args: { userId: v.string(), scopes: v.number(), expiresAt: v.number() },
+  returns: v.null(),
+  handler: async (ctx, { userId, scopes, expiresAt }) => {
+    for (let i = 0; i < scopes; i++)
+      await authz.grant(ctx, {
+        userId,
+        role: "viewer",
+        scope: `team:${i}`,
+        expiresAt,
+      });
+    return null;
+  },
+});
+
+/** `authz.grant`, returning what it returns. */
+export const grantCreated = mutation({
+  args: {
+    userId: v.string(),
+    role: vRole,
+    scope: v.optional(v.string()),
+    expiresAt: v.optional(v.number()),
+  },
+  returns: v.object({ created: v.boolean() }),
+  handler: async (ctx, args) => await authz.grant(ctx, args),
+});
+
 export const canWrite = query({
   args: { userId: v.string(), scope: v.string() },
   returns: v.boolean(),
@@ -93,6 +140,63 @@ const inspectModule = {
       return null;
     },
   }),
+  /** Grant documents and per-user jobs as the previous version wrote them (`expiryCheckAt`, no `nextExpiry`). */
+  seedPerUserJobs: mutationGeneric({
+    args: {
+      users: v.array(
+        v.object({ userId: v.string(), expiresAt: v.array(v.number()) }),
+      ),
+    },
+    returns: v.null(),
+    handler: async (ctx, { users }) => {
+      for (const { userId, expiresAt } of users) {
+        const grants = expiresAt.map((at, i) => ({
+          role: "viewer",
+          scope: `team:${i}`,
+          expiresAt: at,
+        }));
+        const first = Math.min(...expiresAt);
+        await ctx.db.insert("userGrants", {
+          userId,
+          grants,
+          expiryCheckAt: first,
+        });
+        for (const g of grants)
+          await ctx.db.insert("members", { userId, ...g });
+        await ctx.scheduler.runAt(
+          first,
+          makeFunctionReference<"mutation">("expiry:removeExpiredGrants"),
+          { userId },
+        );
+      }
+      return null;
+    },
+  }),
+  /** What the dashboard's "cancel" does to every pending job of the component. */
+  cancelAll: mutationGeneric({
+    args: {},
+    returns: v.null(),
+    handler: async (ctx) => {
+      for (const j of await ctx.db.system
+        .query("_scheduled_functions")
+        .collect())
+        if (j.state.kind === "pending") await ctx.scheduler.cancel(j._id);
+      return null;
+    },
+  }),
+  /** Each grant document's `nextExpiry` and the singleton schedule row, as stored. */
+  raw: queryGeneric({
+    args: {},
+    returns: v.any(),
+    handler: async (ctx) => ({
+      nextExpiry: (await ctx.db.query("userGrants").collect()).map((d) => ({
+        userId: d.userId,
+        nextExpiry: d.nextExpiry ?? null,
+        grants: d.grants,
+      })),
+      schedule: await ctx.db.query("expirySchedule").collect(),
+    }),
+  }),
   state: queryGeneric({
     args: {},
     returns: v.any(),
@@ -112,10 +216,13 @@ const inspectModule = {
           role,
           expiresAt,
         })),
+        // The sweep has no arguments; a per-user job (previous version) names its user.
         pending: jobs
           .filter((j) => j.state.kind === "pending")
           .map((j) => ({
-            userId: (j.args[0] as { userId: string }).userId,
+            ...((j.args[0] as { userId?: string }).userId === undefined
+              ? {}
+              : { userId: (j.args[0] as { userId: string }).userId }),
             at: j.scheduledTime,
           })),
       };
@@ -150,7 +257,7 @@ type State = {
     role: string;
     expiresAt?: number;
   }>;
-  pending: Array<{ userId: string; at: number }>;
+  pending: Array<{ userId?: string; at: number }>;
 };
 
 function setup() {
@@ -202,7 +309,7 @@ describe("grant expiry", () => {
       await t.query(api.canWrite, { userId: "ann", scope: "team:1" }),
     ).toBe(true);
     const before = await inspect();
-    expect(before.pending).toEqual([{ userId: "ann", at: T0 + 60 * MINUTE }]);
+    expect(before.pending).toEqual([{ at: T0 + 60 * MINUTE }]);
     expect(before.members).toHaveLength(2);
 
     // One minute before the expiry nothing is written: a subscribed query keeps its result.
@@ -226,6 +333,55 @@ describe("grant expiry", () => {
     expect(logs.filter((l) => l.event === "authz.expire")).toEqual([
       { event: "authz.expire", userId: "ann", removed: 1, next: null },
     ]);
+  });
+
+  test("a sweep cancelled from the dashboard is replaced by the next expiring grant once overdue: expiry never stops for good", async () => {
+    const { t, inspect, advance } = setup();
+    const cancelRef = (
+      componentsGeneric() as unknown as {
+        authz: {
+          inspect: {
+            cancelAll: FunctionReference<
+              "mutation",
+              "internal",
+              Record<string, never>,
+              null
+            >;
+          };
+        };
+      }
+    ).authz.inspect.cancelAll;
+    await t.mutation(api.grant, {
+      userId: "ann",
+      role: "editor",
+      scope: "team:1",
+      expiresAt: T0 + 5 * MINUTE,
+    });
+    await t.mutation(cancelRef, {});
+    expect((await inspect()).pending).toEqual([]);
+    // Past the recorded time, but not yet overdue: a later grant trusts it.
+    await advance(5 * MINUTE + EXPIRY_STALLED_MS - 1);
+    await t.mutation(api.grant, {
+      userId: "bob",
+      role: "editor",
+      scope: "team:1",
+      expiresAt: Date.now() + MINUTE,
+    });
+    expect((await inspect()).pending).toEqual([]);
+    // Overdue: the next expiring grant schedules a sweep, which removes
+    // ann's long-expired grant and, at its time, bob's.
+    await advance(2);
+    await t.mutation(api.grant, {
+      userId: "cat",
+      role: "editor",
+      scope: "team:1",
+      expiresAt: Date.now() + MINUTE,
+    });
+    expect((await inspect()).pending).toHaveLength(1);
+    await advance(MINUTE);
+    const after = await inspect();
+    expect(after.userGrants).toEqual([]);
+    expect(after.members).toEqual([]);
   });
 
   test("a user whose only grant expires loses the grant document; the raw component read shows it gone", async () => {
@@ -277,7 +433,7 @@ describe("grant expiry", () => {
       { role: "editor", scope: "team:1", expiresAt: T0 + 30 * MINUTE },
       { role: "moderator", scope: "team:9" },
     ]);
-    expect(mid.pending).toEqual([{ userId: "ann", at: T0 + 30 * MINUTE }]);
+    expect(mid.pending).toEqual([{ at: T0 + 30 * MINUTE }]);
     await advance(20 * MINUTE);
     const end = await inspect();
     expect(end.userGrants[0].grants).toEqual([
@@ -319,7 +475,7 @@ describe("grant expiry", () => {
     );
   });
 
-  test("many expiring grants of one user: one pending job at the earliest expiry, however many grants", async () => {
+  test("many expiring grants of one user: one pending sweep at the earliest expiry, however many grants", async () => {
     const { t, inspect, advance } = setup();
     for (let i = 0; i < 40; i++)
       await t.mutation(api.grant, {
@@ -329,11 +485,18 @@ describe("grant expiry", () => {
         // Later grants expire later, except every fifth, which expires earlier.
         expiresAt: T0 + (i % 5 === 4 ? 100 - i : 100 + i) * MINUTE,
       });
-    // Each earlier expiry supersedes the previous job: 1 + the 8 earlier ones.
+    // Each earlier expiry supersedes the previous sweep: 1 + the 8 earlier
+    // ones, all at one clock (frozen by the fake timers), so the ninth
+    // becomes one sweep at now that reschedules for the earliest expiry.
     const jobs = (await inspect()).pending;
-    expect(jobs.length).toBe(9);
-    expect(Math.min(...jobs.map((j) => j.at))).toBe(T0 + 61 * MINUTE);
-    // Superseded jobs run, find the newer job recorded, and schedule nothing more.
+    expect(jobs.length).toBe(EXPIRY_SCHEDULES_PER_TRANSACTION + 1);
+    await advance(0);
+    const after = (await inspect()).pending;
+    expect(after).toContainEqual({ at: T0 + 61 * MINUTE });
+    // The sweep at now ran and handed over to the earliest expiry.
+    expect(after.length).toBe(EXPIRY_SCHEDULES_PER_TRANSACTION + 1);
+    expect(after.every((j) => j.at > T0)).toBe(true);
+    // Superseded sweeps run, find the newer one recorded, and schedule nothing more.
     await advance(100 * MINUTE);
     expect((await inspect()).pending).toHaveLength(1);
     await t.finishAllScheduledFunctions(vi.runAllTimers);
@@ -343,6 +506,48 @@ describe("grant expiry", () => {
       pending: [],
     });
   });
+
+  test.each([
+    ["one expiry", false],
+    ["strictly decreasing expiries", true],
+  ])(
+    "one mutation gives 1,100 users an expiring grant (%s): a handful of functions scheduled, not one per user; all removed at expiry",
+    async (_name, decreasing) => {
+      const { t, inspect, advance } = setup();
+      // More than the 1,000 functions a deployment lets one mutation schedule;
+      // fewer than the 4,096 index ranges one transaction may read (3 a grant).
+      const users = 1100;
+      const expiresAt = T0 + 60 * MINUTE;
+      await t.mutation(api.grantMany, { users, expiresAt, decreasing });
+      const scheduled = await t.run(
+        async (ctx) =>
+          await ctx.db.system.query("_scheduled_functions").collect(),
+      );
+      // convex-test keeps the component's jobs in the component; the app scheduled none.
+      expect(scheduled).toEqual([]);
+      const before = await inspect();
+      expect(before.pending.length).toBeGreaterThan(0);
+      expect(before.pending.length).toBeLessThanOrEqual(
+        EXPIRY_SCHEDULES_PER_TRANSACTION + 1,
+      );
+      expect(before.userGrants).toHaveLength(users);
+      expect(before.members).toHaveLength(users);
+
+      await advance(expiresAt - users - Date.now());
+      // Nothing removed before its expiry (the earliest is expiresAt - 1,099 ms).
+      expect((await inspect()).members).toHaveLength(users);
+      await t.finishAllScheduledFunctions(vi.runAllTimers);
+      expect(await inspect()).toEqual({
+        userGrants: [],
+        members: [],
+        pending: [],
+      });
+      const expired = logs.filter((l) => l.event === "authz.expire");
+      expect(expired.reduce((n, l) => n + (l.removed as number), 0)).toBe(
+        users,
+      );
+    },
+  );
 
   test("an expiry months or years ahead (past what a timer or a deployment schedules at once) is reached by hops, and still removed on time", async () => {
     const { t, inspect, advance } = setup();
@@ -367,6 +572,55 @@ describe("grant expiry", () => {
     await advance(expiresAt - Date.now() - MINUTE);
     expect((await inspect()).userGrants[0].grants).toHaveLength(1);
     await advance(MINUTE);
+    expect(await inspect()).toEqual({
+      userGrants: [],
+      members: [],
+      pending: [],
+    });
+  });
+
+  test("per-user jobs the previous version scheduled (removeExpiredGrants({ userId })) still expire their user and hand the rest to the sweep", async () => {
+    const { t, inspect, advance } = setup();
+    const seed = (
+      componentsGeneric() as unknown as {
+        authz: {
+          inspect: {
+            seedPerUserJobs: FunctionReference<
+              "mutation",
+              "internal",
+              { users: Array<{ userId: string; expiresAt: number[] }> },
+              null
+            >;
+          };
+        };
+      }
+    ).authz.inspect.seedPerUserJobs;
+    await t.mutation(seed, {
+      users: [
+        { userId: "ann", expiresAt: [T0 + 10 * MINUTE] },
+        { userId: "bob", expiresAt: [T0 + 10 * MINUTE, T0 + 30 * MINUTE] },
+      ],
+    });
+    expect((await inspect()).pending).toEqual([
+      { userId: "ann", at: T0 + 10 * MINUTE },
+      { userId: "bob", at: T0 + 10 * MINUTE },
+    ]);
+    await advance(10 * MINUTE);
+    const mid = await inspect();
+    expect(mid.userGrants).toEqual([
+      {
+        userId: "bob",
+        grants: [
+          { role: "viewer", scope: "team:1", expiresAt: T0 + 30 * MINUTE },
+        ],
+      },
+    ]);
+    expect(mid.members.map((m) => [m.userId, m.scope])).toEqual([
+      ["bob", "team:1"],
+    ]);
+    // Bob's later grant is now on the sweep's index, with a sweep at its expiry.
+    expect(mid.pending).toEqual([{ at: T0 + 30 * MINUTE }]);
+    await advance(20 * MINUTE);
     expect(await inspect()).toEqual({
       userGrants: [],
       members: [],
@@ -412,7 +666,8 @@ describe("grant expiry", () => {
     vi.advanceTimersByTime(0);
     await t.finishInProgressScheduledFunctions();
     const jobs = (await inspect()).pending;
-    expect(jobs.filter((j) => j.at === T0 + 10 * MINUTE)).toHaveLength(users);
+    // One sweep serves them all.
+    expect(jobs).toEqual([{ at: T0 + 10 * MINUTE }]);
     // Running it again schedules nothing more.
     expect(await t.mutation(authzInternal.authz.expiry.backfill, {})).toEqual({
       scanned: BACKFILL_DOCUMENTS,
@@ -504,11 +759,9 @@ describe("grant expiry", () => {
             // Every live expiring grant has a job pending at or before its expiry.
             for (const g of model.values()) {
               if (g.expiresAt === undefined) continue;
-              expect(
-                state.pending.some(
-                  (j) => j.userId === g.userId && j.at <= g.expiresAt!,
-                ),
-              ).toBe(true);
+              expect(state.pending.some((j) => j.at <= g.expiresAt!)).toBe(
+                true,
+              );
             }
           }
         },
@@ -517,3 +770,410 @@ describe("grant expiry", () => {
     );
   });
 });
+
+/** The component's internal functions, called as the scheduler or an operator would. */
+const internalRefs = (
+  componentsGeneric() as unknown as {
+    authz: {
+      inspect: {
+        raw: FunctionReference<
+          "query",
+          "internal",
+          Record<string, never>,
+          {
+            nextExpiry: Array<{
+              userId: string;
+              nextExpiry: number | null;
+              grants: Array<{ expiresAt?: number }>;
+            }>;
+            schedule: Array<{
+              _id: string;
+              at: number;
+              madeAt: number;
+              made: number;
+            }>;
+          }
+        >;
+      };
+      expiry: {
+        sweepExpired: FunctionReference<
+          "mutation",
+          "internal",
+          Record<string, never>,
+          unknown
+        >;
+        removeExpiredGrants: FunctionReference<
+          "mutation",
+          "internal",
+          { userId: string },
+          unknown
+        >;
+        backfill: FunctionReference<
+          "mutation",
+          "internal",
+          { after?: number },
+          unknown
+        >;
+      };
+    };
+  }
+).authz;
+
+describe("grant expiry under attack", () => {
+  test("interleaved grants, extensions, revokes, stray sweeps, legacy jobs and backfill: nextExpiry is always the earliest expiry, nothing expired outlives its jobs, pending sweeps stay bounded", async () => {
+    const users = ["ann", "bob", "cat"] as const;
+    const key = fc.record({
+      userId: fc.constantFrom(...users),
+      role: fc.constantFrom("viewer", "editor"),
+      scope: fc.constantFrom(undefined, "team:1"),
+    });
+    const command = fc.oneof(
+      fc.record({
+        kind: fc.constant("grant" as const),
+        key,
+        ms: fc.option(fc.integer({ min: 1, max: 10 * MINUTE }), {
+          nil: undefined,
+        }),
+      }),
+      fc.record({ kind: fc.constant("revoke" as const), key }),
+      fc.record({
+        kind: fc.constant("advance" as const),
+        ms: fc.integer({ min: 0, max: 6 * MINUTE }),
+      }),
+      fc.record({ kind: fc.constant("sweep" as const) }),
+      fc.record({
+        kind: fc.constant("legacy" as const),
+        userId: fc.constantFrom(...users),
+      }),
+      fc.record({ kind: fc.constant("backfill" as const) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(command, { minLength: 1, maxLength: 16 }),
+        async (commands) => {
+          vi.setSystemTime(T0);
+          const { t, inspect, advance } = setup();
+          const model = new Map<
+            string,
+            { userId: string; role: string; scope?: string; expiresAt?: number }
+          >();
+          let scheduledBound = 0;
+          for (const c of commands) {
+            if (c.kind === "grant") {
+              const expiresAt =
+                c.ms === undefined ? undefined : Date.now() + c.ms;
+              await t.mutation(api.grant, { ...c.key, expiresAt });
+              model.set(JSON.stringify(c.key), { ...c.key, expiresAt });
+            } else if (c.kind === "revoke") {
+              await t.mutation(api.revoke, c.key);
+              model.delete(JSON.stringify(c.key));
+            } else if (c.kind === "advance") {
+              await advance(c.ms);
+            } else if (c.kind === "sweep") {
+              await t.mutation(internalRefs.expiry.sweepExpired, {});
+            } else if (c.kind === "legacy") {
+              await t.mutation(internalRefs.expiry.removeExpiredGrants, {
+                userId: c.userId,
+              });
+            } else {
+              await t.mutation(internalRefs.expiry.backfill, {});
+            }
+            scheduledBound += 2;
+            // Jobs due now run (as the scheduler would) before the check.
+            await advance(0);
+            const now = Date.now();
+            for (const [k, g] of model)
+              if (g.expiresAt !== undefined && g.expiresAt <= now)
+                model.delete(k);
+            const state = await inspect();
+            const raw = await t.query(internalRefs.inspect.raw, {});
+            for (const d of raw.nextExpiry)
+              expect(d.nextExpiry).toEqual(earliestOf(d.grants));
+            const stored = state.userGrants
+              .flatMap((d) =>
+                d.grants.map((g) =>
+                  JSON.stringify([d.userId, g.role, g.scope ?? null]),
+                ),
+              )
+              .sort();
+            const live = [...model.values()]
+              .map((g) => JSON.stringify([g.userId, g.role, g.scope ?? null]))
+              .sort();
+            expect(stored).toEqual(live);
+            for (const g of model.values())
+              if (g.expiresAt !== undefined)
+                expect(state.pending.some((j) => j.at <= g.expiresAt!)).toBe(
+                  true,
+                );
+            // The schedule row names a pending sweep at its time.
+            for (const row of raw.schedule)
+              expect(state.pending.some((j) => j.at === row.at)).toBe(true);
+            expect(state.pending.length).toBeLessThanOrEqual(scheduledBound);
+          }
+        },
+      ),
+      { seed: 7, numRuns: 60 },
+    );
+  });
+
+  test("after any interleaving with dashboard cancels, one expiring grant once overdue brings storage back to exactly the live grants", async () => {
+    const cancelRef = (
+      componentsGeneric() as unknown as {
+        authz: {
+          inspect: {
+            cancelAll: FunctionReference<
+              "mutation",
+              "internal",
+              Record<string, never>,
+              null
+            >;
+          };
+        };
+      }
+    ).authz.inspect.cancelAll;
+    const users = ["ann", "bob", "cat"] as const;
+    const key = fc.record({
+      userId: fc.constantFrom(...users),
+      role: fc.constantFrom("viewer", "editor"),
+      scope: fc.constantFrom(undefined, "team:1"),
+    });
+    const command = fc.oneof(
+      fc.record({
+        kind: fc.constant("grant" as const),
+        key,
+        ms: fc.option(fc.integer({ min: 1, max: 30 * MINUTE }), {
+          nil: undefined,
+        }),
+      }),
+      fc.record({ kind: fc.constant("revoke" as const), key }),
+      fc.record({
+        kind: fc.constant("advance" as const),
+        ms: fc.integer({ min: 0, max: 15 * MINUTE }),
+      }),
+      fc.record({ kind: fc.constant("cancel" as const) }),
+      fc.record({
+        kind: fc.constant("legacy" as const),
+        userId: fc.constantFrom(...users),
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(command, { minLength: 1, maxLength: 14 }),
+        async (commands) => {
+          vi.setSystemTime(T0);
+          const { t, inspect, advance } = setup();
+          const model = new Map<
+            string,
+            { userId: string; role: string; scope?: string; expiresAt?: number }
+          >();
+          for (const c of commands) {
+            if (c.kind === "grant") {
+              const expiresAt =
+                c.ms === undefined ? undefined : Date.now() + c.ms;
+              await t.mutation(api.grant, { ...c.key, expiresAt });
+              model.set(JSON.stringify(c.key), { ...c.key, expiresAt });
+            } else if (c.kind === "revoke") {
+              await t.mutation(api.revoke, c.key);
+              model.delete(JSON.stringify(c.key));
+            } else if (c.kind === "advance") {
+              await advance(c.ms);
+            } else if (c.kind === "cancel") {
+              await t.mutation(cancelRef, {});
+            } else {
+              await t.mutation(internalRefs.expiry.removeExpiredGrants, {
+                userId: c.userId,
+              });
+            }
+          }
+          // Recovery as documented: past every recorded time by EXPIRY_STALLED_MS, one expiring grant.
+          await advance(31 * MINUTE + EXPIRY_STALLED_MS + 1);
+          await t.mutation(api.grant, {
+            userId: "dan",
+            role: "viewer",
+            expiresAt: Date.now() + MINUTE,
+          });
+          await advance(MINUTE);
+          const state = await inspect();
+          const now = Date.now();
+          const live = [...model.values()]
+            .filter((g) => g.expiresAt === undefined || g.expiresAt > now)
+            .map((g) => JSON.stringify([g.userId, g.role, g.scope ?? null]))
+            .sort();
+          const stored = state.userGrants
+            .flatMap((d) =>
+              d.grants.map((g) =>
+                JSON.stringify([d.userId, g.role, g.scope ?? null]),
+              ),
+            )
+            .sort();
+          expect(stored).toEqual(live);
+          expect(
+            state.members
+              .map((m) => JSON.stringify([m.userId, m.role, m.scope || null]))
+              .sort(),
+          ).toEqual(live);
+        },
+      ),
+      { seed: 11, numRuns: 50 },
+    );
+  });
+
+  test("a sweep that finds more due than its budget (users and membership rows) continues at once: everything due is gone at its expiry, not at some later sweep", async () => {
+    const { t, inspect, advance } = setup();
+    const expiresAt = T0 + 10 * MINUTE;
+    // 2.5 sweeps' worth of users, and one user whose expired grants exceed one run's membership-row budget.
+    await t.mutation(api.grantMany, {
+      users: 250,
+      expiresAt,
+      decreasing: false,
+    });
+    await t.mutation(api.grantScopes, {
+      userId: "big",
+      scopes: 300,
+      expiresAt,
+    });
+    await advance(expiresAt - Date.now());
+    expect(await inspect()).toEqual({
+      userGrants: [],
+      members: [],
+      pending: [],
+    });
+  });
+
+  test("grant's `created` is true exactly when no live grant of that role and scope existed, also while expired grants wait for their sweep", async () => {
+    const key = fc.record({
+      role: fc.constantFrom("viewer", "editor"),
+      scope: fc.constantFrom(undefined, "team:1"),
+    });
+    const command = fc.oneof(
+      fc.record({
+        kind: fc.constant("grant" as const),
+        key,
+        ms: fc.option(fc.integer({ min: 1, max: 5 * MINUTE }), {
+          nil: undefined,
+        }),
+      }),
+      // The clock moves without the scheduler running: expired grants stay stored for now.
+      fc.record({
+        kind: fc.constant("tick" as const),
+        ms: fc.integer({ min: 0, max: 5 * MINUTE }),
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(command, { minLength: 1, maxLength: 12 }),
+        async (commands) => {
+          vi.setSystemTime(T0);
+          const { t } = setup();
+          const model = new Map<string, number | undefined>();
+          for (const c of commands) {
+            if (c.kind === "tick") {
+              vi.setSystemTime(Date.now() + c.ms);
+              continue;
+            }
+            const k = JSON.stringify(c.key);
+            const now = Date.now();
+            const live =
+              model.has(k) &&
+              (model.get(k) === undefined || model.get(k)! > now);
+            const expiresAt = c.ms === undefined ? undefined : now + c.ms;
+            const result = await t.mutation(api.grantCreated, {
+              userId: "ann",
+              ...c.key,
+              expiresAt,
+            });
+            expect(result).toEqual({ created: !live });
+            model.set(k, expiresAt);
+          }
+        },
+      ),
+      { seed: 42, numRuns: 60 },
+    );
+  });
+
+  test("an expiry at a fractional millisecond is removed: a sweep runs with Date.now() truncated to the millisecond, so it must not be scheduled at a fraction before the expiry it serves", async () => {
+    const cancelRef = (
+      componentsGeneric() as unknown as {
+        authz: {
+          inspect: {
+            cancelAll: FunctionReference<
+              "mutation",
+              "internal",
+              Record<string, never>,
+              null
+            >;
+          };
+        };
+      }
+    ).authz.inspect.cancelAll;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 5 * MINUTE }),
+        fc.constantFrom(0.25, 0.5, 0.999),
+        async (ms, fraction) => {
+          vi.setSystemTime(T0);
+          const { t, inspect, advance } = setup();
+          await t.mutation(api.grant, {
+            userId: "ann",
+            role: "viewer",
+            scope: "team:1",
+            expiresAt: T0 + ms + fraction,
+          });
+          // Run the pending sweep as a deployment does: at its scheduled time,
+          // where Date.now() (whole milliseconds, truncated) may read just below it.
+          const [job] = (await inspect()).pending;
+          await t.mutation(cancelRef, {});
+          vi.setSystemTime(Math.floor(job!.at));
+          await t.mutation(internalRefs.expiry.sweepExpired, {});
+          await advance(6 * MINUTE);
+          expect(await inspect()).toEqual({
+            userGrants: [],
+            members: [],
+            pending: [],
+          });
+        },
+      ),
+      { seed: 42, numRuns: 30 },
+    );
+  });
+
+  test("a grant expiring after the pending sweep does not write the schedule singleton (no OCC conflict with other grants)", async () => {
+    const { t } = setup();
+    await t.mutation(api.grant, {
+      userId: "u0",
+      role: "viewer",
+      scope: "team:1",
+      expiresAt: T0 + MINUTE,
+    });
+    const before = await t.query(internalRefs.inspect.raw, {});
+    expect(before.schedule).toHaveLength(1);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 30 * MINUTE }),
+        fc.nat(50),
+        async (later, i) => {
+          vi.advanceTimersByTime(1);
+          await t.mutation(api.grant, {
+            userId: `u${i + 1}`,
+            role: "editor",
+            scope: "team:2",
+            expiresAt: T0 + MINUTE + later,
+          });
+          expect(
+            (await t.query(internalRefs.inspect.raw, {})).schedule,
+          ).toEqual(before.schedule);
+        },
+      ),
+      { seed: 42, numRuns: 30 },
+    );
+  });
+});
+
+function earliestOf(
+  grants: ReadonlyArray<{ expiresAt?: number }>,
+): number | null {
+  const at = grants.flatMap((g) =>
+    g.expiresAt === undefined ? [] : [g.expiresAt],
+  );
+  return at.length === 0 ? null : Math.min(...at);
+}

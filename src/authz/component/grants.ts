@@ -10,7 +10,7 @@ import {
 } from "../policy.js";
 import { mutation, query, type MutationCtx } from "./_generated/server.js";
 import schema, { grantValidator } from "./schema.js";
-import { deleteExpiredMembers, scheduleExpiry } from "./expiry.js";
+import { deleteExpiredMembers, earliestExpiry, ensureSweep } from "./expiry.js";
 
 /** Grants per user are kept in one document; this bounds its size. */
 export const MAX_GRANTS_PER_USER = 500;
@@ -71,7 +71,8 @@ export const getUserGrants = query({
 /**
  * Grants a role, globally or for one scope, optionally until `expiresAt`.
  * Granting again replaces the expiry. Writes 2 documents (the user's grant
- * document and the scope membership row).
+ * document and the scope membership row). `created` is false only when a
+ * live (unexpired) grant of this role and scope existed.
  */
 export const grantRole = mutation({
   args: { ...grantArgs, expiresAt: v.optional(v.number()) },
@@ -99,7 +100,14 @@ export const grantRole = mutation({
         !(g.role === args.role && g.scope === args.scope) &&
         (g.expiresAt === undefined || g.expiresAt > now),
     );
-    const created = kept.length === (doc?.grants.length ?? 0);
+    // New unless a live grant of this role and scope existed: an expired one
+    // waiting for its sweep, or another grant dropped as expired, is not it.
+    const created = !(doc?.grants ?? []).some(
+      (g) =>
+        g.role === args.role &&
+        g.scope === args.scope &&
+        (g.expiresAt === undefined || g.expiresAt > now),
+    );
     if (kept.length >= MAX_GRANTS_PER_USER)
       throw opskitError(
         "INVALID_ARGUMENT",
@@ -107,13 +115,18 @@ export const grantRole = mutation({
         { userId: args.userId },
       );
     const grants = [...kept, grant];
-    const docId = doc
-      ? (await ctx.db.patch("userGrants", doc._id, { grants }), doc._id)
-      : await ctx.db.insert("userGrants", { userId: args.userId, grants });
+    // `nextExpiry` puts the document on the expiry sweep's index (expiry.ts).
+    const nextExpiry = earliestExpiry(grants);
+    if (doc) await ctx.db.patch("userGrants", doc._id, { grants, nextExpiry });
+    else
+      await ctx.db.insert("userGrants", {
+        userId: args.userId,
+        grants,
+        ...(nextExpiry === undefined ? {} : { nextExpiry }),
+      });
     // Expiry is a scheduled write, so live queries see it (expiry.ts).
     await deleteExpiredMembers(ctx, args.userId, doc?.grants ?? [], now);
-    if (args.expiresAt !== undefined)
-      await scheduleExpiry(ctx, docId, args.userId, args.expiresAt);
+    if (args.expiresAt !== undefined) await ensureSweep(ctx, args.expiresAt);
 
     const scope = args.scope ?? GLOBAL;
     const member = await ctx.db
@@ -158,7 +171,11 @@ export const revokeRole = mutation({
       );
       if (revoked) {
         if (live.length === 0) await ctx.db.delete("userGrants", doc._id);
-        else await ctx.db.patch("userGrants", doc._id, { grants: live });
+        else
+          await ctx.db.patch("userGrants", doc._id, {
+            grants: live,
+            nextExpiry: earliestExpiry(live),
+          });
         await deleteExpiredMembers(ctx, args.userId, grants, now);
       }
     }

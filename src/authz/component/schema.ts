@@ -14,9 +14,20 @@ export default defineSchema({
   userGrants: defineTable({
     userId: v.string(),
     grants: v.array(grantValidator),
-    // When the earliest pending expiry job runs (expiry.ts); absent when none.
+    // Written by the per-user expiry jobs of the previous version (expiry.ts); no longer set.
     expiryCheckAt: v.optional(v.number()),
-  }).index("by_userId", ["userId"]),
+    // The earliest `expiresAt` among `grants`; absent when none expires (expiry.ts).
+    nextExpiry: v.optional(v.number()),
+  })
+    .index("by_userId", ["userId"])
+    .index("by_nextExpiry", ["nextExpiry"]),
+  // At most one row: when the component's expiry sweep next runs (expiry.ts).
+  expirySchedule: defineTable({
+    at: v.number(),
+    // How many sweeps were scheduled at the `Date.now()` `madeAt` (one transaction's clock).
+    madeAt: v.number(),
+    made: v.number(),
+  }),
   // One row per (scope, user, role), only to list a scope's members.
   // Global grants are stored under scope "" (user scopes always contain ":").
   members: defineTable({
