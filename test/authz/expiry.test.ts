@@ -245,6 +245,22 @@ const inspectRef = (
   }
 ).authz.inspect.state;
 
+/** The component's test-only `inspect:cancelAll`: what the dashboard's "cancel" does to its pending jobs. */
+const cancelRef = (
+  componentsGeneric() as unknown as {
+    authz: {
+      inspect: {
+        cancelAll: FunctionReference<
+          "mutation",
+          "internal",
+          Record<string, never>,
+          null
+        >;
+      };
+    };
+  }
+).authz.inspect.cancelAll;
+
 type State = {
   userGrants: Array<{
     userId: string;
@@ -337,20 +353,6 @@ describe("grant expiry", () => {
 
   test("a sweep cancelled from the dashboard is replaced by the next expiring grant once overdue: expiry never stops for good", async () => {
     const { t, inspect, advance } = setup();
-    const cancelRef = (
-      componentsGeneric() as unknown as {
-        authz: {
-          inspect: {
-            cancelAll: FunctionReference<
-              "mutation",
-              "internal",
-              Record<string, never>,
-              null
-            >;
-          };
-        };
-      }
-    ).authz.inspect.cancelAll;
     await t.mutation(api.grant, {
       userId: "ann",
       role: "editor",
@@ -819,32 +821,86 @@ const internalRefs = (
   }
 ).authz;
 
+type ModelGrant = {
+  userId: string;
+  role: string;
+  scope?: string;
+  expiresAt?: number;
+};
+
+const attackUsers = ["ann", "bob", "cat"] as const;
+
+/** Grants (expiring within `grantMs`), revokes and clock steps of up to `advanceMs` over three users. */
+function grantCommands(grantMs: number, advanceMs: number) {
+  const key = fc.record({
+    userId: fc.constantFrom(...attackUsers),
+    role: fc.constantFrom("viewer", "editor"),
+    scope: fc.constantFrom(undefined, "team:1"),
+  });
+  return [
+    fc.record({
+      kind: fc.constant("grant" as const),
+      key,
+      ms: fc.option(fc.integer({ min: 1, max: grantMs }), { nil: undefined }),
+    }),
+    fc.record({ kind: fc.constant("revoke" as const), key }),
+    fc.record({
+      kind: fc.constant("advance" as const),
+      ms: fc.integer({ min: 0, max: advanceMs }),
+    }),
+    fc.record({
+      kind: fc.constant("legacy" as const),
+      userId: fc.constantFrom(...attackUsers),
+    }),
+  ] as const;
+}
+type GrantCommand =
+  ReturnType<typeof grantCommands>[number] extends fc.Arbitrary<infer C>
+    ? C
+    : never;
+
+/** Runs one of {@link grantCommands} against the app and the model of live grants. */
+async function applyGrantCommand(
+  { t, advance }: ReturnType<typeof setup>,
+  model: Map<string, ModelGrant>,
+  c: GrantCommand,
+): Promise<void> {
+  if (c.kind === "grant") {
+    const expiresAt = c.ms === undefined ? undefined : Date.now() + c.ms;
+    await t.mutation(api.grant, { ...c.key, expiresAt });
+    model.set(JSON.stringify(c.key), { ...c.key, expiresAt });
+  } else if (c.kind === "revoke") {
+    await t.mutation(api.revoke, c.key);
+    model.delete(JSON.stringify(c.key));
+  } else if (c.kind === "advance") await advance(c.ms);
+  else
+    await t.mutation(internalRefs.expiry.removeExpiredGrants, {
+      userId: c.userId,
+    });
+}
+
+/** The stored grants, as sorted `[userId, role, scope]` keys. */
+function storedGrants(state: State): string[] {
+  return state.userGrants
+    .flatMap((d) =>
+      d.grants.map((g) => JSON.stringify([d.userId, g.role, g.scope ?? null])),
+    )
+    .sort();
+}
+
+/** The model's grants live at `now`, as sorted `[userId, role, scope]` keys. */
+function liveGrants(model: Map<string, ModelGrant>, now: number): string[] {
+  return [...model.values()]
+    .filter((g) => g.expiresAt === undefined || g.expiresAt > now)
+    .map((g) => JSON.stringify([g.userId, g.role, g.scope ?? null]))
+    .sort();
+}
+
 describe("grant expiry under attack", () => {
   test("interleaved grants, extensions, revokes, stray sweeps, legacy jobs and backfill: nextExpiry is always the earliest expiry, nothing expired outlives its jobs, pending sweeps stay bounded", async () => {
-    const users = ["ann", "bob", "cat"] as const;
-    const key = fc.record({
-      userId: fc.constantFrom(...users),
-      role: fc.constantFrom("viewer", "editor"),
-      scope: fc.constantFrom(undefined, "team:1"),
-    });
     const command = fc.oneof(
-      fc.record({
-        kind: fc.constant("grant" as const),
-        key,
-        ms: fc.option(fc.integer({ min: 1, max: 10 * MINUTE }), {
-          nil: undefined,
-        }),
-      }),
-      fc.record({ kind: fc.constant("revoke" as const), key }),
-      fc.record({
-        kind: fc.constant("advance" as const),
-        ms: fc.integer({ min: 0, max: 6 * MINUTE }),
-      }),
+      ...grantCommands(10 * MINUTE, 6 * MINUTE),
       fc.record({ kind: fc.constant("sweep" as const) }),
-      fc.record({
-        kind: fc.constant("legacy" as const),
-        userId: fc.constantFrom(...users),
-      }),
       fc.record({ kind: fc.constant("backfill" as const) }),
     );
     await fc.assert(
@@ -852,56 +908,27 @@ describe("grant expiry under attack", () => {
         fc.array(command, { minLength: 1, maxLength: 16 }),
         async (commands) => {
           vi.setSystemTime(T0);
-          const { t, inspect, advance } = setup();
-          const model = new Map<
-            string,
-            { userId: string; role: string; scope?: string; expiresAt?: number }
-          >();
+          const app = setup();
+          const { t, inspect, advance } = app;
+          const model = new Map<string, ModelGrant>();
           let scheduledBound = 0;
           for (const c of commands) {
-            if (c.kind === "grant") {
-              const expiresAt =
-                c.ms === undefined ? undefined : Date.now() + c.ms;
-              await t.mutation(api.grant, { ...c.key, expiresAt });
-              model.set(JSON.stringify(c.key), { ...c.key, expiresAt });
-            } else if (c.kind === "revoke") {
-              await t.mutation(api.revoke, c.key);
-              model.delete(JSON.stringify(c.key));
-            } else if (c.kind === "advance") {
-              await advance(c.ms);
-            } else if (c.kind === "sweep") {
+            if (c.kind === "sweep")
               await t.mutation(internalRefs.expiry.sweepExpired, {});
-            } else if (c.kind === "legacy") {
-              await t.mutation(internalRefs.expiry.removeExpiredGrants, {
-                userId: c.userId,
-              });
-            } else {
+            else if (c.kind === "backfill")
               await t.mutation(internalRefs.expiry.backfill, {});
-            }
+            else await applyGrantCommand(app, model, c);
             scheduledBound += 2;
             // Jobs due now run (as the scheduler would) before the check.
             await advance(0);
             const now = Date.now();
-            for (const [k, g] of model)
-              if (g.expiresAt !== undefined && g.expiresAt <= now)
-                model.delete(k);
             const state = await inspect();
             const raw = await t.query(internalRefs.inspect.raw, {});
             for (const d of raw.nextExpiry)
               expect(d.nextExpiry).toEqual(earliestOf(d.grants));
-            const stored = state.userGrants
-              .flatMap((d) =>
-                d.grants.map((g) =>
-                  JSON.stringify([d.userId, g.role, g.scope ?? null]),
-                ),
-              )
-              .sort();
-            const live = [...model.values()]
-              .map((g) => JSON.stringify([g.userId, g.role, g.scope ?? null]))
-              .sort();
-            expect(stored).toEqual(live);
+            expect(storedGrants(state)).toEqual(liveGrants(model, now));
             for (const g of model.values())
-              if (g.expiresAt !== undefined)
+              if (g.expiresAt !== undefined && g.expiresAt > now)
                 expect(state.pending.some((j) => j.at <= g.expiresAt!)).toBe(
                   true,
                 );
@@ -917,74 +944,21 @@ describe("grant expiry under attack", () => {
   });
 
   test("after any interleaving with dashboard cancels, one expiring grant once overdue brings storage back to exactly the live grants", async () => {
-    const cancelRef = (
-      componentsGeneric() as unknown as {
-        authz: {
-          inspect: {
-            cancelAll: FunctionReference<
-              "mutation",
-              "internal",
-              Record<string, never>,
-              null
-            >;
-          };
-        };
-      }
-    ).authz.inspect.cancelAll;
-    const users = ["ann", "bob", "cat"] as const;
-    const key = fc.record({
-      userId: fc.constantFrom(...users),
-      role: fc.constantFrom("viewer", "editor"),
-      scope: fc.constantFrom(undefined, "team:1"),
-    });
     const command = fc.oneof(
-      fc.record({
-        kind: fc.constant("grant" as const),
-        key,
-        ms: fc.option(fc.integer({ min: 1, max: 30 * MINUTE }), {
-          nil: undefined,
-        }),
-      }),
-      fc.record({ kind: fc.constant("revoke" as const), key }),
-      fc.record({
-        kind: fc.constant("advance" as const),
-        ms: fc.integer({ min: 0, max: 15 * MINUTE }),
-      }),
+      ...grantCommands(30 * MINUTE, 15 * MINUTE),
       fc.record({ kind: fc.constant("cancel" as const) }),
-      fc.record({
-        kind: fc.constant("legacy" as const),
-        userId: fc.constantFrom(...users),
-      }),
     );
     await fc.assert(
       fc.asyncProperty(
         fc.array(command, { minLength: 1, maxLength: 14 }),
         async (commands) => {
           vi.setSystemTime(T0);
-          const { t, inspect, advance } = setup();
-          const model = new Map<
-            string,
-            { userId: string; role: string; scope?: string; expiresAt?: number }
-          >();
-          for (const c of commands) {
-            if (c.kind === "grant") {
-              const expiresAt =
-                c.ms === undefined ? undefined : Date.now() + c.ms;
-              await t.mutation(api.grant, { ...c.key, expiresAt });
-              model.set(JSON.stringify(c.key), { ...c.key, expiresAt });
-            } else if (c.kind === "revoke") {
-              await t.mutation(api.revoke, c.key);
-              model.delete(JSON.stringify(c.key));
-            } else if (c.kind === "advance") {
-              await advance(c.ms);
-            } else if (c.kind === "cancel") {
-              await t.mutation(cancelRef, {});
-            } else {
-              await t.mutation(internalRefs.expiry.removeExpiredGrants, {
-                userId: c.userId,
-              });
-            }
-          }
+          const app = setup();
+          const { t, inspect, advance } = app;
+          const model = new Map<string, ModelGrant>();
+          for (const c of commands)
+            if (c.kind === "cancel") await t.mutation(cancelRef, {});
+            else await applyGrantCommand(app, model, c);
           // Recovery as documented: past every recorded time by EXPIRY_STALLED_MS, one expiring grant.
           await advance(31 * MINUTE + EXPIRY_STALLED_MS + 1);
           await t.mutation(api.grant, {
@@ -994,19 +968,8 @@ describe("grant expiry under attack", () => {
           });
           await advance(MINUTE);
           const state = await inspect();
-          const now = Date.now();
-          const live = [...model.values()]
-            .filter((g) => g.expiresAt === undefined || g.expiresAt > now)
-            .map((g) => JSON.stringify([g.userId, g.role, g.scope ?? null]))
-            .sort();
-          const stored = state.userGrants
-            .flatMap((d) =>
-              d.grants.map((g) =>
-                JSON.stringify([d.userId, g.role, g.scope ?? null]),
-              ),
-            )
-            .sort();
-          expect(stored).toEqual(live);
+          const live = liveGrants(model, Date.now());
+          expect(storedGrants(state)).toEqual(live);
           expect(
             state.members
               .map((m) => JSON.stringify([m.userId, m.role, m.scope || null]))
@@ -1092,20 +1055,6 @@ describe("grant expiry under attack", () => {
   });
 
   test("an expiry at a fractional millisecond is removed: a sweep runs with Date.now() truncated to the millisecond, so it must not be scheduled at a fraction before the expiry it serves", async () => {
-    const cancelRef = (
-      componentsGeneric() as unknown as {
-        authz: {
-          inspect: {
-            cancelAll: FunctionReference<
-              "mutation",
-              "internal",
-              Record<string, never>,
-              null
-            >;
-          };
-        };
-      }
-    ).authz.inspect.cancelAll;
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 5 * MINUTE }),
