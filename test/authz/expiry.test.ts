@@ -27,7 +27,11 @@ import {
   EXPIRY_SCHEDULES_PER_TRANSACTION,
   EXPIRY_STALLED_MS,
 } from "../../src/authz/component/expiry.js";
-import { captureLogs, opskitTest } from "../helpers.js";
+import {
+  captureLogs,
+  FUNCTION_CLOCK_SLACK_MS,
+  opskitTest,
+} from "../helpers.js";
 import { authz, mutation, query, schema } from "./app.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./expiry.test.js";
@@ -996,6 +1000,12 @@ describe("grant expiry under attack", () => {
       expiresAt,
     });
     await advance(expiresAt - Date.now());
+    // On convex-test 0.0.71+ a function's clock runs up to
+    // FUNCTION_CLOCK_SLACK_MS ahead of the test's, so a continuation scheduled
+    // for the sweep's "now" sits that far in the test's future: step over it.
+    // (A sweep that continued later than at once would still be pending.)
+    for (let i = 0; i < 5 && (await inspect()).pending.length > 0; i++)
+      await advance(FUNCTION_CLOCK_SLACK_MS);
     expect(await inspect()).toEqual({
       userGrants: [],
       members: [],
