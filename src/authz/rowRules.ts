@@ -1,4 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- query chains are forwarded untyped; the public types come from convex/server. */
+// Over ~400 lines, not yet split: the split along its seams is issue 13's
+// (architecture) work, planned file by file and kept out of the hardening
+// sessions so the attack fixes could land without a concurrent reshape.
 /**
  * Row rules: a `ctx.db` that enforces per-table `read`, `insert`, `modify`
  * and `delete` rules on every path of the Convex database API.
