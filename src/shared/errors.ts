@@ -148,3 +148,18 @@ export function checkPageCursor(
       { field },
     );
 }
+
+/**
+ * The human message of anything thrown: a convex-opskit (or any)
+ * `ConvexError`'s `data.message`, else its data as JSON; an `Error`'s
+ * message; anything else as a string.
+ */
+export function errorMessage(e: unknown): string {
+  if (e instanceof ConvexError) {
+    const data = e.data as { message?: unknown } | string;
+    if (typeof data === "string") return data;
+    if (data && typeof data.message === "string") return data.message;
+    return JSON.stringify(data);
+  }
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,44 @@
+/**
+ * The ctx shapes every convex-opskit client accepts, declared once.
+ *
+ * A client method needs only what it calls: `runQuery` to read a component,
+ * `runMutation` to write one, `meta` to learn about the running function.
+ * Taking these narrow shapes (not `GenericQueryCtx<DataModel>`) lets one
+ * method serve a query, a mutation and an action ctx of any app's data model.
+ */
+import type {
+  FunctionArgs,
+  FunctionReference,
+  FunctionReturnType,
+} from "convex/server";
+
+/** A ctx that can run component queries: a query, mutation or action ctx. */
+export type RunQueryCtx = {
+  runQuery: <Query extends FunctionReference<"query", "internal">>(
+    query: Query,
+    args: FunctionArgs<Query>,
+  ) => Promise<FunctionReturnType<Query>>;
+};
+
+/** A ctx that can run component mutations (and queries): a mutation or action ctx. */
+export type RunMutationCtx = RunQueryCtx & {
+  runMutation: <Mutation extends FunctionReference<"mutation", "internal">>(
+    mutation: Mutation,
+    args: FunctionArgs<Mutation>,
+  ) => Promise<FunctionReturnType<Mutation>>;
+};
+
+/** A ctx that can run component actions too: an action ctx. */
+export type RunActionCtx = RunMutationCtx & {
+  runAction: <Action extends FunctionReference<"action", "internal">>(
+    action: Action,
+    args: FunctionArgs<Action>,
+  ) => Promise<FunctionReturnType<Action>>;
+};
+
+/**
+ * A ctx that may carry Convex's `ctx.meta` (convex >= 1.36). Typed as
+ * `unknown` on purpose: older runtimes and test harnesses lack it, so every
+ * reader goes through the guarded functions of `./meta.ts`.
+ */
+export type MetaCtx = { meta?: unknown };
