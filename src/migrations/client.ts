@@ -1,6 +1,3 @@
-// Over ~400 lines, not yet split: the split along its seams is issue 13's
-// (architecture) work, planned file by file and kept out of the hardening
-// sessions so the attack fixes could land without a concurrent reshape.
 /**
  * convex-opskit/migrations: define, run and track data migrations. A drop-in
  * for `@convex-dev/migrations` (same constructor, `define`, `runner`,
@@ -11,46 +8,38 @@
  */
 import {
   createFunctionHandle,
-  type FunctionHandle,
-  type FunctionReference,
-  type GenericActionCtx,
   type GenericDataModel,
   type GenericMutationCtx,
-  type GenericQueryCtx,
-  getFunctionAddress,
   getFunctionName,
   internalMutationGeneric,
   internalQueryGeneric,
   makeFunctionReference,
   type MutationBuilder,
   type RegisteredMutation,
-  type SchemaDefinition,
-  type TableDefinition,
-  type TableNamesInDataModel,
-  type TransactionMetrics,
 } from "convex/server";
 import { v } from "convex/values";
-import {
-  clipped,
-  isOpskitError,
-  opskitError,
-  shown,
-} from "../shared/errors.js";
+import { clipped, opskitError, shown } from "../shared/errors.js";
 import { logEvent } from "../shared/log.js";
 import type { ComponentApi } from "./component/_generated/component.js";
-import { definitionChecksum, rangeChecksum } from "./checksum.js";
-import { functionMetadata, metaMissing } from "./meta.js";
+import { definitionChecksum, rangeChecksum } from "./client/checksum.js";
+import { functionMetadata } from "./meta.js";
 import {
   describeDefinition,
-  type MigrationDefinition,
   restoreEntries,
   runDefinitionBatch,
-} from "./define.js";
+} from "./client/define.js";
+import type {
+  ActionCtx,
+  AnyMigrationDefinition,
+  MigrationFunctionReference,
+  MigrationFunctionResult,
+  MigrationsOptions,
+  MutationCtx,
+  QueryCtx,
+} from "./client/types.js";
 import {
   batchResult,
-  type BatchResult,
   describeResult,
-  type DescribeResult,
   type MigrationArgs,
   migrationArgs,
   type MigrationStatus,
@@ -59,7 +48,6 @@ import {
   pendingMigration,
   type PendingMigration,
   restoreResult,
-  type RestoreResult,
   type RunReport,
   runnerArgs,
   type RunnerArgs,
@@ -77,60 +65,25 @@ export type {
   MigrationDefinition,
   MigrationDoc,
   Verification,
-} from "./define.js";
-export { verifyAgainstSeed, type SeedCheck } from "./seed.js";
-
-/** What one batch of a migration reports (named like `@convex-dev/migrations`' type). */
-export type MigrationResult = BatchResult;
-
-/** A reference to a migration made with `define`, like `internal.migrations.setDefault`. */
-export type MigrationFunctionReference = FunctionReference<
-  "mutation",
-  "internal",
-  MigrationArgs
->;
-
-/**
- * What a migration function returns: a batch report, self-description, or a
- * status when called directly; `null` when called with the dashboard's
- * placeholder arguments (it logs how to run it instead).
- */
-export type MigrationFunctionResult =
-  BatchResult | DescribeResult | RestoreResult | MigrationStatus | null;
-
-/**
- * A definition for any table of the data model, as a union discriminated by
- * `table`, so `migrateOne` is typed from the table without inferring a type
- * parameter (inference would widen `{ plan: "free" }` to `{ plan: string }`).
- */
-export type AnyMigrationDefinition<DataModel extends GenericDataModel> = {
-  [T in TableNamesInDataModel<DataModel>]: MigrationDefinition<DataModel, T>;
-}[TableNamesInDataModel<DataModel>];
-
-/** The same value `@convex-dev/migrations` uses when nothing is configured (here only for a fixed `defaultBatchSize`). */
-export const DEFAULT_BATCH_SIZE = 100;
-
-type QueryCtx = Pick<GenericQueryCtx<GenericDataModel>, "runQuery">;
-type MutationCtx = Pick<
-  GenericMutationCtx<GenericDataModel>,
-  "runQuery" | "runMutation"
->;
-type ActionCtx = Pick<
-  GenericActionCtx<GenericDataModel>,
-  "runQuery" | "runMutation"
->;
-
-/** Options of {@link Migrations}. */
-export type MigrationsOptions<DataModel extends GenericDataModel> = {
-  /** Your `internalMutation` from `./_generated/server` (gives `define` your table types). */
-  internalMutation?: MutationBuilder<DataModel, "internal">;
-  /** A fixed batch size for every migration. Unset: batches are sized adaptively. */
-  defaultBatchSize?: number;
-  /** Prefix for short names given to the runner, e.g. `"migrations:"` so `{ fn: "setDefault" }` works. */
-  migrationsLocationPrefix?: string;
-  /** Your schema; required for `customRange`. */
-  schema?: SchemaDefinition<Record<string, TableDefinition>, boolean>;
-};
+} from "./client/define.js";
+export {
+  type AnyMigrationDefinition,
+  DEFAULT_BATCH_SIZE,
+  type MigrationFunctionReference,
+  type MigrationFunctionResult,
+  type MigrationResult,
+  type MigrationsOptions,
+} from "./client/types.js";
+export { verifyAgainstSeed, type SeedCheck } from "./client/seed.js";
+export {
+  isMigrationFailure,
+  isNewFormatCursor,
+  runToCompletion,
+} from "./client/run.js";
+export {
+  getFunctionMetadata,
+  getTransactionMetrics,
+} from "../shared/syscalls.js";
 
 /**
  * Data migrations for a Convex app.
@@ -602,137 +555,6 @@ async function handleFor(name: string): Promise<string> {
   }
 }
 
-/**
- * Runs a migration to completion from an action, one batch per transaction,
- * without the scheduler. Throws MIGRATION_FAILED if it fails.
- *
- * @example
- * await runToCompletion(ctx, components.migrations, internal.migrations.setDefault);
- */
-export async function runToCompletion(
-  ctx: ActionCtx,
-  component: ComponentApi,
-  fnRef: MigrationFunctionReference | FunctionHandle<"mutation", MigrationArgs>,
-  opts: {
-    name?: string;
-    cursor?: string | null;
-    batchSize?: number;
-    dryRun?: boolean;
-  } = {},
-): Promise<MigrationStatus> {
-  const address = getFunctionAddress(fnRef);
-  if (opts.name === undefined && address.functionHandle !== undefined)
-    throw opskitError(
-      "INVALID_ARGUMENT",
-      "runToCompletion with a function handle needs opts.name",
-    );
-  const name =
-    opts.name ?? getFunctionName(fnRef as MigrationFunctionReference);
-  const fnHandle =
-    address.functionHandle ??
-    (await createFunctionHandle(fnRef as MigrationFunctionReference));
-  let cursor = opts.cursor;
-  let lastProgress = "";
-  for (let stalled = 0; ;) {
-    const status = await ctx.runMutation(component.lib.migrate, {
-      name,
-      fnHandle,
-      cursor,
-      batchSize: opts.batchSize,
-      dryRun: opts.dryRun ?? false,
-      oneBatchOnly: true,
-    });
-    cursor = undefined;
-    if (status.isDone) return status;
-    if (status.state === "failed")
-      throw opskitError("MIGRATION_FAILED", status.error ?? `${name} failed`, {
-        name,
-      });
-    if (status.state === "paused" || status.state === "canceled") return status;
-    const progress = `${status.cursor}|${status.processed}|${status.batchSize}|${status.failed}|${status.batches}`;
-    stalled = progress === lastProgress ? stalled + 1 : 0;
-    if (stalled >= 3)
-      throw opskitError(
-        "MIGRATION_FAILED",
-        `${name} is not making progress: ${JSON.stringify(status)}`,
-        { name },
-      );
-    lastProgress = progress;
-  }
-}
-
-/** Whether an error is a migration failure thrown by convex-opskit. */
-export function isMigrationFailure(error: unknown): boolean {
-  return isOpskitError(error, "MIGRATION_FAILED");
-}
-
-/**
- * Whether a cursor is in the format this package's walks use (a JSON array,
- * as convex-helpers' paginator writes) rather than an opaque cursor of
- * Convex's built-in `.paginate()`. `null` (start fresh) counts as new.
- * Same name and behaviour as `@convex-dev/migrations`' export.
- *
- * @example
- * isNewFormatCursor('[1719412234000,"k97d5ycbj3vgwcprmmxvmrm2dh7a5qhv"]'); // true
- * isNewFormatCursor("u1oU8i23WMATVwA2CneZ"); // false
- */
-export function isNewFormatCursor(cursor: string | null): boolean {
-  if (cursor === null) return true;
-  return typeof cursor === "string" && cursor.startsWith("[");
-}
-
-type Syscalls = {
-  asyncSyscall?: (op: string, args: string) => Promise<string>;
-};
-
-async function syscall<T>(op: string, what: string): Promise<T> {
-  let convex: Syscalls | undefined;
-  let call: Syscalls["asyncSyscall"];
-  try {
-    convex = (globalThis as { Convex?: Syscalls }).Convex;
-    call = convex?.asyncSyscall;
-  } catch (e) {
-    // Outside a Convex function (or a test harness's context).
-    throw metaMissing(what, e);
-  }
-  if (typeof call !== "function") throw metaMissing(what);
-  let out: string;
-  try {
-    out = await call.call(convex, op, JSON.stringify({}));
-  } catch (e) {
-    throw metaMissing(what, e);
-  }
-  return JSON.parse(out) as T;
-}
-
-/**
- * The running function's name and component path, read without a `ctx`
- * (same name and behaviour as `@convex-dev/migrations`' export). Prefer
- * `ctx.meta.getFunctionMetadata()` where a `ctx` is at hand. Throws a coded
- * `INVALID_ARGUMENT` naming the Convex version needed where the runtime lacks it.
- *
- * @example
- * const { name } = await getFunctionMetadata(); // "migrations:setDefault"
- */
-export async function getFunctionMetadata(): Promise<{
-  name: string;
-  componentPath: string;
-}> {
-  return await syscall("1.0/getFunctionMetadata", "getFunctionMetadata");
-}
-
-/**
- * How much of the current transaction's limits is used and remains, read
- * without a `ctx` (same name and behaviour as `@convex-dev/migrations`'
- * export). Prefer `ctx.meta.getTransactionMetrics()` where a `ctx` is at hand.
- *
- * @example
- * const { documentsWritten } = await getTransactionMetrics();
- */
-export async function getTransactionMetrics(): Promise<TransactionMetrics> {
-  return await syscall("1.0/getTransactionMetrics", "getTransactionMetrics");
-}
-
 /** Where the lines this client emits go (see `configureLogs`). */
 export {
   configureLogs,
@@ -748,4 +570,4 @@ export {
   vPendingMigration,
   vRunReport,
   vRunReportOrNull,
-} from "./returns.js";
+} from "./client/returns.js";

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { getConvexSize } from "convex/values";
-import { splitJournalEntry } from "../../src/migrations/define.js";
+import { splitJournalEntry } from "../../src/migrations/client/journal.js";
 import {
   capFieldCounts,
   MAX_FIELD_COUNTS,
@@ -13,7 +13,10 @@ import {
   isLimitError,
   nextBatchSize,
 } from "../../src/migrations/batching.js";
-import { definitionChecksum, hashText } from "../../src/migrations/checksum.js";
+import {
+  definitionChecksum,
+  hashText,
+} from "../../src/migrations/client/checksum.js";
 import {
   addFieldCounts,
   changedFields,

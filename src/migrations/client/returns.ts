@@ -8,7 +8,7 @@ import {
   migrationStatus,
   pendingMigration,
   runReport,
-} from "./shared.js";
+} from "../shared.js";
 
 /** One migration's status (`getStatus`, `listRuns`, `cancel`, `pause`...). */
 export const vMigrationStatus = migrationStatus;

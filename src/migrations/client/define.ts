@@ -1,6 +1,3 @@
-// Over ~400 lines, not yet split: the split along its seams is issue 13's
-// (architecture) work, planned file by file and kept out of the hardening
-// sessions so the attack fixes could land without a concurrent reshape.
 /**
  * The app side of a migration: what the function made by `migrations.define`
  * does when the component calls it for one batch (op "batch"), for a list of
@@ -8,7 +5,6 @@
  * "describe") or to restore journaled values (op "restore").
  */
 import { paginator } from "convex-helpers/server/pagination";
-import { validate } from "convex-helpers/validators";
 import {
   defineSchema,
   defineTable,
@@ -26,12 +22,11 @@ import {
 import {
   ConvexError,
   type GenericId,
-  getConvexSize,
   type Validator,
   type Value,
 } from "convex/values";
-import { checkPageCursor, opskitError, shown } from "../shared/errors.js";
-import { transactionMetrics } from "./meta.js";
+import { checkPageCursor, opskitError, shown } from "../../shared/errors.js";
+import { transactionMetrics } from "../meta.js";
 import {
   type BatchResult,
   type DescribeResult,
@@ -41,14 +36,17 @@ import {
   type OnError,
   PROTOCOL,
   type RestoreResult,
-} from "./shared.js";
+} from "../shared.js";
+import { cloneValue, type DocFields } from "../diff.js";
+import { checkCursor, messageOf, verificationProblem } from "./checks.js";
 import {
-  addFieldCounts,
-  changedFields,
-  cloneValue,
-  type DocFields,
-  priorValues,
-} from "./diff.js";
+  type AnyFn,
+  type BatchWrites,
+  watchScheduler,
+  watchWrites,
+  WriteLog,
+} from "./dryRun.js";
+import { BatchTally, scheduledSince, usageSince } from "./tally.js";
 
 /** A document of `TableName` as `migrateOne` receives it. */
 export type MigrationDoc<
@@ -114,192 +112,12 @@ export type BatchSettings = {
   range: string;
 };
 
-type AnyDoc = DocFields & { _id: GenericId<string> };
+export type AnyDoc = DocFields & { _id: GenericId<string> };
 
-/** Largest before+after pair kept as a dry-run sample. */
-const MAX_SAMPLE_BYTES = 64 * 1024;
 /** Failures a dry-run batch reports one by one (the component stores 1,000 per run). */
 const MAX_REPORTED_FAILURES = 1_000;
 /** Failure messages are stored and logged; keep them short. */
 const MAX_MESSAGE_LENGTH = 1_000;
-/**
- * Largest journal entry stored in one journal row: a row is a document
- * (1 MiB at most) that also holds the run id, the document id and its own
- * system fields (under 512 bytes together). A larger entry is split by
- * field across rows; only a single field within about 512 bytes of the
- * 1 MiB document limit cannot be journaled.
- */
-export const MAX_JOURNAL_ENTRY_BYTES = 1024 * 1024 - 512;
-
-/**
- * Splits a journal entry whose prior values exceed {@link MAX_JOURNAL_ENTRY_BYTES}
- * into entries over disjoint fields (restoring each restores the whole).
- * Throws when a single field's prior value alone is too large to store.
- */
-export function splitJournalEntry(
-  entry: JournalEntry,
-  max = MAX_JOURNAL_ENTRY_BYTES,
-): JournalEntry[] {
-  if (getConvexSize(entry) <= max) return [entry];
-  const out: JournalEntry[] = [];
-  let current: JournalEntry = { id: entry.id, prior: {}, absent: entry.absent };
-  for (const [field, value] of Object.entries(entry.prior)) {
-    const alone = getConvexSize({
-      id: entry.id,
-      prior: { [field]: value },
-      absent: [],
-    });
-    if (alone > max)
-      throw new Error(
-        `the prior value of field "${field}" is about ${alone} bytes, more than a journal row holds (${max}); run this migration with journal: false, or split the field`,
-      );
-    const next = { ...current, prior: { ...current.prior, [field]: value } };
-    if (getConvexSize(next) > max) {
-      out.push(current);
-      current = { id: entry.id, prior: { [field]: value }, absent: [] };
-    } else current = next;
-  }
-  out.push(current);
-  return out;
-}
-
-function messageOf(e: unknown): string {
-  if (e instanceof ConvexError) {
-    const data = e.data as { message?: unknown } | string;
-    if (typeof data === "string") return data;
-    if (data && typeof data.message === "string") return data.message;
-    return JSON.stringify(data);
-  }
-  return e instanceof Error ? e.message : String(e);
-}
-
-function isValidator(x: unknown): x is Validator<unknown, "required", string> {
-  return (
-    typeof x === "object" &&
-    x !== null &&
-    (x as { isConvexValidator?: unknown }).isConvexValidator === true
-  );
-}
-
-/** Why `doc` fails `verify`, or null when it passes. */
-export function verificationProblem(
-  verify: Verification<never>,
-  doc: AnyDoc,
-): string | null {
-  if (isValidator(verify)) {
-    const { _id: _ignoredId, _creationTime: _ignoredTime, ...fields } = doc;
-    try {
-      validate(verify, fields, { throw: true, allowUnknownFields: true });
-      return null;
-    } catch (e) {
-      return `verification failed: ${messageOf(e)}`;
-    }
-  }
-  const verdict = (verify as (d: AnyDoc) => boolean | string)(doc);
-  if (verdict === true) return null;
-  return typeof verdict === "string"
-    ? `verification failed: ${verdict}`
-    : "verification failed";
-}
-
-/** Writes of the whole batch so far, across documents. */
-type BatchWrites = {
-  /** Ids deleted: a document deleted by an earlier one is not migrated. */
-  deleted: Set<unknown>;
-  /** Ids patched, replaced or deleted through ctx.db. */
-  written: Set<unknown>;
-};
-
-/** What one document's `migrateOne` wrote, to undo it if the document fails. */
-class WriteLog {
-  /** Anything at all was written (through ctx.db, the scheduler or a mutation). */
-  any = false;
-  /** Its own document was patched or replaced. */
-  own = false;
-  /** Its own document was deleted (cannot be undone in place). */
-  ownDeleted = false;
-  /** Documents it inserted and has not deleted since. */
-  inserted = new Set<unknown>();
-  /** It patched, replaced or deleted a document other than its own that it did not insert. */
-  foreign = false;
-  /** It scheduled a function or called a mutation: writes ctx.db cannot see. */
-  opaque = false;
-
-  constructor(
-    private readonly id: string,
-    private readonly batch: BatchWrites,
-  ) {}
-
-  wrote(kind: "patch" | "replace" | "delete", target: unknown) {
-    this.any = true;
-    this.batch.written.add(target);
-    if (kind === "delete") this.batch.deleted.add(target);
-    if (target === this.id) {
-      if (kind === "delete") this.ownDeleted = true;
-      else this.own = true;
-    } else if (this.inserted.has(target)) {
-      if (kind === "delete") this.inserted.delete(target);
-    } else this.foreign = true;
-  }
-
-  added(id: unknown) {
-    this.any = true;
-    this.inserted.add(id);
-  }
-}
-
-type AnyFn = (...a: unknown[]) => unknown;
-
-// Wraps a database writer (ctx.db, or what ctx.db.table(name) returns) so
-// that every write is entered in `log`. `tableScoped` writers take the id
-// first; ctx.db takes (id, ...) or (table, id, ...).
-function watchWrites<DB extends object>(
-  db: DB,
-  log: WriteLog,
-  tableScoped = false,
-): DB {
-  return new Proxy(db, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop, target) as unknown;
-      if (typeof value !== "function") return value;
-      const fn = value as AnyFn;
-      if (prop === "insert")
-        return async (...args: unknown[]) => {
-          const id = await fn.apply(target, args);
-          log.added(id);
-          return id;
-        };
-      if (prop === "patch" || prop === "replace" || prop === "delete")
-        return async (...args: unknown[]) => {
-          const withTable =
-            !tableScoped && args.length >= (prop === "delete" ? 2 : 3);
-          const id = withTable ? args[1] : args[0];
-          const out = await fn.apply(target, args);
-          log.wrote(prop, id);
-          return out;
-        };
-      if (prop === "table" && !tableScoped)
-        return (...args: unknown[]) =>
-          watchWrites(fn.apply(target, args) as object, log, true);
-      return fn.bind(target);
-    },
-  });
-}
-
-// Wraps the scheduler so that scheduling (or canceling) counts as a write.
-function watchScheduler<S extends object>(scheduler: S, log: WriteLog): S {
-  return new Proxy(scheduler, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop, target) as unknown;
-      if (typeof value !== "function") return value;
-      return (...args: unknown[]) => {
-        log.any = true;
-        log.opaque = true;
-        return (value as AnyFn).apply(target, args);
-      };
-    },
-  });
-}
 
 function withoutSystemFields(doc: AnyDoc): DocFields {
   const { _id: _ignoredId, _creationTime: _ignoredTime, ...fields } = doc;
@@ -313,207 +131,6 @@ function applyPatch(doc: AnyDoc, patch: DocFields): AnyDoc {
     else out[k] = value;
   }
   return out;
-}
-
-/** Accumulates one batch's accounting. */
-class BatchTally {
-  changed = 0;
-  unchanged = 0;
-  missing = 0;
-  succeeded: string[] = [];
-  failures: Array<{ id: string; message: string }> = [];
-  fields = new Map<string, number>();
-  samples: BatchResult["samples"] = [];
-  journal: JournalEntry[] = [];
-  journalBytes = 0;
-  /** The journal outgrew the budget the runner set: the batch must shrink. */
-  journalOver = false;
-  constructor(
-    private readonly samplesWanted: number,
-    private readonly keepJournal: boolean,
-    private readonly journalBudget = Infinity,
-  ) {}
-
-  /** The journal entries of a changed document, checked before anything is counted. */
-  journalFor(before: AnyDoc, after: AnyDoc | null): JournalEntry[] {
-    if (!this.keepJournal || after === null) return [];
-    const fields = changedFields(before, after);
-    if (fields.length === 0) return [];
-    return splitJournalEntry({
-      id: before._id,
-      ...priorValues(before, fields),
-    });
-  }
-
-  record(before: AnyDoc, after: AnyDoc | null, entries: JournalEntry[] = []) {
-    this.succeeded.push(before._id);
-    if (after === null) {
-      this.changed++;
-      this.count(["(deleted)"]);
-      this.sample(before, null);
-      return;
-    }
-    const fields = changedFields(before, after);
-    if (fields.length === 0) {
-      this.unchanged++;
-      return;
-    }
-    this.changed++;
-    this.count(fields);
-    this.sample(before, after);
-    for (const entry of entries) {
-      this.journal.push(entry);
-      this.journalBytes += getConvexSize(entry);
-    }
-    if (this.journalBytes > this.journalBudget) this.journalOver = true;
-  }
-
-  private count(fields: string[]) {
-    for (const f of fields) this.fields.set(f, (this.fields.get(f) ?? 0) + 1);
-  }
-
-  private sample(before: AnyDoc, after: AnyDoc | null) {
-    if (this.samples.length >= this.samplesWanted) return;
-    // Samples live in the run's row (1 MiB max): large documents are skipped.
-    const size = getConvexSize(before) + (after ? getConvexSize(after) : 0);
-    if (size <= MAX_SAMPLE_BYTES)
-      this.samples.push({ id: before._id, before, after });
-  }
-
-  fieldChanges() {
-    return addFieldCounts(
-      [],
-      [...this.fields].map(([field, count]) => ({ field, count })),
-    );
-  }
-}
-
-async function usageSince(
-  ctx: GenericMutationCtx<GenericDataModel>,
-  start: Awaited<
-    ReturnType<
-      GenericMutationCtx<GenericDataModel>["meta"]["getTransactionMetrics"]
-    >
-  >,
-  startedAt: number,
-): Promise<BatchResult["usage"]> {
-  const end = await transactionMetrics(ctx);
-  return {
-    documentsRead: end.documentsRead.used - start.documentsRead.used,
-    documentsWritten: end.documentsWritten.used - start.documentsWritten.used,
-    bytesRead: end.bytesRead.used - start.bytesRead.used,
-    bytesWritten: end.bytesWritten.used - start.bytesWritten.used,
-    databaseQueries: end.databaseQueries.used - start.databaseQueries.used,
-    ...scheduledSince(start, end),
-    durationMs: Date.now() - startedAt,
-  };
-}
-
-type Metrics = Awaited<ReturnType<typeof transactionMetrics>>;
-
-/**
- * Functions (and argument bytes) scheduled between two metric readings.
- * A rolled-back batch reports these with its error: production does not
- * give the scheduled-function budget back when a sub-mutation rolls back.
- */
-function scheduledSince(start: Metrics, end: Metrics) {
-  return {
-    functionsScheduled:
-      (end.functionsScheduled?.used ?? 0) -
-      (start.functionsScheduled?.used ?? 0),
-    scheduledFunctionArgsBytes:
-      (end.scheduledFunctionArgsBytes?.used ?? 0) -
-      (start.scheduledFunctionArgsBytes?.used ?? 0),
-  };
-}
-
-/**
- * How far past the function's `Date.now()` a cursor's `_creationTime` may
- * be (creation times carry a fraction of a millisecond, and clocks differ
- * a little between machines); anything later is refused as forged.
- */
-const FUTURE_CURSOR_SLACK_MS = 60_000;
-
-/** Longest part of a refused cursor quoted back in the error. */
-const MAX_QUOTED_CURSOR = 100;
-
-/**
- * Why `cursor` cannot be where a walk of `table` starts, or null when it
- * can. A walk's cursor is a JSON array of the index key it stopped at, which
- * ends with the `_creationTime` and `_id` of a document of `table` (`"[]"`:
- * the beginning). A cursor from another table, another tool or a typo would
- * start the walk at an arbitrary point, skip documents and still end in
- * `success`, so it is refused before anything is written.
- *
- * @param normalizeId - `ctx.db.normalizeId`: whether a string is an id of `table`.
- * @param customRange - whether the walk uses `customRange` (more index fields precede).
- */
-export function cursorProblem(
-  cursor: string,
-  table: string,
-  normalizeId: (table: string, id: string) => unknown,
-  customRange: boolean,
-): string | null {
-  const quoted =
-    cursor.length > MAX_QUOTED_CURSOR
-      ? `${JSON.stringify(cursor.slice(0, MAX_QUOTED_CURSOR))}… (${cursor.length} characters)`
-      : JSON.stringify(cursor);
-  const expected = `a cursor returned by a run of this migration over "${table}" (a JSON array ending in a _creationTime and an id of "${table}"), or null to start from the beginning`;
-  let key: unknown;
-  try {
-    key = JSON.parse(cursor);
-  } catch {
-    return `cursor must be ${expected}; got ${quoted}, which is not JSON`;
-  }
-  if (!Array.isArray(key))
-    return `cursor must be ${expected}; got ${quoted}, which is not an array`;
-  if (key.length === 0) return null;
-  const id = key[key.length - 1];
-  const time = key[key.length - 2];
-  const fieldsOk = customRange ? key.length >= 2 : key.length === 2;
-  if (
-    !fieldsOk ||
-    typeof time !== "number" ||
-    !Number.isFinite(time) ||
-    typeof id !== "string" ||
-    normalizeId(table, id) === null
-  )
-    return `cursor must be ${expected}; got ${quoted}`;
-  return null;
-}
-
-/**
- * {@link cursorProblem}, and then whether the cursor's document (when it
- * still exists) was created when the cursor says and no later than now: a
- * hand-made `[1e20, "<id>"]` would otherwise skip every document.
- */
-async function checkCursor(
-  db: GenericDatabaseWriter<GenericDataModel>,
-  table: string,
-  cursor: string,
-  customRange: boolean,
-): Promise<void> {
-  const problem = cursorProblem(
-    cursor,
-    table,
-    (t, id) => db.normalizeId(t, id),
-    customRange,
-  );
-  if (problem) throw opskitError("INVALID_ARGUMENT", problem, { table });
-  const key = JSON.parse(cursor) as unknown[];
-  if (key.length === 0) return;
-  const time = key[key.length - 2] as number;
-  const id = db.normalizeId(table, key[key.length - 1] as string)!;
-  const doc = await db.get(id);
-  if (
-    time > Date.now() + FUTURE_CURSOR_SLACK_MS ||
-    (doc !== null && doc._creationTime !== time)
-  )
-    throw opskitError(
-      "INVALID_ARGUMENT",
-      `cursor must be a cursor returned by a run of this migration over "${table}"; its _creationTime ${time} is not that of document ${id}${doc === null ? " (the cursor points into the future)" : ` (${doc._creationTime})`}`,
-      { table },
-    );
 }
 
 /** Describes a definition to the component (checksum, table, time span). */
