@@ -9,25 +9,17 @@
 import {
   createFunctionHandle,
   type GenericDataModel,
-  type GenericMutationCtx,
   getFunctionName,
   internalMutationGeneric,
   internalQueryGeneric,
-  makeFunctionReference,
   type MutationBuilder,
   type RegisteredMutation,
 } from "convex/server";
 import { v } from "convex/values";
-import { clipped, opskitError, shown } from "../shared/errors.js";
-import { logEvent } from "../shared/log.js";
+import { opskitError } from "../shared/errors.js";
 import type { ComponentApi } from "./component/_generated/component.js";
-import { definitionChecksum, rangeChecksum } from "./client/checksum.js";
-import { functionMetadata } from "./meta.js";
-import {
-  describeDefinition,
-  restoreEntries,
-  runDefinitionBatch,
-} from "./client/define.js";
+import { definitionSettings, migrationHandler } from "./client/handler.js";
+import { runnerHandler, type Starter, startRun } from "./client/start.js";
 import type {
   ActionCtx,
   AnyMigrationDefinition,
@@ -140,27 +132,7 @@ export class Migrations<DataModel extends GenericDataModel> {
     MigrationArgs,
     Promise<MigrationFunctionResult>
   > {
-    if (
-      def.batchSize !== undefined &&
-      (!Number.isInteger(def.batchSize) || def.batchSize < 1)
-    )
-      throw opskitError(
-        "INVALID_ARGUMENT",
-        `migrations.define({ table: "${def.table}" }): batchSize must be a positive integer, got ${def.batchSize}`,
-        { table: def.table, batchSize: def.batchSize },
-      );
-    const settings = {
-      schema: this.options.schema,
-      defaultBatchSize: this.options.defaultBatchSize,
-      checksum: definitionChecksum({
-        table: def.table,
-        migrateOne: def.migrateOne,
-        customRange: def.customRange,
-        verify: def.verify,
-        onError: def.onError,
-      }),
-      range: rangeChecksum({ table: def.table, customRange: def.customRange }),
-    };
+    const settings = definitionSettings(def, this.options);
     const builder = (this.options.internalMutation ??
       internalMutationGeneric) as MutationBuilder<DataModel, "internal">;
     return builder({
@@ -172,59 +144,7 @@ export class Migrations<DataModel extends GenericDataModel> {
         migrationStatus,
         v.null(),
       ),
-      handler: async (ctx, args): Promise<MigrationFunctionResult> => {
-        if (!args.oneBatchOnly && args.op === undefined) {
-          // Called directly (CLI, dashboard, code): start it like the runner would.
-          const { name } = await functionMetadata(ctx);
-          if (args.cursor === "" || args.batchSize === 0) {
-            // The dashboard fills every argument with a placeholder: say how
-            // to run it instead of refusing the placeholders (as
-            // @convex-dev/migrations does). Nothing is written.
-            logEvent("migrations.hint", {
-              functionName: name,
-              message: `Running ${name} from the CLI or dashboard? Pass {} to run it, {"dryRun": true} for a dry run over the whole table, {"reset": true} to start over; e.g. npx convex run ${name} '{"dryRun":true}'`,
-              dryRun: '{ "dryRun": true }',
-              run: "{}",
-              reset: '{ "reset": true }',
-            });
-            return null;
-          }
-          if (args.fn && this.prefixedName(args.fn) !== name)
-            throw opskitError(
-              "INVALID_ARGUMENT",
-              `This is ${name}; to run ${shown(args.fn)} call it or the runner instead`,
-              { expected: name, got: clipped(args.fn) },
-            );
-          return await this.start(
-            ctx,
-            name,
-            await createFunctionHandle(makeFunctionReference<"mutation">(name)),
-            args,
-          );
-        }
-        switch (args.op) {
-          case "describe":
-            return await describeDefinition(ctx, def, settings, args.cursor);
-          case "restore":
-            // Journaled ids belong to the table the run walked.
-            if (
-              args.expectRange !== undefined &&
-              args.expectRange !== settings.range
-            )
-              throw opskitError(
-                "CONFLICT",
-                `The table or customRange of this migration changed since the run being rolled back; deploy the code that ran (table "${def.table}" now) to roll it back`,
-                { table: def.table },
-              );
-            return await restoreEntries(
-              ctx as unknown as GenericMutationCtx<GenericDataModel>,
-              def.table,
-              args.entries ?? [],
-            );
-          default:
-            return await runDefinitionBatch(ctx, def, settings, args);
-        }
-      },
+      handler: migrationHandler(def, settings, this.starter),
     });
   }
 
@@ -245,37 +165,17 @@ export class Migrations<DataModel extends GenericDataModel> {
     return internalMutationGeneric({
       args: runnerArgs,
       returns: migrationStatus,
-      handler: async (ctx, args): Promise<MigrationStatus> => {
-        const [specific, ...series] = Array.isArray(specificOrSeries)
-          ? specificOrSeries
-          : specificOrSeries
-            ? [specificOrSeries]
-            : [];
-        if (args.fn && specific)
-          throw opskitError(
-            "INVALID_ARGUMENT",
-            "This runner is for specific migrations; do not pass fn",
-          );
-        if (!args.fn && !specific)
-          throw opskitError(
-            "INVALID_ARGUMENT",
-            `Say which migration to run: '{"fn": "migrations:myMigration"}'`,
-          );
-        const name = args.fn
-          ? this.prefixedName(args.fn)
-          : getFunctionName(specific!);
-        const fnHandle = args.fn
-          ? await handleFor(name)
-          : await createFunctionHandle(specific!);
-        const next = await Promise.all(
-          series.map(async (ref) => ({
-            name: getFunctionName(ref),
-            fnHandle: await createFunctionHandle(ref),
-          })),
-        );
-        return await this.start(ctx, name, fnHandle, args, next);
-      },
+      handler: runnerHandler(specificOrSeries, this.starter),
     });
+  }
+
+  /** How this instance names and starts runs, for the define and runner handlers. */
+  private get starter(): Starter {
+    return {
+      component: this.component,
+      prefixedName: (name) => this.prefixedName(name),
+      start: (...a) => this.start(...a),
+    };
   }
 
   private async start(
@@ -285,26 +185,7 @@ export class Migrations<DataModel extends GenericDataModel> {
     args: RunnerArgs,
     series: Array<{ name: string; fnHandle: string }> = [],
   ): Promise<MigrationStatus> {
-    const next = [
-      ...series,
-      ...(await Promise.all(
-        (args.next ?? []).map(async (n) => {
-          const full = this.prefixedName(n);
-          return { name: full, fnHandle: await handleFor(full) };
-        }),
-      )),
-    ];
-    return await ctx.runMutation(this.component.lib.migrate, {
-      name,
-      fnHandle,
-      cursor: args.reset ? null : args.cursor,
-      batchSize: args.batchSize,
-      dryRun: args.dryRun ?? false,
-      reset: args.reset,
-      onError: args.onError,
-      journal: args.journal,
-      ...(next.length ? { next } : {}),
-    });
+    return await startRun(this.starter, ctx, name, fnHandle, args, series);
   }
 
   /**
@@ -540,18 +421,6 @@ export class Migrations<DataModel extends GenericDataModel> {
     return this.options.migrationsLocationPrefix && !name.includes(":")
       ? `${this.options.migrationsLocationPrefix}${name}`
       : name;
-  }
-}
-
-async function handleFor(name: string): Promise<string> {
-  try {
-    return await createFunctionHandle(makeFunctionReference<"mutation">(name));
-  } catch (e) {
-    throw opskitError(
-      "NOT_FOUND",
-      `No function ${shown(name)}: the name is "folder/file:export", e.g. "migrations:setDefault" (${(e instanceof Error ? e.message : String(e)).slice(0, 300)})`,
-      { name: clipped(name) },
-    );
   }
 }
 

@@ -42,6 +42,7 @@ import { checkCursor, messageOf, verificationProblem } from "./checks.js";
 import {
   type AnyFn,
   type BatchWrites,
+  undoDocument,
   watchScheduler,
   watchWrites,
   WriteLog,
@@ -118,11 +119,6 @@ export type AnyDoc = DocFields & { _id: GenericId<string> };
 const MAX_REPORTED_FAILURES = 1_000;
 /** Failure messages are stored and logged; keep them short. */
 const MAX_MESSAGE_LENGTH = 1_000;
-
-function withoutSystemFields(doc: AnyDoc): DocFields {
-  const { _id: _ignoredId, _creationTime: _ignoredTime, ...fields } = doc;
-  return fields;
-}
 
 function applyPatch(doc: AnyDoc, patch: DocFields): AnyDoc {
   const out: AnyDoc = { ...doc };
@@ -320,31 +316,16 @@ export async function runDefinitionBatch<
       // A real run throws the whole batch away below. A dry run goes on, so
       // it first undoes what the document wrote: later documents must see
       // what they would see in the real run, which runs without it.
-      if (dryRun && log.any) {
-        const inPlace =
-          !def.parallelize &&
-          !log.foreign &&
-          !log.opaque &&
-          !log.ownDeleted &&
-          !(log.own && stale);
-        let undone = false;
-        if (inPlace)
-          try {
-            for (const id of log.inserted)
-              await db.delete(id as GenericId<string>);
-            if (log.own)
-              await db.replace(
-                doc._id,
-                withoutSystemFields(before) as Record<string, Value>,
-              );
-            undone = true;
-          } catch {
-            // Fall back to running the batch again without the document.
-          }
-        if (!undone) {
-          isolate.push({ id: doc._id, message });
-          return;
-        }
+      if (
+        dryRun &&
+        log.any &&
+        !(await undoDocument(db, log, before, {
+          stale,
+          parallelize: def.parallelize === true,
+        }))
+      ) {
+        isolate.push({ id: doc._id, message });
+        return;
       }
       tally.failures.push({ id: doc._id, message });
     }

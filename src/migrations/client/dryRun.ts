@@ -4,6 +4,10 @@
  * so a failing document's writes can be undone before the next document
  * runs, or the batch run again without it.
  */
+import type { GenericDataModel, GenericDatabaseWriter } from "convex/server";
+import type { GenericId, Value } from "convex/values";
+import { withoutSystemFields } from "../../shared/documents.js";
+import type { AnyDoc } from "./define.js";
 
 /** Writes of the whole batch so far, across documents. */
 export type BatchWrites = {
@@ -105,4 +109,40 @@ export function watchScheduler<S extends object>(
       };
     },
   });
+}
+
+/**
+ * Undoes in place what a failing dry-run document wrote, so later documents
+ * see what the real run (which runs without it) shows them: documents it
+ * inserted are deleted and its own document gets its prior value back.
+ * Returns false when its writes cannot be undone that way (it deleted a document, wrote another existing one or
+ * its own after an earlier document wrote it (`stale`), scheduled, called a
+ * mutation, or ran with `parallelize`): the batch must then run again
+ * without it, as in the real run.
+ */
+export async function undoDocument(
+  db: GenericDatabaseWriter<GenericDataModel>,
+  log: WriteLog,
+  before: AnyDoc,
+  { stale, parallelize }: { stale: boolean; parallelize: boolean },
+): Promise<boolean> {
+  const inPlace =
+    !parallelize &&
+    !log.foreign &&
+    !log.opaque &&
+    !log.ownDeleted &&
+    !(log.own && stale);
+  if (!inPlace) return false;
+  try {
+    for (const id of log.inserted) await db.delete(id as GenericId<string>);
+    if (log.own)
+      await db.replace(
+        before._id,
+        withoutSystemFields(before) as Record<string, Value>,
+      );
+    return true;
+  } catch {
+    // Fall back to running the batch again without the document.
+    return false;
+  }
 }

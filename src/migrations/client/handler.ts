@@ -1,0 +1,125 @@
+/**
+ * The handler of a migration made by `migrations.define`: the `op` protocol
+ * between the component and the app's migration function (documented in
+ * `src/migrations/component/README.md`). No `op`: called directly (CLI,
+ * dashboard, code), it starts a run like the runner; `"describe"`,
+ * `"restore"`, and otherwise one batch (`"batch"`, `"retry"`).
+ */
+import {
+  createFunctionHandle,
+  type GenericDataModel,
+  type GenericMutationCtx,
+  makeFunctionReference,
+} from "convex/server";
+import { clipped, opskitError, shown } from "../../shared/errors.js";
+import { logEvent } from "../../shared/log.js";
+import { functionMetadata } from "../meta.js";
+import type { MigrationArgs } from "../shared.js";
+import {
+  type BatchSettings,
+  describeDefinition,
+  restoreEntries,
+  runDefinitionBatch,
+} from "./define.js";
+import { definitionChecksum, rangeChecksum } from "./checksum.js";
+import type { Starter } from "./start.js";
+import type {
+  AnyMigrationDefinition,
+  MigrationFunctionResult,
+  MigrationsOptions,
+} from "./types.js";
+
+/**
+ * Checks a definition's own options and computes what its batches need to
+ * know of it and of the `Migrations` options (checksums of its code and range).
+ */
+export function definitionSettings<DataModel extends GenericDataModel>(
+  def: AnyMigrationDefinition<DataModel>,
+  options: MigrationsOptions<DataModel>,
+): BatchSettings {
+  if (
+    def.batchSize !== undefined &&
+    (!Number.isInteger(def.batchSize) || def.batchSize < 1)
+  )
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `migrations.define({ table: "${def.table}" }): batchSize must be a positive integer, got ${def.batchSize}`,
+      { table: def.table, batchSize: def.batchSize },
+    );
+  return {
+    schema: options.schema,
+    defaultBatchSize: options.defaultBatchSize,
+    checksum: definitionChecksum({
+      table: def.table,
+      migrateOne: def.migrateOne,
+      customRange: def.customRange,
+      verify: def.verify,
+      onError: def.onError,
+    }),
+    range: rangeChecksum({ table: def.table, customRange: def.customRange }),
+  };
+}
+
+/** The handler of the internal mutation `migrations.define(def)` registers. */
+export function migrationHandler<DataModel extends GenericDataModel>(
+  def: AnyMigrationDefinition<DataModel>,
+  settings: BatchSettings,
+  starter: Starter,
+) {
+  return async (
+    ctx: GenericMutationCtx<DataModel>,
+    args: MigrationArgs,
+  ): Promise<MigrationFunctionResult> => {
+    if (!args.oneBatchOnly && args.op === undefined) {
+      // Called directly (CLI, dashboard, code): start it like the runner would.
+      const { name } = await functionMetadata(ctx);
+      if (args.cursor === "" || args.batchSize === 0) {
+        // The dashboard fills every argument with a placeholder: say how
+        // to run it instead of refusing the placeholders (as
+        // @convex-dev/migrations does). Nothing is written.
+        logEvent("migrations.hint", {
+          functionName: name,
+          message: `Running ${name} from the CLI or dashboard? Pass {} to run it, {"dryRun": true} for a dry run over the whole table, {"reset": true} to start over; e.g. npx convex run ${name} '{"dryRun":true}'`,
+          dryRun: '{ "dryRun": true }',
+          run: "{}",
+          reset: '{ "reset": true }',
+        });
+        return null;
+      }
+      if (args.fn && starter.prefixedName(args.fn) !== name)
+        throw opskitError(
+          "INVALID_ARGUMENT",
+          `This is ${name}; to run ${shown(args.fn)} call it or the runner instead`,
+          { expected: name, got: clipped(args.fn) },
+        );
+      return await starter.start(
+        ctx,
+        name,
+        await createFunctionHandle(makeFunctionReference<"mutation">(name)),
+        args,
+      );
+    }
+    switch (args.op) {
+      case "describe":
+        return await describeDefinition(ctx, def, settings, args.cursor);
+      case "restore":
+        // Journaled ids belong to the table the run walked.
+        if (
+          args.expectRange !== undefined &&
+          args.expectRange !== settings.range
+        )
+          throw opskitError(
+            "CONFLICT",
+            `The table or customRange of this migration changed since the run being rolled back; deploy the code that ran (table "${def.table}" now) to roll it back`,
+            { table: def.table },
+          );
+        return await restoreEntries(
+          ctx as unknown as GenericMutationCtx<GenericDataModel>,
+          def.table,
+          args.entries ?? [],
+        );
+      default:
+        return await runDefinitionBatch(ctx, def, settings, args);
+    }
+  };
+}
