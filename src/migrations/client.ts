@@ -16,18 +16,16 @@ import {
   type RegisteredMutation,
 } from "convex/server";
 import { v } from "convex/values";
+import type { RunMutationCtx, RunQueryCtx } from "../shared/ctx.js";
 import { opskitError } from "../shared/errors.js";
 import type { ComponentApi } from "./component/_generated/component.js";
 import { definitionSettings, migrationHandler } from "./client/handler.js";
 import { runnerHandler, type Starter, startRun } from "./client/start.js";
 import type {
-  ActionCtx,
   AnyMigrationDefinition,
   MigrationFunctionReference,
   MigrationFunctionResult,
   MigrationsOptions,
-  MutationCtx,
-  QueryCtx,
 } from "./client/types.js";
 import {
   batchResult,
@@ -179,7 +177,7 @@ export class Migrations<DataModel extends GenericDataModel> {
   }
 
   private async start(
-    ctx: MutationCtx | ActionCtx,
+    ctx: RunMutationCtx,
     name: string,
     fnHandle: string,
     args: RunnerArgs,
@@ -196,7 +194,7 @@ export class Migrations<DataModel extends GenericDataModel> {
    * await migrations.runOne(ctx, internal.migrations.setDefault, { dryRun: true });
    */
   async runOne(
-    ctx: MutationCtx | ActionCtx,
+    ctx: RunMutationCtx,
     fnRef: MigrationFunctionReference,
     opts: Omit<RunnerArgs, "fn" | "next"> = {},
   ): Promise<MigrationStatus> {
@@ -213,7 +211,7 @@ export class Migrations<DataModel extends GenericDataModel> {
    * series at the first that fails. Returns the first migration's status.
    */
   async runSerially(
-    ctx: MutationCtx | ActionCtx,
+    ctx: RunMutationCtx,
     fnRefs: MigrationFunctionReference[],
   ): Promise<MigrationStatus | undefined> {
     if (fnRefs.length === 0) return undefined;
@@ -235,7 +233,7 @@ export class Migrations<DataModel extends GenericDataModel> {
    * docs per second, ETA, checksum and warnings such as changed code.
    */
   async getStatus(
-    ctx: QueryCtx,
+    ctx: RunQueryCtx,
     {
       migrations,
       limit,
@@ -252,7 +250,7 @@ export class Migrations<DataModel extends GenericDataModel> {
 
   /** The full report (field counts, samples, failures) of the latest run or dry run. */
   async getReport(
-    ctx: QueryCtx,
+    ctx: RunQueryCtx,
     migration: string | MigrationFunctionReference,
     opts: { dryRun?: boolean; failureLimit?: number } = {},
   ): Promise<RunReport | null> {
@@ -264,7 +262,7 @@ export class Migrations<DataModel extends GenericDataModel> {
 
   /** Run history (real runs, dry runs, rollbacks), newest first. */
   async listRuns(
-    ctx: QueryCtx,
+    ctx: RunQueryCtx,
     migration: string | MigrationFunctionReference,
     opts: { limit?: number } = {},
   ): Promise<MigrationStatus[]> {
@@ -276,7 +274,7 @@ export class Migrations<DataModel extends GenericDataModel> {
 
   /** Per-batch accounting (size, outcome, changed/unchanged/failed, usage) of the latest run. */
   async listBatches(
-    ctx: QueryCtx,
+    ctx: RunQueryCtx,
     migration: string | MigrationFunctionReference,
     opts: { dryRun?: boolean; limit?: number } = {},
   ) {
@@ -288,7 +286,7 @@ export class Migrations<DataModel extends GenericDataModel> {
 
   /** Documents that failed (skipped) in the latest run, with their messages. */
   async listFailures(
-    ctx: QueryCtx,
+    ctx: RunQueryCtx,
     migration: string | MigrationFunctionReference,
     opts: { dryRun?: boolean; includeResolved?: boolean; limit?: number } = {},
   ) {
@@ -300,7 +298,7 @@ export class Migrations<DataModel extends GenericDataModel> {
 
   /** Cancels a running or paused migration; starting it again resumes it. */
   async cancel(
-    ctx: MutationCtx | ActionCtx,
+    ctx: RunMutationCtx,
     migration: string | MigrationFunctionReference,
   ): Promise<MigrationStatus> {
     return await ctx.runMutation(this.component.lib.cancel, {
@@ -309,13 +307,13 @@ export class Migrations<DataModel extends GenericDataModel> {
   }
 
   /** Cancels every running or paused migration. */
-  async cancelAll(ctx: MutationCtx | ActionCtx): Promise<MigrationStatus[]> {
+  async cancelAll(ctx: RunMutationCtx): Promise<MigrationStatus[]> {
     return await ctx.runMutation(this.component.lib.cancelAll, {});
   }
 
   /** Deletes the history of finished runs created before `before` (default: all). */
   async clearAll(
-    ctx: MutationCtx | ActionCtx,
+    ctx: RunMutationCtx,
     opts: { before?: number } = {},
   ): Promise<void> {
     await ctx.runMutation(this.component.lib.clearAll, opts);
@@ -323,7 +321,7 @@ export class Migrations<DataModel extends GenericDataModel> {
 
   /** Pauses a running migration; only {@link resume} continues it. */
   async pause(
-    ctx: MutationCtx | ActionCtx,
+    ctx: RunMutationCtx,
     migration: string | MigrationFunctionReference,
   ): Promise<MigrationStatus> {
     return await ctx.runMutation(this.component.lib.pause, {
@@ -333,7 +331,7 @@ export class Migrations<DataModel extends GenericDataModel> {
 
   /** Resumes a paused migration where it stopped. */
   async resume(
-    ctx: MutationCtx | ActionCtx,
+    ctx: RunMutationCtx,
     migration: string | MigrationFunctionReference,
   ): Promise<MigrationStatus> {
     return await ctx.runMutation(this.component.lib.resume, {
@@ -346,7 +344,7 @@ export class Migrations<DataModel extends GenericDataModel> {
    * (`journal: true`), restoring the prior values of every changed field.
    */
   async rollback(
-    ctx: MutationCtx | ActionCtx,
+    ctx: RunMutationCtx,
     migration: string | MigrationFunctionReference,
   ): Promise<MigrationStatus> {
     return await ctx.runMutation(this.component.lib.rollback, {
@@ -356,7 +354,7 @@ export class Migrations<DataModel extends GenericDataModel> {
 
   /** The given migrations that are not complete, with the reason. */
   async listPending(
-    ctx: QueryCtx,
+    ctx: RunQueryCtx,
     migrations: MigrationFunctionReference[],
   ): Promise<PendingMigration[]> {
     return await ctx.runQuery(this.component.lib.listPending, {
@@ -369,7 +367,7 @@ export class Migrations<DataModel extends GenericDataModel> {
    * unless one of them is running. Safe to call after every deploy.
    */
   async runPending(
-    ctx: MutationCtx | ActionCtx,
+    ctx: RunMutationCtx,
     migrations: MigrationFunctionReference[],
     opts: { batchSize?: number; dryRun?: boolean } = {},
   ): Promise<{ started: string | null; pending: PendingMigration[] }> {

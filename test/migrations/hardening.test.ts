@@ -16,7 +16,7 @@ import {
   Migrations,
 } from "convex-opskit/migrations";
 import { MAX_ARRAY_LENGTH } from "../../src/migrations/shared.js";
-import { transactionMetrics } from "../../src/migrations/meta.js";
+import { requireTransactionMetrics as transactionMetrics } from "../../src/shared/meta.js";
 import { isOpskitError } from "../internal.js";
 import { captureLogs, components, thrownBy } from "../helpers.js";
 import {

@@ -5,19 +5,9 @@
  */
 import { validate } from "convex-helpers/validators";
 import type { GenericDatabaseWriter, GenericDataModel } from "convex/server";
-import { ConvexError, type Validator } from "convex/values";
-import { opskitError } from "../../shared/errors.js";
+import type { Validator } from "convex/values";
+import { errorMessage, opskitError } from "../../shared/errors.js";
 import type { AnyDoc, Verification } from "./define.js";
-
-export function messageOf(e: unknown): string {
-  if (e instanceof ConvexError) {
-    const data = e.data as { message?: unknown } | string;
-    if (typeof data === "string") return data;
-    if (data && typeof data.message === "string") return data.message;
-    return JSON.stringify(data);
-  }
-  return e instanceof Error ? e.message : String(e);
-}
 
 function isValidator(x: unknown): x is Validator<unknown, "required", string> {
   return (
@@ -38,7 +28,7 @@ export function verificationProblem(
       validate(verify, fields, { throw: true, allowUnknownFields: true });
       return null;
     } catch (e) {
-      return `verification failed: ${messageOf(e)}`;
+      return `verification failed: ${errorMessage(e)}`;
     }
   }
   const verdict = (verify as (d: AnyDoc) => boolean | string)(doc);

@@ -25,8 +25,14 @@ import {
   type Validator,
   type Value,
 } from "convex/values";
-import { checkPageCursor, opskitError, shown } from "../../shared/errors.js";
-import { transactionMetrics } from "../meta.js";
+import { applyPatch } from "../../shared/documents.js";
+import {
+  checkPageCursor,
+  errorMessage,
+  opskitError,
+  shown,
+} from "../../shared/errors.js";
+import { requireTransactionMetrics } from "../../shared/meta.js";
 import {
   type BatchResult,
   type DescribeResult,
@@ -38,7 +44,7 @@ import {
   type RestoreResult,
 } from "../shared.js";
 import { cloneValue, type DocFields } from "../diff.js";
-import { checkCursor, messageOf, verificationProblem } from "./checks.js";
+import { checkCursor, verificationProblem } from "./checks.js";
 import {
   type AnyFn,
   type BatchWrites,
@@ -120,15 +126,6 @@ const MAX_REPORTED_FAILURES = 1_000;
 /** Failure messages are stored and logged; keep them short. */
 const MAX_MESSAGE_LENGTH = 1_000;
 
-function applyPatch(doc: AnyDoc, patch: DocFields): AnyDoc {
-  const out: AnyDoc = { ...doc };
-  for (const [k, value] of Object.entries(patch)) {
-    if (value === undefined) delete out[k];
-    else out[k] = value;
-  }
-  return out;
-}
-
 /** Describes a definition to the component (checksum, table, time span). */
 export async function describeDefinition<
   DataModel extends GenericDataModel,
@@ -196,7 +193,7 @@ export async function runDefinitionBatch<
   args: MigrationArgs,
 ): Promise<BatchResult> {
   const startedAt = Date.now();
-  const start = await transactionMetrics(ctx);
+  const start = await requireTransactionMetrics(ctx);
   const db = ctx.db as unknown as GenericDatabaseWriter<GenericDataModel>;
   const dryRun = args.dryRun === true;
   if (args.expectRange !== undefined && args.expectRange !== settings.range)
@@ -312,7 +309,7 @@ export async function runDefinitionBatch<
       }
       tally.record(before, after, tally.journalFor(before, after));
     } catch (e) {
-      const message = messageOf(e).slice(0, MAX_MESSAGE_LENGTH);
+      const message = errorMessage(e).slice(0, MAX_MESSAGE_LENGTH);
       // A real run throws the whole batch away below. A dry run goes on, so
       // it first undoes what the document wrote: later documents must see
       // what they would see in the real run, which runs without it.
@@ -343,7 +340,7 @@ export async function runDefinitionBatch<
     }
   // What a rolled-back attempt scheduled still counts in production.
   const spent = async () =>
-    scheduledSince(start, await transactionMetrics(ctx));
+    scheduledSince(start, await requireTransactionMetrics(ctx));
   if (tally.journalOver)
     throw opskitError(
       "MIGRATION_FAILED",

@@ -13,7 +13,7 @@ import {
 } from "convex/server";
 import { clipped, opskitError, shown } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
-import { functionMetadata } from "../meta.js";
+import { requireFunctionMetadata } from "../../shared/meta.js";
 import type { MigrationArgs } from "../shared.js";
 import {
   type BatchSettings,
@@ -72,7 +72,7 @@ export function migrationHandler<DataModel extends GenericDataModel>(
   ): Promise<MigrationFunctionResult> => {
     if (!args.oneBatchOnly && args.op === undefined) {
       // Called directly (CLI, dashboard, code): start it like the runner would.
-      const { name } = await functionMetadata(ctx);
+      const { name } = await requireFunctionMetadata(ctx);
       if (args.cursor === "" || args.batchSize === 0) {
         // The dashboard fills every argument with a placeholder: say how
         // to run it instead of refusing the placeholders (as

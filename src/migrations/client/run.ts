@@ -11,7 +11,8 @@ import {
 import { isOpskitError, opskitError } from "../../shared/errors.js";
 import type { ComponentApi } from "../component/_generated/component.js";
 import type { MigrationArgs, MigrationStatus } from "../shared.js";
-import type { ActionCtx, MigrationFunctionReference } from "./types.js";
+import type { RunMutationCtx } from "../../shared/ctx.js";
+import type { MigrationFunctionReference } from "./types.js";
 
 /**
  * Runs a migration to completion from an action, one batch per transaction,
@@ -21,7 +22,7 @@ import type { ActionCtx, MigrationFunctionReference } from "./types.js";
  * await runToCompletion(ctx, components.migrations, internal.migrations.setDefault);
  */
 export async function runToCompletion(
-  ctx: ActionCtx,
+  ctx: RunMutationCtx,
   component: ComponentApi,
   fnRef: MigrationFunctionReference | FunctionHandle<"mutation", MigrationArgs>,
   opts: {

@@ -10,11 +10,8 @@ import {
 import { clipped, opskitError, shown } from "../../shared/errors.js";
 import type { ComponentApi } from "../component/_generated/component.js";
 import type { MigrationStatus, RunnerArgs } from "../shared.js";
-import type {
-  ActionCtx,
-  MigrationFunctionReference,
-  MutationCtx,
-} from "./types.js";
+import type { RunMutationCtx } from "../../shared/ctx.js";
+import type { MigrationFunctionReference } from "./types.js";
 
 /** How a `Migrations` instance names and starts runs. */
 export type Starter = {
@@ -22,7 +19,7 @@ export type Starter = {
   /** A short name with `migrationsLocationPrefix` in front (a name with ":" as given). */
   prefixedName: (name: string) => string;
   start: (
-    ctx: MutationCtx | ActionCtx,
+    ctx: RunMutationCtx,
     name: string,
     fnHandle: string,
     args: RunnerArgs,
@@ -33,7 +30,7 @@ export type Starter = {
 /** Starts (or resumes) `name`, then the series after it (`args.next` last). */
 export async function startRun(
   starter: Starter,
-  ctx: MutationCtx | ActionCtx,
+  ctx: RunMutationCtx,
   name: string,
   fnHandle: string,
   args: RunnerArgs,
@@ -68,7 +65,7 @@ export function runnerHandler(
   starter: Starter,
 ) {
   return async (
-    ctx: MutationCtx,
+    ctx: RunMutationCtx,
     args: RunnerArgs,
   ): Promise<MigrationStatus> => {
     const [specific, ...series] = Array.isArray(specificOrSeries)

@@ -5,7 +5,7 @@
 import type { GenericDataModel, GenericMutationCtx } from "convex/server";
 import { getConvexSize } from "convex/values";
 import { addFieldCounts, changedFields, priorValues } from "../diff.js";
-import { transactionMetrics } from "../meta.js";
+import { requireTransactionMetrics } from "../../shared/meta.js";
 import type { BatchResult, JournalEntry } from "../shared.js";
 import type { AnyDoc } from "./define.js";
 import { splitJournalEntry } from "./journal.js";
@@ -95,7 +95,7 @@ export async function usageSince(
   >,
   startedAt: number,
 ): Promise<BatchResult["usage"]> {
-  const end = await transactionMetrics(ctx);
+  const end = await requireTransactionMetrics(ctx);
   return {
     documentsRead: end.documentsRead.used - start.documentsRead.used,
     documentsWritten: end.documentsWritten.used - start.documentsWritten.used,
@@ -107,7 +107,7 @@ export async function usageSince(
   };
 }
 
-type Metrics = Awaited<ReturnType<typeof transactionMetrics>>;
+type Metrics = Awaited<ReturnType<typeof requireTransactionMetrics>>;
 
 /**
  * Functions (and argument bytes) scheduled between two metric readings.

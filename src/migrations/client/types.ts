@@ -1,14 +1,10 @@
 /**
  * The public types of the migrations client (what `migrations.define`
- * returns and accepts, the options of {@link Migrations}) and the ctx
- * shapes its methods take.
+ * returns and accepts, the options of `Migrations`).
  */
 import type {
   FunctionReference,
-  GenericActionCtx,
   GenericDataModel,
-  GenericMutationCtx,
-  GenericQueryCtx,
   MutationBuilder,
   SchemaDefinition,
   TableDefinition,
@@ -52,16 +48,6 @@ export type AnyMigrationDefinition<DataModel extends GenericDataModel> = {
 
 /** The same value `@convex-dev/migrations` uses when nothing is configured (here only for a fixed `defaultBatchSize`). */
 export const DEFAULT_BATCH_SIZE = 100;
-
-export type QueryCtx = Pick<GenericQueryCtx<GenericDataModel>, "runQuery">;
-export type MutationCtx = Pick<
-  GenericMutationCtx<GenericDataModel>,
-  "runQuery" | "runMutation"
->;
-export type ActionCtx = Pick<
-  GenericActionCtx<GenericDataModel>,
-  "runQuery" | "runMutation"
->;
 
 /** Options of `Migrations`. */
 export type MigrationsOptions<DataModel extends GenericDataModel> = {

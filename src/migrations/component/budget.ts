@@ -5,7 +5,7 @@
  * Convex's 1 MiB per document) fit, and every transaction makes progress.
  */
 import type { TransactionMetrics } from "convex/server";
-import { transactionMetrics } from "../meta.js";
+import { requireTransactionMetrics as transactionMetrics } from "../../shared/meta.js";
 
 /** Largest document Convex stores: the size assumed for a row not yet seen. */
 const MAX_DOCUMENT_BYTES = 1024 * 1024;

@@ -27,7 +27,7 @@ import {
   nextBatchSize,
 } from "../batching.js";
 import { addFieldCounts } from "../diff.js";
-import { transactionMetrics } from "../meta.js";
+import { requireTransactionMetrics as transactionMetrics } from "../../shared/meta.js";
 import {
   type BatchResult,
   type DescribeResult,
