@@ -4,6 +4,7 @@
  * not in what later documents of the same dry-run batch see.
  */
 import { anyApi, type GenericDatabaseWriterWithTable } from "convex/server";
+import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { appTest, type DataModel, makeMigrations } from "./fixtures.js";
 import * as self from "./isolation.test.js";
@@ -186,6 +187,47 @@ export const selfDeleting = migrations.define({
     if (!user.name.startsWith("bad")) return { plan: "pro" };
     await ctx.db.delete(user._id);
     throw new Error(`${user.name} deleted itself`);
+  },
+});
+
+/** How a document of {@link callForms} writes itself, then whether it throws. */
+type CallForm = {
+  kind: "patch" | "replace" | "delete";
+  /** `id`: (id, ...); `trailingUndefined`: (id, ..., undefined); `table`: ("users", id, ...). */
+  form: "id" | "trailingUndefined" | "table";
+  fail: boolean;
+};
+/** The call form of each user of {@link callForms}, by name. */
+const callFormOf = new Map<string, CallForm>();
+
+/**
+ * Each user writes itself through ctx.db in the call form `callFormOf`
+ * says (a trailing `undefined` is the id-only form to Convex), then throws
+ * when `fail` is set.
+ */
+export const callForms = migrations.define({
+  table: "users",
+  onError: "skip",
+  migrateOne: async (ctx, user) => {
+    const { kind, form, fail } = callFormOf.get(user.name)!;
+    const value =
+      kind === "patch" ? { email: "done" } : { name: user.name, email: "done" };
+    const args: unknown[] =
+      kind === "delete"
+        ? form === "table"
+          ? ["users", user._id]
+          : form === "trailingUndefined"
+            ? [user._id, undefined]
+            : [user._id]
+        : form === "table"
+          ? ["users", user._id, value]
+          : form === "trailingUndefined"
+            ? [user._id, value, undefined]
+            : [user._id, value];
+    await (ctx.db as unknown as Record<string, (...a: unknown[]) => unknown>)[
+      kind
+    ](...args);
+    if (fail) throw new Error(`${user.name} failed`);
   },
 });
 
@@ -459,6 +501,57 @@ describe("'would change' equals what the real run changes", () => {
 });
 
 describe("accounting", () => {
+  test("a write to the migrated document counts the same in every ctx.db call form, a trailing undefined included", async () => {
+    const callForm = fc.record({
+      kind: fc.constantFrom("patch", "replace", "delete"),
+      form: fc.constantFrom("id", "trailingUndefined", "table"),
+      fail: fc.boolean(),
+    }) as fc.Arbitrary<CallForm>;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(callForm, { minLength: 1, maxLength: 6 }),
+        async (forms) => {
+          callFormOf.clear();
+          forms.forEach((f, i) => callFormOf.set(`u${i}`, f));
+          const t = setup();
+          await t.run(async (ctx) => {
+            for (let i = 0; i < forms.length; i++)
+              await ctx.db.insert("users", { name: `u${i}` });
+          });
+          const before = await snapshot(t);
+          await start(t, "callForms", { dryRun: true });
+          expect(await snapshot(t)).toEqual(before);
+          const ok = forms.filter((f) => !f.fail);
+          const written = ok.filter((f) => f.kind !== "delete").length;
+          const deleted = ok.length - written;
+          const r = await report(t, api.callForms, true);
+          expect(r.status).toMatchObject({
+            state: "success",
+            processed: forms.length,
+            changed: ok.length,
+            unchanged: 0,
+            failed: forms.length - ok.length,
+          });
+          expect(r.fieldChanges).toEqual(
+            expect.arrayContaining([
+              ...(written ? [{ field: "email", count: written }] : []),
+              ...(deleted ? [{ field: "(deleted)", count: deleted }] : []),
+            ]),
+          );
+          // Failing own-document patches and replaces are undone in place;
+          // only a failing delete reruns the batch without its document.
+          const reruns = forms.filter(
+            (f) => f.fail && f.kind === "delete",
+          ).length;
+          const batches = logs.filter((l) => l.event === "migrations.batch");
+          expect(batches.at(-1)!.skipped).toBe(reruns);
+          logs.length = 0;
+        },
+      ),
+      { seed: 42, numRuns: 12 },
+    );
+  });
+
   test("writes through ctx.db.table(...) count as changes", async () => {
     const t = setup();
     await seed(t);

@@ -6,6 +6,7 @@
  */
 import type { GenericDataModel, GenericDatabaseWriter } from "convex/server";
 import type { GenericId, Value } from "convex/values";
+import { parseDbWrite } from "../../shared/dbCalls.js";
 import { withoutSystemFields } from "../../shared/documents.js";
 import type { AnyDoc } from "./define.js";
 
@@ -59,7 +60,8 @@ export type AnyFn = (...a: unknown[]) => unknown;
 
 // Wraps a database writer (ctx.db, or what ctx.db.table(name) returns) so
 // that every write is entered in `log`. `tableScoped` writers take the id
-// first; ctx.db takes (id, ...) or (table, id, ...).
+// first; ctx.db takes (id, ...) or (table, id, ...), told apart the way
+// Convex does (`parseDbWrite`: a trailing `undefined` is the id-only form).
 export function watchWrites<DB extends object>(
   db: DB,
   log: WriteLog,
@@ -78,9 +80,9 @@ export function watchWrites<DB extends object>(
         };
       if (prop === "patch" || prop === "replace" || prop === "delete")
         return async (...args: unknown[]) => {
-          const withTable =
-            !tableScoped && args.length >= (prop === "delete" ? 2 : 3);
-          const id = withTable ? args[1] : args[0];
+          const id = tableScoped
+            ? args[0]
+            : parseDbWrite(prop === "delete" ? "delete" : "write", args).id;
           const out = await fn.apply(target, args);
           log.wrote(prop, id);
           return out;
