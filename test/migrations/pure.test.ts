@@ -6,6 +6,7 @@ import {
   MAX_FIELD_COUNTS,
 } from "../../src/migrations/component/engine.js";
 import { describe, expect, test } from "vitest";
+import { errorOf } from "../helpers.js";
 import {
   CONVEX_LIMITS,
   DEFAULT_POLICY,
@@ -325,13 +326,20 @@ describe("bounded stored arrays and rows (issue 10)", () => {
     );
   });
 
-  test("splitJournalEntry refuses a single field larger than a row", () => {
-    expect(() =>
+  test("splitJournalEntry refuses a single field larger than a row", async () => {
+    const data = await errorOf(() =>
       splitJournalEntry(
         { id: "d", prior: { big: "x".repeat(2_000) }, absent: [] },
         1_000,
       ),
-    ).toThrow(/field "big".*journal: false/);
+    );
+    expect(data).toMatchObject({
+      code: "INVALID_ARGUMENT",
+      field: "big",
+      max: 1_000,
+    });
+    expect(data.bytes).toBeGreaterThan(1_000);
+    expect(data.message).toMatch(/field "big".*journal: false/);
   });
 
   test("capFieldCounts keeps at most 1,000 entries and every count", () => {

@@ -305,6 +305,7 @@ export async function runDefinitionBatch<
           def.verify as Verification<never>,
           after,
         );
+        // Plain on purpose: caught just below and recorded as the document's failure.
         if (problem) throw new Error(problem);
       }
       tally.record(before, after, tally.journalFor(before, after));

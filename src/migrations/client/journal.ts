@@ -3,6 +3,7 @@
  * migration changed, split so every entry fits one journal row.
  */
 import { getConvexSize } from "convex/values";
+import { opskitError } from "../../shared/errors.js";
 import type { JournalEntry } from "../shared.js";
 
 /**
@@ -17,7 +18,8 @@ export const MAX_JOURNAL_ENTRY_BYTES = 1024 * 1024 - 512;
 /**
  * Splits a journal entry whose prior values exceed {@link MAX_JOURNAL_ENTRY_BYTES}
  * into entries over disjoint fields (restoring each restores the whole).
- * Throws when a single field's prior value alone is too large to store.
+ * Throws a coded `INVALID_ARGUMENT` (`{ field, bytes, max }`) when a single
+ * field's prior value alone is too large to store.
  */
 export function splitJournalEntry(
   entry: JournalEntry,
@@ -33,8 +35,10 @@ export function splitJournalEntry(
       absent: [],
     });
     if (alone > max)
-      throw new Error(
+      throw opskitError(
+        "INVALID_ARGUMENT",
         `the prior value of field "${field}" is about ${alone} bytes, more than a journal row holds (${max}); run this migration with journal: false, or split the field`,
+        { field, bytes: alone, max },
       );
     const next = { ...current, prior: { ...current.prior, [field]: value } };
     if (getConvexSize(next) > max) {

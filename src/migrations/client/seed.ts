@@ -71,6 +71,7 @@ export async function verifyAgainstSeed(
     dryRunFirst?: boolean;
   },
 ): Promise<SeedCheck> {
+  // Plain errors here: a test helper failing a test, not a deployment's error.
   if (opts.seed.length !== opts.expected.length)
     throw new Error(
       `seed has ${opts.seed.length} documents but expected has ${opts.expected.length}`,
