@@ -1,3 +1,6 @@
+// Over ~400 lines (~440) on purpose: the class `Migrations` is the public
+// API, one method per operation with its JSDoc, each a thin call into
+// `./client/` or the component; splitting the class would scatter its docs.
 /**
  * convex-opskit/migrations: define, run and track data migrations. A drop-in
  * for `@convex-dev/migrations` (same constructor, `define`, `runner`,

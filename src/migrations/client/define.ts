@@ -1,8 +1,9 @@
 /**
- * The app side of a migration: what the function made by `migrations.define`
- * does when the component calls it for one batch (op "batch"), for a list of
- * documents that failed before (op "retry"), to describe itself (op
- * "describe") or to restore journaled values (op "restore").
+ * The app side of a migration: the definition types, and what the function
+ * made by `migrations.define` does when the component calls it for one batch
+ * (op "batch"), for a list of documents that failed before (op "retry") or
+ * to describe itself (op "describe"). The op switch is `./handler.ts`;
+ * restoring journaled values (op "restore") is `./journal.ts`.
  */
 import { paginator } from "convex-helpers/server/pagination";
 import {
@@ -36,12 +37,10 @@ import { requireTransactionMetrics } from "../../shared/meta.js";
 import {
   type BatchResult,
   type DescribeResult,
-  type JournalEntry,
   MAX_ARRAY_LENGTH,
   type MigrationArgs,
   type OnError,
   PROTOCOL,
-  type RestoreResult,
 } from "../shared.js";
 import { cloneValue, type DocFields } from "../diff.js";
 import { checkCursor, verificationProblem } from "./checks.js";
@@ -390,27 +389,4 @@ export async function runDefinitionBatch<
   // report from the error.
   if (dryRun) throw new ConvexError({ kind: PROTOCOL.dryRun, result });
   return result;
-}
-
-/** Restores journaled prior values (op "restore"). */
-export async function restoreEntries(
-  ctx: GenericMutationCtx<GenericDataModel>,
-  table: string,
-  entries: JournalEntry[],
-): Promise<RestoreResult> {
-  let restored = 0;
-  let missing = 0;
-  for (const entry of entries) {
-    const id = ctx.db.normalizeId(table, entry.id);
-    const doc = id && (await ctx.db.get(id));
-    if (!id || !doc) {
-      missing++;
-      continue;
-    }
-    const patch: Record<string, Value | undefined> = { ...entry.prior };
-    for (const f of entry.absent) patch[f] = undefined;
-    await ctx.db.patch(id, patch);
-    restored++;
-  }
-  return { kind: "restore", restored, missing };
 }

@@ -18,9 +18,9 @@ import type { MigrationArgs } from "../shared.js";
 import {
   type BatchSettings,
   describeDefinition,
-  restoreEntries,
   runDefinitionBatch,
 } from "./define.js";
+import { restoreEntries } from "./journal.js";
 import { definitionChecksum, rangeChecksum } from "./checksum.js";
 import type { Starter } from "./start.js";
 import type {

@@ -1,10 +1,12 @@
 /**
- * The rollback journal of a batch: the prior values of the fields a
- * migration changed, split so every entry fits one journal row.
+ * The rollback journal: the prior values of the fields a migration changed,
+ * split so every entry fits one journal row, and their restoring (op
+ * "restore").
  */
-import { getConvexSize } from "convex/values";
+import type { GenericDataModel, GenericMutationCtx } from "convex/server";
+import { getConvexSize, type Value } from "convex/values";
 import { opskitError } from "../../shared/errors.js";
-import type { JournalEntry } from "../shared.js";
+import type { JournalEntry, RestoreResult } from "../shared.js";
 
 /**
  * Largest journal entry stored in one journal row: a row is a document
@@ -48,4 +50,27 @@ export function splitJournalEntry(
   }
   out.push(current);
   return out;
+}
+
+/** Restores journaled prior values (op "restore"). */
+export async function restoreEntries(
+  ctx: GenericMutationCtx<GenericDataModel>,
+  table: string,
+  entries: JournalEntry[],
+): Promise<RestoreResult> {
+  let restored = 0;
+  let missing = 0;
+  for (const entry of entries) {
+    const id = ctx.db.normalizeId(table, entry.id);
+    const doc = id && (await ctx.db.get(id));
+    if (!id || !doc) {
+      missing++;
+      continue;
+    }
+    const patch: Record<string, Value | undefined> = { ...entry.prior };
+    for (const f of entry.absent) patch[f] = undefined;
+    await ctx.db.patch(id, patch);
+    restored++;
+  }
+  return { kind: "restore", restored, missing };
 }
