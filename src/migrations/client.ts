@@ -1,4 +1,4 @@
-// Over ~400 lines (~440) on purpose: the class `Migrations` is the public
+// Over ~400 lines (~430) on purpose: the class `Migrations` is the public
 // API, one method per operation with its JSDoc, each a thin call into
 // `./client/` or the component; splitting the class would scatter its docs.
 /**
@@ -175,18 +175,8 @@ export class Migrations<DataModel extends GenericDataModel> {
     return {
       component: this.component,
       prefixedName: (name) => this.prefixedName(name),
-      start: (...a) => this.start(...a),
+      start: (...a) => startRun(this.starter, ...a),
     };
-  }
-
-  private async start(
-    ctx: RunMutationCtx,
-    name: string,
-    fnHandle: string,
-    args: RunnerArgs,
-    series: Array<{ name: string; fnHandle: string }> = [],
-  ): Promise<MigrationStatus> {
-    return await startRun(this.starter, ctx, name, fnHandle, args, series);
   }
 
   /**
@@ -201,7 +191,7 @@ export class Migrations<DataModel extends GenericDataModel> {
     fnRef: MigrationFunctionReference,
     opts: Omit<RunnerArgs, "fn" | "next"> = {},
   ): Promise<MigrationStatus> {
-    return await this.start(
+    return await this.starter.start(
       ctx,
       getFunctionName(fnRef),
       await createFunctionHandle(fnRef),
