@@ -15,11 +15,13 @@ import type { FunctionHandle } from "convex/server";
 import { ConvexError, getConvexSize } from "convex/values";
 import {
   clipped,
+  errorMessage,
   isOpskitError,
   opskitError,
   shown,
 } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
+import { requireTransactionMetrics } from "../../shared/meta.js";
 import {
   DEFAULT_POLICY,
   halve,
@@ -27,7 +29,6 @@ import {
   nextBatchSize,
 } from "../batching.js";
 import { addFieldCounts } from "../diff.js";
-import { transactionMetrics } from "../meta.js";
 import {
   type BatchResult,
   type DescribeResult,
@@ -86,20 +87,10 @@ export type StartArgs = {
   journal?: boolean;
 };
 
-/** {@link messageOf}, cut to a length an error message can repeat (it may quote the caller's input). */
+/** {@link errorMessage}, cut to a length an error message can repeat (it may quote the caller's input). */
 function clippedMessage(e: unknown): string {
-  const message = messageOf(e);
+  const message = errorMessage(e);
   return message.length <= 300 ? message : `${message.slice(0, 300)}…`;
-}
-
-function messageOf(e: unknown): string {
-  if (e instanceof ConvexError) {
-    const data = e.data as { message?: unknown } | string;
-    if (typeof data === "string") return data;
-    if (data && typeof data.message === "string") return data.message;
-    return JSON.stringify(data);
-  }
-  return e instanceof Error ? e.message : String(e);
 }
 
 /** Validates start arguments; throws INVALID_ARGUMENT before anything is written. */
@@ -498,7 +489,7 @@ async function batchLimits(
   base: { functions: number; argsBytes: number },
   spent: Spent,
 ) {
-  const m = await transactionMetrics(ctx);
+  const m = await requireTransactionMetrics(ctx);
   const reserveWrites =
     200 + MAX_SKIPS_PER_TRANSACTION + (run.journal ? run.batchSize : 0);
   const reserveBytes = 1024 * 1024 + (run.journal ? JOURNAL_BYTES : 0);
@@ -603,7 +594,7 @@ export async function step(
     args.op = "retry";
     args.ids = retryPage.map((f) => f.docId);
   }
-  const before = await transactionMetrics(ctx);
+  const before = await requireTransactionMetrics(ctx);
   const base = {
     functions: before.functionsScheduled?.used ?? 0,
     argsBytes: before.scheduledFunctionArgsBytes?.used ?? 0,
@@ -665,8 +656,8 @@ export async function step(
         break;
       }
       if (data?.kind === PROTOCOL.rangeChanged)
-        return await restartWalk(ctx, run, messageOf(e));
-      const message = messageOf(e);
+        return await restartWalk(ctx, run, errorMessage(e));
+      const message = errorMessage(e);
       if (data?.kind === PROTOCOL.limit || isLimitError(message))
         return await shrink(ctx, run, message);
       const docId =
@@ -754,7 +745,7 @@ async function restartWalk(
     return await fail(
       ctx,
       run,
-      `Superseded: ${message} A new walk could not start: ${messageOf(e)}`,
+      `Superseded: ${message} A new walk could not start: ${errorMessage(e)}`,
     );
   }
   const next = restarted.runId
@@ -1256,7 +1247,7 @@ async function rollbackStep(
       },
     );
   } catch (e) {
-    const message = messageOf(e);
+    const message = errorMessage(e);
     if (isLimitError(message)) return await shrink(ctx, run, message);
     return await fail(ctx, run, `Rollback failed: ${message}`);
   }
