@@ -9,9 +9,16 @@
  */
 
 import type * as budget from "../budget.js";
+import type * as end from "../end.js";
 import type * as engine from "../engine.js";
 import type * as lib from "../lib.js";
+import type * as limits from "../limits.js";
+import type * as outcome from "../outcome.js";
+import type * as rollback from "../rollback.js";
+import type * as rollbackStart from "../rollbackStart.js";
+import type * as start from "../start.js";
 import type * as status from "../status.js";
+import type * as walk from "../walk.js";
 
 import type {
   ApiFromModules,
@@ -22,9 +29,16 @@ import { anyApi, componentsGeneric } from "convex/server";
 
 const fullApi: ApiFromModules<{
   budget: typeof budget;
+  end: typeof end;
   engine: typeof engine;
   lib: typeof lib;
+  limits: typeof limits;
+  outcome: typeof outcome;
+  rollback: typeof rollback;
+  rollbackStart: typeof rollbackStart;
+  start: typeof start;
   status: typeof status;
+  walk: typeof walk;
 }> = anyApi as any;
 
 /**
