@@ -12,7 +12,7 @@ import {
   halve,
   isLimitError,
   nextBatchSize,
-} from "../../src/migrations/batching.js";
+} from "../../src/migrations/component/batching.js";
 import { definitionChecksum, hashText } from "../../src/migrations/checksum.js";
 import {
   addFieldCounts,
@@ -24,7 +24,7 @@ import {
 import {
   cursorCreationTime,
   estimateProgress,
-} from "../../src/migrations/progress.js";
+} from "../../src/migrations/component/progress.js";
 
 const small = {
   documentsRead: 200,

@@ -4,7 +4,7 @@
  * documents) and go on with the series.
  */
 import { logEvent } from "../../shared/log.js";
-import { halve } from "../batching.js";
+import { halve } from "./batching.js";
 import { api } from "./_generated/api.js";
 import type { Doc } from "./_generated/dataModel.js";
 import type { MutationCtx } from "./_generated/server.js";

@@ -5,7 +5,7 @@
  */
 import { getConvexSize } from "convex/values";
 import { logEvent } from "../../shared/log.js";
-import { nextBatchSize } from "../batching.js";
+import { nextBatchSize } from "./batching.js";
 import { addFieldCounts } from "../diff.js";
 import type { BatchResult } from "../shared.js";
 import type { Doc } from "./_generated/dataModel.js";

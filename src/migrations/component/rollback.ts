@@ -6,7 +6,7 @@
 import { getConvexSize } from "convex/values";
 import { errorMessage } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
-import { isLimitError } from "../batching.js";
+import { isLimitError } from "./batching.js";
 import type { Doc } from "./_generated/dataModel.js";
 import type { MutationCtx } from "./_generated/server.js";
 import { fail, shrink } from "./end.js";

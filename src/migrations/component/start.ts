@@ -11,7 +11,7 @@ import {
   shown,
 } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
-import { DEFAULT_POLICY, halve } from "../batching.js";
+import { DEFAULT_POLICY, halve } from "./batching.js";
 import {
   type DescribeResult,
   type MigrationStatus,

@@ -8,7 +8,7 @@ import { ConvexError } from "convex/values";
 import { errorMessage, isOpskitError } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
 import { requireTransactionMetrics } from "../../shared/meta.js";
-import { isLimitError } from "../batching.js";
+import { isLimitError } from "./batching.js";
 import {
   type BatchResult,
   type MigrationArgs,

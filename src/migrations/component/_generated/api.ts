@@ -8,12 +8,14 @@
  * @module
  */
 
+import type * as batching from "../batching.js";
 import type * as budget from "../budget.js";
 import type * as end from "../end.js";
 import type * as engine from "../engine.js";
 import type * as lib from "../lib.js";
 import type * as limits from "../limits.js";
 import type * as outcome from "../outcome.js";
+import type * as progress from "../progress.js";
 import type * as rollback from "../rollback.js";
 import type * as rollbackStart from "../rollbackStart.js";
 import type * as start from "../start.js";
@@ -28,12 +30,14 @@ import type {
 import { anyApi, componentsGeneric } from "convex/server";
 
 const fullApi: ApiFromModules<{
+  batching: typeof batching;
   budget: typeof budget;
   end: typeof end;
   engine: typeof engine;
   lib: typeof lib;
   limits: typeof limits;
   outcome: typeof outcome;
+  progress: typeof progress;
   rollback: typeof rollback;
   rollbackStart: typeof rollbackStart;
   start: typeof start;
