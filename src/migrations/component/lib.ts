@@ -18,21 +18,14 @@ import {
   migrationStatus,
   onErrorValidator,
   pendingMigration,
-  type PendingMigration,
   runReport,
 } from "../shared.js";
 import { api } from "./_generated/api.js";
 import { Budget } from "./budget.js";
 import type { Doc } from "./_generated/dataModel.js";
+import { internalMutation, mutation, query } from "./_generated/server.js";
+import { neededByRollbacks, neededByStoppedRollback } from "./clear.js";
 import {
-  internalMutation,
-  mutation,
-  query,
-  type MutationCtx,
-  type QueryCtx,
-} from "./_generated/server.js";
-import {
-  cancelWorker,
   describe,
   scheduleNext,
   startRollback,
@@ -40,12 +33,17 @@ import {
   step,
 } from "./engine.js";
 import {
-  currentChecksum,
-  isActive,
-  latestRun,
-  neverRunStatus,
-  runStatus,
-} from "./status.js";
+  anyRun,
+  checkNames,
+  pendingFor,
+  runIn,
+  runToStop,
+  sizeArg,
+  statusesFor,
+  stopRun,
+  unfinished,
+} from "./runs.js";
+import { latestRun, runStatus } from "./status.js";
 
 const handleRef = v.object({ name: v.string(), fnHandle: v.string() });
 
@@ -87,105 +85,6 @@ export const runBatch = internalMutation({
     return null;
   },
 });
-
-/**
- * Most migrations named in one call: each costs a few index ranges (4,096
- * per transaction) and, for `runPending`, a nested call.
- */
-export const MAX_NAMES = 500;
-
-function checkNames(names: string[]): void {
-  if (names.length > MAX_NAMES)
-    throw opskitError(
-      "INVALID_ARGUMENT",
-      `At most ${MAX_NAMES} migrations per call, got ${names.length}; ask for them in smaller groups`,
-      { count: names.length, max: MAX_NAMES },
-    );
-}
-
-/**
- * A page size argument clamped to `min..max` (whole numbers); NaN, which
- * no clamp can make sense of, is INVALID_ARGUMENT.
- */
-function sizeArg(
-  name: string,
-  value: number | undefined,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  if (value === undefined) return fallback;
-  if (Number.isNaN(value))
-    throw opskitError(
-      "INVALID_ARGUMENT",
-      `${name} must be a number from ${min} to ${max}, got NaN`,
-      { [name]: "NaN" },
-    );
-  return Math.floor(Math.max(min, Math.min(value, max)));
-}
-
-/** Whether a run is unfinished (running or paused). */
-function unfinished(run: Doc<"runs">): boolean {
-  return run.state === "running" || run.state === "paused";
-}
-
-/**
- * The run a migration's status reports: its latest real run, or a dry run
- * that is in progress and newer (so a dry run never shows as "unknown").
- */
-async function reportedRun(
-  ctx: QueryCtx,
-  name: string,
-): Promise<Doc<"runs"> | null> {
-  const real = await latestRun(ctx, name, "migrate");
-  const dry = await latestRun(ctx, name, "dryRun");
-  if (
-    dry &&
-    unfinished(dry) &&
-    (!real || dry._creationTime > real._creationTime)
-  )
-    return dry;
-  return real;
-}
-
-async function statusesFor(ctx: QueryCtx, names?: string[], limit = 100) {
-  if (names) {
-    return await Promise.all(
-      names.map(async (name) => {
-        const run = await reportedRun(ctx, name);
-        return run ? await runStatus(ctx, run) : neverRunStatus(name);
-      }),
-    );
-  }
-  const wanted = sizeArg("limit", limit, 100, 1, 1000);
-  const seen = new Set<string>();
-  const runs: Doc<"runs">[] = [];
-  // Newest first, in chunks sized by bytes read: a long history of large
-  // run rows must not push the query over the read limits. When the budget
-  // runs out, the migrations found so far are returned.
-  const budget = await Budget.start(ctx, 0.5, 100);
-  let olderThan: number | null = null;
-  scan: while (runs.length < wanted && (await budget.fits())) {
-    const chunk = await ctx.db
-      .query("runs")
-      .withIndex("by_creation_time", (q) =>
-        olderThan === null ? q : q.lt("_creationTime", olderThan),
-      )
-      .order("desc")
-      .take(budget.chunk());
-    if (chunk.length === 0) break;
-    for (const run of chunk) {
-      budget.saw(run);
-      olderThan = run._creationTime;
-      if (seen.has(run.name) || run.kind === "rollback") continue;
-      if (run.kind === "dryRun" && !unfinished(run)) continue;
-      seen.add(run.name);
-      runs.push(run);
-      if (runs.length >= wanted) break scan;
-    }
-  }
-  return await Promise.all(runs.reverse().map((r) => runStatus(ctx, r)));
-}
 
 /**
  * Status of the named migrations (latest real run each, or a newer dry run
@@ -278,54 +177,6 @@ export const listRuns = query({
     );
   },
 });
-
-async function runToStop(ctx: MutationCtx, name: string) {
-  for (const kind of ["migrate", "dryRun", "rollback"] as const) {
-    const run = await latestRun(ctx, name, kind);
-    if (run && (run.state === "running" || run.state === "paused")) return run;
-  }
-  return null;
-}
-
-/** The migration's run in `state` (real, dry or rollback), if any. */
-async function runIn(
-  ctx: MutationCtx,
-  name: string,
-  state: "running" | "paused",
-) {
-  for (const kind of ["migrate", "dryRun", "rollback"] as const) {
-    const run = await latestRun(ctx, name, kind);
-    if (run?.state === state) return run;
-  }
-  return null;
-}
-
-async function anyRun(ctx: QueryCtx, name: string) {
-  return (
-    (await latestRun(ctx, name, "migrate")) ??
-    (await latestRun(ctx, name, "dryRun"))
-  );
-}
-
-async function stopRun(
-  ctx: MutationCtx,
-  run: Doc<"runs">,
-  state: "canceled" | "paused",
-) {
-  if (run.workerId) await cancelWorker(ctx, run.workerId);
-  await ctx.db.patch("runs", run._id, {
-    state,
-    workerId: undefined,
-    ...(state === "canceled" ? { endedAt: Date.now() } : {}),
-  });
-  logEvent(state === "canceled" ? "migrations.cancel" : "migrations.pause", {
-    name: run.name,
-    runId: run._id,
-    cursor: run.cursor,
-    visited: run.visited,
-  });
-  return await runStatus(ctx, (await ctx.db.get("runs", run._id))!);
-}
 
 /**
  * Cancels a running or paused migration. Starting it again (without `reset`)
@@ -505,35 +356,6 @@ export const listFailures = query({
   },
 });
 
-async function pendingFor(
-  ctx: QueryCtx,
-  names: string[],
-): Promise<PendingMigration[]> {
-  const out: PendingMigration[] = [];
-  for (const name of names) {
-    const run = await latestRun(ctx, name, "migrate");
-    if (!run) {
-      out.push({ name, reason: "neverRun" });
-      continue;
-    }
-    const status = await runStatus(ctx, run);
-    let reason: PendingMigration["reason"] | null = null;
-    if (run.rolledBackBy) reason = "incomplete";
-    else if (status.state === "success")
-      reason =
-        (await currentChecksum(ctx, name)) !== run.checksum
-          ? "codeChanged"
-          : null;
-    else if (await isActive(ctx, run)) reason = "inProgress";
-    else if (status.state === "paused") reason = "paused";
-    else if (status.state === "failed") reason = "failed";
-    else if (status.state === "canceled") reason = "canceled";
-    else reason = "incomplete";
-    if (reason) out.push({ name, reason, status });
-  }
-  return out;
-}
-
 /**
  * The named migrations that are not complete (or whose code changed since
  * they completed, as last seen by a run or `runPending`).
@@ -602,44 +424,6 @@ export const runPending = mutation({
     return result;
   },
 });
-
-/**
- * The runs an unfinished rollback still needs (its journal): never cleared.
- */
-async function neededByRollbacks(ctx: MutationCtx): Promise<Set<string>> {
-  const needed = new Set<string>();
-  for (const state of ["running", "paused"] as const)
-    for (const run of await ctx.db
-      .query("runs")
-      .withIndex("by_state", (q) => q.eq("state", state))
-      .take(1000))
-      if (run.kind === "rollback" && run.target) needed.add(run.target);
-  return needed;
-}
-
-/**
- * Whether `run` belongs to a rollback that stopped half way (canceled or
- * failed) of its migration's latest run: `rollback` continues such a
- * rollback from its journal, and `start` refuses until it has finished.
- * Clearing either run would leave documents half restored with no way to
- * finish, and let a start migrate the unrestored ones a second time.
- */
-async function neededByStoppedRollback(
-  ctx: MutationCtx,
-  run: Doc<"runs">,
-): Promise<boolean> {
-  const pair =
-    run.kind === "migrate" && run.rolledBackBy
-      ? { target: run, rollback: await ctx.db.get("runs", run.rolledBackBy) }
-      : run.kind === "rollback" && run.target
-        ? { target: await ctx.db.get("runs", run.target), rollback: run }
-        : null;
-  if (!pair?.target || !pair.rollback) return false;
-  if (pair.rollback.state === "success") return false;
-  if (pair.target.rolledBackBy !== pair.rollback._id) return false;
-  const latest = await latestRun(ctx, pair.target.name, "migrate");
-  return latest?._id === pair.target._id;
-}
 
 /**
  * Deletes the history of finished runs created before `before` (default:

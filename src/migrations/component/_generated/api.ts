@@ -10,6 +10,7 @@
 
 import type * as batching from "../batching.js";
 import type * as budget from "../budget.js";
+import type * as clear from "../clear.js";
 import type * as end from "../end.js";
 import type * as engine from "../engine.js";
 import type * as lib from "../lib.js";
@@ -18,6 +19,7 @@ import type * as outcome from "../outcome.js";
 import type * as progress from "../progress.js";
 import type * as rollback from "../rollback.js";
 import type * as rollbackStart from "../rollbackStart.js";
+import type * as runs from "../runs.js";
 import type * as start from "../start.js";
 import type * as status from "../status.js";
 import type * as walk from "../walk.js";
@@ -32,6 +34,7 @@ import { anyApi, componentsGeneric } from "convex/server";
 const fullApi: ApiFromModules<{
   batching: typeof batching;
   budget: typeof budget;
+  clear: typeof clear;
   end: typeof end;
   engine: typeof engine;
   lib: typeof lib;
@@ -40,6 +43,7 @@ const fullApi: ApiFromModules<{
   progress: typeof progress;
   rollback: typeof rollback;
   rollbackStart: typeof rollbackStart;
+  runs: typeof runs;
   start: typeof start;
   status: typeof status;
   walk: typeof walk;
