@@ -20,11 +20,8 @@ import {
   pendingMigration,
   runReport,
 } from "../shared.js";
-import { api } from "./_generated/api.js";
-import { Budget } from "./budget.js";
-import type { Doc } from "./_generated/dataModel.js";
 import { internalMutation, mutation, query } from "./_generated/server.js";
-import { neededByRollbacks, neededByStoppedRollback } from "./clear.js";
+import { clearRuns } from "./clear.js";
 import {
   describe,
   scheduleNext,
@@ -36,12 +33,12 @@ import {
   anyRun,
   checkNames,
   pendingFor,
+  runHistory,
   runIn,
   runToStop,
   sizeArg,
   statusesFor,
   stopRun,
-  unfinished,
 } from "./runs.js";
 import { latestRun, runStatus } from "./status.js";
 
@@ -147,35 +144,7 @@ export const getReport = query({
 export const listRuns = query({
   args: { name: v.string(), limit: v.optional(v.number()) },
   returns: v.array(migrationStatus),
-  handler: async (ctx, args) => {
-    const limit = sizeArg("limit", args.limit, 20, 1, 200);
-    const runs: Doc<"runs">[] = [];
-    // Run rows can be large (a dry run keeps samples): read in chunks within
-    // a byte budget; a long history returns its newest runs that fit.
-    const budget = await Budget.start(ctx, 0.5, 50);
-    for (const kind of ["migrate", "dryRun", "rollback"] as const) {
-      let olderThan: number | null = null;
-      let taken = 0;
-      while (taken < limit && (await budget.fits())) {
-        const chunk = await ctx.db
-          .query("runs")
-          .withIndex("by_name_and_kind", (q) => {
-            const r = q.eq("name", args.name).eq("kind", kind);
-            return olderThan === null ? r : r.lt("_creationTime", olderThan);
-          })
-          .order("desc")
-          .take(Math.min(budget.chunk(), limit - taken));
-        if (chunk.length === 0) break;
-        runs.push(...chunk);
-        taken += chunk.length;
-        olderThan = chunk[chunk.length - 1]._creationTime;
-      }
-    }
-    runs.sort((a, b) => b._creationTime - a._creationTime);
-    return await Promise.all(
-      runs.slice(0, limit).map((r) => runStatus(ctx, r)),
-    );
-  },
+  handler: async (ctx, args) => await runHistory(ctx, args),
 });
 
 /**
@@ -438,73 +407,5 @@ export const runPending = mutation({
 export const clearAll = mutation({
   args: { before: v.optional(v.number()) },
   returns: v.null(),
-  handler: async (ctx, args) => {
-    if (args.before !== undefined && Number.isNaN(args.before))
-      throw opskitError(
-        "INVALID_ARGUMENT",
-        "before must be a time in milliseconds since the epoch, got NaN",
-        { before: "NaN" },
-      );
-    const before = args.before ?? Date.now() + 1;
-    const budget = await Budget.start(ctx);
-    const needed = await neededByRollbacks(ctx);
-    let deletedRuns = 0;
-    let deletedRows = 0;
-    // Runs older than this are still to be looked at.
-    let olderThan = before;
-    let more = false;
-    scan: for (;;) {
-      if (!(await budget.fits())) {
-        more = true;
-        break;
-      }
-      const runs = await ctx.db
-        .query("runs")
-        .withIndex("by_creation_time", (q) => q.lt("_creationTime", olderThan))
-        .order("desc")
-        .take(budget.chunk());
-      if (runs.length === 0) break;
-      for (const run of runs) {
-        budget.saw(run);
-        if (
-          !unfinished(run) &&
-          !needed.has(run._id) &&
-          !(await neededByStoppedRollback(ctx, run))
-        ) {
-          for (const table of ["batches", "failures", "journal"] as const)
-            for (;;) {
-              if (!(await budget.fits())) {
-                more = true;
-                break scan;
-              }
-              const rows =
-                table === "failures"
-                  ? await ctx.db
-                      .query("failures")
-                      .withIndex("by_run_and_resolved", (q) =>
-                        q.eq("runId", run._id),
-                      )
-                      .take(budget.chunk())
-                  : await ctx.db
-                      .query(table)
-                      .withIndex("by_run", (q) => q.eq("runId", run._id))
-                      .take(budget.chunk());
-              if (rows.length === 0) break;
-              for (const row of rows) {
-                budget.saw(row);
-                await ctx.db.delete(table, row._id);
-                deletedRows++;
-              }
-            }
-          await ctx.db.delete("runs", run._id);
-          deletedRuns++;
-        }
-        olderThan = run._creationTime;
-      }
-    }
-    if (more)
-      await ctx.scheduler.runAfter(0, api.lib.clearAll, { before: olderThan });
-    logEvent("migrations.clear", { before, deletedRuns, deletedRows, more });
-    return null;
-  },
+  handler: async (ctx, args) => await clearRuns(ctx, args),
 });

@@ -197,3 +197,35 @@ export async function pendingFor(
   }
   return out;
 }
+
+/** The body of `lib.listRuns` (see its doc comment). */
+export async function runHistory(
+  ctx: QueryCtx,
+  args: { name: string; limit?: number },
+) {
+  const limit = sizeArg("limit", args.limit, 20, 1, 200);
+  const runs: Doc<"runs">[] = [];
+  // Run rows can be large (a dry run keeps samples): read in chunks within
+  // a byte budget; a long history returns its newest runs that fit.
+  const budget = await Budget.start(ctx, 0.5, 50);
+  for (const kind of ["migrate", "dryRun", "rollback"] as const) {
+    let olderThan: number | null = null;
+    let taken = 0;
+    while (taken < limit && (await budget.fits())) {
+      const chunk = await ctx.db
+        .query("runs")
+        .withIndex("by_name_and_kind", (q) => {
+          const r = q.eq("name", args.name).eq("kind", kind);
+          return olderThan === null ? r : r.lt("_creationTime", olderThan);
+        })
+        .order("desc")
+        .take(Math.min(budget.chunk(), limit - taken));
+      if (chunk.length === 0) break;
+      runs.push(...chunk);
+      taken += chunk.length;
+      olderThan = chunk[chunk.length - 1]._creationTime;
+    }
+  }
+  runs.sort((a, b) => b._creationTime - a._creationTime);
+  return await Promise.all(runs.slice(0, limit).map((r) => runStatus(ctx, r)));
+}
