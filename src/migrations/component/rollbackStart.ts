@@ -9,6 +9,7 @@ import type { MigrationStatus } from "../shared.js";
 import type { MutationCtx } from "./_generated/server.js";
 import { cancelWorker, scheduleNext, step } from "./engine.js";
 import { pickRunBase } from "./rollback.js";
+import { freshCounters } from "./start.js";
 import { isActive, latestRun, runStatus } from "./status.js";
 
 /** Starts undoing a journaled run. */
@@ -89,17 +90,8 @@ export async function startRollback(
     args: {},
     startedAt: now,
     activeSince: now,
-    visitedBefore: 0,
-    visited: 0,
-    changed: 0,
-    unchanged: 0,
-    failed: 0,
-    pendingFailures: 0,
-    batches: 0,
-    fieldChanges: [],
-    samples: [],
+    ...freshCounters(),
     samplesWanted: 0,
-    skipIds: [],
     expectedTotal: target.changed,
     target: target._id,
   });

@@ -335,17 +335,8 @@ export async function startRun(
       ...(args.next?.length ? { next: args.next } : {}),
       startedAt: now,
       activeSince: now,
-      visitedBefore: 0,
-      visited: 0,
-      changed: 0,
-      unchanged: 0,
-      failed: 0,
-      pendingFailures: 0,
-      batches: 0,
-      fieldChanges: [],
-      samples: [],
+      ...freshCounters(),
       samplesWanted: kind === "dryRun" ? DEFAULT_SAMPLES : 0,
-      skipIds: [],
       ...(def.span ? { span: def.span } : {}),
       ...(expectedTotal !== undefined ? { expectedTotal } : {}),
     });
@@ -365,6 +356,22 @@ export async function startRun(
   if (outcome === "continue" && !args.oneBatchOnly)
     await scheduleNext(ctx, run._id);
   return await runStatus(ctx, (await ctx.db.get("runs", run._id))!, warnings);
+}
+
+/** The counters of a run that has not run a batch yet (a new run or rollback). */
+export function freshCounters() {
+  return {
+    visitedBefore: 0,
+    visited: 0,
+    changed: 0,
+    unchanged: 0,
+    failed: 0,
+    pendingFailures: 0,
+    batches: 0,
+    fieldChanges: [] as Doc<"runs">["fieldChanges"],
+    samples: [] as Doc<"runs">["samples"],
+    skipIds: [] as string[],
+  };
 }
 
 /** A batch size as run: at most {@link MAX_EFFECTIVE_BATCH_SIZE}. */
