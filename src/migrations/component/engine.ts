@@ -4,7 +4,8 @@
  * a scheduled one. The rest lives in one module per part of a run:
  *
  * - `limits.ts`: constants and the transaction limits a batch gets;
- * - `start.ts`: checking start arguments, `describe`, `startRun`;
+ * - `describe.ts`: asking the app's function who it is (op `describe`);
+ * - `start.ts`: checking start arguments, `startRun`;
  * - `walk.ts`: one step of a real or dry run; `outcome.ts`: recording it;
  * - `end.ts`: shrinking, failing, finishing a walk, continuing a series;
  * - `rollbackStart.ts` and `rollback.ts`: starting and stepping a rollback.
@@ -27,7 +28,8 @@ import { walkStep } from "./walk.js";
 
 export { MAX_FIELD_COUNTS } from "./limits.js";
 export { capFieldCounts } from "./outcome.js";
-export { describe, startRun } from "./start.js";
+export { describe } from "./describe.js";
+export { startRun } from "./start.js";
 export { startRollback } from "./rollbackStart.js";
 
 /**

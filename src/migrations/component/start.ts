@@ -1,34 +1,26 @@
 /**
- * Starting a run: the start arguments' check, asking the app's function to
- * describe itself, and starting, resuming or no-op'ing a run (then running
- * its first batch through `engine.step`).
+ * Starting a run: the start arguments' check, then (after `describe.ts`
+ * asked the app's function who it is) starting, resuming or no-op'ing a
+ * run, and running its first batch through `engine.step`.
  */
-import {
-  clipped,
-  errorMessage,
-  isOpskitError,
-  opskitError,
-  shown,
-} from "../../shared/errors.js";
+import { opskitError } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
 import { DEFAULT_POLICY, halve } from "./batching.js";
 import {
-  type DescribeResult,
   type MigrationStatus,
   type OnError,
   type RunnerArgs,
 } from "../shared.js";
 import type { Doc } from "./_generated/dataModel.js";
 import type { MutationCtx } from "./_generated/server.js";
+import { describe } from "./describe.js";
 import { continueSeries } from "./end.js";
 import { cancelWorker, scheduleNext, step } from "./engine.js";
 import {
-  type AppResult,
   DEFAULT_SAMPLES,
   MAX_BATCH_SIZE,
   MAX_EFFECTIVE_BATCH_SIZE,
   MAX_SERIES_LENGTH,
-  type MigrationHandle,
 } from "./limits.js";
 import { isActive, latestRun, runStatus, workerState } from "./status.js";
 
@@ -45,12 +37,6 @@ export type StartArgs = {
   onError?: OnError;
   journal?: boolean;
 };
-
-/** {@link errorMessage}, cut to a length an error message can repeat (it may quote the caller's input). */
-function clippedMessage(e: unknown): string {
-  const message = errorMessage(e);
-  return message.length <= 300 ? message : `${message.slice(0, 300)}…`;
-}
 
 /** Validates start arguments; throws INVALID_ARGUMENT before anything is written. */
 export function checkStartArgs(args: StartArgs): void {
@@ -78,67 +64,6 @@ export function checkStartArgs(args: StartArgs): void {
         "INVALID_ARGUMENT",
         "Invalid function handle: start migrations through the Migrations client (runner, runOne, runSerially), not by calling the component directly.",
       );
-}
-
-/**
- * Asks the app function who it is. Anything that is not a migration defined
- * with `migrations.define` (missing function, wrong arguments) is NOT_FOUND.
- * A `cursor` is checked by the app against its table: one that is not from
- * a walk of it is INVALID_ARGUMENT, before anything is written.
- */
-export async function describe(
-  ctx: MutationCtx,
-  name: string,
-  fnHandle: string,
-  cursor?: string | null,
-): Promise<DescribeResult> {
-  let result: AppResult;
-  try {
-    result = await ctx.runMutation(fnHandle as MigrationHandle, {
-      oneBatchOnly: true,
-      op: "describe",
-      // The app checks that a given cursor belongs to its table.
-      ...(typeof cursor === "string" ? { cursor } : {}),
-    });
-  } catch (e) {
-    // A mistake in the definition (or a runtime without ctx.meta) is the
-    // app's INVALID_ARGUMENT, not a missing migration.
-    if (isOpskitError(e, "INVALID_ARGUMENT"))
-      throw opskitError(
-        "INVALID_ARGUMENT",
-        `Migration ${shown(name)} cannot run: ${clippedMessage(e)}`,
-        { name: clipped(name) },
-      );
-    throw opskitError(
-      "NOT_FOUND",
-      `${shown(name)} is not a migration defined with migrations.define: ${clippedMessage(e)}`,
-      { name: clipped(name) },
-    );
-  }
-  if (result.kind !== "describe")
-    throw opskitError(
-      "NOT_FOUND",
-      `${shown(name)} is not a migration defined with migrations.define`,
-      { name: clipped(name) },
-    );
-  const def = await ctx.db
-    .query("definitions")
-    .withIndex("by_name", (q) => q.eq("name", name))
-    .unique();
-  if (!def)
-    await ctx.db.insert("definitions", {
-      name,
-      checksum: result.checksum,
-      table: result.table,
-      updatedAt: Date.now(),
-    });
-  else if (def.checksum !== result.checksum || def.table !== result.table)
-    await ctx.db.patch("definitions", def._id, {
-      checksum: result.checksum,
-      table: result.table,
-      updatedAt: Date.now(),
-    });
-  return result;
 }
 
 /** Starts, resumes or no-ops a migration, runs its first batch, schedules the rest. */

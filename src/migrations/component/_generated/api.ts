@@ -11,6 +11,7 @@
 import type * as batching from "../batching.js";
 import type * as budget from "../budget.js";
 import type * as clear from "../clear.js";
+import type * as describe from "../describe.js";
 import type * as end from "../end.js";
 import type * as engine from "../engine.js";
 import type * as lib from "../lib.js";
@@ -35,6 +36,7 @@ const fullApi: ApiFromModules<{
   batching: typeof batching;
   budget: typeof budget;
   clear: typeof clear;
+  describe: typeof describe;
   end: typeof end;
   engine: typeof engine;
   lib: typeof lib;
