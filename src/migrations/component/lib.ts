@@ -5,16 +5,11 @@
  * The migrations component's functions. Apps never call these directly: the
  * `Migrations` client does, passing function handles of the app's migrations.
  */
+import { omit } from "convex-helpers";
 import { v } from "convex/values";
-import {
-  checkPageCursor,
-  clipped,
-  opskitError,
-  shown,
-} from "../../shared/errors.js";
+import { checkPageCursor } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
 import {
-  batchUsage,
   migrationStatus,
   onErrorValidator,
   pendingMigration,
@@ -30,8 +25,8 @@ import {
   step,
 } from "./engine.js";
 import {
-  anyRun,
   checkNames,
+  nothingToDo,
   pendingFor,
   runHistory,
   runIn,
@@ -40,6 +35,7 @@ import {
   statusesFor,
   stopRun,
 } from "./runs.js";
+import schema from "./schema.js";
 import { latestRun, runStatus } from "./status.js";
 
 const handleRef = v.object({ name: v.string(), fnHandle: v.string() });
@@ -157,14 +153,11 @@ export const cancel = mutation({
   handler: async (ctx, { name }) => {
     const run = await runToStop(ctx, name);
     if (run) return await stopRun(ctx, run, "canceled");
-    const last = await anyRun(ctx, name);
-    if (!last)
-      throw opskitError("NOT_FOUND", `Migration ${shown(name)} not found`, {
-        name: clipped(name),
-      });
-    return await runStatus(ctx, last, [
+    return await nothingToDo(
+      ctx,
+      name,
       `${name} was not running; nothing to cancel.`,
-    ]);
+    );
   },
 });
 
@@ -198,15 +191,14 @@ export const pause = mutation({
     const run =
       (await runIn(ctx, name, "running")) ?? (await runToStop(ctx, name));
     if (run?.state === "running") return await stopRun(ctx, run, "paused");
-    if (run) return await runStatus(ctx, run, [`${name} is already paused.`]);
-    const last = await anyRun(ctx, name);
-    if (!last)
-      throw opskitError("NOT_FOUND", `Migration ${shown(name)} not found`, {
-        name: clipped(name),
-      });
-    return await runStatus(ctx, last, [
-      `${name} is not running; nothing to pause.`,
-    ]);
+    return await nothingToDo(
+      ctx,
+      name,
+      run
+        ? `${name} is already paused.`
+        : `${name} is not running; nothing to pause.`,
+      run,
+    );
   },
 });
 
@@ -219,14 +211,8 @@ export const resume = mutation({
     // (a dry run next to a paused rollback).
     const run =
       (await runIn(ctx, name, "paused")) ?? (await runToStop(ctx, name));
-    if (!run || run.state !== "paused") {
-      const last = run ?? (await anyRun(ctx, name));
-      if (!last)
-        throw opskitError("NOT_FOUND", `Migration ${shown(name)} not found`, {
-          name: clipped(name),
-        });
-      return await runStatus(ctx, last, [`${name} is not paused.`]);
-    }
+    if (!run || run.state !== "paused")
+      return await nothingToDo(ctx, name, `${name} is not paused.`, run);
     const now = Date.now();
     await ctx.db.patch("runs", run._id, {
       state: "running",
@@ -253,20 +239,9 @@ export const listBatches = query({
     dryRun: v.optional(v.boolean()),
     limit: v.optional(v.number()),
   },
+  // A `batches` row without its run id (the schema's fields, not a copy).
   returns: v.array(
-    v.object({
-      size: v.number(),
-      outcome: v.union(
-        v.literal("committed"),
-        v.literal("rolledBack"),
-        v.literal("limit"),
-      ),
-      processed: v.number(),
-      changed: v.number(),
-      unchanged: v.number(),
-      failed: v.number(),
-      usage: v.optional(batchUsage),
-    }),
+    v.object(omit(schema.tables.batches.validator.fields, ["runId"])),
   ),
   handler: async (ctx, args) => {
     const run = await latestRun(

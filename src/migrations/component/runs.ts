@@ -3,7 +3,7 @@
  * is about, checking name lists and page sizes, statuses, stopping a run,
  * and which migrations are pending.
  */
-import { opskitError } from "../../shared/errors.js";
+import { clipped, opskitError, shown } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
 import type { PendingMigration } from "../shared.js";
 import { Budget } from "./budget.js";
@@ -142,11 +142,30 @@ export async function runIn(
   return null;
 }
 
-export async function anyRun(ctx: QueryCtx, name: string) {
+async function anyRun(ctx: QueryCtx, name: string) {
   return (
     (await latestRun(ctx, name, "migrate")) ??
     (await latestRun(ctx, name, "dryRun"))
   );
+}
+
+/**
+ * The status of a migration a call found nothing to do for, with
+ * `warning`: of `run` when given, else of its latest real or dry run;
+ * NOT_FOUND when it never ran.
+ */
+export async function nothingToDo(
+  ctx: QueryCtx,
+  name: string,
+  warning: string,
+  run: Doc<"runs"> | null = null,
+) {
+  const last = run ?? (await anyRun(ctx, name));
+  if (!last)
+    throw opskitError("NOT_FOUND", `Migration ${shown(name)} not found`, {
+      name: clipped(name),
+    });
+  return await runStatus(ctx, last, [warning]);
 }
 
 export async function stopRun(
