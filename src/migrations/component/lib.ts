@@ -1,9 +1,10 @@
-// Over ~400 lines, not yet split: the split along its seams is issue 13's
-// (architecture) work, planned file by file and kept out of the hardening
-// sessions so the attack fixes could land without a concurrent reshape.
 /**
- * The migrations component's functions. Apps never call these directly: the
- * `Migrations` client does, passing function handles of the app's migrations.
+ * The migrations component's functions (every registered function is here:
+ * its file is its path, `components.migrations.lib.migrate`). Apps never
+ * call these directly: the `Migrations` client does, passing function
+ * handles of the app's migrations. The work is in helper modules: the run
+ * engine (`engine.ts` and the modules it lists), `runs.ts`, `clear.ts`,
+ * `status.ts`.
  */
 import { omit } from "convex-helpers";
 import { v } from "convex/values";
