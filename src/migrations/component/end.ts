@@ -11,6 +11,32 @@ import type { MutationCtx } from "./_generated/server.js";
 import type { StepOutcome } from "./limits.js";
 import { latestRun } from "./status.js";
 
+/**
+ * The `batches` row of an attempt at `run`'s current batch size, and its
+ * `migrations.batch` log line (`log` adds to the run's name, id, dry-run
+ * flag, phase and batch size).
+ */
+export async function recordBatch(
+  ctx: MutationCtx,
+  run: Doc<"runs">,
+  row: Omit<Doc<"batches">, "_id" | "_creationTime" | "runId" | "size">,
+  log: Record<string, unknown>,
+): Promise<void> {
+  await ctx.db.insert("batches", {
+    runId: run._id,
+    size: run.batchSize,
+    ...row,
+  });
+  logEvent("migrations.batch", {
+    name: run.name,
+    runId: run._id,
+    dryRun: run.kind === "dryRun",
+    phase: run.phase,
+    batchSize: run.batchSize,
+    ...log,
+  });
+}
+
 /** A batch hit a transaction limit: halve the batch and retry in a new transaction. */
 export async function shrink(
   ctx: MutationCtx,
@@ -24,25 +50,12 @@ export async function shrink(
       `A single document exceeds Convex's transaction limits: ${message}`,
     );
   const size = halve(run.batchSize);
-  await ctx.db.insert("batches", {
-    runId: run._id,
-    size: run.batchSize,
-    outcome: "limit",
-    processed: 0,
-    changed: 0,
-    unchanged: 0,
-    failed: 0,
-  });
-  logEvent("migrations.batch", {
-    name: run.name,
-    runId: run._id,
-    dryRun: run.kind === "dryRun",
-    phase: run.phase,
-    batchSize: run.batchSize,
-    outcome: "limit",
-    nextBatchSize: size,
-    error: message,
-  });
+  await recordBatch(
+    ctx,
+    run,
+    { outcome: "limit", processed: 0, changed: 0, unchanged: 0, failed: 0 },
+    { outcome: "limit", nextBatchSize: size, error: message },
+  );
   await ctx.db.patch("runs", run._id, {
     batchSize: size,
     ...(run.fixedBatchSize !== undefined ? { fixedBatchSize: size } : {}),

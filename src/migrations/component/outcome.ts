@@ -4,13 +4,12 @@
  * within bounds.
  */
 import { getConvexSize } from "convex/values";
-import { logEvent } from "../../shared/log.js";
 import { nextBatchSize } from "./batching.js";
 import { addFieldCounts } from "../diff.js";
 import type { BatchResult } from "../shared.js";
 import type { Doc } from "./_generated/dataModel.js";
 import type { MutationCtx } from "./_generated/server.js";
-import { finishWalk } from "./end.js";
+import { finishWalk, recordBatch } from "./end.js";
 import {
   MAX_DRY_RUN_FAILURES,
   MAX_EFFECTIVE_BATCH_SIZE,
@@ -91,31 +90,28 @@ export async function applyBatch(
   };
   if (run.phase === "walk") patch.cursor = result.continueCursor;
   else patch.retryAfter = retryPage[retryPage.length - 1]._creationTime;
-  await ctx.db.insert("batches", {
-    runId: run._id,
-    size: run.batchSize,
-    outcome: dryRun ? "rolledBack" : "committed",
-    processed: result.processed,
-    changed: result.changed,
-    unchanged: result.unchanged,
-    failed: failedNow,
-    usage: result.usage,
-  });
-  logEvent("migrations.batch", {
-    name: run.name,
-    runId: run._id,
-    dryRun,
-    phase: run.phase,
-    batchSize: run.batchSize,
-    processed: result.processed,
-    changed: result.changed,
-    unchanged: result.unchanged,
-    failed: failedNow,
-    skipped: skipIds.length,
-    documentsRead: result.usage.documentsRead,
-    documentsWritten: result.usage.documentsWritten,
-    nextBatchSize: nextSize,
-  });
+  await recordBatch(
+    ctx,
+    run,
+    {
+      outcome: dryRun ? "rolledBack" : "committed",
+      processed: result.processed,
+      changed: result.changed,
+      unchanged: result.unchanged,
+      failed: failedNow,
+      usage: result.usage,
+    },
+    {
+      processed: result.processed,
+      changed: result.changed,
+      unchanged: result.unchanged,
+      failed: failedNow,
+      skipped: skipIds.length,
+      documentsRead: result.usage.documentsRead,
+      documentsWritten: result.usage.documentsWritten,
+      nextBatchSize: nextSize,
+    },
+  );
   await ctx.db.patch("runs", run._id, patch);
   const updated = (await ctx.db.get("runs", run._id))!;
   if (run.phase === "walk" && result.isDone)

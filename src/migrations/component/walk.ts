@@ -17,7 +17,7 @@ import {
 } from "../shared.js";
 import type { Doc, Id } from "./_generated/dataModel.js";
 import type { MutationCtx } from "./_generated/server.js";
-import { fail, finishWalk, shrink } from "./end.js";
+import { fail, finishWalk, recordBatch, shrink } from "./end.js";
 import { scheduleNext } from "./engine.js";
 import {
   batchLimits,
@@ -106,26 +106,23 @@ export async function walkStep(
       pendingFailures:
         run.pendingFailures + (dryRun ? 0 : tally.added + tally.reopened),
     });
-    await ctx.db.insert("batches", {
-      runId: run._id,
-      size: run.batchSize,
-      outcome: "rolledBack",
-      processed: 0,
-      changed: 0,
-      unchanged: 0,
-      failed: skippedNow,
-    });
-    logEvent("migrations.batch", {
-      name: run.name,
-      runId: run._id,
-      dryRun,
-      phase: run.phase,
-      batchSize: run.batchSize,
-      outcome: "rolledBack",
-      failed: skippedNow,
-      skipped: skipIds.length,
-      functionsScheduledRolledBack: spent.functions,
-    });
+    await recordBatch(
+      ctx,
+      run,
+      {
+        outcome: "rolledBack",
+        processed: 0,
+        changed: 0,
+        unchanged: 0,
+        failed: skippedNow,
+      },
+      {
+        outcome: "rolledBack",
+        failed: skippedNow,
+        skipped: skipIds.length,
+        functionsScheduledRolledBack: spent.functions,
+      },
+    );
     return "continue" as const;
   };
   while (result === undefined) {
