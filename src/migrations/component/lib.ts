@@ -39,7 +39,7 @@ import {
 import schema from "./schema.js";
 import { latestRun, runStatus } from "./status.js";
 
-const handleRef = v.object({ name: v.string(), fnHandle: v.string() });
+const vHandleRef = v.object({ name: v.string(), fnHandle: v.string() });
 
 /**
  * Starts a migration, resumes it, or (when it is running, paused or already
@@ -52,7 +52,7 @@ export const migrate = mutation({
     cursor: v.optional(v.union(v.string(), v.null())),
     batchSize: v.optional(v.number()),
     oneBatchOnly: v.optional(v.boolean()),
-    next: v.optional(v.array(handleRef)),
+    next: v.optional(v.array(vHandleRef)),
     dryRun: v.boolean(),
     reset: v.optional(v.boolean()),
     onError: v.optional(onErrorValidator),
@@ -82,7 +82,8 @@ export const runBatch = internalMutation({
 
 /**
  * Status of the named migrations (latest real run each, or a newer dry run
- * in progress), or of the latest `limit` migrations.
+ * in progress), or of the latest `limit` migrations (default 100, at most
+ * 1,000, and what fits half the read limits): a bounded list, not paged.
  */
 export const getStatus = query({
   args: {
@@ -136,7 +137,8 @@ export const getReport = query({
 
 /**
  * Run history of a migration, newest first (real runs, dry runs and
- * rollbacks), at most `limit` (200) runs and what fits half the read limits.
+ * rollbacks), at most `limit` runs (default 20, at most 200) and what fits
+ * half the read limits: a bounded list, not paged.
  */
 export const listRuns = query({
   args: { name: v.string(), limit: v.optional(v.number()) },
@@ -233,7 +235,11 @@ export const rollback = mutation({
   handler: async (ctx, { name }) => await startRollback(ctx, name),
 });
 
-/** Per-batch accounting of the latest real (or dry) run, oldest batch first. */
+/**
+ * Per-batch accounting of the latest real (or dry) run, oldest batch first:
+ * its first `limit` batches (default 100, at most 1,000), a bounded list,
+ * not paged.
+ */
 export const listBatches = query({
   args: {
     name: v.string(),
@@ -261,7 +267,10 @@ export const listBatches = query({
   },
 });
 
-/** Documents that failed in the latest real (or dry) run of a migration. */
+/**
+ * Documents that failed in the latest real (or dry) run of a migration: at
+ * most `limit` (default 100, at most 1,000), a bounded list, not paged.
+ */
 export const listFailures = query({
   args: {
     name: v.string(),
@@ -322,7 +331,7 @@ export const listPending = query({
  */
 export const runPending = mutation({
   args: {
-    migrations: v.array(handleRef),
+    migrations: v.array(vHandleRef),
     batchSize: v.optional(v.number()),
     dryRun: v.optional(v.boolean()),
   },
