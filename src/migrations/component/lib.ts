@@ -27,6 +27,8 @@ import {
 } from "./engine.js";
 import {
   checkNames,
+  failureView,
+  latestOf,
   nothingToDo,
   pendingFor,
   runHistory,
@@ -37,7 +39,7 @@ import {
   stopRun,
 } from "./runs.js";
 import schema from "./schema.js";
-import { latestRun, runStatus } from "./status.js";
+import { runStatus } from "./status.js";
 
 const vHandleRef = v.object({ name: v.string(), fnHandle: v.string() });
 
@@ -106,11 +108,7 @@ export const getReport = query({
   },
   returns: v.union(runReport, v.null()),
   handler: async (ctx, args) => {
-    const run = await latestRun(
-      ctx,
-      args.name,
-      args.dryRun ? "dryRun" : "migrate",
-    );
+    const run = await latestOf(ctx, args.name, args.dryRun);
     if (!run) return null;
     const failures = await ctx.db
       .query("failures")
@@ -120,12 +118,7 @@ export const getReport = query({
       status: await runStatus(ctx, run),
       fieldChanges: run.fieldChanges,
       samples: run.samples,
-      failures: failures.map((f) => ({
-        id: f.docId,
-        message: f.message,
-        resolved: f.resolved,
-        attempts: f.attempts,
-      })),
+      failures: failures.map(failureView),
       journal: run.journal,
       rolledBack:
         run.rolledBackBy !== undefined &&
@@ -251,11 +244,7 @@ export const listBatches = query({
     v.object(omit(schema.tables.batches.validator.fields, ["runId"])),
   ),
   handler: async (ctx, args) => {
-    const run = await latestRun(
-      ctx,
-      args.name,
-      args.dryRun ? "dryRun" : "migrate",
-    );
+    const run = await latestOf(ctx, args.name, args.dryRun);
     if (!run) return [];
     const rows = await ctx.db
       .query("batches")
@@ -278,20 +267,10 @@ export const listFailures = query({
     includeResolved: v.optional(v.boolean()),
     limit: v.optional(v.number()),
   },
-  returns: v.array(
-    v.object({
-      id: v.string(),
-      message: v.string(),
-      resolved: v.boolean(),
-      attempts: v.number(),
-    }),
-  ),
+  // The report's failure list (one validator for both).
+  returns: runReport.fields.failures,
   handler: async (ctx, args) => {
-    const run = await latestRun(
-      ctx,
-      args.name,
-      args.dryRun ? "dryRun" : "migrate",
-    );
+    const run = await latestOf(ctx, args.name, args.dryRun);
     if (!run) return [];
     const rows = await ctx.db
       .query("failures")
@@ -301,12 +280,7 @@ export const listFailures = query({
           : q.eq("runId", run._id).eq("resolved", false),
       )
       .take(sizeArg("limit", args.limit, 100, 1, 1000));
-    return rows.map((f) => ({
-      id: f.docId,
-      message: f.message,
-      resolved: f.resolved,
-      attempts: f.attempts,
-    }));
+    return rows.map(failureView);
   },
 });
 

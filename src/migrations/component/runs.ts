@@ -54,6 +54,25 @@ export function sizeArg(
   return Math.floor(Math.max(min, Math.min(value, max)));
 }
 
+/** The latest real run of a migration, or its latest dry run when `dryRun`. */
+export async function latestOf(
+  ctx: QueryCtx,
+  name: string,
+  dryRun: boolean | undefined,
+): Promise<Doc<"runs"> | null> {
+  return await latestRun(ctx, name, dryRun ? "dryRun" : "migrate");
+}
+
+/** A `failures` row as a report and `listFailures` show it. */
+export function failureView(f: Doc<"failures">) {
+  return {
+    id: f.docId,
+    message: f.message,
+    resolved: f.resolved,
+    attempts: f.attempts,
+  };
+}
+
 /** Whether a run is unfinished (running or paused). */
 export function unfinished(run: Doc<"runs">): boolean {
   return run.state === "running" || run.state === "paused";
