@@ -15,9 +15,11 @@
  * big or a document that fails rolls back alone while this transaction
  * survives to record what happened.
  *
- * `step` → `walkStep` → (range changed) `startRun` → `step` is a cycle of
- * calls, hence of imports (engine → walk → start → engine): no module in it
- * uses an import at load time, only inside functions.
+ * `start.ts`, `rollbackStart.ts` and `runs.ts` import `step`,
+ * `scheduleNext` or `cancelWorker` from here, and `step` leads back to them
+ * (`walkStep` calls `startRun` when the range changed), so the imports form
+ * cycles: no module in them uses an import at load time, only inside
+ * functions (keep it so).
  */
 import type { Doc, Id } from "./_generated/dataModel.js";
 import { internal } from "./_generated/api.js";

@@ -15,7 +15,9 @@ import {
 import type { Doc } from "./_generated/dataModel.js";
 import type { MutationCtx } from "./_generated/server.js";
 
+/** What the app's migration function returns to the component's ops. */
 export type AppResult = BatchResult | DescribeResult | RestoreResult;
+/** The stored handle of the app's migration function, as the component calls it. */
 export type MigrationHandle = FunctionHandle<
   "mutation",
   MigrationArgs,
@@ -47,6 +49,7 @@ const SCHEDULE_RESERVE = { functions: 8, argsBytes: 256 * 1024 };
 /** Bytes of journal one batch may hand back (written by the runner). */
 export const JOURNAL_BYTES = 4 * 1024 * 1024;
 
+/** After a step: "continue" (schedule the next batch) or "stopped" (the run ended). */
 export type StepOutcome = "continue" | "stopped";
 
 /** What rolled-back attempts of this transaction scheduled (it stays spent in production). */
