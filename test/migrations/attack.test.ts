@@ -295,7 +295,8 @@ describe("production's limit texts", () => {
     "Function execution timed out (maximum duration: 1s)",
     "Uncaught Error: Too many writes in a single function execution (limit: 9000)",
   ])("%s counts as a limit error", async (message) => {
-    const { isLimitError } = await import("../../src/migrations/batching.js");
+    const { isLimitError } =
+      await import("../../src/migrations/component/batching.js");
     expect(isLimitError(message)).toBe(true);
   });
 });

@@ -13,7 +13,7 @@ import {
   halve,
   isLimitError,
   nextBatchSize,
-} from "../../src/migrations/batching.js";
+} from "../../src/migrations/component/batching.js";
 import {
   definitionChecksum,
   hashText,
@@ -28,7 +28,7 @@ import {
 import {
   cursorCreationTime,
   estimateProgress,
-} from "../../src/migrations/progress.js";
+} from "../../src/migrations/component/progress.js";
 
 const small = {
   documentsRead: 200,

@@ -5,7 +5,7 @@
  * Convex's 1 MiB per document) fit, and every transaction makes progress.
  */
 import type { TransactionMetrics } from "convex/server";
-import { requireTransactionMetrics as transactionMetrics } from "../../shared/meta.js";
+import { requireTransactionMetrics } from "../../shared/meta.js";
 
 /** Largest document Convex stores: the size assumed for a row not yet seen. */
 const MAX_DOCUMENT_BYTES = 1024 * 1024;
@@ -56,7 +56,7 @@ export class Budget {
 
   /** Whether another chunk may start (re-reads the transaction metrics). */
   async fits(): Promise<boolean> {
-    const m = await transactionMetrics(this.ctx);
+    const m = await requireTransactionMetrics(this.ctx);
     this.last = m;
     return MEASURES.every((k) => {
       const total = m[k].used + m[k].remaining;

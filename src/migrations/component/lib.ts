@@ -1,38 +1,24 @@
-// Over ~400 lines, not yet split: the split along its seams is issue 13's
-// (architecture) work, planned file by file and kept out of the hardening
-// sessions so the attack fixes could land without a concurrent reshape.
 /**
- * The migrations component's functions. Apps never call these directly: the
- * `Migrations` client does, passing function handles of the app's migrations.
+ * The migrations component's functions (every registered function is here:
+ * its file is its path, `components.migrations.lib.migrate`). Apps never
+ * call these directly: the `Migrations` client does, passing function
+ * handles of the app's migrations. The work is in helper modules: the run
+ * engine (`engine.ts` and the modules it lists), `runs.ts`, `clear.ts`,
+ * `status.ts`.
  */
+import { omit } from "convex-helpers";
 import { v } from "convex/values";
-import {
-  checkPageCursor,
-  clipped,
-  opskitError,
-  shown,
-} from "../../shared/errors.js";
+import { checkPageCursor } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
 import {
-  batchUsage,
   migrationStatus,
   onErrorValidator,
   pendingMigration,
-  type PendingMigration,
   runReport,
 } from "../shared.js";
-import { api } from "./_generated/api.js";
-import { Budget } from "./budget.js";
-import type { Doc } from "./_generated/dataModel.js";
+import { internalMutation, mutation, query } from "./_generated/server.js";
+import { clearRuns } from "./clear.js";
 import {
-  internalMutation,
-  mutation,
-  query,
-  type MutationCtx,
-  type QueryCtx,
-} from "./_generated/server.js";
-import {
-  cancelWorker,
   describe,
   scheduleNext,
   startRollback,
@@ -40,14 +26,22 @@ import {
   step,
 } from "./engine.js";
 import {
-  currentChecksum,
-  isActive,
-  latestRun,
-  neverRunStatus,
-  runStatus,
-} from "./status.js";
+  checkNames,
+  failureView,
+  latestOf,
+  nothingToDo,
+  pendingFor,
+  runHistory,
+  runIn,
+  runToStop,
+  sizeArg,
+  statusesFor,
+  stopRun,
+} from "./runs.js";
+import schema from "./schema.js";
+import { runStatus } from "./status.js";
 
-const handleRef = v.object({ name: v.string(), fnHandle: v.string() });
+const vHandleRef = v.object({ name: v.string(), fnHandle: v.string() });
 
 /**
  * Starts a migration, resumes it, or (when it is running, paused or already
@@ -60,7 +54,7 @@ export const migrate = mutation({
     cursor: v.optional(v.union(v.string(), v.null())),
     batchSize: v.optional(v.number()),
     oneBatchOnly: v.optional(v.boolean()),
-    next: v.optional(v.array(handleRef)),
+    next: v.optional(v.array(vHandleRef)),
     dryRun: v.boolean(),
     reset: v.optional(v.boolean()),
     onError: v.optional(onErrorValidator),
@@ -89,107 +83,9 @@ export const runBatch = internalMutation({
 });
 
 /**
- * Most migrations named in one call: each costs a few index ranges (4,096
- * per transaction) and, for `runPending`, a nested call.
- */
-export const MAX_NAMES = 500;
-
-function checkNames(names: string[]): void {
-  if (names.length > MAX_NAMES)
-    throw opskitError(
-      "INVALID_ARGUMENT",
-      `At most ${MAX_NAMES} migrations per call, got ${names.length}; ask for them in smaller groups`,
-      { count: names.length, max: MAX_NAMES },
-    );
-}
-
-/**
- * A page size argument clamped to `min..max` (whole numbers); NaN, which
- * no clamp can make sense of, is INVALID_ARGUMENT.
- */
-function sizeArg(
-  name: string,
-  value: number | undefined,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  if (value === undefined) return fallback;
-  if (Number.isNaN(value))
-    throw opskitError(
-      "INVALID_ARGUMENT",
-      `${name} must be a number from ${min} to ${max}, got NaN`,
-      { [name]: "NaN" },
-    );
-  return Math.floor(Math.max(min, Math.min(value, max)));
-}
-
-/** Whether a run is unfinished (running or paused). */
-function unfinished(run: Doc<"runs">): boolean {
-  return run.state === "running" || run.state === "paused";
-}
-
-/**
- * The run a migration's status reports: its latest real run, or a dry run
- * that is in progress and newer (so a dry run never shows as "unknown").
- */
-async function reportedRun(
-  ctx: QueryCtx,
-  name: string,
-): Promise<Doc<"runs"> | null> {
-  const real = await latestRun(ctx, name, "migrate");
-  const dry = await latestRun(ctx, name, "dryRun");
-  if (
-    dry &&
-    unfinished(dry) &&
-    (!real || dry._creationTime > real._creationTime)
-  )
-    return dry;
-  return real;
-}
-
-async function statusesFor(ctx: QueryCtx, names?: string[], limit = 100) {
-  if (names) {
-    return await Promise.all(
-      names.map(async (name) => {
-        const run = await reportedRun(ctx, name);
-        return run ? await runStatus(ctx, run) : neverRunStatus(name);
-      }),
-    );
-  }
-  const wanted = sizeArg("limit", limit, 100, 1, 1000);
-  const seen = new Set<string>();
-  const runs: Doc<"runs">[] = [];
-  // Newest first, in chunks sized by bytes read: a long history of large
-  // run rows must not push the query over the read limits. When the budget
-  // runs out, the migrations found so far are returned.
-  const budget = await Budget.start(ctx, 0.5, 100);
-  let olderThan: number | null = null;
-  scan: while (runs.length < wanted && (await budget.fits())) {
-    const chunk = await ctx.db
-      .query("runs")
-      .withIndex("by_creation_time", (q) =>
-        olderThan === null ? q : q.lt("_creationTime", olderThan),
-      )
-      .order("desc")
-      .take(budget.chunk());
-    if (chunk.length === 0) break;
-    for (const run of chunk) {
-      budget.saw(run);
-      olderThan = run._creationTime;
-      if (seen.has(run.name) || run.kind === "rollback") continue;
-      if (run.kind === "dryRun" && !unfinished(run)) continue;
-      seen.add(run.name);
-      runs.push(run);
-      if (runs.length >= wanted) break scan;
-    }
-  }
-  return await Promise.all(runs.reverse().map((r) => runStatus(ctx, r)));
-}
-
-/**
  * Status of the named migrations (latest real run each, or a newer dry run
- * in progress), or of the latest `limit` migrations.
+ * in progress), or of the latest `limit` migrations (default 100, at most
+ * 1,000, and what fits half the read limits): a bounded list, not paged.
  */
 export const getStatus = query({
   args: {
@@ -212,11 +108,7 @@ export const getReport = query({
   },
   returns: v.union(runReport, v.null()),
   handler: async (ctx, args) => {
-    const run = await latestRun(
-      ctx,
-      args.name,
-      args.dryRun ? "dryRun" : "migrate",
-    );
+    const run = await latestOf(ctx, args.name, args.dryRun);
     if (!run) return null;
     const failures = await ctx.db
       .query("failures")
@@ -226,12 +118,7 @@ export const getReport = query({
       status: await runStatus(ctx, run),
       fieldChanges: run.fieldChanges,
       samples: run.samples,
-      failures: failures.map((f) => ({
-        id: f.docId,
-        message: f.message,
-        resolved: f.resolved,
-        attempts: f.attempts,
-      })),
+      failures: failures.map(failureView),
       journal: run.journal,
       rolledBack:
         run.rolledBackBy !== undefined &&
@@ -243,89 +130,14 @@ export const getReport = query({
 
 /**
  * Run history of a migration, newest first (real runs, dry runs and
- * rollbacks), at most `limit` (200) runs and what fits half the read limits.
+ * rollbacks), at most `limit` runs (default 20, at most 200) and what fits
+ * half the read limits: a bounded list, not paged.
  */
 export const listRuns = query({
   args: { name: v.string(), limit: v.optional(v.number()) },
   returns: v.array(migrationStatus),
-  handler: async (ctx, args) => {
-    const limit = sizeArg("limit", args.limit, 20, 1, 200);
-    const runs: Doc<"runs">[] = [];
-    // Run rows can be large (a dry run keeps samples): read in chunks within
-    // a byte budget; a long history returns its newest runs that fit.
-    const budget = await Budget.start(ctx, 0.5, 50);
-    for (const kind of ["migrate", "dryRun", "rollback"] as const) {
-      let olderThan: number | null = null;
-      let taken = 0;
-      while (taken < limit && (await budget.fits())) {
-        const chunk = await ctx.db
-          .query("runs")
-          .withIndex("by_name_and_kind", (q) => {
-            const r = q.eq("name", args.name).eq("kind", kind);
-            return olderThan === null ? r : r.lt("_creationTime", olderThan);
-          })
-          .order("desc")
-          .take(Math.min(budget.chunk(), limit - taken));
-        if (chunk.length === 0) break;
-        runs.push(...chunk);
-        taken += chunk.length;
-        olderThan = chunk[chunk.length - 1]._creationTime;
-      }
-    }
-    runs.sort((a, b) => b._creationTime - a._creationTime);
-    return await Promise.all(
-      runs.slice(0, limit).map((r) => runStatus(ctx, r)),
-    );
-  },
+  handler: async (ctx, args) => await runHistory(ctx, args),
 });
-
-async function runToStop(ctx: MutationCtx, name: string) {
-  for (const kind of ["migrate", "dryRun", "rollback"] as const) {
-    const run = await latestRun(ctx, name, kind);
-    if (run && (run.state === "running" || run.state === "paused")) return run;
-  }
-  return null;
-}
-
-/** The migration's run in `state` (real, dry or rollback), if any. */
-async function runIn(
-  ctx: MutationCtx,
-  name: string,
-  state: "running" | "paused",
-) {
-  for (const kind of ["migrate", "dryRun", "rollback"] as const) {
-    const run = await latestRun(ctx, name, kind);
-    if (run?.state === state) return run;
-  }
-  return null;
-}
-
-async function anyRun(ctx: QueryCtx, name: string) {
-  return (
-    (await latestRun(ctx, name, "migrate")) ??
-    (await latestRun(ctx, name, "dryRun"))
-  );
-}
-
-async function stopRun(
-  ctx: MutationCtx,
-  run: Doc<"runs">,
-  state: "canceled" | "paused",
-) {
-  if (run.workerId) await cancelWorker(ctx, run.workerId);
-  await ctx.db.patch("runs", run._id, {
-    state,
-    workerId: undefined,
-    ...(state === "canceled" ? { endedAt: Date.now() } : {}),
-  });
-  logEvent(state === "canceled" ? "migrations.cancel" : "migrations.pause", {
-    name: run.name,
-    runId: run._id,
-    cursor: run.cursor,
-    visited: run.visited,
-  });
-  return await runStatus(ctx, (await ctx.db.get("runs", run._id))!);
-}
 
 /**
  * Cancels a running or paused migration. Starting it again (without `reset`)
@@ -337,14 +149,11 @@ export const cancel = mutation({
   handler: async (ctx, { name }) => {
     const run = await runToStop(ctx, name);
     if (run) return await stopRun(ctx, run, "canceled");
-    const last = await anyRun(ctx, name);
-    if (!last)
-      throw opskitError("NOT_FOUND", `Migration ${shown(name)} not found`, {
-        name: clipped(name),
-      });
-    return await runStatus(ctx, last, [
+    return await nothingToDo(
+      ctx,
+      name,
       `${name} was not running; nothing to cancel.`,
-    ]);
+    );
   },
 });
 
@@ -378,15 +187,14 @@ export const pause = mutation({
     const run =
       (await runIn(ctx, name, "running")) ?? (await runToStop(ctx, name));
     if (run?.state === "running") return await stopRun(ctx, run, "paused");
-    if (run) return await runStatus(ctx, run, [`${name} is already paused.`]);
-    const last = await anyRun(ctx, name);
-    if (!last)
-      throw opskitError("NOT_FOUND", `Migration ${shown(name)} not found`, {
-        name: clipped(name),
-      });
-    return await runStatus(ctx, last, [
-      `${name} is not running; nothing to pause.`,
-    ]);
+    return await nothingToDo(
+      ctx,
+      name,
+      run
+        ? `${name} is already paused.`
+        : `${name} is not running; nothing to pause.`,
+      run,
+    );
   },
 });
 
@@ -399,14 +207,8 @@ export const resume = mutation({
     // (a dry run next to a paused rollback).
     const run =
       (await runIn(ctx, name, "paused")) ?? (await runToStop(ctx, name));
-    if (!run || run.state !== "paused") {
-      const last = run ?? (await anyRun(ctx, name));
-      if (!last)
-        throw opskitError("NOT_FOUND", `Migration ${shown(name)} not found`, {
-          name: clipped(name),
-        });
-      return await runStatus(ctx, last, [`${name} is not paused.`]);
-    }
+    if (!run || run.state !== "paused")
+      return await nothingToDo(ctx, name, `${name} is not paused.`, run);
     const now = Date.now();
     await ctx.db.patch("runs", run._id, {
       state: "running",
@@ -426,34 +228,23 @@ export const rollback = mutation({
   handler: async (ctx, { name }) => await startRollback(ctx, name),
 });
 
-/** Per-batch accounting of the latest real (or dry) run, oldest batch first. */
+/**
+ * Per-batch accounting of the latest real (or dry) run, oldest batch first:
+ * its first `limit` batches (default 100, at most 1,000), a bounded list,
+ * not paged.
+ */
 export const listBatches = query({
   args: {
     name: v.string(),
     dryRun: v.optional(v.boolean()),
     limit: v.optional(v.number()),
   },
+  // A `batches` row without its run id (the schema's fields, not a copy).
   returns: v.array(
-    v.object({
-      size: v.number(),
-      outcome: v.union(
-        v.literal("committed"),
-        v.literal("rolledBack"),
-        v.literal("limit"),
-      ),
-      processed: v.number(),
-      changed: v.number(),
-      unchanged: v.number(),
-      failed: v.number(),
-      usage: v.optional(batchUsage),
-    }),
+    v.object(omit(schema.tables.batches.validator.fields, ["runId"])),
   ),
   handler: async (ctx, args) => {
-    const run = await latestRun(
-      ctx,
-      args.name,
-      args.dryRun ? "dryRun" : "migrate",
-    );
+    const run = await latestOf(ctx, args.name, args.dryRun);
     if (!run) return [];
     const rows = await ctx.db
       .query("batches")
@@ -465,7 +256,10 @@ export const listBatches = query({
   },
 });
 
-/** Documents that failed in the latest real (or dry) run of a migration. */
+/**
+ * Documents that failed in the latest real (or dry) run of a migration: at
+ * most `limit` (default 100, at most 1,000), a bounded list, not paged.
+ */
 export const listFailures = query({
   args: {
     name: v.string(),
@@ -473,20 +267,10 @@ export const listFailures = query({
     includeResolved: v.optional(v.boolean()),
     limit: v.optional(v.number()),
   },
-  returns: v.array(
-    v.object({
-      id: v.string(),
-      message: v.string(),
-      resolved: v.boolean(),
-      attempts: v.number(),
-    }),
-  ),
+  // The report's failure list (one validator for both).
+  returns: runReport.fields.failures,
   handler: async (ctx, args) => {
-    const run = await latestRun(
-      ctx,
-      args.name,
-      args.dryRun ? "dryRun" : "migrate",
-    );
+    const run = await latestOf(ctx, args.name, args.dryRun);
     if (!run) return [];
     const rows = await ctx.db
       .query("failures")
@@ -496,43 +280,9 @@ export const listFailures = query({
           : q.eq("runId", run._id).eq("resolved", false),
       )
       .take(sizeArg("limit", args.limit, 100, 1, 1000));
-    return rows.map((f) => ({
-      id: f.docId,
-      message: f.message,
-      resolved: f.resolved,
-      attempts: f.attempts,
-    }));
+    return rows.map(failureView);
   },
 });
-
-async function pendingFor(
-  ctx: QueryCtx,
-  names: string[],
-): Promise<PendingMigration[]> {
-  const out: PendingMigration[] = [];
-  for (const name of names) {
-    const run = await latestRun(ctx, name, "migrate");
-    if (!run) {
-      out.push({ name, reason: "neverRun" });
-      continue;
-    }
-    const status = await runStatus(ctx, run);
-    let reason: PendingMigration["reason"] | null = null;
-    if (run.rolledBackBy) reason = "incomplete";
-    else if (status.state === "success")
-      reason =
-        (await currentChecksum(ctx, name)) !== run.checksum
-          ? "codeChanged"
-          : null;
-    else if (await isActive(ctx, run)) reason = "inProgress";
-    else if (status.state === "paused") reason = "paused";
-    else if (status.state === "failed") reason = "failed";
-    else if (status.state === "canceled") reason = "canceled";
-    else reason = "incomplete";
-    if (reason) out.push({ name, reason, status });
-  }
-  return out;
-}
 
 /**
  * The named migrations that are not complete (or whose code changed since
@@ -555,7 +305,7 @@ export const listPending = query({
  */
 export const runPending = mutation({
   args: {
-    migrations: v.array(handleRef),
+    migrations: v.array(vHandleRef),
     batchSize: v.optional(v.number()),
     dryRun: v.optional(v.boolean()),
   },
@@ -604,44 +354,6 @@ export const runPending = mutation({
 });
 
 /**
- * The runs an unfinished rollback still needs (its journal): never cleared.
- */
-async function neededByRollbacks(ctx: MutationCtx): Promise<Set<string>> {
-  const needed = new Set<string>();
-  for (const state of ["running", "paused"] as const)
-    for (const run of await ctx.db
-      .query("runs")
-      .withIndex("by_state", (q) => q.eq("state", state))
-      .take(1000))
-      if (run.kind === "rollback" && run.target) needed.add(run.target);
-  return needed;
-}
-
-/**
- * Whether `run` belongs to a rollback that stopped half way (canceled or
- * failed) of its migration's latest run: `rollback` continues such a
- * rollback from its journal, and `start` refuses until it has finished.
- * Clearing either run would leave documents half restored with no way to
- * finish, and let a start migrate the unrestored ones a second time.
- */
-async function neededByStoppedRollback(
-  ctx: MutationCtx,
-  run: Doc<"runs">,
-): Promise<boolean> {
-  const pair =
-    run.kind === "migrate" && run.rolledBackBy
-      ? { target: run, rollback: await ctx.db.get("runs", run.rolledBackBy) }
-      : run.kind === "rollback" && run.target
-        ? { target: await ctx.db.get("runs", run.target), rollback: run }
-        : null;
-  if (!pair?.target || !pair.rollback) return false;
-  if (pair.rollback.state === "success") return false;
-  if (pair.target.rolledBackBy !== pair.rollback._id) return false;
-  const latest = await latestRun(ctx, pair.target.name, "migrate");
-  return latest?._id === pair.target._id;
-}
-
-/**
  * Deletes the history of finished runs created before `before` (default:
  * now), with their batches, failures and journal, continuing in scheduled
  * transactions when there is more. Running and paused runs are kept, as are
@@ -654,73 +366,5 @@ async function neededByStoppedRollback(
 export const clearAll = mutation({
   args: { before: v.optional(v.number()) },
   returns: v.null(),
-  handler: async (ctx, args) => {
-    if (args.before !== undefined && Number.isNaN(args.before))
-      throw opskitError(
-        "INVALID_ARGUMENT",
-        "before must be a time in milliseconds since the epoch, got NaN",
-        { before: "NaN" },
-      );
-    const before = args.before ?? Date.now() + 1;
-    const budget = await Budget.start(ctx);
-    const needed = await neededByRollbacks(ctx);
-    let deletedRuns = 0;
-    let deletedRows = 0;
-    // Runs older than this are still to be looked at.
-    let olderThan = before;
-    let more = false;
-    scan: for (;;) {
-      if (!(await budget.fits())) {
-        more = true;
-        break;
-      }
-      const runs = await ctx.db
-        .query("runs")
-        .withIndex("by_creation_time", (q) => q.lt("_creationTime", olderThan))
-        .order("desc")
-        .take(budget.chunk());
-      if (runs.length === 0) break;
-      for (const run of runs) {
-        budget.saw(run);
-        if (
-          !unfinished(run) &&
-          !needed.has(run._id) &&
-          !(await neededByStoppedRollback(ctx, run))
-        ) {
-          for (const table of ["batches", "failures", "journal"] as const)
-            for (;;) {
-              if (!(await budget.fits())) {
-                more = true;
-                break scan;
-              }
-              const rows =
-                table === "failures"
-                  ? await ctx.db
-                      .query("failures")
-                      .withIndex("by_run_and_resolved", (q) =>
-                        q.eq("runId", run._id),
-                      )
-                      .take(budget.chunk())
-                  : await ctx.db
-                      .query(table)
-                      .withIndex("by_run", (q) => q.eq("runId", run._id))
-                      .take(budget.chunk());
-              if (rows.length === 0) break;
-              for (const row of rows) {
-                budget.saw(row);
-                await ctx.db.delete(table, row._id);
-                deletedRows++;
-              }
-            }
-          await ctx.db.delete("runs", run._id);
-          deletedRuns++;
-        }
-        olderThan = run._creationTime;
-      }
-    }
-    if (more)
-      await ctx.scheduler.runAfter(0, api.lib.clearAll, { before: olderThan });
-    logEvent("migrations.clear", { before, deletedRuns, deletedRows, more });
-    return null;
-  },
+  handler: async (ctx, args) => await clearRuns(ctx, args),
 });

@@ -4,7 +4,7 @@
  * warning.
  */
 import type { MigrationStatus } from "../shared.js";
-import { estimateProgress } from "../progress.js";
+import { estimateProgress } from "./progress.js";
 import type { Doc } from "./_generated/dataModel.js";
 import type { QueryCtx } from "./_generated/server.js";
 
