@@ -9,6 +9,7 @@
  */
 
 import type * as chain from "../chain.js";
+import type * as chainCheck from "../chainCheck.js";
 import type * as convert from "../convert.js";
 import type * as log from "../log.js";
 import type * as queries from "../queries.js";
@@ -24,6 +25,7 @@ import { anyApi, componentsGeneric } from "convex/server";
 
 const fullApi: ApiFromModules<{
   chain: typeof chain;
+  chainCheck: typeof chainCheck;
   convert: typeof convert;
   log: typeof log;
   queries: typeof queries;
