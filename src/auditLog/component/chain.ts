@@ -1,3 +1,10 @@
+/**
+ * The hash chain's registered functions (`seal`, `sealContinue`, `head`,
+ * `verify`) and `sealBatch`, which retention shares; the row hashing and
+ * checks they report with live in ./chainCheck.ts. Slightly over ~400 lines:
+ * `verify` is one resumable walk whose state (budget, resume point, links)
+ * reads best in one place.
+ */
 import { v } from "convex/values";
 import {
   internalMutation,
@@ -160,12 +167,7 @@ export async function sealBatch(
 export const seal = mutation({
   args: {},
   returns: v.object({ sealed: v.number(), more: v.boolean() }),
-  handler: async (ctx) => {
-    const result = await sealBatch(ctx);
-    if (result.more)
-      await ctx.scheduler.runAfter(0, internal.chain.sealContinue, {});
-    return result;
-  },
+  handler: async (ctx) => await sealAndContinue(ctx),
 });
 
 /** The self-rescheduling continuation of {@link seal}; stops when nothing is left. */
@@ -173,12 +175,20 @@ export const sealContinue = internalMutation({
   args: {},
   returns: v.null(),
   handler: async (ctx) => {
-    const result = await sealBatch(ctx);
-    if (result.more)
-      await ctx.scheduler.runAfter(0, internal.chain.sealContinue, {});
+    await sealAndContinue(ctx);
     return null;
   },
 });
+
+/** Seals one batch and, while more is waiting, schedules {@link sealContinue}. */
+async function sealAndContinue(
+  ctx: MutationCtx,
+): Promise<{ sealed: number; more: boolean }> {
+  const result = await sealBatch(ctx);
+  if (result.more)
+    await ctx.scheduler.runAfter(0, internal.chain.sealContinue, {});
+  return result;
+}
 
 /** The last sealed seq and hash (publish it elsewhere to anchor the log), and where the chain starts. */
 export const head = query({
