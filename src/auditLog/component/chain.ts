@@ -18,12 +18,8 @@ import { entryHash, GENESIS_HASH, HASH_FORMAT, linkHash } from "../chain.js";
 import { opskitError } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
 import { JOB_READ_BYTES } from "../snapshot.js";
-import {
-  Budget,
-  checkSnapshot,
-  snapshotReadBytes,
-  snapshotTs,
-} from "./storage.js";
+import { snapshotTs } from "../../shared/meta.js";
+import { Budget, checkSnapshot, snapshotReadBytes } from "./storage.js";
 import { vVerifyPage, type ChainProblem } from "../validators.js";
 import {
   appendProblems,
