@@ -12,6 +12,7 @@ import type * as chain from "../chain.js";
 import type * as chainCheck from "../chainCheck.js";
 import type * as convert from "../convert.js";
 import type * as log from "../log.js";
+import type * as paging from "../paging.js";
 import type * as queries from "../queries.js";
 import type * as retention from "../retention.js";
 import type * as storage from "../storage.js";
@@ -28,6 +29,7 @@ const fullApi: ApiFromModules<{
   chainCheck: typeof chainCheck;
   convert: typeof convert;
   log: typeof log;
+  paging: typeof paging;
   queries: typeof queries;
   retention: typeof retention;
   storage: typeof storage;
