@@ -265,13 +265,71 @@ export function orderedPage<R extends Parameters<typeof loadCost>[0], T>(
   }));
 }
 
-/** Adds an optional `time` range to an index range that already fixed its equality prefix. */
-// The index builder's type changes with every call; this helper only appends
-// the trailing `time` bounds, which every index used here ends with.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function withTime(q: any, from?: number, to?: number): any {
-  let r = q;
+/**
+ * Which index serves a list's filters: rows of (`by`'s keys, index name, the
+ * fields the index fixes by equality, in index order), most specific first.
+ * Every index listed ends with `time`. A list reads exactly one index range,
+ * so no filter is ever applied after reading.
+ */
+type IndexRow = readonly [
+  keys: readonly string[],
+  index: string,
+  eq: readonly string[],
+];
+
+/** The indexes of `entries` the list of entries reads. */
+export const ENTRY_INDEXES: readonly IndexRow[] = [
+  [["document"], "by_document", ["table", "docId"]],
+  [["table", "actorId"], "by_table_actor", ["table", "actorId"]],
+  [["actorId", "kind"], "by_actor_kind", ["actorId", "kind"]],
+  [["table"], "by_table", ["table"]],
+  [["actorId"], "by_actor", ["actorId"]],
+  [["kind"], "by_kind", ["kind"]],
+  [[], "by_time", []],
+];
+
+/** The indexes of `operations` the list of operations reads. */
+export const OPERATION_INDEXES: readonly IndexRow[] = [
+  [["actorId"], "by_actor", ["actorId"]],
+  [["functionName"], "by_function", ["functionName"]],
+  [[], "by_time", []],
+];
+
+/**
+ * The first row of `indexes` whose keys `by` all has: its index, and the
+ * value of each equality field (a `document` filter gives `table`, `docId`).
+ */
+export function indexFor(
+  indexes: readonly IndexRow[],
+  by: object,
+): { index: string; eq: Array<[string, unknown]> } {
+  const [, index, fields] = indexes.find(([keys]) =>
+    keys.every((k) => k in by),
+  )!;
+  const values = ("document" in by ? by.document : by) as Record<
+    string,
+    unknown
+  >;
+  return { index, eq: fields.map((f) => [f, values[f]]) };
+}
+
+/**
+ * The range of {@link indexFor}'s equality values, plus an optional `time`
+ * range (`from`/`to`, inclusive).
+ */
+export function indexRange(
+  q: AnyRange,
+  eq: Array<[string, unknown]>,
+  from?: number,
+  to?: number,
+): AnyRange {
+  let r = eq.reduce((r, [field, value]) => r.eq(field, value), q);
   if (from !== undefined) r = r.gte("time", from);
   if (to !== undefined) r = r.lte("time", to);
   return r;
 }
+
+// The index builder's type changes with every call and the index is chosen
+// at runtime: `indexRange` only appends `eq` and the trailing `time` bounds.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyRange = any;

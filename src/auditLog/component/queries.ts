@@ -25,9 +25,12 @@ import {
   checkPage,
   checkRange,
   MAX_PAGE_SIZE,
+  ENTRY_INDEXES,
+  indexFor,
+  indexRange,
+  OPERATION_INDEXES,
   orderedPage,
   vOrder,
-  withTime,
   type ListKey,
 } from "./paging.js";
 
@@ -61,60 +64,12 @@ export const listEntries = query({
   handler: async (ctx, { by, from, to, order, paginationOpts }) => {
     checkPage(paginationOpts);
     checkRange(from, to);
-    const entries = paginator(ctx.db, schema).query("entries");
-    const index =
-      "document" in by
-        ? "by_document"
-        : "table" in by && "actorId" in by
-          ? "by_table_actor"
-          : "actorId" in by && "kind" in by
-            ? "by_actor_kind"
-            : "table" in by
-              ? "by_table"
-              : "actorId" in by
-                ? "by_actor"
-                : "kind" in by
-                  ? "by_kind"
-                  : "by_time";
+    const { index, eq } = indexFor(ENTRY_INDEXES, by);
     const key: ListKey = { table: "entries", index, by, from, to, order };
-    const indexed =
-      "document" in by
-        ? entries.withIndex("by_document", (q) =>
-            withTime(
-              q.eq("table", by.document.table).eq("docId", by.document.docId),
-              from,
-              to,
-            ),
-          )
-        : "table" in by && "actorId" in by
-          ? entries.withIndex("by_table_actor", (q) =>
-              withTime(
-                q.eq("table", by.table).eq("actorId", by.actorId),
-                from,
-                to,
-              ),
-            )
-          : "actorId" in by && "kind" in by
-            ? entries.withIndex("by_actor_kind", (q) =>
-                withTime(
-                  q.eq("actorId", by.actorId).eq("kind", by.kind),
-                  from,
-                  to,
-                ),
-              )
-            : "table" in by
-              ? entries.withIndex("by_table", (q) =>
-                  withTime(q.eq("table", by.table), from, to),
-                )
-              : "actorId" in by
-                ? entries.withIndex("by_actor", (q) =>
-                    withTime(q.eq("actorId", by.actorId), from, to),
-                  )
-                : "kind" in by
-                  ? entries.withIndex("by_kind", (q) =>
-                      withTime(q.eq("kind", by.kind), from, to),
-                    )
-                  : entries.withIndex("by_time", (q) => withTime(q, from, to));
+    // The row type is the same whatever index of the table is read.
+    const indexed = paginator(ctx.db, schema)
+      .query("entries")
+      .withIndex(index as "by_time", (q) => indexRange(q, eq, from, to));
     return orderedPage(ctx, key, indexed, paginationOpts, (row) =>
       toEntry(ctx, row),
     );
@@ -138,30 +93,11 @@ export const listOperations = query({
   handler: async (ctx, { by, from, to, order, paginationOpts }) => {
     checkPage(paginationOpts);
     checkRange(from, to);
-    const ops = paginator(ctx.db, schema).query("operations");
-    const key: ListKey = {
-      table: "operations",
-      index:
-        "actorId" in by
-          ? "by_actor"
-          : "functionName" in by
-            ? "by_function"
-            : "by_time",
-      by,
-      from,
-      to,
-      order,
-    };
-    const indexed =
-      "actorId" in by
-        ? ops.withIndex("by_actor", (q) =>
-            withTime(q.eq("actorId", by.actorId), from, to),
-          )
-        : "functionName" in by
-          ? ops.withIndex("by_function", (q) =>
-              withTime(q.eq("functionName", by.functionName), from, to),
-            )
-          : ops.withIndex("by_time", (q) => withTime(q, from, to));
+    const { index, eq } = indexFor(OPERATION_INDEXES, by);
+    const key: ListKey = { table: "operations", index, by, from, to, order };
+    const indexed = paginator(ctx.db, schema)
+      .query("operations")
+      .withIndex(index as "by_time", (q) => indexRange(q, eq, from, to));
     return orderedPage(ctx, key, indexed, paginationOpts, (row) =>
       toOperation(ctx, row),
     );
