@@ -1,0 +1,64 @@
+/**
+ * `opsConfig`: what the signed-in user may do in the console, and the names it offers.
+ */
+import type { GenericDataModel } from "convex/server";
+import { mayAssign } from "./grants.js";
+import { vOpsConfig } from "./validators.js";
+import type { OpsDeps } from "./deps.js";
+import type { OpsSection } from "./options.js";
+
+export function configSection<
+  DataModel extends GenericDataModel,
+  Perm extends string,
+>(deps: OpsDeps<DataModel, Perm>) {
+  const {
+    options,
+    authz,
+    auditLog,
+    roles,
+    perm,
+    migrationRefs,
+    limits,
+    userQuery,
+  } = deps;
+
+  const opsConfig = userQuery({
+    args: {},
+    returns: vOpsConfig,
+    handler: async (ctx) => {
+      const can = Object.fromEntries(
+        await Promise.all(
+          (Object.keys(perm) as OpsSection[]).map(
+            async (s) => [s, await ctx.authz.can(perm[s])] as const,
+          ),
+        ),
+      ) as Record<OpsSection, boolean>;
+      const grants = await authz.listRoles(ctx, { userId: ctx.user.id });
+      const now = Date.now();
+      const reason = auditLog.options.reason;
+      // Names are shown only to those who may use the section they belong to.
+      return {
+        actorId: ctx.user.id,
+        can,
+        permissions: perm,
+        tables: can.read ? ([...options.revertTables] as string[]) : [],
+        migrations: can.migrations ? [...migrationRefs.keys()] : [],
+        rateLimits: can.rateLimits
+          ? Object.entries(limits).map(([name, c]) => ({ name, kind: c.kind }))
+          : [],
+        roles: can.users
+          ? [...roles.keys()].map((name) => ({
+              name,
+              assignable: mayAssign(roles, grants, name, undefined, now),
+            }))
+          : [],
+        reason: {
+          minLength: reason?.minLength ?? 10,
+          ...(reason?.patternHint ? { hint: reason.patternHint } : {}),
+        },
+      };
+    },
+  });
+
+  return { opsConfig };
+}
