@@ -48,6 +48,11 @@ function matchesWho(
  * MAX_SCAN_PAGES pages or MAX_SCAN_BYTES were read; at least one page is
  * read, so the cursor always moves forward. Each read asks for as many
  * rows as the byte budget holds (FIRST_READ_ROWS before any row is seen).
+ *
+ * A hand scan, not convex-helpers' `filter()`: `filter()` wraps a `ctx.db`
+ * query of the app's own tables, while these rows are component pages read
+ * through `ctx.runQuery`; and `filter()` reads until the page is full,
+ * however many rows the predicate drops, where this stops at the bounds above.
  */
 async function scan<T>(
   numItems: number,
@@ -101,6 +106,42 @@ async function scan<T>(
   return { page, isDone, continueCursor, scanned };
 }
 
+/** What `auditTrail` and `auditOperations` take: a trail filter and a page. */
+type TrailArgs = {
+  from?: number;
+  to?: number;
+  actorId?: string;
+  functionName?: string;
+  paginationOpts: { cursor: string | null };
+};
+
+/**
+ * One console page of an auditLog list (`auditTrail`, `auditOperations`):
+ * {@link scan}s `list`'s pages in the trail's time range and keeps the rows
+ * that pass the trail's `actorId` and `functionName` (when given) and `keep`.
+ */
+async function auditPage<T extends { actorId: string; functionName: string }>(
+  numItems: number,
+  args: TrailArgs,
+  list: (
+    range: { from?: number; to?: number },
+    paginationOpts: { numItems: number; cursor: string | null },
+  ) => Promise<{ page: T[]; isDone: boolean; continueCursor: string }>,
+  keep: (row: T) => boolean,
+) {
+  return await scan<T>(
+    numItems,
+    args.paginationOpts.cursor,
+    (cursor, numItems) => list(timeRange(args), { numItems, cursor }),
+    (row) => matchesWho(row, args) && keep(row),
+  );
+}
+
+/**
+ * The audit section of {@link opsApi}: `auditTrail`, `auditOperations`,
+ * `auditOperation`, `auditVerify` (`permissions.read`) and `auditRevert`
+ * (`permissions.revert`).
+ */
 export function auditSection<
   DataModel extends GenericDataModel,
   Perm extends string,
@@ -135,18 +176,12 @@ export function auditSection<
           : args.actorId !== undefined
             ? { actorId: args.actorId }
             : {};
-      return await scan<Entry>(
+      return await auditPage<Entry>(
         n,
-        args.paginationOpts.cursor,
-        (cursor, numItems) =>
-          auditLog.list(ctx, {
-            ...timeRange(args),
-            ...by,
-            paginationOpts: { numItems, cursor },
-          } as never),
-        (e) =>
-          matchesWho(e, args) &&
-          (args.table === undefined || e.table === args.table),
+        args,
+        (range, paginationOpts) =>
+          auditLog.list(ctx, { ...range, ...by, paginationOpts } as never),
+        (e) => args.table === undefined || e.table === args.table,
       );
     },
   });
@@ -164,18 +199,12 @@ export function auditSection<
           : args.functionName !== undefined
             ? { functionName: args.functionName }
             : {};
-      return await scan<Operation>(
+      return await auditPage<Operation>(
         n,
-        args.paginationOpts.cursor,
-        (cursor, numItems) =>
-          auditLog.listOperations(ctx, {
-            ...timeRange(args),
-            ...by,
-            paginationOpts: { numItems, cursor },
-          }),
-        (o) =>
-          matchesWho(o, args) &&
-          (args.table === undefined || o.tables.includes(args.table)),
+        args,
+        (range, paginationOpts) =>
+          auditLog.listOperations(ctx, { ...range, ...by, paginationOpts }),
+        (o) => args.table === undefined || o.tables.includes(args.table),
       );
     },
   });

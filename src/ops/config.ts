@@ -7,6 +7,7 @@ import { vOpsConfig } from "./validators.js";
 import type { OpsDeps } from "./deps.js";
 import type { OpsSection } from "./options.js";
 
+/** `opsConfig` of {@link opsApi} (any signed-in user: it says what each may do). */
 export function configSection<
   DataModel extends GenericDataModel,
   Perm extends string,

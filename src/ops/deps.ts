@@ -15,22 +15,24 @@ import { roleGrants, type CompiledRoles } from "../authz/policy.js";
 import type { MigrationFunctionReference } from "../migrations/client.js";
 import type { RateLimiter } from "../rateLimiter/client.js";
 import type { RateLimitConfig } from "../rateLimiter/config.js";
+import type { RunMutationCtx, RunQueryCtx } from "../shared/ctx.js";
 import { opskitError } from "../shared/errors.js";
 import {
   DEFAULT_OPS_PERMISSIONS,
-  MAX_PAGE_SIZE,
+  OPS_MAX_PAGE_SIZE,
   type OpsApiOptions,
   type OpsSection,
 } from "./options.js";
 
+/** The app's `RateLimiter` with its names widened to `string` (checked by `limitName`). */
 type LooseLimiter = {
   getValue: (
-    ctx: Parameters<RateLimiter["getValue"]>[0],
+    ctx: RunQueryCtx,
     name: string,
     opts: { key?: string },
   ) => ReturnType<RateLimiter["getValue"]>;
   reset: (
-    ctx: Parameters<RateLimiter["reset"]>[0],
+    ctx: RunMutationCtx,
     name: string,
     opts: { key?: string },
   ) => Promise<void>;
@@ -113,10 +115,10 @@ export function opsDeps<
       );
   };
   const pageSize = (n: number) => {
-    if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE_SIZE)
+    if (!Number.isInteger(n) || n < 1 || n > OPS_MAX_PAGE_SIZE)
       throw opskitError(
         "INVALID_ARGUMENT",
-        `paginationOpts.numItems must be a whole number from 1 to ${MAX_PAGE_SIZE}; got ${n}`,
+        `paginationOpts.numItems must be a whole number from 1 to ${OPS_MAX_PAGE_SIZE}; got ${n}`,
       );
     return n;
   };

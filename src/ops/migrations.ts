@@ -13,6 +13,7 @@ import {
   type MigrationRow,
 } from "./validators.js";
 
+/** The migrations section of {@link opsApi} (`permissions.migrations`). */
 export function migrationsSection<
   DataModel extends GenericDataModel,
   Perm extends string,

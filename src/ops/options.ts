@@ -85,8 +85,10 @@ export type OpsApiOptions<
 
 /** Component pages read per console page at most, when filters drop rows. */
 export const MAX_SCAN_PAGES = 4;
-/** Largest page the console asks for. */
-export const MAX_PAGE_SIZE = 50;
+/** Largest page the console asks for (auditLog's own list queries serve up to 500). */
+export const OPS_MAX_PAGE_SIZE = 50;
+/** @deprecated use {@link OPS_MAX_PAGE_SIZE} (auditLog's component has its own, larger, `MAX_PAGE_SIZE`). */
+export const MAX_PAGE_SIZE = OPS_MAX_PAGE_SIZE;
 /**
  * Bytes of rows (as Convex counts values) one console page reads at most before it stops
  * asking for more component pages: well under a query's 16 MiB read and

@@ -6,6 +6,7 @@ import { v } from "convex/values";
 import { vValue } from "../rateLimiter/validators.js";
 import type { OpsDeps } from "./deps.js";
 
+/** The rate limits section of {@link opsApi} (`permissions.rateLimits`). */
 export function rateLimitsSection<
   DataModel extends GenericDataModel,
   Perm extends string,

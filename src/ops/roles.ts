@@ -9,6 +9,7 @@ import type { OpsDeps } from "./deps.js";
 import { mayAssign } from "./grants.js";
 import { vGrants, vMembersPage, vPaginationOpts } from "./validators.js";
 
+/** The users section of {@link opsApi} (`permissions.users`). */
 export function rolesSection<
   DataModel extends GenericDataModel,
   Perm extends string,
