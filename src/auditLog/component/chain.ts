@@ -1,9 +1,7 @@
 /**
- * The hash chain's registered functions (`seal`, `sealContinue`, `head`,
- * `verify`) and `sealBatch`, which retention shares; the row hashing and
- * checks they report with live in ./chainCheck.ts. Slightly over ~400 lines:
- * `verify` is one resumable walk whose state (budget, resume point, links)
- * reads best in one place.
+ * The hash chain's registered functions: `seal`, `sealContinue`, `head`,
+ * `verify`. Sealing itself is ./sealing.ts; the row hashing and the checks
+ * they report with are ./chainCheck.ts.
  */
 import { v } from "convex/values";
 import {
@@ -13,148 +11,24 @@ import {
   type MutationCtx,
 } from "./_generated/server.js";
 import { internal } from "./_generated/api.js";
-import type { Doc } from "./_generated/dataModel.js";
-import { entryHash, GENESIS_HASH, HASH_FORMAT, linkHash } from "../chain.js";
+import { GENESIS_HASH } from "../chain.js";
 import { opskitError } from "../../shared/errors.js";
-import { logEvent } from "../../shared/log.js";
 import { JOB_READ_BYTES } from "../snapshot.js";
-import { snapshotTs } from "../../shared/meta.js";
 import { Budget, checkSnapshot, snapshotReadBytes } from "./storage.js";
 import { vVerifyPage, type ChainProblem } from "../validators.js";
 import {
-  appendProblems,
-  chainedEntry,
   chainPoint,
   checkOperation,
   downgradeProblems,
   entriesOf,
-  entryProblems,
   entryRowsBound,
-  rowContentHash,
-  setChainPoint,
   storedValues,
 } from "./chainCheck.js";
+import { sealBatch } from "./sealing.js";
 
-/** Operations sealed per transaction at most (bytes usually bind first). */
-const SEAL_BATCH_OPERATIONS = 100;
 /** Operations checked per `verify` page by default, and at most. */
 const VERIFY_PAGE = 100;
 const VERIFY_PAGE_MAX = 500;
-
-/**
- * Seals committed, unsealed operations in commit order: assigns each the next
- * seq and its link hash. Only operations committed before this transaction's
- * snapshot are read, so racing appends never conflict with the sealer.
- *
- * Sized by bytes: each operation is sealed only if its rows (counted at the
- * most they can take) still fit `budget`, except the first, which always
- * does (an operation's rows are bounded to fit one transaction), so every
- * call makes progress and no batch can get stuck. Entries of format-2
- * operations are recounted and rehashed against what append recorded;
- * differences are logged as `auditLog.tamper` and left for `verify` to
- * report (the seal keeps the hashes fixed at append).
- * Returns how many were sealed and whether more are waiting.
- */
-export async function sealBatch(
-  ctx: MutationCtx,
-  budget: Budget = new Budget(ctx, JOB_READ_BYTES),
-): Promise<{ sealed: number; more: boolean }> {
-  const upTo = snapshotTs(ctx);
-  const pending = ctx.db
-    .query("operations")
-    .withIndex("by_pending", (q) =>
-      upTo === null
-        ? q.eq("sealed", false)
-        : q.eq("sealed", false).lte("commitTs", upTo),
-    );
-  let head: Doc<"chain"> | null | undefined;
-  /** The hash format of the operation sealed last (undefined: format 1 or none). */
-  let prevFormat: number | undefined;
-  let seq = 0;
-  let prevHash = GENESIS_HASH;
-  let sealed = 0;
-  let more = false;
-  for await (const op of pending) {
-    if (sealed >= SEAL_BATCH_OPERATIONS) {
-      more = true;
-      break;
-    }
-    budget.chargeRow(op);
-    if (sealed > 0 && !(await budget.fits(entryRowsBound(op), op.entryCount))) {
-      more = true;
-      break;
-    }
-    if (head === undefined) {
-      head = await chainPoint(ctx, "head");
-      seq = head?.seq ?? 0;
-      prevHash = head?.hash ?? GENESIS_HASH;
-      const last = head
-        ? await ctx.db
-            .query("operations")
-            .withIndex("by_seq", (q) => q.eq("seq", head!.seq))
-            .first()
-        : null;
-      if (last) budget.chargeRow(last);
-      prevFormat = last?.format;
-    }
-    const entries = await entriesOf(ctx, op);
-    for (const e of entries) budget.chargeRow(e);
-    let entryHashes: string[];
-    seq += 1;
-    const downgraded = downgradeProblems(op, prevFormat, {
-      seq,
-      operationId: op._id,
-    });
-    prevFormat = op.format;
-    if (downgraded.length > 0)
-      logEvent("auditLog.tamper", {
-        stage: "seal",
-        seq,
-        operationId: op._id,
-        functionName: op.functionName,
-        actorId: op.actorId,
-        problems: downgraded.length,
-        first: downgraded[0],
-      });
-    if (op.format === HASH_FORMAT) {
-      entryHashes = op.entryHashes ?? [];
-      const problems = [
-        ...appendProblems(op, { seq, operationId: op._id }),
-        ...entryProblems(op, entries, entryHashes, {
-          seq,
-          operationId: op._id,
-        }),
-      ];
-      if (problems.length > 0)
-        logEvent("auditLog.tamper", {
-          stage: "seal",
-          seq,
-          operationId: op._id,
-          functionName: op.functionName,
-          actorId: op.actorId,
-          problems: problems.length,
-          first: problems[0],
-        });
-    } else entryHashes = entries.map((e) => entryHash(chainedEntry(e)));
-    const hash = linkHash(prevHash, seq, rowContentHash(op), entryHashes);
-    await ctx.db.patch("operations", op._id, {
-      sealed: true,
-      seq,
-      prevHash,
-      hash,
-      entryHashes,
-    });
-    prevHash = hash;
-    sealed += 1;
-    if (budget.bytesUsed >= budget.maxBytes) {
-      // Rows of format 1 are not bounded in advance; stop once over.
-      more = true;
-      break;
-    }
-  }
-  if (sealed > 0) await setChainPoint(ctx, "head", seq, prevHash);
-  return { sealed, more };
-}
 
 /**
  * Seals what is waiting, in bounded batches: seals one batch now and, while

@@ -15,6 +15,7 @@ import type * as log from "../log.js";
 import type * as paging from "../paging.js";
 import type * as queries from "../queries.js";
 import type * as retention from "../retention.js";
+import type * as sealing from "../sealing.js";
 import type * as storage from "../storage.js";
 
 import type {
@@ -32,6 +33,7 @@ const fullApi: ApiFromModules<{
   paging: typeof paging;
   queries: typeof queries;
   retention: typeof retention;
+  sealing: typeof sealing;
   storage: typeof storage;
 }> = anyApi as any;
 
