@@ -146,26 +146,14 @@ export function auditSection<
   DataModel extends GenericDataModel,
   Perm extends string,
 >(deps: OpsDeps<DataModel, Perm>) {
-  const {
-    options,
-    auditLog,
-    perm,
-    userQuery,
-    userAction,
-    admin,
-    checkRange,
-    pageSize,
-    validateTable,
-  } = deps;
-
-  const auditTrail = userQuery({
-    permission: perm.read,
+  const auditTrail = deps.userQuery({
+    permission: deps.perm.read,
     args: { ...vTrailFilters, paginationOpts: vPaginationOpts },
     returns: vTrailPage,
     handler: async (ctx, args) => {
-      checkRange(args);
-      validateTable(args.table);
-      const n = pageSize(args.paginationOpts.numItems);
+      deps.checkRange(args);
+      deps.validateTable(args.table);
+      const n = deps.pageSize(args.paginationOpts.numItems);
       // One index serves the most selective filter (table and actor together
       // have their own); the rest filter rows.
       const by =
@@ -180,19 +168,19 @@ export function auditSection<
         n,
         args,
         (range, paginationOpts) =>
-          auditLog.list(ctx, { ...range, ...by, paginationOpts } as never),
+          deps.auditLog.list(ctx, { ...range, ...by, paginationOpts } as never),
         (e) => args.table === undefined || e.table === args.table,
       );
     },
   });
 
-  const auditOperations = userQuery({
-    permission: perm.read,
+  const auditOperations = deps.userQuery({
+    permission: deps.perm.read,
     args: { ...vTrailFilters, paginationOpts: vPaginationOpts },
     returns: vOperationsPage,
     handler: async (ctx, args) => {
-      checkRange(args);
-      const n = pageSize(args.paginationOpts.numItems);
+      deps.checkRange(args);
+      const n = deps.pageSize(args.paginationOpts.numItems);
       const by =
         args.actorId !== undefined
           ? { actorId: args.actorId }
@@ -203,26 +191,30 @@ export function auditSection<
         n,
         args,
         (range, paginationOpts) =>
-          auditLog.listOperations(ctx, { ...range, ...by, paginationOpts }),
+          deps.auditLog.listOperations(ctx, {
+            ...range,
+            ...by,
+            paginationOpts,
+          }),
         (o) => args.table === undefined || o.tables.includes(args.table),
       );
     },
   });
 
-  const auditOperation = userQuery({
-    permission: perm.read,
+  const auditOperation = deps.userQuery({
+    permission: deps.perm.read,
     args: { operationId: v.string() },
     returns: vOperationDetail,
     handler: async (ctx, { operationId }) =>
-      await auditLog.getOperation(ctx, { operationId }),
+      await deps.auditLog.getOperation(ctx, { operationId }),
   });
 
-  const auditVerify = userAction({
-    permission: perm.read,
+  const auditVerify = deps.userAction({
+    permission: deps.perm.read,
     args: {},
     returns: vVerifySummary,
     handler: async (ctx) => {
-      const r = await auditLog.verify(ctx, {});
+      const r = await deps.auditLog.verify(ctx, {});
       return {
         ok: r.ok,
         checked: r.checked,
@@ -241,14 +233,14 @@ export function auditSection<
     },
   });
 
-  const auditRevert = admin({
+  const auditRevert = deps.admin({
     name: "ops:auditRevert",
-    permission: perm.revert,
-    tables: options.revertTables,
+    permission: deps.perm.revert,
+    tables: deps.options.revertTables,
     args: { operationId: v.string(), force: v.optional(v.boolean()) },
     returns: vRevertOutcome,
     handler: async (ctx, { operationId, force }) => {
-      const r = await auditLog.revert(ctx, {
+      const r = await deps.auditLog.revert(ctx, {
         operationId,
         ...(force !== undefined ? { force } : {}),
       });
@@ -263,13 +255,13 @@ export function auditSection<
           `operation ${operationId.slice(0, 100)} changed no documents (grants, resets and migration runs change component state, which a revert cannot restore: undo them with the matching console action); there is nothing to revert`,
           { operationId: operationId.slice(0, 100) },
         );
-      if (options.afterRevert) {
-        const op = await auditLog.getOperation(ctx, { operationId });
+      if (deps.options.afterRevert) {
+        const op = await deps.auditLog.getOperation(ctx, { operationId });
         // A re-created document lives under a new id: hand the hook ids it can read.
         const newId = new Map(
           r.recreated.map((c) => [`${c.table}\u0000${c.oldDocId}`, c.newDocId]),
         );
-        await options.afterRevert(ctx, {
+        await deps.options.afterRevert(ctx, {
           operationId,
           entries: (op?.entries ?? []).map((e) => {
             const id = newId.get(`${e.table}\u0000${e.docId}`);

@@ -12,45 +12,37 @@ export function configSection<
   DataModel extends GenericDataModel,
   Perm extends string,
 >(deps: OpsDeps<DataModel, Perm>) {
-  const {
-    options,
-    authz,
-    auditLog,
-    roles,
-    perm,
-    migrationRefs,
-    limits,
-    userQuery,
-  } = deps;
-
-  const opsConfig = userQuery({
+  const opsConfig = deps.userQuery({
     args: {},
     returns: vOpsConfig,
     handler: async (ctx) => {
       const can = Object.fromEntries(
         await Promise.all(
-          (Object.keys(perm) as OpsSection[]).map(
-            async (s) => [s, await ctx.authz.can(perm[s])] as const,
+          (Object.keys(deps.perm) as OpsSection[]).map(
+            async (s) => [s, await ctx.authz.can(deps.perm[s])] as const,
           ),
         ),
       ) as Record<OpsSection, boolean>;
-      const grants = await authz.listRoles(ctx, { userId: ctx.user.id });
+      const grants = await deps.authz.listRoles(ctx, { userId: ctx.user.id });
       const now = Date.now();
-      const reason = auditLog.options.reason;
+      const reason = deps.auditLog.options.reason;
       // Names are shown only to those who may use the section they belong to.
       return {
         actorId: ctx.user.id,
         can,
-        permissions: perm,
-        tables: can.read ? ([...options.revertTables] as string[]) : [],
-        migrations: can.migrations ? [...migrationRefs.keys()] : [],
+        permissions: deps.perm,
+        tables: can.read ? ([...deps.options.revertTables] as string[]) : [],
+        migrations: can.migrations ? [...deps.migrationRefs.keys()] : [],
         rateLimits: can.rateLimits
-          ? Object.entries(limits).map(([name, c]) => ({ name, kind: c.kind }))
+          ? Object.entries(deps.limits).map(([name, c]) => ({
+              name,
+              kind: c.kind,
+            }))
           : [],
         roles: can.users
-          ? [...roles.keys()].map((name) => ({
+          ? [...deps.roles.keys()].map((name) => ({
               name,
-              assignable: mayAssign(roles, grants, name, undefined, now),
+              assignable: mayAssign(deps.roles, grants, name, undefined, now),
             }))
           : [],
         reason: {

@@ -18,16 +18,6 @@ export function migrationsSection<
   DataModel extends GenericDataModel,
   Perm extends string,
 >(deps: OpsDeps<DataModel, Perm>) {
-  const {
-    perm,
-    userQuery,
-    admin,
-    componentTables,
-    migrationRefs,
-    migrationsOrThrow,
-    migrationRef,
-  } = deps;
-
   const row = (s: MigrationStatus): MigrationRow => ({
     name: s.name,
     state: s.state,
@@ -47,28 +37,30 @@ export function migrationsSection<
     ...(s.latestEnd !== undefined ? { latestEnd: s.latestEnd } : {}),
   });
 
-  const migrationsStatus = userQuery({
-    permission: perm.migrations,
+  const migrationsStatus = deps.userQuery({
+    permission: deps.perm.migrations,
     args: {},
     returns: v.array(vMigrationRow),
     handler: async (ctx) => {
-      if (migrationRefs.size === 0) return [];
-      const all = await migrationsOrThrow().getStatus(ctx, {
-        migrations: [...migrationRefs.values()],
+      if (deps.migrationRefs.size === 0) return [];
+      const all = await deps.migrationsOrThrow().getStatus(ctx, {
+        migrations: [...deps.migrationRefs.values()],
       });
       return all.map(row);
     },
   });
 
-  const migrationReport = userQuery({
-    permission: perm.migrations,
+  const migrationReport = deps.userQuery({
+    permission: deps.perm.migrations,
     args: { name: v.string(), dryRun: v.boolean() },
     returns: vMigrationReport,
     handler: async (ctx, { name, dryRun }) => {
-      const r = await migrationsOrThrow().getReport(ctx, migrationRef(name), {
-        dryRun,
-        failureLimit: 100,
-      });
+      const r = await deps
+        .migrationsOrThrow()
+        .getReport(ctx, deps.migrationRef(name), {
+          dryRun,
+          failureLimit: 100,
+        });
       if (r === null) return null;
       return {
         status: row(r.status),
@@ -81,10 +73,10 @@ export function migrationsSection<
     },
   });
 
-  const migrationRun = admin({
+  const migrationRun = deps.admin({
     name: "ops:migrationRun",
-    permission: perm.migrations,
-    tables: componentTables("migrations"),
+    permission: deps.perm.migrations,
+    tables: deps.componentTables("migrations"),
     args: {
       name: v.string(),
       dryRun: v.optional(v.boolean()),
@@ -100,9 +92,9 @@ export function migrationsSection<
           "INVALID_ARGUMENT",
           `batchSize must be a whole number from 1 to 10000; got ${batchSize}`,
         );
-      const ref = migrationRef(name);
+      const ref = deps.migrationRef(name);
       return row(
-        await migrationsOrThrow().runOne(ctx, ref, {
+        await deps.migrationsOrThrow().runOne(ctx, ref, {
           dryRun: dryRun ?? false,
           ...(batchSize !== undefined ? { batchSize } : {}),
           // A dry run always walks the whole table again.
@@ -112,15 +104,15 @@ export function migrationsSection<
     },
   });
 
-  const migrationControl = admin({
+  const migrationControl = deps.admin({
     name: "ops:migrationControl",
-    permission: perm.migrations,
-    tables: componentTables("migrations"),
+    permission: deps.perm.migrations,
+    tables: deps.componentTables("migrations"),
     args: { name: v.string(), action: vMigrationAction },
     returns: vMigrationRow,
     handler: async (ctx, { name, action }) => {
-      const m = migrationsOrThrow();
-      const ref = migrationRef(name);
+      const m = deps.migrationsOrThrow();
+      const ref = deps.migrationRef(name);
       const s =
         action === "pause"
           ? await m.pause(ctx, ref)

@@ -11,14 +11,12 @@ export function rateLimitsSection<
   DataModel extends GenericDataModel,
   Perm extends string,
 >(deps: OpsDeps<DataModel, Perm>) {
-  const { perm, userQuery, admin, componentTables, limitName } = deps;
-
-  const rateLimitValue = userQuery({
-    permission: perm.rateLimits,
+  const rateLimitValue = deps.userQuery({
+    permission: deps.perm.rateLimits,
     args: { name: v.string(), key: v.optional(v.string()) },
     returns: vValue,
     handler: async (ctx, { name, key }) => {
-      const limit = limitName(name);
+      const limit = deps.limitName(name);
       return await limit.limiter.getValue(
         ctx,
         limit.name,
@@ -27,14 +25,14 @@ export function rateLimitsSection<
     },
   });
 
-  const rateLimitReset = admin({
+  const rateLimitReset = deps.admin({
     name: "ops:rateLimitReset",
-    permission: perm.rateLimits,
-    tables: componentTables("rateLimiter"),
+    permission: deps.perm.rateLimits,
+    tables: deps.componentTables("rateLimiter"),
     args: { name: v.string(), key: v.optional(v.string()) },
     returns: v.null(),
     handler: async (ctx, { name, key }) => {
-      const limit = limitName(name);
+      const limit = deps.limitName(name);
       await limit.limiter.reset(
         ctx,
         limit.name,

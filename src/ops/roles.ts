@@ -1,5 +1,6 @@
 /**
- * The users section of `opsApi`: a scope's members, a user's grants, and granting or revoking a role (never one's own, never more than one holds).
+ * The users section of `opsApi`: a scope's members, a user's grants, and
+ * granting or revoking a role (never one's own, never more than one holds).
  */
 import type { GenericDataModel } from "convex/server";
 import { v } from "convex/values";
@@ -14,36 +15,26 @@ export function rolesSection<
   DataModel extends GenericDataModel,
   Perm extends string,
 >(deps: OpsDeps<DataModel, Perm>) {
-  const {
-    options,
-    authz,
-    roles,
-    perm,
-    userQuery,
-    admin,
-    componentTables,
-    pageSize,
-  } = deps;
-
-  const roleMembers = userQuery({
-    permission: perm.users,
+  const roleMembers = deps.userQuery({
+    permission: deps.perm.users,
     args: { scope: v.optional(v.string()), paginationOpts: vPaginationOpts },
     returns: vMembersPage,
     handler: async (ctx, { scope, paginationOpts }) =>
-      await authz.listMembers(ctx, {
+      await deps.authz.listMembers(ctx, {
         ...(scope !== undefined ? { scope } : {}),
         paginationOpts: {
-          numItems: pageSize(paginationOpts.numItems),
+          numItems: deps.pageSize(paginationOpts.numItems),
           cursor: paginationOpts.cursor,
         },
       }),
   });
 
-  const userGrants = userQuery({
-    permission: perm.users,
+  const userGrants = deps.userQuery({
+    permission: deps.perm.users,
     args: { userId: v.string() },
     returns: vGrants,
-    handler: async (ctx, { userId }) => await authz.listRoles(ctx, { userId }),
+    handler: async (ctx, { userId }) =>
+      await deps.authz.listRoles(ctx, { userId }),
   });
 
   /** Refuses self-service and escalation before any write. */
@@ -57,13 +48,13 @@ export function rolesSection<
         "FORBIDDEN",
         "you cannot change your own roles; ask another administrator",
       );
-    if (!roles.has(a.role))
+    if (!deps.roles.has(a.role))
       throw opskitError(
         "INVALID_ARGUMENT",
-        `unknown role ${JSON.stringify(a.role.slice(0, 64))}; expected one of: ${[...roles.keys()].join(", ")}`,
+        `unknown role ${JSON.stringify(a.role.slice(0, 64))}; expected one of: ${[...deps.roles.keys()].join(", ")}`,
       );
-    const grants = await authz.listRoles(ctx, { userId: actorId });
-    if (!mayAssign(roles, grants, a.role, a.scope, Date.now()))
+    const grants = await deps.authz.listRoles(ctx, { userId: actorId });
+    if (!mayAssign(deps.roles, grants, a.role, a.scope, Date.now()))
       throw opskitError(
         "FORBIDDEN",
         `role "${a.role}" allows more than you hold${a.scope ? ` in ${shown(a.scope)}` : ""}; only someone who holds all of it may grant or revoke it`,
@@ -73,8 +64,8 @@ export function rolesSection<
 
   // The grant's own tables, plus what afterRoleChange writes in the app.
   const roleTables = [
-    ...componentTables("authz"),
-    ...(options.roleChangeTables ?? []),
+    ...deps.componentTables("authz"),
+    ...(deps.options.roleChangeTables ?? []),
   ] as never;
   const pick = (a: { userId: string; role: string; scope?: string }) => ({
     userId: a.userId,
@@ -82,41 +73,46 @@ export function rolesSection<
     ...(a.scope !== undefined ? { scope: a.scope } : {}),
   });
 
-  const grantRole = admin({
+  /** Checks the change, applies it, then runs `afterRoleChange`, in one audited operation. */
+  async function changeRole<R>(
+    ctx: AdminCtx<DataModel>,
+    action: "grant" | "revoke",
+    a: { userId: string; role: string; scope?: string },
+    apply: () => Promise<R>,
+  ): Promise<R> {
+    await checkAssign(ctx, a);
+    const result = await apply();
+    await deps.options.afterRoleChange?.(ctx, { action, ...pick(a) });
+    return result;
+  }
+  const roleArgs = {
+    userId: v.string(),
+    role: v.string(),
+    scope: v.optional(v.string()),
+  };
+
+  const grantRole = deps.admin({
     name: "ops:grantRole",
-    permission: perm.users,
+    permission: deps.perm.users,
     tables: roleTables,
-    args: {
-      userId: v.string(),
-      role: v.string(),
-      scope: v.optional(v.string()),
-      expiresAt: v.optional(v.number()),
-    },
+    args: { ...roleArgs, expiresAt: v.optional(v.number()) },
     returns: v.object({ created: v.boolean() }),
-    handler: async (ctx, a) => {
-      await checkAssign(ctx, a);
-      const result = await authz.grant(ctx, a as never);
-      await options.afterRoleChange?.(ctx, { action: "grant", ...pick(a) });
-      return result;
-    },
+    handler: async (ctx, a) =>
+      await changeRole(ctx, "grant", a, () =>
+        deps.authz.grant(ctx, a as never),
+      ),
   });
 
-  const revokeRole = admin({
+  const revokeRole = deps.admin({
     name: "ops:revokeRole",
-    permission: perm.users,
+    permission: deps.perm.users,
     tables: roleTables,
-    args: {
-      userId: v.string(),
-      role: v.string(),
-      scope: v.optional(v.string()),
-    },
+    args: roleArgs,
     returns: v.object({ revoked: v.boolean() }),
-    handler: async (ctx, a) => {
-      await checkAssign(ctx, a);
-      const result = await authz.revoke(ctx, a as never);
-      await options.afterRoleChange?.(ctx, { action: "revoke", ...pick(a) });
-      return result;
-    },
+    handler: async (ctx, a) =>
+      await changeRole(ctx, "revoke", a, () =>
+        deps.authz.revoke(ctx, a as never),
+      ),
   });
 
   return { roleMembers, userGrants, grantRole, revokeRole };

@@ -144,15 +144,22 @@ export function entryProblems(
       });
   }
   for (const rest of byIndex.values()) added.push(...rest);
-  for (const x of added)
-    problems.push({
-      kind: "entryAdded",
-      ...where,
-      entryId: x._id,
-      entryIndex: x.index,
-      message: `operation ${where.seq} has an entry (${x.table} ${x.docId}) that was not recorded with it`,
-    });
-  return problems;
+  return [...problems, ...addedProblems(added, where, "recorded with it")];
+}
+
+/** An `entryAdded` problem per row in `added`: an entry that was not `when`. */
+function addedProblems(
+  added: Doc<"entries">[],
+  where: { seq: number; operationId: string },
+  when: string,
+): ChainProblem[] {
+  return added.map((x) => ({
+    kind: "entryAdded",
+    ...where,
+    entryId: x._id,
+    entryIndex: x.index,
+    message: `operation ${where.seq} has an entry (${x.table} ${x.docId}) that was not ${when}`,
+  }));
 }
 
 type StoredValue = {
@@ -309,13 +316,8 @@ function legacyEntryProblems(
     added.push(...extra);
   }
   for (const rest of byIndex.values()) added.push(...rest);
-  for (const x of added)
-    problems.push({
-      kind: "entryAdded",
-      ...where,
-      entryId: x._id,
-      entryIndex: x.index,
-      message: `operation ${seq} has an entry (${x.table} ${x.docId}) that was not there when it was sealed`,
-    });
-  return problems;
+  return [
+    ...problems,
+    ...addedProblems(added, where, "there when it was sealed"),
+  ];
 }

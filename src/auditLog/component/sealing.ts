@@ -10,6 +10,7 @@ import { logEvent } from "../../shared/log.js";
 import { snapshotTs } from "../../shared/meta.js";
 import { JOB_READ_BYTES } from "../snapshot.js";
 import { Budget } from "./storage.js";
+import type { ChainProblem } from "../validators.js";
 import {
   appendProblems,
   chainedEntry,
@@ -90,16 +91,7 @@ export async function sealBatch(
       operationId: op._id,
     });
     prevFormat = op.format;
-    if (downgraded.length > 0)
-      logEvent("auditLog.tamper", {
-        stage: "seal",
-        seq,
-        operationId: op._id,
-        functionName: op.functionName,
-        actorId: op.actorId,
-        problems: downgraded.length,
-        first: downgraded[0],
-      });
+    logTamper(op, seq, downgraded);
     if (op.format === HASH_FORMAT) {
       entryHashes = op.entryHashes ?? [];
       const problems = [
@@ -109,16 +101,7 @@ export async function sealBatch(
           operationId: op._id,
         }),
       ];
-      if (problems.length > 0)
-        logEvent("auditLog.tamper", {
-          stage: "seal",
-          seq,
-          operationId: op._id,
-          functionName: op.functionName,
-          actorId: op.actorId,
-          problems: problems.length,
-          first: problems[0],
-        });
+      logTamper(op, seq, problems);
     } else entryHashes = entries.map((e) => entryHash(chainedEntry(e)));
     const hash = linkHash(prevHash, seq, rowContentHash(op), entryHashes);
     await ctx.db.patch("operations", op._id, {
@@ -138,4 +121,22 @@ export async function sealBatch(
   }
   if (sealed > 0) await setChainPoint(ctx, "head", seq, prevHash);
   return { sealed, more };
+}
+
+/** Logs `auditLog.tamper` (stage `seal`) when sealing `op` as `seq` found `problems`. */
+function logTamper(
+  op: Doc<"operations">,
+  seq: number,
+  problems: ChainProblem[],
+): void {
+  if (problems.length > 0)
+    logEvent("auditLog.tamper", {
+      stage: "seal",
+      seq,
+      operationId: op._id,
+      functionName: op.functionName,
+      actorId: op.actorId,
+      problems: problems.length,
+      first: problems[0],
+    });
 }
