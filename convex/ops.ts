@@ -72,6 +72,9 @@ const ops: OpsFunctions = opsApi({
   },
 });
 
+// Convex registers a module's named exports only, so each function opsApi
+// returns is listed by name (a spread cannot be exported);
+// test/ops/types.test.ts checks this list against opsApi's keys.
 export const {
   opsConfig,
   auditTrail,

@@ -2,7 +2,8 @@
  * Validators shared by the auditLog component and its client: the shape of
  * what an admin operation records, and of what the queries return.
  */
-import { v, type Infer } from "convex/values";
+import { paginationResultValidator } from "convex/server";
+import { v, type Infer, type Validator, type Value } from "convex/values";
 
 /** The net effect of an admin operation on one document. */
 export const vEntryKind = v.union(
@@ -43,15 +44,31 @@ export const vSnapshotSide = v.union(
   v.literal("args"),
 );
 
-/** One touched document, as the client hands it to the component. */
-export const vEntryInput = v.object({
+/**
+ * The fields of one touched document, shared by what the client hands over
+ * ({@link vEntryInput}), what the queries return ({@link vEntry}) and the
+ * component's `entries` table.
+ */
+export const entryFields = {
   table: v.string(),
   docId: v.string(),
   kind: vEntryKind,
   before: v.union(v.any(), v.null()),
   after: v.union(v.any(), v.null()),
   changed: v.array(v.string()),
-});
+};
+
+/** What the component records with each entry besides {@link entryFields}, its operation and index. */
+export const entryRecordFields = {
+  /** How many paths changed, when there were more than `changed` keeps (about 2 KiB of paths). */
+  changedTotal: v.optional(v.number()),
+  actorId: v.string(),
+  functionName: v.string(),
+  time: v.number(),
+};
+
+/** One touched document, as the client hands it to the component. */
+export const vEntryInput = v.object(entryFields);
 /** One touched document, as recorded. */
 export type EntryInput = Infer<typeof vEntryInput>;
 
@@ -86,17 +103,8 @@ export const vEntry = v.object({
   entryId: v.string(),
   operationId: v.string(),
   index: v.number(),
-  table: v.string(),
-  docId: v.string(),
-  kind: vEntryKind,
-  before: v.union(v.any(), v.null()),
-  after: v.union(v.any(), v.null()),
-  changed: v.array(v.string()),
-  /** How many paths changed, when there were more than `changed` keeps (about 2 KiB of paths). */
-  changedTotal: v.optional(v.number()),
-  actorId: v.string(),
-  functionName: v.string(),
-  time: v.number(),
+  ...entryFields,
+  ...entryRecordFields,
 });
 /** An entry as the queries return it. */
 export type Entry = Infer<typeof vEntry>;
@@ -119,22 +127,12 @@ export type RecordedVersion = Infer<typeof vRecordedVersion>;
 
 /**
  * A page of results, as Convex pagination returns it (`splitCursor` and
- * `pageStatus` when a refetch up to `endCursor` must be split).
+ * `pageStatus` when a refetch up to `endCursor` must be split):
+ * `paginationResultValidator` from `convex/server`.
  */
-export const vPage = <T extends ReturnType<typeof v.object>>(item: T) =>
-  v.object({
-    page: v.array(item),
-    isDone: v.boolean(),
-    continueCursor: v.string(),
-    splitCursor: v.optional(v.union(v.string(), v.null())),
-    pageStatus: v.optional(
-      v.union(
-        v.literal("SplitRecommended"),
-        v.literal("SplitRequired"),
-        v.null(),
-      ),
-    ),
-  });
+export const vPage = <T extends Validator<Value, "required", string>>(
+  item: T,
+) => paginationResultValidator(item);
 
 /** One problem `verify` found, and where. */
 export const vChainProblem = v.object({

@@ -4,21 +4,19 @@
  * of every function the console calls, and the {@link OpsApi} type the
  * components accept. Imports neither side.
  */
-import type { DefaultFunctionArgs, FunctionReference } from "convex/server";
+import {
+  paginationOptsValidator,
+  paginationResultValidator,
+  type DefaultFunctionArgs,
+  type FunctionReference,
+} from "convex/server";
 import { v, type Infer } from "convex/values";
-import { vEntry, vOperation, vPage } from "../auditLog/validators.js";
+import { vEntry, vOperation } from "../auditLog/validators.js";
 import { vMember } from "../authz/returns.js";
 import { vValue } from "../rateLimiter/validators.js";
 
-/** Pagination options, as `paginationOptsValidator` (kept local so both sides share one object). */
-export const vPaginationOpts = v.object({
-  numItems: v.number(),
-  cursor: v.union(v.string(), v.null()),
-  endCursor: v.optional(v.union(v.string(), v.null())),
-  id: v.optional(v.number()),
-  maximumRowsRead: v.optional(v.number()),
-  maximumBytesRead: v.optional(v.number()),
-});
+/** Pagination options: `paginationOptsValidator` from `convex/server`. */
+export const vPaginationOpts = paginationOptsValidator;
 
 /** Filters of the audit trail; every one optional, all combinable. */
 export const vTrailFilters = {
@@ -65,13 +63,13 @@ export type OpsConfig = Infer<typeof vOpsConfig>;
 
 /** A page of audit entries, possibly shorter than asked when filters drop rows. */
 export const vTrailPage = v.object({
-  ...vPage(vEntry).fields,
+  ...paginationResultValidator(vEntry).fields,
   /** Entries the server looked at for this page (filters may drop some). */
   scanned: v.number(),
 });
 /** A page of operations, like {@link vTrailPage}. */
 export const vOperationsPage = v.object({
-  ...vPage(vOperation).fields,
+  ...paginationResultValidator(vOperation).fields,
   scanned: v.number(),
 });
 
@@ -159,11 +157,7 @@ export const vMigrationAction = v.union(
 );
 
 /** A page of a scope's members. */
-export const vMembersPage = v.object({
-  page: v.array(vMember),
-  isDone: v.boolean(),
-  continueCursor: v.string(),
-});
+export const vMembersPage = paginationResultValidator(vMember);
 
 /** A user's grants. */
 export const vGrants = v.array(

@@ -36,6 +36,19 @@ describe("types", () => {
     ).toEqual([...OPS_FUNCTIONS].sort());
   });
 
+  test("convex/ops.ts names every function opsApi returns, and nothing else", () => {
+    // Convex registers only named exports, so convex/ops.ts lists each one
+    // by hand: a function added to opsApi and not exported there would be
+    // missing from api.ops.
+    const built = opsApi({ authz, auditLog, revertTables: ["users"] });
+    expect(
+      Object.keys(exported)
+        .filter((k) => k !== "default")
+        .sort(),
+    ).toEqual(Object.keys(built).sort());
+    expect(Object.keys(built)).toEqual([...OPS_FUNCTIONS]);
+  });
+
   test("options are checked against the app's tables and permissions", () => {
     const typeOnly = () => {
       // @ts-expect-error "comments" is not a table of the example app

@@ -1,299 +1,34 @@
-// Over ~400 lines, not yet split: the split along its seams is issue 13's
-// (architecture) work, planned file by file and kept out of the hardening
-// sessions so the attack fixes could land without a concurrent reshape.
+/**
+ * The hash chain's registered functions: `seal`, `sealContinue`, `head`,
+ * `verify`. Sealing itself is ./sealing.ts; the row hashing and the checks
+ * they report with are ./chainCheck.ts.
+ */
 import { v } from "convex/values";
 import {
   internalMutation,
   mutation,
   query,
   type MutationCtx,
-  type QueryCtx,
 } from "./_generated/server.js";
 import { internal } from "./_generated/api.js";
-import type { Doc } from "./_generated/dataModel.js";
-import {
-  appendHash,
-  entryHash,
-  entryHashV2,
-  GENESIS_HASH,
-  HASH_FORMAT,
-  linkHash,
-  operationContentHash,
-  operationContentHashV2,
-  type ChainedEntry,
-  type ChainedOperation,
-} from "../chain.js";
-import { hashValue } from "../hash.js";
+import { GENESIS_HASH } from "../chain.js";
 import { opskitError } from "../../shared/errors.js";
-import { logEvent } from "../../shared/log.js";
-import {
-  INLINE_ENTRY_BYTES,
-  JOB_READ_BYTES,
-  type SnapshotRef,
-} from "../snapshot.js";
-import { MAX_ENTRIES_PER_OPERATION } from "./log.js";
-import {
-  Budget,
-  checkSnapshot,
-  snapshotReadBytes,
-  snapshotTs,
-} from "./storage.js";
+import { JOB_READ_BYTES } from "../snapshot.js";
+import { Budget, checkSnapshot, snapshotReadBytes } from "./storage.js";
 import { vVerifyPage, type ChainProblem } from "../validators.js";
+import {
+  chainPoint,
+  checkOperation,
+  downgradeProblems,
+  entriesOf,
+  entryRowsBound,
+  storedValues,
+} from "./chainCheck.js";
+import { sealBatch } from "./sealing.js";
 
-/** Operations sealed per transaction at most (bytes usually bind first). */
-const SEAL_BATCH_OPERATIONS = 100;
 /** Operations checked per `verify` page by default, and at most. */
 const VERIFY_PAGE = 100;
 const VERIFY_PAGE_MAX = 500;
-
-async function chainPoint(ctx: QueryCtx, name: "head" | "tail") {
-  return ctx.db
-    .query("chain")
-    .withIndex("by_name", (q) => q.eq("name", name))
-    .unique();
-}
-
-/** Writes the `head` or `tail` bookkeeping row. */
-export async function setChainPoint(
-  ctx: MutationCtx,
-  name: "head" | "tail",
-  seq: number,
-  hash: string,
-): Promise<void> {
-  const row = await chainPoint(ctx, name);
-  if (row) await ctx.db.patch("chain", row._id, { seq, hash });
-  else await ctx.db.insert("chain", { name, seq, hash });
-}
-
-async function entriesOf(ctx: QueryCtx, op: Doc<"operations">) {
-  return ctx.db
-    .query("entries")
-    .withIndex("by_operation", (q) => q.eq("operationId", op._id))
-    .take(Math.max(op.entryCount, MAX_ENTRIES_PER_OPERATION) + 1);
-}
-
-/** The most an operation's entry rows can take to read (format 2 keeps rows small). */
-function entryRowsBound(op: Doc<"operations">): number {
-  return op.format === HASH_FORMAT
-    ? (op.entryCount + 1) * INLINE_ENTRY_BYTES
-    : 0;
-}
-
-function chained(op: Doc<"operations">): ChainedOperation {
-  if (typeof op.commitTs !== "bigint")
-    throw new Error("operation read before its commit timestamp resolved");
-  return { ...op, commitTs: op.commitTs };
-}
-
-function chainedEntry(e: Doc<"entries">): ChainedEntry {
-  return { ...e, operationId: e.operationId };
-}
-
-/** An entry row's hash as its operation's format defines it. */
-export function rowEntryHash(op: Doc<"operations">, e: Doc<"entries">): string {
-  if (op.format !== HASH_FORMAT) return entryHash(chainedEntry(e));
-  return entryHashV2({
-    entryId: e._id,
-    operationId: e.operationId,
-    index: e.index,
-    table: e.table,
-    docId: e.docId,
-    kind: e.kind,
-    beforeHash: e.beforeRef?.hash ?? hashValue(e.before),
-    afterHash: e.afterRef?.hash ?? hashValue(e.after),
-    changed: e.changed,
-    ...(e.changedTotal !== undefined ? { changedTotal: e.changedTotal } : {}),
-    actorId: e.actorId,
-    functionName: e.functionName,
-    time: e.time,
-  });
-}
-
-/** An operation row's content hash as its format defines it. */
-function rowContentHash(op: Doc<"operations">): string {
-  if (op.format !== HASH_FORMAT)
-    return operationContentHash(op._id, chained(op));
-  const { args: _args, ...rest } = chained(op);
-  return operationContentHashV2(
-    op._id,
-    rest,
-    op.argsRef?.hash ?? hashValue(op.args),
-  );
-}
-
-/**
- * The problems of an operation's entry rows against its entry hashes and
- * `entryCount`: missing, added, or edited entries (and a hash list that
- * does not match the count). Used by sealing and by `verify`.
- */
-function entryProblems(
-  op: Doc<"operations">,
-  entries: Doc<"entries">[],
-  stored: readonly string[],
-  where: { seq: number; operationId: string },
-): ChainProblem[] {
-  const problems: ChainProblem[] = [];
-  const byIndex = new Map<number, Doc<"entries">[]>();
-  for (const e of entries)
-    byIndex.set(e.index, [...(byIndex.get(e.index) ?? []), e]);
-  const added: Doc<"entries">[] = [];
-  const expected = Math.max(stored.length, op.entryCount);
-  for (let i = 0; i < expected; i++) {
-    const [e, ...extra] = byIndex.get(i) ?? [];
-    byIndex.delete(i);
-    added.push(...extra);
-    if (!e || i >= stored.length) {
-      problems.push({
-        kind: "entryMissing",
-        ...where,
-        entryIndex: i,
-        message:
-          i >= stored.length
-            ? `operation ${where.seq} recorded ${op.entryCount} entries but hashed ${stored.length}: entry ${i} is not covered`
-            : `entry ${i} of operation ${where.seq} is missing`,
-      });
-      if (e) added.push(e);
-      continue;
-    }
-    if (i >= op.entryCount) {
-      added.push(e);
-      continue;
-    }
-    if (rowEntryHash(op, e) !== stored[i])
-      problems.push({
-        kind: "entryEdited",
-        ...where,
-        entryId: e._id,
-        entryIndex: i,
-        message: `entry ${i} of operation ${where.seq} (${e.table} ${e.docId}) was edited, or moved to another id, after it was recorded`,
-      });
-  }
-  for (const rest of byIndex.values()) added.push(...rest);
-  for (const x of added)
-    problems.push({
-      kind: "entryAdded",
-      ...where,
-      entryId: x._id,
-      entryIndex: x.index,
-      message: `operation ${where.seq} has an entry (${x.table} ${x.docId}) that was not recorded with it`,
-    });
-  return problems;
-}
-
-/**
- * Seals committed, unsealed operations in commit order: assigns each the next
- * seq and its link hash. Only operations committed before this transaction's
- * snapshot are read, so racing appends never conflict with the sealer.
- *
- * Sized by bytes: each operation is sealed only if its rows (counted at the
- * most they can take) still fit `budget`, except the first, which always
- * does (an operation's rows are bounded to fit one transaction), so every
- * call makes progress and no batch can get stuck. Entries of format-2
- * operations are recounted and rehashed against what append recorded;
- * differences are logged as `auditLog.tamper` and left for `verify` to
- * report (the seal keeps the hashes fixed at append).
- * Returns how many were sealed and whether more are waiting.
- */
-export async function sealBatch(
-  ctx: MutationCtx,
-  budget: Budget = new Budget(ctx, JOB_READ_BYTES),
-): Promise<{ sealed: number; more: boolean }> {
-  const upTo = snapshotTs(ctx);
-  const pending = ctx.db
-    .query("operations")
-    .withIndex("by_pending", (q) =>
-      upTo === null
-        ? q.eq("sealed", false)
-        : q.eq("sealed", false).lte("commitTs", upTo),
-    );
-  let head: Doc<"chain"> | null | undefined;
-  /** The hash format of the operation sealed last (undefined: format 1 or none). */
-  let prevFormat: number | undefined;
-  let seq = 0;
-  let prevHash = GENESIS_HASH;
-  let sealed = 0;
-  let more = false;
-  for await (const op of pending) {
-    if (sealed >= SEAL_BATCH_OPERATIONS) {
-      more = true;
-      break;
-    }
-    budget.chargeRow(op);
-    if (sealed > 0 && !(await budget.fits(entryRowsBound(op), op.entryCount))) {
-      more = true;
-      break;
-    }
-    if (head === undefined) {
-      head = await chainPoint(ctx, "head");
-      seq = head?.seq ?? 0;
-      prevHash = head?.hash ?? GENESIS_HASH;
-      const last = head
-        ? await ctx.db
-            .query("operations")
-            .withIndex("by_seq", (q) => q.eq("seq", head!.seq))
-            .first()
-        : null;
-      if (last) budget.chargeRow(last);
-      prevFormat = last?.format;
-    }
-    const entries = await entriesOf(ctx, op);
-    for (const e of entries) budget.chargeRow(e);
-    let entryHashes: string[];
-    seq += 1;
-    const downgraded = downgradeProblems(op, prevFormat, {
-      seq,
-      operationId: op._id,
-    });
-    prevFormat = op.format;
-    if (downgraded.length > 0)
-      logEvent("auditLog.tamper", {
-        stage: "seal",
-        seq,
-        operationId: op._id,
-        functionName: op.functionName,
-        actorId: op.actorId,
-        problems: downgraded.length,
-        first: downgraded[0],
-      });
-    if (op.format === HASH_FORMAT) {
-      entryHashes = op.entryHashes ?? [];
-      const problems = [
-        ...appendProblems(op, { seq, operationId: op._id }),
-        ...entryProblems(op, entries, entryHashes, {
-          seq,
-          operationId: op._id,
-        }),
-      ];
-      if (problems.length > 0)
-        logEvent("auditLog.tamper", {
-          stage: "seal",
-          seq,
-          operationId: op._id,
-          functionName: op.functionName,
-          actorId: op.actorId,
-          problems: problems.length,
-          first: problems[0],
-        });
-    } else entryHashes = entries.map((e) => entryHash(chainedEntry(e)));
-    const hash = linkHash(prevHash, seq, rowContentHash(op), entryHashes);
-    await ctx.db.patch("operations", op._id, {
-      sealed: true,
-      seq,
-      prevHash,
-      hash,
-      entryHashes,
-    });
-    prevHash = hash;
-    sealed += 1;
-    if (budget.bytesUsed >= budget.maxBytes) {
-      // Rows of format 1 are not bounded in advance; stop once over.
-      more = true;
-      break;
-    }
-  }
-  if (sealed > 0) await setChainPoint(ctx, "head", seq, prevHash);
-  return { sealed, more };
-}
 
 /**
  * Seals what is waiting, in bounded batches: seals one batch now and, while
@@ -302,12 +37,7 @@ export async function sealBatch(
 export const seal = mutation({
   args: {},
   returns: v.object({ sealed: v.number(), more: v.boolean() }),
-  handler: async (ctx) => {
-    const result = await sealBatch(ctx);
-    if (result.more)
-      await ctx.scheduler.runAfter(0, internal.chain.sealContinue, {});
-    return result;
-  },
+  handler: async (ctx) => await sealAndContinue(ctx),
 });
 
 /** The self-rescheduling continuation of {@link seal}; stops when nothing is left. */
@@ -315,12 +45,20 @@ export const sealContinue = internalMutation({
   args: {},
   returns: v.null(),
   handler: async (ctx) => {
-    const result = await sealBatch(ctx);
-    if (result.more)
-      await ctx.scheduler.runAfter(0, internal.chain.sealContinue, {});
+    await sealAndContinue(ctx);
     return null;
   },
 });
+
+/** Seals one batch and, while more is waiting, schedules {@link sealContinue}. */
+async function sealAndContinue(
+  ctx: MutationCtx,
+): Promise<{ sealed: number; more: boolean }> {
+  const result = await sealBatch(ctx);
+  if (result.more)
+    await ctx.scheduler.runAfter(0, internal.chain.sealContinue, {});
+  return result;
+}
 
 /** The last sealed seq and hash (publish it elsewhere to anchor the log), and where the chain starts. */
 export const head = query({
@@ -560,168 +298,3 @@ export const verify = query({
     };
   },
 });
-
-type StoredValue = {
-  side: "before" | "after" | "args";
-  entryIndex: number;
-  entryId?: string;
-  ref: SnapshotRef;
-};
-
-/** An operation's values stored across snapshot parts, in a fixed order: args, then each entry's before and after. */
-function storedValues(
-  op: Doc<"operations">,
-  entries: Doc<"entries">[],
-): StoredValue[] {
-  const out: StoredValue[] = [];
-  if (op.argsRef) out.push({ side: "args", entryIndex: -1, ref: op.argsRef });
-  const ordered = [...entries].sort(
-    (a, b) => a.index - b.index || a._creationTime - b._creationTime,
-  );
-  for (const e of ordered) {
-    if (e.beforeRef)
-      out.push({
-        side: "before",
-        entryIndex: e.index,
-        entryId: e._id,
-        ref: e.beforeRef,
-      });
-    if (e.afterRef)
-      out.push({
-        side: "after",
-        entryIndex: e.index,
-        entryId: e._id,
-        ref: e.afterRef,
-      });
-  }
-  return out;
-}
-
-function checkOperation(
-  op: Doc<"operations">,
-  entries: Doc<"entries">[],
-  prevHash: string | null,
-  problems: ChainProblem[],
-): void {
-  const seq = op.seq!;
-  const where = { seq, operationId: op._id };
-  if (prevHash !== null && op.prevHash !== prevHash)
-    problems.push({
-      kind: "brokenLink",
-      ...where,
-      message: `operation ${seq} does not link to the operation before it (deleted, inserted or reordered)`,
-    });
-  const stored = op.entryHashes ?? [];
-  if (op.format === HASH_FORMAT)
-    problems.push(...entryProblems(op, entries, stored, where));
-  else problems.push(...legacyEntryProblems(entries, stored, where));
-  let recomputed: string | null = null;
-  try {
-    recomputed = linkHash(op.prevHash ?? "", seq, rowContentHash(op), stored);
-  } catch {
-    recomputed = null;
-  }
-  if (recomputed !== op.hash)
-    problems.push({
-      kind: "operationEdited",
-      ...where,
-      message: `operation ${seq} (${op.functionName}) was edited after sealing`,
-    });
-  // Sealed as found: an edit made while it was pending shows only here.
-  else problems.push(...appendProblems(op, where));
-}
-
-/**
- * An operation without format 2 (as 0.1 appended it) sealed after one with
- * it: never legitimate, since sealing follows commit order and this version
- * appends only format 2. A pending row passed off as 0.1's would otherwise
- * be hashed as found at seal, escaping every append-time check.
- */
-function downgradeProblems(
-  op: Doc<"operations">,
-  prevFormat: number | undefined | null,
-  where: { seq: number; operationId: string },
-): ChainProblem[] {
-  return prevFormat === HASH_FORMAT && op.format !== HASH_FORMAT
-    ? [
-        {
-          kind: "operationEdited",
-          ...where,
-          message: `operation ${where.seq} (${op.functionName}) is stored in an older hash format than the operation before it: its append-time hashes were removed`,
-        },
-      ]
-    : [];
-}
-
-/**
- * The operation row against the hash append fixed (format 2 rows that have
- * one): an edit of a pending operation's own fields, or of its entry count
- * and entry hashes together, is `operationEdited`.
- */
-function appendProblems(
-  op: Doc<"operations">,
-  where: { seq: number; operationId: string },
-): ChainProblem[] {
-  if (op.format !== HASH_FORMAT) return [];
-  let recomputed: string | null;
-  try {
-    recomputed = appendHash(op);
-  } catch {
-    recomputed = null;
-  }
-  return op.appendHash !== undefined && recomputed === op.appendHash
-    ? []
-    : [
-        {
-          kind: "operationEdited",
-          ...where,
-          message: `operation ${where.seq} (${op.functionName}) was edited after it was recorded, before it was sealed`,
-        },
-      ];
-}
-
-/** Entry checks for operations sealed by format 1 (hashes taken at seal time). */
-function legacyEntryProblems(
-  entries: Doc<"entries">[],
-  stored: readonly string[],
-  where: { seq: number; operationId: string },
-): ChainProblem[] {
-  const problems: ChainProblem[] = [];
-  const seq = where.seq;
-  const byIndex = new Map<number, Doc<"entries">[]>();
-  for (const e of entries)
-    byIndex.set(e.index, [...(byIndex.get(e.index) ?? []), e]);
-  const added: Doc<"entries">[] = [];
-  for (let i = 0; i < stored.length; i++) {
-    const [e, ...extra] = byIndex.get(i) ?? [];
-    byIndex.delete(i);
-    if (!e) {
-      problems.push({
-        kind: "entryMissing",
-        ...where,
-        entryIndex: i,
-        message: `entry ${i} of operation ${seq} is missing`,
-      });
-      continue;
-    }
-    if (entryHash(chainedEntry(e)) !== stored[i])
-      problems.push({
-        kind: "entryEdited",
-        ...where,
-        entryId: e._id,
-        entryIndex: i,
-        message: `entry ${i} of operation ${seq} (${e.table} ${e.docId}) was edited after sealing`,
-      });
-    added.push(...extra);
-  }
-  for (const rest of byIndex.values()) added.push(...rest);
-  for (const x of added)
-    problems.push({
-      kind: "entryAdded",
-      ...where,
-      entryId: x._id,
-      entryIndex: x.index,
-      message: `operation ${seq} has an entry (${x.table} ${x.docId}) that was not there when it was sealed`,
-    });
-  return problems;
-}

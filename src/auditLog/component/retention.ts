@@ -5,7 +5,8 @@ import type { Doc } from "./_generated/dataModel.js";
 import { opskitError } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
 import { vRetentionRun, type RetentionRun } from "../validators.js";
-import { sealBatch, setChainPoint } from "./chain.js";
+import { sealBatch } from "./sealing.js";
+import { setChainPoint } from "./chainCheck.js";
 import {
   INLINE_ENTRY_BYTES,
   JOB_READ_BYTES,

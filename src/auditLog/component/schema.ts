@@ -1,7 +1,8 @@
 import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
 import {
-  vEntryKind,
+  entryFields,
+  entryRecordFields,
   vOperationInput,
   vSnapshotRef,
   vSnapshotSide,
@@ -37,20 +38,11 @@ export default defineSchema({
   entries: defineTable({
     operationId: v.id("operations"),
     index: v.number(),
-    table: v.string(),
-    docId: v.string(),
-    kind: vEntryKind,
-    before: v.union(v.any(), v.null()),
-    after: v.union(v.any(), v.null()),
-    changed: v.array(v.string()),
-    /** How many paths changed, when more than `changed` could keep. */
-    changedTotal: v.optional(v.number()),
+    ...entryFields,
+    ...entryRecordFields,
     /** Set when `before` (`after`) did not fit the row: it is in `snapshots`, and the field is null. */
     beforeRef: v.optional(vSnapshotRef),
     afterRef: v.optional(vSnapshotRef),
-    actorId: v.string(),
-    functionName: v.string(),
-    time: v.number(),
   })
     .index("by_operation", ["operationId", "index"])
     .index("by_document", ["table", "docId", "time"])

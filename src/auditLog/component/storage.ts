@@ -14,6 +14,8 @@ import {
   type SnapshotRef,
 } from "../snapshot.js";
 import { documentSize } from "../../shared/limits.js";
+import type { MetaCtx } from "../../shared/ctx.js";
+import { transactionMetricsOrNull } from "../../shared/meta.js";
 
 type Side = "before" | "after" | "args";
 
@@ -33,10 +35,10 @@ const PART_OVERHEAD = 200;
 export class Budget {
   private used = 0;
   private docs = 0;
-  private readonly ctx: { meta?: unknown };
+  private readonly ctx: MetaCtx;
 
   constructor(
-    ctx: { meta?: unknown },
+    ctx: MetaCtx,
     readonly maxBytes: number,
     readonly maxDocuments = 4000,
   ) {
@@ -72,7 +74,7 @@ export class Budget {
    * checks only this: units are sized to fit a fresh transaction.
    */
   async fitsTransaction(bytes: number, documents = 1): Promise<boolean> {
-    const metrics = await transactionMetrics(this.ctx);
+    const metrics = await transactionMetricsOrNull(this.ctx);
     if (metrics) {
       // Keep a margin for the rows the job writes after its reads.
       const margin = 1024 * 1024;
@@ -80,37 +82,6 @@ export class Budget {
       if (metrics.documentsRead.remaining - 100 < documents) return false;
     }
     return true;
-  }
-}
-
-type Metric = { used: number; remaining: number };
-
-/** `ctx.meta.getTransactionMetrics()`, or null where the runtime lacks it. */
-export async function transactionMetrics(ctx: {
-  meta?: unknown;
-}): Promise<{ bytesRead: Metric; documentsRead: Metric } | null> {
-  try {
-    const meta = ctx.meta as
-      | {
-          getTransactionMetrics?: () => Promise<{
-            bytesRead: Metric;
-            documentsRead: Metric;
-          }>;
-        }
-      | undefined;
-    return (await meta?.getTransactionMetrics?.()) ?? null;
-  } catch {
-    return null;
-  }
-}
-
-/** `ctx.meta.getSnapshotTs()`, or null where the runtime lacks it. */
-export function snapshotTs(ctx: { meta?: unknown }): bigint | null {
-  try {
-    const meta = ctx.meta as { getSnapshotTs?: () => bigint } | undefined;
-    return meta?.getSnapshotTs?.() ?? null;
-  } catch {
-    return null;
   }
 }
 

@@ -9,10 +9,13 @@
  */
 
 import type * as chain from "../chain.js";
+import type * as chainCheck from "../chainCheck.js";
 import type * as convert from "../convert.js";
 import type * as log from "../log.js";
+import type * as paging from "../paging.js";
 import type * as queries from "../queries.js";
 import type * as retention from "../retention.js";
+import type * as sealing from "../sealing.js";
 import type * as storage from "../storage.js";
 
 import type {
@@ -24,10 +27,13 @@ import { anyApi, componentsGeneric } from "convex/server";
 
 const fullApi: ApiFromModules<{
   chain: typeof chain;
+  chainCheck: typeof chainCheck;
   convert: typeof convert;
   log: typeof log;
+  paging: typeof paging;
   queries: typeof queries;
   retention: typeof retention;
+  sealing: typeof sealing;
   storage: typeof storage;
 }> = anyApi as any;
 
