@@ -31,20 +31,20 @@ import type {
   MigrationsOptions,
 } from "./client/types.js";
 import {
-  batchResult,
-  describeResult,
+  vBatchResult,
+  vDescribeResult,
   type MigrationArgs,
-  migrationArgs,
+  vMigrationArgs,
   type MigrationStatus,
-  migrationStatus,
+  vMigrationStatus,
   type OnError,
-  pendingMigration,
+  vPendingMigration,
   type PendingMigration,
-  restoreResult,
+  vRestoreResult,
   type RunReport,
-  runnerArgs,
+  vRunnerArgs,
   type RunnerArgs,
-} from "./shared.js";
+} from "./shared/wire.js";
 
 export type {
   MigrationArgs,
@@ -137,12 +137,12 @@ export class Migrations<DataModel extends GenericDataModel> {
     const builder = (this.options.internalMutation ??
       internalMutationGeneric) as MutationBuilder<DataModel, "internal">;
     return builder({
-      args: migrationArgs,
+      args: vMigrationArgs,
       returns: v.union(
-        batchResult,
-        describeResult,
-        restoreResult,
-        migrationStatus,
+        vBatchResult,
+        vDescribeResult,
+        vRestoreResult,
+        vMigrationStatus,
         v.null(),
       ),
       handler: migrationHandler(def, settings, this.starter),
@@ -164,8 +164,8 @@ export class Migrations<DataModel extends GenericDataModel> {
       MigrationFunctionReference | MigrationFunctionReference[],
   ) {
     return internalMutationGeneric({
-      args: runnerArgs,
-      returns: migrationStatus,
+      args: vRunnerArgs,
+      returns: vMigrationStatus,
       handler: runnerHandler(specificOrSeries, this.starter),
     });
   }
@@ -388,7 +388,7 @@ export class Migrations<DataModel extends GenericDataModel> {
       },
       returns: v.object({
         started: v.union(v.string(), v.null()),
-        pending: v.array(pendingMigration),
+        pending: v.array(vPendingMigration),
       }),
       handler: async (ctx, args) =>
         await this.runPending(ctx, migrations, args),
@@ -399,7 +399,7 @@ export class Migrations<DataModel extends GenericDataModel> {
   pendingQuery(migrations: MigrationFunctionReference[]) {
     return internalQueryGeneric({
       args: {},
-      returns: v.array(pendingMigration),
+      returns: v.array(vPendingMigration),
       handler: async (ctx) => await this.listPending(ctx, migrations),
     });
   }

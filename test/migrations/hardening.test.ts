@@ -15,9 +15,8 @@ import {
   getTransactionMetrics,
   Migrations,
 } from "convex-opskit/migrations";
-import { MAX_ARRAY_LENGTH } from "../../src/migrations/shared.js";
 import { requireTransactionMetrics as transactionMetrics } from "../../src/shared/meta.js";
-import { isOpskitError } from "../internal.js";
+import { isOpskitError, MAX_ARRAY_LENGTH } from "../internal.js";
 import { captureLogs, components, thrownBy } from "../helpers.js";
 import {
   appTestWithPeek,

@@ -24,7 +24,7 @@ import {
   cloneValue,
   priorValues,
   valuesEqual,
-} from "../../src/migrations/diff.js";
+} from "../../src/migrations/shared/diff.js";
 import {
   cursorCreationTime,
   estimateProgress,

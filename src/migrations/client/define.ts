@@ -33,16 +33,16 @@ import {
   opskitError,
   shown,
 } from "../../shared/errors.js";
+import { MAX_ARRAY_LENGTH } from "../../shared/limits.js";
 import { requireTransactionMetrics } from "../../shared/meta.js";
 import {
   type BatchResult,
   type DescribeResult,
-  MAX_ARRAY_LENGTH,
   type MigrationArgs,
   type OnError,
   PROTOCOL,
-} from "../shared.js";
-import { cloneValue, type DocFields } from "../diff.js";
+} from "../shared/wire.js";
+import { cloneValue, type DocFields } from "../shared/diff.js";
 import { checkCursor, verificationProblem } from "./checks.js";
 import {
   type AnyFn,

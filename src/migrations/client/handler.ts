@@ -14,7 +14,7 @@ import {
 import { clipped, opskitError, shown } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
 import { requireFunctionMetadata } from "../../shared/meta.js";
-import type { MigrationArgs } from "../shared.js";
+import type { MigrationArgs } from "../shared/wire.js";
 import {
   type BatchSettings,
   describeDefinition,

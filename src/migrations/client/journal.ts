@@ -6,7 +6,7 @@
 import type { GenericDataModel, GenericMutationCtx } from "convex/server";
 import { getConvexSize, type Value } from "convex/values";
 import { opskitError } from "../../shared/errors.js";
-import type { JournalEntry, RestoreResult } from "../shared.js";
+import type { JournalEntry, RestoreResult } from "../shared/wire.js";
 
 /**
  * Largest journal entry stored in one journal row: a row is a document

@@ -1,26 +1,20 @@
 /**
  * Return validators for what the migrations client gives back, for apps that
  * pass those results through their own functions (`returns: vRunReport`).
+ * `vMigrationStatus`, `vRunReport` and `vPendingMigration` are the wire
+ * validators the component itself returns (`../shared.ts`).
  */
 import { v } from "convex/values";
-import {
-  batchResult,
-  migrationStatus,
-  pendingMigration,
-  runReport,
-} from "../shared.js";
+import { vBatchResult, vRunReport } from "../shared/wire.js";
 
-/** One migration's status (`getStatus`, `listRuns`, `cancel`, `pause`...). */
-export const vMigrationStatus = migrationStatus;
-
-/** A run's or dry run's full report (`getReport`): status, field counts, samples, failures. */
-export const vRunReport = runReport;
+export {
+  vMigrationStatus,
+  vPendingMigration,
+  vRunReport,
+} from "../shared/wire.js";
 
 /** `getReport`'s result: a report, or null before the first run. */
-export const vRunReportOrNull = v.union(runReport, v.null());
-
-/** One entry of `listPending`. */
-export const vPendingMigration = pendingMigration;
+export const vRunReportOrNull = v.union(vRunReport, v.null());
 
 /** What one batch of a migration reports (`MigrationResult`). */
-export const vMigrationResult = batchResult;
+export const vMigrationResult = vBatchResult;

@@ -10,7 +10,7 @@ import {
 } from "convex/server";
 import { isOpskitError, opskitError } from "../../shared/errors.js";
 import type { ComponentApi } from "../component/_generated/component.js";
-import type { MigrationArgs, MigrationStatus } from "../shared.js";
+import type { MigrationArgs, MigrationStatus } from "../shared/wire.js";
 import type { RunMutationCtx } from "../../shared/ctx.js";
 import type { MigrationFunctionReference } from "./types.js";
 

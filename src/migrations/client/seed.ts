@@ -9,8 +9,8 @@ import type {
   GenericMutationCtx,
 } from "convex/server";
 import type { GenericId, Value } from "convex/values";
-import { changedFields, type DocFields } from "../diff.js";
-import type { MigrationArgs } from "../shared.js";
+import { changedFields, type DocFields } from "../shared/diff.js";
+import type { MigrationArgs } from "../shared/wire.js";
 
 /** The parts of a convex-test instance the helper uses. */
 export type SeedTestConvex = {

@@ -9,7 +9,7 @@ import {
 } from "convex/server";
 import { clipped, opskitError, shown } from "../../shared/errors.js";
 import type { ComponentApi } from "../component/_generated/component.js";
-import type { MigrationStatus, RunnerArgs } from "../shared.js";
+import type { MigrationStatus, RunnerArgs } from "../shared/wire.js";
 import type { RunMutationCtx } from "../../shared/ctx.js";
 import type { MigrationFunctionReference } from "./types.js";
 

@@ -4,9 +4,9 @@
  */
 import type { GenericDataModel, GenericMutationCtx } from "convex/server";
 import { getConvexSize } from "convex/values";
-import { addFieldCounts, changedFields, priorValues } from "../diff.js";
+import { addFieldCounts, changedFields, priorValues } from "../shared/diff.js";
 import { requireTransactionMetrics } from "../../shared/meta.js";
-import type { BatchResult, JournalEntry } from "../shared.js";
+import type { BatchResult, JournalEntry } from "../shared/wire.js";
 import type { AnyDoc } from "./define.js";
 import { splitJournalEntry } from "./journal.js";
 

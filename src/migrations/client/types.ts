@@ -17,7 +17,7 @@ import type {
   MigrationArgs,
   MigrationStatus,
   RestoreResult,
-} from "../shared.js";
+} from "../shared/wire.js";
 
 /** What one batch of a migration reports (named like `@convex-dev/migrations`' type). */
 export type MigrationResult = BatchResult;

@@ -9,7 +9,7 @@ import {
   opskitError,
   shown,
 } from "../../shared/errors.js";
-import type { DescribeResult } from "../shared.js";
+import type { DescribeResult } from "../shared/wire.js";
 import type { MutationCtx } from "./_generated/server.js";
 import { type AppResult, type MigrationHandle } from "./limits.js";
 

@@ -11,11 +11,11 @@ import { v } from "convex/values";
 import { checkPageCursor } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
 import {
-  migrationStatus,
-  onErrorValidator,
-  pendingMigration,
-  runReport,
-} from "../shared.js";
+  vMigrationStatus,
+  vOnError,
+  vPendingMigration,
+  vRunReport,
+} from "../shared/wire.js";
 import { internalMutation, mutation, query } from "./_generated/server.js";
 import { clearRuns } from "./clear.js";
 import {
@@ -57,10 +57,10 @@ export const migrate = mutation({
     next: v.optional(v.array(vHandleRef)),
     dryRun: v.boolean(),
     reset: v.optional(v.boolean()),
-    onError: v.optional(onErrorValidator),
+    onError: v.optional(vOnError),
     journal: v.optional(v.boolean()),
   },
-  returns: migrationStatus,
+  returns: vMigrationStatus,
   handler: async (ctx, args) => {
     // A resume point is a continueCursor of an earlier batch; refuse a forged one before anything runs.
     checkPageCursor(args.cursor, "cursor");
@@ -92,7 +92,7 @@ export const getStatus = query({
     names: v.optional(v.array(v.string())),
     limit: v.optional(v.number()),
   },
-  returns: v.array(migrationStatus),
+  returns: v.array(vMigrationStatus),
   handler: async (ctx, args) => {
     if (args.names) checkNames(args.names);
     return await statusesFor(ctx, args.names, args.limit);
@@ -106,7 +106,7 @@ export const getReport = query({
     dryRun: v.optional(v.boolean()),
     failureLimit: v.optional(v.number()),
   },
-  returns: v.union(runReport, v.null()),
+  returns: v.union(vRunReport, v.null()),
   handler: async (ctx, args) => {
     const run = await latestOf(ctx, args.name, args.dryRun);
     if (!run) return null;
@@ -135,7 +135,7 @@ export const getReport = query({
  */
 export const listRuns = query({
   args: { name: v.string(), limit: v.optional(v.number()) },
-  returns: v.array(migrationStatus),
+  returns: v.array(vMigrationStatus),
   handler: async (ctx, args) => await runHistory(ctx, args),
 });
 
@@ -145,7 +145,7 @@ export const listRuns = query({
  */
 export const cancel = mutation({
   args: { name: v.string() },
-  returns: migrationStatus,
+  returns: vMigrationStatus,
   handler: async (ctx, { name }) => {
     const run = await runToStop(ctx, name);
     if (run) return await stopRun(ctx, run, "canceled");
@@ -160,7 +160,7 @@ export const cancel = mutation({
 /** Cancels every running or paused migration. */
 export const cancelAll = mutation({
   args: {},
-  returns: v.array(migrationStatus),
+  returns: v.array(vMigrationStatus),
   handler: async (ctx) => {
     const out = [];
     for (const state of ["running", "paused"] as const) {
@@ -181,7 +181,7 @@ export const cancelAll = mutation({
  */
 export const pause = mutation({
   args: { name: v.string() },
-  returns: migrationStatus,
+  returns: vMigrationStatus,
   handler: async (ctx, { name }) => {
     // A running run is paused even when another of its kinds is paused.
     const run =
@@ -201,7 +201,7 @@ export const pause = mutation({
 /** Resumes a paused migration from where it stopped. */
 export const resume = mutation({
   args: { name: v.string() },
-  returns: migrationStatus,
+  returns: vMigrationStatus,
   handler: async (ctx, { name }) => {
     // A paused run is resumed even when another of its kinds is running
     // (a dry run next to a paused rollback).
@@ -224,7 +224,7 @@ export const resume = mutation({
 /** Restores the prior values journaled by the latest run of a migration. */
 export const rollback = mutation({
   args: { name: v.string() },
-  returns: migrationStatus,
+  returns: vMigrationStatus,
   handler: async (ctx, { name }) => await startRollback(ctx, name),
 });
 
@@ -268,7 +268,7 @@ export const listFailures = query({
     limit: v.optional(v.number()),
   },
   // The report's failure list (one validator for both).
-  returns: runReport.fields.failures,
+  returns: vRunReport.fields.failures,
   handler: async (ctx, args) => {
     const run = await latestOf(ctx, args.name, args.dryRun);
     if (!run) return [];
@@ -290,7 +290,7 @@ export const listFailures = query({
  */
 export const listPending = query({
   args: { names: v.array(v.string()) },
-  returns: v.array(pendingMigration),
+  returns: v.array(vPendingMigration),
   handler: async (ctx, { names }) => {
     checkNames(names);
     return await pendingFor(ctx, names);
@@ -311,7 +311,7 @@ export const runPending = mutation({
   },
   returns: v.object({
     started: v.union(v.string(), v.null()),
-    pending: v.array(pendingMigration),
+    pending: v.array(vPendingMigration),
   }),
   handler: async (ctx, args) => {
     checkNames(args.migrations.map((m) => m.name));

@@ -4,14 +4,14 @@
  * walk (`walk.ts`) and the rollback (`rollback.ts`).
  */
 import type { FunctionHandle } from "convex/server";
+import { MAX_ARRAY_LENGTH } from "../../shared/limits.js";
 import { requireTransactionMetrics } from "../../shared/meta.js";
 import {
   type BatchResult,
   type DescribeResult,
-  MAX_ARRAY_LENGTH,
   type MigrationArgs,
   type RestoreResult,
-} from "../shared.js";
+} from "../shared/wire.js";
 import type { Doc } from "./_generated/dataModel.js";
 import type { MutationCtx } from "./_generated/server.js";
 

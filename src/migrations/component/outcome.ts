@@ -5,8 +5,8 @@
  */
 import { getConvexSize } from "convex/values";
 import { nextBatchSize } from "./batching.js";
-import { addFieldCounts } from "../diff.js";
-import type { BatchResult } from "../shared.js";
+import { addFieldCounts } from "../shared/diff.js";
+import type { BatchResult } from "../shared/wire.js";
 import type { Doc } from "./_generated/dataModel.js";
 import type { MutationCtx } from "./_generated/server.js";
 import { finishWalk, recordBatch } from "./end.js";

@@ -5,7 +5,7 @@
 import { clipped, opskitError, shown } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
 import { DEFAULT_POLICY } from "./batching.js";
-import type { MigrationStatus } from "../shared.js";
+import type { MigrationStatus } from "../shared/wire.js";
 import type { MutationCtx } from "./_generated/server.js";
 import { cancelWorker, scheduleNext, step } from "./engine.js";
 import { pickRunBase } from "./rollback.js";

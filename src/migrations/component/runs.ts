@@ -5,7 +5,7 @@
  */
 import { clipped, opskitError, shown } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
-import type { PendingMigration } from "../shared.js";
+import type { PendingMigration } from "../shared/wire.js";
 import { Budget } from "./budget.js";
 import type { Doc } from "./_generated/dataModel.js";
 import type { MutationCtx, QueryCtx } from "./_generated/server.js";

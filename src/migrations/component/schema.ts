@@ -1,12 +1,12 @@
 import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
 import {
-  batchUsage,
-  fieldCounts,
-  onErrorValidator,
-  runnerArgs,
-  sample,
-} from "../shared.js";
+  vBatchUsage,
+  vFieldCounts,
+  vOnError,
+  vRunnerArgs,
+  vSample,
+} from "../shared/wire.js";
 
 export default defineSchema({
   /** One row per run (history): real runs, dry runs and rollbacks. */
@@ -42,9 +42,9 @@ export default defineSchema({
     retryAfter: v.optional(v.number()),
     batchSize: v.number(),
     fixedBatchSize: v.optional(v.number()),
-    onError: onErrorValidator,
+    onError: vOnError,
     journal: v.boolean(),
-    args: v.object(runnerArgs),
+    args: v.object(vRunnerArgs),
     next: v.optional(
       v.array(v.object({ name: v.string(), fnHandle: v.string() })),
     ),
@@ -58,8 +58,8 @@ export default defineSchema({
     failed: v.number(),
     pendingFailures: v.number(),
     batches: v.number(),
-    fieldChanges: fieldCounts,
-    samples: v.array(sample),
+    fieldChanges: vFieldCounts,
+    samples: v.array(vSample),
     samplesWanted: v.number(),
     /** Documents failing in the batch being retried (cleared when it commits). */
     skipIds: v.array(v.string()),
@@ -87,7 +87,7 @@ export default defineSchema({
     changed: v.number(),
     unchanged: v.number(),
     failed: v.number(),
-    usage: v.optional(batchUsage),
+    usage: v.optional(vBatchUsage),
   }).index("by_run", ["runId"]),
 
   /** Documents that failed in a run, with the reason; resolved by a later retry. */

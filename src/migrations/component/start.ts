@@ -10,7 +10,7 @@ import {
   type MigrationStatus,
   type OnError,
   type RunnerArgs,
-} from "../shared.js";
+} from "../shared/wire.js";
 import type { Doc } from "./_generated/dataModel.js";
 import type { MutationCtx } from "./_generated/server.js";
 import { describe } from "./describe.js";

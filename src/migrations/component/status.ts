@@ -3,7 +3,7 @@
  * with the scheduled worker's real state, progress, and the code-identity
  * warning.
  */
-import type { MigrationStatus } from "../shared.js";
+import type { MigrationStatus } from "../shared/wire.js";
 import { estimateProgress } from "./progress.js";
 import type { Doc } from "./_generated/dataModel.js";
 import type { QueryCtx } from "./_generated/server.js";

@@ -14,7 +14,7 @@ import {
   type MigrationArgs,
   type MigrationStatus,
   PROTOCOL,
-} from "../shared.js";
+} from "../shared/wire.js";
 import type { Doc, Id } from "./_generated/dataModel.js";
 import type { MutationCtx } from "./_generated/server.js";
 import { fail, finishWalk, recordBatch, shrink } from "./end.js";

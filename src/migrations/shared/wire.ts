@@ -6,21 +6,21 @@
 import { type Infer, type ObjectType, v } from "convex/values";
 
 /** How a run treats a document whose `migrateOne` throws or fails verification. */
-export const onErrorValidator = v.union(v.literal("stop"), v.literal("skip"));
+export const vOnError = v.union(v.literal("stop"), v.literal("skip"));
 /** `"stop"` fails the run at the first bad document; `"skip"` records it and goes on. */
-export type OnError = Infer<typeof onErrorValidator>;
+export type OnError = Infer<typeof vOnError>;
 
 /** A journal entry: the prior values of a document's changed fields. */
-export const journalEntry = v.object({
+export const vJournalEntry = v.object({
   id: v.string(),
   prior: v.record(v.string(), v.any()),
   absent: v.array(v.string()),
 });
-/** One {@link journalEntry}. */
-export type JournalEntry = Infer<typeof journalEntry>;
+/** One {@link vJournalEntry}. */
+export type JournalEntry = Infer<typeof vJournalEntry>;
 
 /** Arguments of the runner and of a migration called directly (CLI, dashboard). */
-export const runnerArgs = {
+export const vRunnerArgs = {
   /** The migration, like `"migrations:setDefault"` (runner only). */
   fn: v.optional(v.string()),
   /** `null` restarts from the beginning; a cursor resumes there; unset resumes. */
@@ -34,19 +34,19 @@ export const runnerArgs = {
   /** Start over even if complete or running. */
   reset: v.optional(v.boolean()),
   /** Overrides the definition's `onError`. */
-  onError: v.optional(onErrorValidator),
+  onError: v.optional(vOnError),
   /** Overrides the definition's `journal`. */
   journal: v.optional(v.boolean()),
 };
-/** Arguments of {@link runnerArgs}. */
-export type RunnerArgs = ObjectType<typeof runnerArgs>;
+/** Arguments of {@link vRunnerArgs}. */
+export type RunnerArgs = ObjectType<typeof vRunnerArgs>;
 
 /**
  * Everything a migration function accepts: the runner arguments plus the
  * protocol the component uses (`oneBatchOnly` and `op`).
  */
-export const migrationArgs = {
-  ...runnerArgs,
+export const vMigrationArgs = {
+  ...vRunnerArgs,
   oneBatchOnly: v.optional(v.boolean()),
   op: v.optional(
     v.union(
@@ -63,7 +63,7 @@ export const migrationArgs = {
   /** How many before/after samples the batch should return (dry run). */
   samples: v.optional(v.number()),
   /** Journal entries to restore (op `"restore"`). */
-  entries: v.optional(v.array(journalEntry)),
+  entries: v.optional(v.array(vJournalEntry)),
   /**
    * The range identity (table and `customRange`) the run was started with;
    * a batch of a definition whose range differs refuses to run.
@@ -73,10 +73,10 @@ export const migrationArgs = {
   journalBytes: v.optional(v.number()),
 };
 /** Arguments of every migration function. */
-export type MigrationArgs = ObjectType<typeof migrationArgs>;
+export type MigrationArgs = ObjectType<typeof vMigrationArgs>;
 
 /** Transaction usage of one batch, measured inside it. */
-export const batchUsage = v.object({
+export const vBatchUsage = v.object({
   documentsRead: v.number(),
   documentsWritten: v.number(),
   bytesRead: v.number(),
@@ -91,22 +91,22 @@ export const batchUsage = v.object({
 });
 
 /** A before/after pair kept by a dry run (`after` is null when the document would be deleted). */
-export const sample = v.object({
+export const vSample = v.object({
   id: v.string(),
   before: v.any(),
   after: v.union(v.any(), v.null()),
 });
 
 /** Per-field change counts. */
-export const fieldCounts = v.array(
+export const vFieldCounts = v.array(
   v.object({ field: v.string(), count: v.number() }),
 );
 
 /** A document that failed, with the reason. */
-export const docFailure = v.object({ id: v.string(), message: v.string() });
+export const vDocFailure = v.object({ id: v.string(), message: v.string() });
 
 /** What one batch (op `"batch"` or `"retry"`) reports to the component. */
-export const batchResult = v.object({
+export const vBatchResult = v.object({
   kind: v.literal("batch"),
   continueCursor: v.string(),
   isDone: v.boolean(),
@@ -117,43 +117,43 @@ export const batchResult = v.object({
   missing: v.number(),
   /** Ids that migrated without error (used to resolve earlier failures). */
   succeeded: v.array(v.string()),
-  failures: v.array(docFailure),
+  failures: v.array(vDocFailure),
   /** Failures past the ones listed (dry runs list at most 1,000 per batch). */
   moreFailures: v.optional(v.number()),
-  fieldChanges: fieldCounts,
-  samples: v.array(sample),
-  journal: v.array(journalEntry),
-  usage: batchUsage,
+  fieldChanges: vFieldCounts,
+  samples: v.array(vSample),
+  journal: v.array(vJournalEntry),
+  usage: vBatchUsage,
 });
-/** One {@link batchResult}. */
-export type BatchResult = Infer<typeof batchResult>;
+/** One {@link vBatchResult}. */
+export type BatchResult = Infer<typeof vBatchResult>;
 
 /** What op `"describe"` returns: the definition's identity and table span. */
-export const describeResult = v.object({
+export const vDescribeResult = v.object({
   kind: v.literal("describe"),
   table: v.string(),
   checksum: v.string(),
-  onError: onErrorValidator,
+  onError: vOnError,
   journal: v.boolean(),
   batchSize: v.optional(v.number()),
   span: v.optional(v.object({ first: v.number(), last: v.number() })),
   /** Identity of the walked range: the table and the `customRange` code. */
   range: v.optional(v.string()),
 });
-/** One {@link describeResult}. */
-export type DescribeResult = Infer<typeof describeResult>;
+/** One {@link vDescribeResult}. */
+export type DescribeResult = Infer<typeof vDescribeResult>;
 
 /** What op `"restore"` returns. */
-export const restoreResult = v.object({
+export const vRestoreResult = v.object({
   kind: v.literal("restore"),
   restored: v.number(),
   missing: v.number(),
 });
-/** One {@link restoreResult}. */
-export type RestoreResult = Infer<typeof restoreResult>;
+/** One {@link vRestoreResult}. */
+export type RestoreResult = Infer<typeof vRestoreResult>;
 
 /** Run states, those of `@convex-dev/migrations` plus `"paused"`. */
-export const runState = v.union(
+export const vRunState = v.union(
   v.literal("inProgress"),
   v.literal("success"),
   v.literal("failed"),
@@ -166,14 +166,14 @@ export const runState = v.union(
  * A migration's status: the fields of `@convex-dev/migrations`' status plus
  * accounting, progress and code identity.
  */
-export const migrationStatus = v.object({
+export const vMigrationStatus = v.object({
   name: v.string(),
   cursor: v.optional(v.union(v.string(), v.null())),
   /** Documents visited so far (same meaning as in `@convex-dev/migrations`). */
   processed: v.number(),
   isDone: v.boolean(),
   error: v.optional(v.string()),
-  state: runState,
+  state: vRunState,
   latestStart: v.number(),
   latestEnd: v.optional(v.number()),
   batchSize: v.optional(v.number()),
@@ -195,14 +195,14 @@ export const migrationStatus = v.object({
   codeChanged: v.boolean(),
   warnings: v.array(v.string()),
 });
-/** One {@link migrationStatus}. */
-export type MigrationStatus = Infer<typeof migrationStatus>;
+/** One {@link vMigrationStatus}. */
+export type MigrationStatus = Infer<typeof vMigrationStatus>;
 
 /** A run with its full report: status plus field counts, samples and failures. */
-export const runReport = v.object({
-  status: migrationStatus,
-  fieldChanges: fieldCounts,
-  samples: v.array(sample),
+export const vRunReport = v.object({
+  status: vMigrationStatus,
+  fieldChanges: vFieldCounts,
+  samples: v.array(vSample),
   failures: v.array(
     v.object({
       id: v.string(),
@@ -215,11 +215,11 @@ export const runReport = v.object({
   rolledBack: v.boolean(),
   args: v.any(),
 });
-/** One {@link runReport}. */
-export type RunReport = Infer<typeof runReport>;
+/** One {@link vRunReport}. */
+export type RunReport = Infer<typeof vRunReport>;
 
 /** Why a migration is listed as pending. */
-export const pendingReason = v.union(
+export const vPendingReason = v.union(
   v.literal("neverRun"),
   v.literal("inProgress"),
   v.literal("paused"),
@@ -230,13 +230,13 @@ export const pendingReason = v.union(
 );
 
 /** One entry of the pending list. */
-export const pendingMigration = v.object({
+export const vPendingMigration = v.object({
   name: v.string(),
-  reason: pendingReason,
-  status: v.optional(migrationStatus),
+  reason: vPendingReason,
+  status: v.optional(vMigrationStatus),
 });
-/** One {@link pendingMigration}. */
-export type PendingMigration = Infer<typeof pendingMigration>;
+/** One {@link vPendingMigration}. */
+export type PendingMigration = Infer<typeof vPendingMigration>;
 
 /** Error kinds a migration function throws to the component (internal protocol). */
 export const PROTOCOL = {
@@ -246,6 +246,3 @@ export const PROTOCOL = {
   /** The batch would exceed a budget the runner set (journal bytes). */
   limit: "opskit.migrations.limit",
 } as const;
-
-/** Convex refuses arrays longer than this (`crates/value/src/array.rs`). */
-export const MAX_ARRAY_LENGTH = 8_192;

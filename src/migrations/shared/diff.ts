@@ -4,7 +4,7 @@
  * journal of prior values.
  */
 import type { Value } from "convex/values";
-import { valuesEqual } from "../shared/values.js";
+import { valuesEqual } from "../../shared/values.js";
 
 export { valuesEqual };
 
