@@ -44,7 +44,7 @@ import { ConvexError } from "convex/values";
 import type * as zCore from "zod/v4/core";
 import { invalidArgsError, zodErrorIssues } from "../shared/zodIssues.js";
 import type { Authz, AuthzActionCtx, AuthzCtx } from "./client.js";
-import { guardDefinition } from "./guard.js";
+import { guardDefinition } from "./client/guard.js";
 
 /** Zod validators by argument name, or one `z.object(...)`. */
 export type ZodArgs = Record<string, zCore.$ZodType> | zCore.$ZodObject<any>;

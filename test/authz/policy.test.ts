@@ -12,7 +12,7 @@ import {
   MAX_USER_ID_LENGTH,
   patternMatches,
   roleGrants,
-} from "../../src/authz/policy.js";
+} from "../../src/authz/shared/policy.js";
 
 const roles = compileRoles({
   viewer: ["posts.read"],

@@ -7,7 +7,7 @@ import {
   MAX_USER_ID_LENGTH,
   userIdProblem,
   type Grant,
-} from "../policy.js";
+} from "../shared/policy.js";
 import { mutation, query, type MutationCtx } from "./_generated/server.js";
 import schema, { grantValidator } from "./schema.js";
 import { deleteExpiredMembers, earliestExpiry, ensureSweep } from "./expiry.js";

@@ -4,8 +4,8 @@
  * builders of `./client.ts` and the zod ones of `./zod.ts`): checked when the
  * function is defined, enforced before its handler runs.
  */
-import { opskitError } from "../shared/errors.js";
-import { isPermissionName } from "./policy.js";
+import { opskitError } from "../../shared/errors.js";
+import { isPermissionName } from "../shared/policy.js";
 import type { PermissionChecker } from "./rowRules.js";
 
 /**
