@@ -30,6 +30,7 @@ import type {
 import { v, type PropertyValidators, type Validator } from "convex/values";
 import type { RunMutationCtx, RunQueryCtx } from "../shared/ctx.js";
 import { offerRowGuard } from "../shared/dbCalls.js";
+import { definitionError } from "../shared/definitions.js";
 import { opskitError } from "../shared/errors.js";
 import { logEvent } from "../shared/log.js";
 import type { ComponentApi } from "./component/_generated/component.js";
@@ -176,14 +177,16 @@ export class Authz<
     this.compiled = compileRoles(config.roles);
     for (const p of config.permissions ?? [])
       if (!isPermissionName(p))
-        throw new Error(
-          `authz: malformed permission name ${JSON.stringify(p)}`,
+        throw definitionError(
+          "authz",
+          `malformed permission name ${JSON.stringify(p)}`,
         );
     for (const [name, service] of Object.entries(config.services ?? {}))
       for (const role of service.roles)
         if (!this.compiled.has(role))
-          throw new Error(
-            `authz: service "${name}" uses unknown role "${role}"`,
+          throw definitionError(
+            "authz",
+            `service "${name}" uses unknown role "${role}"`,
           );
     this.setup = {
       owner: this,
@@ -207,7 +210,7 @@ export class Authz<
   roleValidator(): Validator<keyof Roles & string, "required", string> {
     const [first, ...more] = this.roleNames().map((name) => v.literal(name));
     if (first === undefined)
-      throw new Error("authz: roleValidator() needs at least one role");
+      throw definitionError("authz", "roleValidator() needs at least one role");
     return (more.length === 0 ? first : v.union(first, ...more)) as never;
   }
 

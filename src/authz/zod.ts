@@ -219,7 +219,7 @@ export function zAuthz<A extends Authz<any, any, any>>(
         withCodedZodErrors(base, `this ${kind}`),
         authz.customizationFor(kind, caller),
       );
-      return (def: Record<string, any>) => inner(guardDefinition(def, true));
+      return (def: Record<string, any>) => inner(guardDefinition(def));
     };
   return {
     query: make(zCustomQuery, "query", "user"),

@@ -155,5 +155,5 @@ export function builderFor(
     base,
     extra ? stacked(own, extra) : own,
   );
-  return (def: Record<string, any>) => inner(guardDefinition(def, false));
+  return (def: Record<string, any>) => inner(guardDefinition(def));
 }

@@ -21,6 +21,7 @@ import type {
 import type { GenericId } from "convex/values";
 import { parseDbGet, parseDbWrite } from "../../shared/dbCalls.js";
 import type { ActorKind, Actor as SharedActor } from "../../shared/actor.js";
+import { definitionError } from "../../shared/definitions.js";
 import { opskitError } from "../../shared/errors.js";
 import { LazyQuery } from "./guardedQuery.js";
 
@@ -121,8 +122,9 @@ export function defineRules<DataModel extends GenericDataModel>(
 ): RowRules<DataModel> {
   for (const [table, rule] of Object.entries(tables)) {
     if (rule === "unrestricted" || (rule && typeof rule === "object")) continue;
-    throw new Error(
-      `authz: rules for table "${table}" must be an object of rules or "unrestricted"`,
+    throw definitionError(
+      "authz",
+      `rules for table "${table}" must be an object of rules or "unrestricted"`,
     );
   }
   return { tables };

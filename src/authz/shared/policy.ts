@@ -4,6 +4,8 @@
  * comparison. No Convex context here, so every rule is tested directly.
  */
 
+import { definitionError } from "../../shared/definitions.js";
+
 /** Roles as written in the config: role name → permissions (exact or wildcard). */
 export type RolesConfig = Record<string, readonly string[]>;
 
@@ -54,7 +56,10 @@ export function compileRoles(roles: RolesConfig): CompiledRoles {
   const out: CompiledRoles = new Map();
   for (const [role, permissions] of Object.entries(roles)) {
     if (!Array.isArray(permissions))
-      throw new Error(`authz: role "${role}" must list its permissions`);
+      throw definitionError(
+        "authz",
+        `role "${role}" must list its permissions`,
+      );
     const compiled: CompiledRole = {
       all: false,
       exact: new Set(),
@@ -62,8 +67,9 @@ export function compileRoles(roles: RolesConfig): CompiledRoles {
     };
     for (const p of permissions) {
       if (typeof p !== "string" || !isPermissionPattern(p))
-        throw new Error(
-          `authz: role "${role}" has a malformed permission ${JSON.stringify(p)}; expected "name", "prefix.*" or "*"`,
+        throw definitionError(
+          "authz",
+          `role "${role}" has a malformed permission ${JSON.stringify(p)}; expected "name", "prefix.*" or "*"`,
         );
       if (p === "*") compiled.all = true;
       else if (p.endsWith(".*")) compiled.prefixes.push(p.slice(0, -1));
