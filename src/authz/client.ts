@@ -80,7 +80,7 @@ export type {
   RowRulesByTable,
   RuleCtx,
   TableRules,
-} from "./client/rowRules.js";
+} from "./client/ruleTypes.js";
 export type { Grant, PermissionsOf, RolesConfig } from "./shared/policy.js";
 export {
   vAuthorization,

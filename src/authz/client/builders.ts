@@ -20,12 +20,8 @@ import { v } from "convex/values";
 import { rememberChecker, RequestAuthz, type AuthzSetup } from "./checker.js";
 import { guardDefinition } from "./guard.js";
 import { authenticate, authenticateService } from "./identity.js";
-import {
-  guardReader,
-  guardWriter,
-  type PermissionChecker,
-  type RowRules,
-} from "./rowRules.js";
+import { guardReader, guardWriter } from "./rowRules.js";
+import type { PermissionChecker, RowRules } from "./ruleTypes.js";
 
 /** The kind of Convex function a builder makes. */
 export type FunctionKind = "query" | "mutation" | "action";

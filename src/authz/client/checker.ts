@@ -45,7 +45,7 @@ import type {
   DenyHook,
   PermissionChecker,
   RowRules,
-} from "./rowRules.js";
+} from "./ruleTypes.js";
 import type { ServiceConfig } from "./types.js";
 
 /** Any Convex function's ctx. */

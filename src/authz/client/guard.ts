@@ -10,7 +10,7 @@ import {
 } from "../../shared/definitions.js";
 import { opskitError } from "../../shared/errors.js";
 import { isPermissionName } from "../shared/policy.js";
-import type { PermissionChecker } from "./rowRules.js";
+import type { PermissionChecker } from "./ruleTypes.js";
 
 /**
  * Checks a builder definition's `permission` and `scope` and returns the

@@ -6,7 +6,8 @@
  * query ends. Refusals (a table without rules) come from {@link RowGuard}.
  */
 import { opskitError } from "../../shared/errors.js";
-import type { AnyDoc, AnyRules, RowGuard } from "./rowRules.js";
+import type { RowGuard } from "./rowRules.js";
+import type { AnyDoc, AnyRules } from "./ruleTypes.js";
 
 /** A Convex query whose results pass the table's read rule. */
 export class GuardedQuery {

@@ -13,7 +13,7 @@ import {
   userIdProblem,
   type Grant,
 } from "../shared/policy.js";
-import type { Actor } from "./rowRules.js";
+import type { Actor } from "./ruleTypes.js";
 import type { ServiceConfig } from "./types.js";
 
 /**

@@ -1,6 +1,3 @@
-// Over ~400 lines, not yet split: the split along its seams is issue 13's
-// (architecture) work, planned file by file and kept out of the hardening
-// sessions so the attack fixes could land without a concurrent reshape.
 /**
  * Row rules: a `ctx.db` that enforces per-table `read`, `insert`, `modify`
  * and `delete` rules on every path of the Convex database API.
@@ -11,94 +8,25 @@
  * denies its operation, and an id whose table is not covered is refused.
  */
 import type {
-  DocumentByName,
   GenericDatabaseReader,
   GenericDatabaseWriter,
   GenericDataModel,
-  TableNamesInDataModel,
-  WithoutSystemFields,
 } from "convex/server";
 import type { GenericId } from "convex/values";
 import { parseDbGet, parseDbWrite } from "../../shared/dbCalls.js";
-import type { ActorKind, Actor as SharedActor } from "../../shared/actor.js";
 import { definitionError } from "../../shared/definitions.js";
+import { applyPatch } from "../../shared/documents.js";
 import { opskitError } from "../../shared/errors.js";
 import { LazyQuery } from "./guardedQuery.js";
-
-/**
- * Who is making the request (`ctx.user`): a signed-in user (`actorId` = the
- * id `getUserId` derived) or an API-key service (`actorId` = its name). The
- * shape every capability uses (`src/shared/actor.ts`), plus `id`/`kind`, the
- * names of convex-opskit 0.x, with the same values.
- */
-export type Actor = SharedActor & {
-  actorKind: ActorKind;
-  /** @deprecated use `actorId` (same value). */
-  id: string;
-  /** @deprecated use `actorKind` (same value). */
-  kind: ActorKind;
-};
-
-/** Permission checks available to rules and handlers. */
-export interface PermissionChecker<Perm extends string = string> {
-  /** Whether the actor holds `permission` globally or for `opts.scope`. */
-  can(permission: Perm, opts?: { scope?: string }): Promise<boolean>;
-  /** Like `can`, but throws `FORBIDDEN` (and logs `authz.deny`) when missing. */
-  require(permission: Perm, opts?: { scope?: string }): Promise<void>;
-  /** The actor's role names that apply to `scope` (global roles always do). */
-  roles(opts?: { scope?: string }): Promise<string[]>;
-}
-
-/** What a rule receives: the actor, its permission checks, and the unfiltered reader. */
-export type RuleCtx<DataModel extends GenericDataModel> = {
-  user: Actor;
-  authz: PermissionChecker<string>;
-  /** The raw reader: rules may look up related rows without recursing into rules. */
-  db: GenericDatabaseReader<DataModel>;
-};
-
-type Verdict = boolean | Promise<boolean>;
-
-/** The rules of one table. A missing rule denies that operation. */
-export type TableRules<
-  DataModel extends GenericDataModel,
-  Table extends TableNamesInDataModel<DataModel>,
-> = {
-  /** Whether the actor may see `doc`. Unreadable rows are skipped by queries and `get` returns null. */
-  read?: (
-    ctx: RuleCtx<DataModel>,
-    doc: DocumentByName<DataModel, Table>,
-  ) => Verdict;
-  /** Whether the actor may insert `value`. */
-  insert?: (
-    ctx: RuleCtx<DataModel>,
-    value: WithoutSystemFields<DocumentByName<DataModel, Table>>,
-  ) => Verdict;
-  /** Whether the actor may turn `before` into `after` (patch or replace). */
-  modify?: (
-    ctx: RuleCtx<DataModel>,
-    before: DocumentByName<DataModel, Table>,
-    after: DocumentByName<DataModel, Table>,
-  ) => Verdict;
-  /** Whether the actor may delete `doc`. */
-  delete?: (
-    ctx: RuleCtx<DataModel>,
-    doc: DocumentByName<DataModel, Table>,
-  ) => Verdict;
-};
-
-/** Per-table rules, or `"unrestricted"` to opt a table out explicitly. */
-export type RowRulesByTable<DataModel extends GenericDataModel> = {
-  [Table in TableNamesInDataModel<DataModel>]?:
-    TableRules<DataModel, Table> | "unrestricted";
-};
-
-/** Row rules bound to a data model; make them with {@link defineRules}. */
-export type RowRules<DataModel extends GenericDataModel> = {
-  tables: RowRulesByTable<DataModel>;
-  /** Carries the data model type; never set at runtime. */
-  readonly __dataModel?: DataModel;
-};
+import type {
+  AnyDoc,
+  AnyRules,
+  DenyHook,
+  RowOperation,
+  RowRules,
+  RowRulesByTable,
+  RuleCtx,
+} from "./ruleTypes.js";
 
 /**
  * Declares row rules for an app's tables, typed by its data model. Pass the
@@ -129,20 +57,6 @@ export function defineRules<DataModel extends GenericDataModel>(
   }
   return { tables };
 }
-
-/** Row-rule operations, as named in denials and logs. */
-export type RowOperation = "read" | "insert" | "modify" | "delete";
-
-/** Called before every row-rule denial is thrown or a row is hidden. */
-export type DenyHook = (info: {
-  table: string | null;
-  operation: RowOperation;
-  reason: "no_rule" | "table_not_covered" | "rule_denied" | "not_readable";
-  hidden?: number;
-}) => Promise<void> | void;
-
-export type AnyRules = TableRules<GenericDataModel, string>;
-export type AnyDoc = Record<string, unknown> & { _id: GenericId<string> };
 
 /** The checks of one request's row rules, shared by the reader, the writer and queries. */
 export class RowGuard {
@@ -282,16 +196,6 @@ function guardedReader(
   };
 }
 
-function applyPatch(before: AnyDoc, value: Record<string, unknown>): AnyDoc {
-  const after: Record<string, unknown> = { ...before };
-  for (const [k, v] of Object.entries(value)) {
-    if (k === "_id" || k === "_creationTime") continue;
-    if (v === undefined) delete after[k];
-    else after[k] = v;
-  }
-  return after as AnyDoc;
-}
-
 function guardedWriter(
   guard: RowGuard,
   raw: GenericDatabaseWriter<GenericDataModel>,
@@ -390,6 +294,21 @@ function readOnly(
   } as GenericDatabaseReader<GenericDataModel>;
 }
 
+/** The guard of one request: `rules` for `ctx`'s caller, rules reading through `raw` without write methods. */
+function makeGuard<DataModel extends GenericDataModel>(
+  raw: GenericDatabaseReader<GenericDataModel>,
+  rules: RowRules<DataModel>,
+  ctx: Omit<RuleCtx<DataModel>, "db">,
+  onDeny: DenyHook,
+): RowGuard {
+  return new RowGuard(
+    raw,
+    rules.tables as never,
+    { ...(ctx as Omit<RuleCtx<GenericDataModel>, "db">), db: readOnly(raw) },
+    onDeny,
+  );
+}
+
 /** Wraps a query ctx's `db` so it enforces `rules`. */
 export function guardReader<DataModel extends GenericDataModel>(
   raw: GenericDatabaseReader<DataModel>,
@@ -398,13 +317,7 @@ export function guardReader<DataModel extends GenericDataModel>(
   onDeny: DenyHook,
 ): GenericDatabaseReader<DataModel> {
   const r = raw as unknown as GenericDatabaseReader<GenericDataModel>;
-  const guard = new RowGuard(
-    r,
-    rules.tables as never,
-    { ...ctx, db: readOnly(r) },
-    onDeny,
-  );
-  const reader = guardedReader(guard, r);
+  const reader = guardedReader(makeGuard(r, rules, ctx, onDeny), r);
   return {
     ...reader,
     table: (table: string) => ({
@@ -422,11 +335,8 @@ export function guardWriter<DataModel extends GenericDataModel>(
   onDeny: DenyHook,
 ): GenericDatabaseWriter<DataModel> {
   const w = raw as unknown as GenericDatabaseWriter<GenericDataModel>;
-  const guard = new RowGuard(
+  return guardedWriter(
+    makeGuard(w, rules, ctx, onDeny),
     w,
-    rules.tables as never,
-    { ...ctx, db: readOnly(w) },
-    onDeny,
-  );
-  return guardedWriter(guard, w) as unknown as GenericDatabaseWriter<DataModel>;
+  ) as unknown as GenericDatabaseWriter<DataModel>;
 }

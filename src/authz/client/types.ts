@@ -21,7 +21,7 @@ import type {
 } from "convex/values";
 import type { Authz } from "../client.js";
 import type { RolesConfig, WildcardsOf } from "../shared/policy.js";
-import type { Actor, PermissionChecker, RowRules } from "./rowRules.js";
+import type { Actor, PermissionChecker, RowRules } from "./ruleTypes.js";
 
 /**
  * The role names an {@link Authz} instance was configured with, e.g.
