@@ -25,6 +25,7 @@ import type {
   GenericQueryCtx,
   MutationBuilder,
   PaginationOptions,
+  PaginationResult,
   QueryBuilder,
 } from "convex/server";
 import { v, type PropertyValidators, type Validator } from "convex/values";
@@ -51,6 +52,7 @@ import {
   type AuthzSetup,
 } from "./client/checker.js";
 import { checkUserId, userIdFromTokenIdentifier } from "./client/identity.js";
+import type { Member } from "./shared/validators.js";
 import type {
   Authorization,
   AuthzActionCtx,
@@ -539,11 +541,7 @@ export class Authz<
   async listMembers(
     ctx: RunQueryCtx,
     args: { scope?: string; paginationOpts: PaginationOptions },
-  ): Promise<{
-    page: Array<{ userId: string; role: string; expiresAt?: number }>;
-    isDone: boolean;
-    continueCursor: string;
-  }> {
+  ): Promise<PaginationResult<Member>> {
     checkScope(args.scope);
     return await ctx.runQuery(this.component.grants.listMembers, {
       scope: args.scope,

@@ -4,23 +4,10 @@
  * Pages are built on `paginationResultValidator` from `convex/server`.
  */
 import { paginationResultValidator } from "convex/server";
-import { v, type Infer } from "convex/values";
+import { v } from "convex/values";
+import { vMember } from "../shared/validators.js";
 
-/** One grant as `listRoles` returns it: role, scope (absent = global), expiry. */
-export const vGrant = v.object({
-  role: v.string(),
-  scope: v.optional(v.string()),
-  expiresAt: v.optional(v.number()),
-});
-
-/** One member of a scope as `listMembers` returns it. */
-export const vMember = v.object({
-  userId: v.string(),
-  role: v.string(),
-  expiresAt: v.optional(v.number()),
-});
-/** One {@link vMember}. */
-export type Member = Infer<typeof vMember>;
+export { vGrant, vMember, type Member } from "../shared/validators.js";
 
 /** A page of `listMembers`. */
 export const vMembersPage = paginationResultValidator(vMember);
