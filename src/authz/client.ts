@@ -335,7 +335,7 @@ export class Authz<
   /**
    * A query for server-to-server callers: takes a `serviceKey` arg, compared
    * in constant time with the configured `services` keys; `ctx.user` is
-   * `{ id: <service name>, kind: "service" }` with the service's roles.
+   * `{ actorId: <service name>, actorKind: "service" }` with the service's roles.
    */
   serviceQuery<DM extends DataModel, V extends FunctionVisibility>(
     query: QueryBuilder<DM, V>,
