@@ -1,9 +1,11 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- the builder signatures are generic over any Convex ctx and args, as in convex-helpers. */
-// Over ~400 lines: the six builders' overloaded generic signatures are the
-// typed API and stay on the class (their bodies are one `builderFor` in
-// ./client/builders.ts); each repeats its ctx type because a method's
-// return type cannot be computed from a `kind` argument without losing the
-// inference of `DM`, `V` and the customization's types.
+// Over ~400 lines (~450): the six builders' generic signatures are the typed
+// API and stay on the class with their JSDoc (tsc reads a method's overloads
+// and generics only from the class); their bodies are one `builderFor`
+// (./client/builders.ts) and every other method is a one-line delegate to
+// ./client/. Each signature names its own ctx type (`AuthzQueryHandlerCtx`…)
+// because a return type computed from a `kind` argument loses the inference
+// of `DM`, `V` and a stacked customization's types.
 /**
  * convex-opskit/authz: authenticated, permission-checked Convex functions with
  * roles defined in code, grants stored in the authz component, and
@@ -17,12 +19,9 @@ import type { Customization } from "convex-helpers/server/customFunctions";
 import type {
   ActionBuilder,
   FunctionVisibility,
-  GenericActionCtx,
-  GenericDatabaseReader,
   GenericDatabaseWriter,
   GenericDataModel,
   GenericMutationCtx,
-  GenericQueryCtx,
   MutationBuilder,
   PaginationOptions,
   PaginationResult,
@@ -30,43 +29,40 @@ import type {
 } from "convex/server";
 import { v, type PropertyValidators, type Validator } from "convex/values";
 import type { RunMutationCtx, RunQueryCtx } from "../shared/ctx.js";
-import { offerRowGuard } from "../shared/dbCalls.js";
 import { definitionError } from "../shared/definitions.js";
-import { opskitError } from "../shared/errors.js";
-import { logEvent } from "../shared/log.js";
 import type { ComponentApi } from "./component/_generated/component.js";
+import { authorizeRequest, guardedDbFor } from "./client/authorize.js";
 import {
   builderFor,
   customizationFor,
-  enforcingDb,
   type CallerKind,
   type FunctionKind,
 } from "./client/builders.js";
+import type { AnyCtx, AuthzSetup } from "./client/checker.js";
 import {
-  checkerFor,
-  checkPermission,
-  checkScope,
-  invalidate,
-  rememberChecker,
-  type AnyCtx,
-  type AuthzSetup,
-} from "./client/checker.js";
-import { checkUserId, userIdFromTokenIdentifier } from "./client/identity.js";
+  grantRole,
+  listMembers,
+  listRoles,
+  revokeRole,
+  userCan,
+} from "./client/grants.js";
+import { userIdFromTokenIdentifier } from "./client/identity.js";
 import type { Member } from "./shared/validators.js";
 import type {
   Authorization,
-  AuthzActionCtx,
+  AuthzActionHandlerCtx,
   AuthzBuilder,
   AuthzConfig,
-  AuthzCtx,
+  AuthzMutationHandlerCtx,
+  AuthzQueryHandlerCtx,
   ExtraCustomization,
   Overwrite,
   RoleName,
+  ServiceKeyArgs,
   ValidRoles,
 } from "./client/types.js";
 import {
   compileRoles,
-  hasPermission,
   isPermissionName,
   type CompiledRoles,
   type Grant,
@@ -96,13 +92,17 @@ export {
 export type {
   Authorization,
   AuthzActionCtx,
+  AuthzActionHandlerCtx,
   AuthzBuilder,
   AuthzConfig,
   AuthzCtx,
+  AuthzMutationHandlerCtx,
+  AuthzQueryHandlerCtx,
   ExtraCustomization,
   PermissionName,
   RoleName,
   ServiceConfig,
+  ServiceKeyArgs,
   ValidRoles,
 } from "./client/types.js";
 export {
@@ -242,16 +242,13 @@ export class Authz<
   >(
     query: QueryBuilder<DM, V>,
     customization?: ExtraCustomization<
-      Overwrite<GenericQueryCtx<DM>, AuthzCtx<Perm, GenericDatabaseReader<DM>>>,
+      AuthzQueryHandlerCtx<DM, Perm>,
       CustomArgs,
       CustomCtx
     >,
   ): AuthzBuilder<
     "query",
-    Overwrite<
-      Overwrite<GenericQueryCtx<DM>, AuthzCtx<Perm, GenericDatabaseReader<DM>>>,
-      CustomCtx
-    >,
+    Overwrite<AuthzQueryHandlerCtx<DM, Perm>, CustomCtx>,
     V,
     Perm,
     CustomArgs
@@ -274,22 +271,13 @@ export class Authz<
   >(
     mutation: MutationBuilder<DM, V>,
     customization?: ExtraCustomization<
-      Overwrite<
-        GenericMutationCtx<DM>,
-        AuthzCtx<Perm, GenericDatabaseWriter<DM>>
-      >,
+      AuthzMutationHandlerCtx<DM, Perm>,
       CustomArgs,
       CustomCtx
     >,
   ): AuthzBuilder<
     "mutation",
-    Overwrite<
-      Overwrite<
-        GenericMutationCtx<DM>,
-        AuthzCtx<Perm, GenericDatabaseWriter<DM>>
-      >,
-      CustomCtx
-    >,
+    Overwrite<AuthzMutationHandlerCtx<DM, Perm>, CustomCtx>,
     V,
     Perm,
     CustomArgs
@@ -312,13 +300,13 @@ export class Authz<
   >(
     action: ActionBuilder<DM, V>,
     customization?: ExtraCustomization<
-      Overwrite<GenericActionCtx<DM>, AuthzActionCtx<Perm>>,
+      AuthzActionHandlerCtx<DM, Perm>,
       CustomArgs,
       CustomCtx
     >,
   ): AuthzBuilder<
     "action",
-    Overwrite<Overwrite<GenericActionCtx<DM>, AuthzActionCtx<Perm>>, CustomCtx>,
+    Overwrite<AuthzActionHandlerCtx<DM, Perm>, CustomCtx>,
     V,
     Perm,
     CustomArgs
@@ -341,10 +329,10 @@ export class Authz<
     query: QueryBuilder<DM, V>,
   ): AuthzBuilder<
     "query",
-    Overwrite<GenericQueryCtx<DM>, AuthzCtx<Perm, GenericDatabaseReader<DM>>>,
+    AuthzQueryHandlerCtx<DM, Perm>,
     V,
     Perm,
-    { serviceKey: ReturnType<typeof v.string> }
+    ServiceKeyArgs
   > {
     return builderFor(this.setup, "query", "service", query) as never;
   }
@@ -354,13 +342,10 @@ export class Authz<
     mutation: MutationBuilder<DM, V>,
   ): AuthzBuilder<
     "mutation",
-    Overwrite<
-      GenericMutationCtx<DM>,
-      AuthzCtx<Perm, GenericDatabaseWriter<DM>>
-    >,
+    AuthzMutationHandlerCtx<DM, Perm>,
     V,
     Perm,
-    { serviceKey: ReturnType<typeof v.string> }
+    ServiceKeyArgs
   > {
     return builderFor(this.setup, "mutation", "service", mutation) as never;
   }
@@ -370,10 +355,10 @@ export class Authz<
     action: ActionBuilder<DM, V>,
   ): AuthzBuilder<
     "action",
-    Overwrite<GenericActionCtx<DM>, AuthzActionCtx<Perm>>,
+    AuthzActionHandlerCtx<DM, Perm>,
     V,
     Perm,
-    { serviceKey: ReturnType<typeof v.string> }
+    ServiceKeyArgs
   > {
     return builderFor(this.setup, "action", "service", action) as never;
   }
@@ -394,33 +379,7 @@ export class Authz<
       serviceKey?: string;
     },
   ): Promise<Authorization> {
-    const checker = await checkerFor<Perm>(this.setup, ctx, request);
-    // Found again by guardedDb() (and grant/revoke invalidation) for this
-    // request, so the caller's grants are read once.
-    const db = (ctx as { db?: object }).db;
-    if (db && checker.actor.actorKind === "user")
-      rememberChecker(db, checker, { keep: true });
-    if (request.permission !== undefined)
-      await checker.require(request.permission, { scope: request.scope });
-    const roles = await checker.roles({ scope: request.scope });
-    // A function authorizer wrapping this call (`(ctx) => authz.authorize(ctx, {})`)
-    // has no guardedDb of its own: auditLog finds the rules through this.
-    if (db && this.config.rules)
-      offerRowGuard(db, () =>
-        this.guardedDb(ctx as GenericMutationCtx<GenericDataModel>, {
-          ...(request.functionName !== undefined
-            ? { functionName: request.functionName }
-            : {}),
-          ...(request.serviceKey !== undefined
-            ? { serviceKey: request.serviceKey }
-            : {}),
-        }),
-      );
-    return {
-      actorId: checker.actor.actorId,
-      actorKind: checker.actor.actorKind,
-      roles,
-    };
+    return authorizeRequest(this.setup, ctx, request);
   }
 
   /**
@@ -434,17 +393,7 @@ export class Authz<
     ctx: GenericMutationCtx<DM>,
     request: { functionName?: string; serviceKey?: string } = {},
   ): Promise<GenericDatabaseWriter<DM>> {
-    const rules = this.config.rules;
-    if (!rules) return ctx.db;
-    const checker = await checkerFor<Perm>(this.setup, ctx, request);
-    const db = enforcingDb(
-      "mutation",
-      ctx.db,
-      rules,
-      checker,
-    ) as GenericDatabaseWriter<DM>;
-    rememberChecker(db, checker);
-    return db;
+    return guardedDbFor(this.setup, ctx, request);
   }
 
   /**
@@ -462,23 +411,7 @@ export class Authz<
       expiresAt?: number;
     },
   ): Promise<{ created: boolean }> {
-    this.checkRole(args.role);
-    checkScope(args.scope);
-    checkUserId(args.userId);
-    const result = await ctx.runMutation(this.component.grants.grantRole, {
-      userId: args.userId,
-      role: args.role,
-      scope: args.scope,
-      expiresAt: args.expiresAt,
-    });
-    invalidate(ctx, args.userId);
-    logEvent("authz.grant", {
-      userId: args.userId,
-      role: args.role,
-      scope: args.scope ?? null,
-      expiresAt: args.expiresAt ?? null,
-    });
-    return result;
+    return grantRole(this, ctx, args);
   }
 
   /** Revokes one grant (same role and scope). Returns whether anything was revoked. */
@@ -486,22 +419,7 @@ export class Authz<
     ctx: RunMutationCtx,
     args: { userId: string; role: keyof Roles & string; scope?: string },
   ): Promise<{ revoked: boolean }> {
-    this.checkRole(args.role);
-    checkScope(args.scope);
-    checkUserId(args.userId);
-    const result = await ctx.runMutation(this.component.grants.revokeRole, {
-      userId: args.userId,
-      role: args.role,
-      scope: args.scope,
-    });
-    invalidate(ctx, args.userId);
-    if (result.revoked)
-      logEvent("authz.revoke", {
-        userId: args.userId,
-        role: args.role,
-        scope: args.scope ?? null,
-      });
-    return result;
+    return revokeRole(this, ctx, args);
   }
 
   /** Whether `userId` holds `permission` globally or for `scope` (reads one document). */
@@ -509,19 +427,7 @@ export class Authz<
     ctx: RunQueryCtx,
     args: { userId: string; permission: Perm; scope?: string },
   ): Promise<boolean> {
-    const scope = checkScope(args.scope);
-    checkPermission(args.permission);
-    checkUserId(args.userId);
-    const grants = await ctx.runQuery(this.component.grants.getUserGrants, {
-      userId: args.userId,
-    });
-    return hasPermission(
-      this.compiled,
-      grants,
-      args.permission,
-      scope,
-      Date.now(),
-    );
+    return userCan(this, ctx, args);
   }
 
   /** The user's unexpired grants: role, scope (absent = global) and expiry. */
@@ -529,12 +435,7 @@ export class Authz<
     ctx: RunQueryCtx,
     args: { userId: string },
   ): Promise<Grant[]> {
-    checkUserId(args.userId);
-    const now = Date.now();
-    const grants = await ctx.runQuery(this.component.grants.getUserGrants, {
-      userId: args.userId,
-    });
-    return grants.filter((g) => g.expiresAt === undefined || g.expiresAt > now);
+    return listRoles(this, ctx, args);
   }
 
   /** A page of a scope's members (global grants when `scope` is omitted). */
@@ -542,20 +443,7 @@ export class Authz<
     ctx: RunQueryCtx,
     args: { scope?: string; paginationOpts: PaginationOptions },
   ): Promise<PaginationResult<Member>> {
-    checkScope(args.scope);
-    return await ctx.runQuery(this.component.grants.listMembers, {
-      scope: args.scope,
-      paginationOpts: args.paginationOpts,
-    });
-  }
-
-  private checkRole(role: string) {
-    if (!this.compiled.has(role))
-      throw opskitError(
-        "INVALID_ARGUMENT",
-        `Unknown role ${JSON.stringify(String(role).slice(0, 64))}; expected one of ${[...this.compiled.keys()].join(", ")}`,
-        { role: String(role).slice(0, 64) },
-      );
+    return listMembers(this, ctx, args);
   }
 }
 

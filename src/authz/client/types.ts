@@ -10,7 +10,12 @@ import type {
   Auth,
   DefaultArgsForOptionalValidator,
   FunctionVisibility,
+  GenericActionCtx,
+  GenericDatabaseReader,
+  GenericDatabaseWriter,
   GenericDataModel,
+  GenericMutationCtx,
+  GenericQueryCtx,
   ReturnValueForOptionalValidator,
 } from "convex/server";
 import type {
@@ -18,6 +23,7 @@ import type {
   ObjectType,
   PropertyValidators,
   Validator,
+  VString,
 } from "convex/values";
 import type { Authz } from "../client.js";
 import type { RolesConfig, WildcardsOf } from "../shared/policy.js";
@@ -100,6 +106,30 @@ export type AuthzActionCtx<Perm extends string> = {
 export type Overwrite<T, U> = keyof U extends never ? T : Omit<T, keyof U> & U;
 type Expand<T> = { [K in keyof T]: T[K] };
 type FirstArg<A> = A extends [infer First] ? First : Record<string, never>;
+
+/** The ctx of a query made by an authz builder: Convex's, plus {@link AuthzCtx} with a rule-enforcing reader. */
+export type AuthzQueryHandlerCtx<
+  DM extends GenericDataModel,
+  Perm extends string,
+> = Overwrite<GenericQueryCtx<DM>, AuthzCtx<Perm, GenericDatabaseReader<DM>>>;
+
+/** The ctx of a mutation made by an authz builder: Convex's, plus {@link AuthzCtx} with a rule-enforcing writer. */
+export type AuthzMutationHandlerCtx<
+  DM extends GenericDataModel,
+  Perm extends string,
+> = Overwrite<
+  GenericMutationCtx<DM>,
+  AuthzCtx<Perm, GenericDatabaseWriter<DM>>
+>;
+
+/** The ctx of an action made by an authz builder: Convex's, plus {@link AuthzActionCtx}. */
+export type AuthzActionHandlerCtx<
+  DM extends GenericDataModel,
+  Perm extends string,
+> = Overwrite<GenericActionCtx<DM>, AuthzActionCtx<Perm>>;
+
+/** The argument the `service*` builders add to every function they make. */
+export type ServiceKeyArgs = { serviceKey: VString<string, "required"> };
 
 /**
  * A function builder made by {@link Authz}: like `query`/`mutation`/`action`,
