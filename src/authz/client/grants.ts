@@ -26,15 +26,23 @@ function checkRole(authz: AnyAuthz, role: string) {
     );
 }
 
+/** Checks the arguments of `grant`/`revoke` before anything is written. */
+function checkGrantArgs(
+  authz: AnyAuthz,
+  args: { userId: string; role: string; scope?: string },
+) {
+  checkRole(authz, args.role);
+  checkScope(args.scope);
+  checkUserId(args.userId);
+}
+
 /** The body of `Authz.grant`: see there. */
 export async function grantRole(
   authz: AnyAuthz,
   ctx: RunMutationCtx,
   args: { userId: string; role: string; scope?: string; expiresAt?: number },
 ): Promise<{ created: boolean }> {
-  checkRole(authz, args.role);
-  checkScope(args.scope);
-  checkUserId(args.userId);
+  checkGrantArgs(authz, args);
   const result = await ctx.runMutation(authz.component.grants.grantRole, {
     userId: args.userId,
     role: args.role,
@@ -57,9 +65,7 @@ export async function revokeRole(
   ctx: RunMutationCtx,
   args: { userId: string; role: string; scope?: string },
 ): Promise<{ revoked: boolean }> {
-  checkRole(authz, args.role);
-  checkScope(args.scope);
-  checkUserId(args.userId);
+  checkGrantArgs(authz, args);
   const result = await ctx.runMutation(authz.component.grants.revokeRole, {
     userId: args.userId,
     role: args.role,

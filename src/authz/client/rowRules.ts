@@ -309,6 +309,8 @@ function makeGuard<DataModel extends GenericDataModel>(
   );
 }
 
+// guardReader and guardWriter repeat one parameter list on purpose: one
+// typed entry per db kind (reader in, reader out; writer in, writer out).
 /** Wraps a query ctx's `db` so it enforces `rules`. */
 export function guardReader<DataModel extends GenericDataModel>(
   raw: GenericDatabaseReader<DataModel>,
