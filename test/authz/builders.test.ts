@@ -431,7 +431,7 @@ describe("permissions and scopes", () => {
     await t.mutation(api.grant, { userId: "ed", role: "editor" });
     expect(await t.query(api.canCheck, { userId: "ed" })).toBe(true);
     // The same component read by a redeployed app whose editor lost posts.write.
-    const { Authz } = await import("../../src/authz/client.js");
+    const { Authz } = await import("convex-opskit/authz");
     const { components } = await import("../helpers.js");
     const redeployed = new Authz(components.authz, {
       roles: { editor: ["posts.read"] },
