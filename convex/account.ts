@@ -13,19 +13,19 @@ export const checkPin = userMutation({
   returns: v.object({ ok: v.boolean(), retryAfter: v.optional(v.number()) }),
   handler: async (ctx, { pin }) => {
     const status = await rateLimiter.limit(ctx, "pinAttempt", {
-      key: ctx.user.id,
+      key: ctx.user.actorId,
     });
     if (!status.ok) return { ok: false, retryAfter: status.retryAfter };
     const user = await ctx.db
       .query("users")
-      .withIndex("by_userId", (q) => q.eq("userId", ctx.user.id))
+      .withIndex("by_userId", (q) => q.eq("userId", ctx.user.actorId))
       .unique();
     if (
       user === null ||
-      !sameDigest(user.pinHash, await hashPin(ctx.user.id, pin))
+      !sameDigest(user.pinHash, await hashPin(ctx.user.actorId, pin))
     )
       return { ok: false };
-    await rateLimiter.reset(ctx, "pinAttempt", { key: ctx.user.id });
+    await rateLimiter.reset(ctx, "pinAttempt", { key: ctx.user.actorId });
     return { ok: true };
   },
 });

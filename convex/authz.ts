@@ -13,31 +13,31 @@ const rules = defineRules<DataModel>({
   posts: {
     read: async (ctx, post) =>
       (post.published && !post.removed) ||
-      post.authorId === ctx.user.id ||
+      post.authorId === ctx.user.actorId ||
       (await ctx.authz.can("posts.moderate", { scope: `team:${post.teamId}` })),
-    insert: (ctx, post) => post.authorId === ctx.user.id,
+    insert: (ctx, post) => post.authorId === ctx.user.actorId,
     // Authors edit their own posts; moderators fix or remove posts of the
     // teams they moderate (the admin mutations in admin.ts run under these
     // rules too), never moving a post to another team or author.
     modify: async (ctx, before, after) =>
       after.authorId === before.authorId &&
       after.teamId === before.teamId &&
-      (before.authorId === ctx.user.id ||
+      (before.authorId === ctx.user.actorId ||
         (await ctx.authz.can("posts.moderate", {
           scope: `team:${before.teamId}`,
         }))),
-    delete: (ctx, post) => post.authorId === ctx.user.id,
+    delete: (ctx, post) => post.authorId === ctx.user.actorId,
   },
   users: {
     read: async (ctx, user) =>
-      user.userId === ctx.user.id || (await ctx.authz.can("users.manage")),
+      user.userId === ctx.user.actorId || (await ctx.authz.can("users.manage")),
     insert: (ctx, user) =>
-      user.userId === ctx.user.id && user.role === "member",
+      user.userId === ctx.user.actorId && user.role === "member",
     // Users edit their own profile but not their role; holders of
     // users.manage (support, through the audited setUserRole) change roles.
     modify: async (ctx, before, after) =>
       after.userId === before.userId &&
-      ((before.userId === ctx.user.id && after.role === before.role) ||
+      ((before.userId === ctx.user.actorId && after.role === before.role) ||
         (await ctx.authz.can("users.manage"))),
   },
   teams: { read: () => true },

@@ -25,12 +25,12 @@ export const create = zUserMutation({
   returns: zid("posts"),
   handler: async (ctx, args) => {
     await rateLimiter.limit(ctx, "createPost", {
-      key: ctx.user.id,
+      key: ctx.user.actorId,
       throws: true,
     });
     return await ctx.db.insert("posts", {
       teamId: args.team,
-      authorId: ctx.user.id,
+      authorId: ctx.user.actorId,
       title: args.title,
       body: args.body,
       published: true,

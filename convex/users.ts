@@ -20,7 +20,7 @@ export const signUp = userMutation({
   handler: async (ctx, args) => {
     const existing = await ctx.db
       .query("users")
-      .withIndex("by_userId", (q) => q.eq("userId", ctx.user.id))
+      .withIndex("by_userId", (q) => q.eq("userId", ctx.user.actorId))
       .unique();
     // A returning user costs nobody else a sign-up slot.
     if (existing !== null) return existing._id;
@@ -35,14 +35,14 @@ export const signUp = userMutation({
       });
     await rateLimiter.limit(ctx, "signUp", { throws: true });
     const id = await ctx.db.insert("users", {
-      userId: ctx.user.id,
+      userId: ctx.user.actorId,
       name: args.name,
       email: args.email,
       role: "member",
-      pinHash: await hashPin(ctx.user.id, args.pin),
+      pinHash: await hashPin(ctx.user.actorId, args.pin),
     });
     await authz.grant(ctx, {
-      userId: ctx.user.id,
+      userId: ctx.user.actorId,
       role: "member",
       scope: `team:${args.team}`,
     });
@@ -60,7 +60,7 @@ export const me = userQuery({
   handler: async (ctx) => {
     const user = await ctx.db
       .query("users")
-      .withIndex("by_userId", (q) => q.eq("userId", ctx.user.id))
+      .withIndex("by_userId", (q) => q.eq("userId", ctx.user.actorId))
       .unique();
     return user && { name: user.name, email: user.email, role: user.role };
   },

@@ -31,20 +31,20 @@ import type { Registration } from "convex-helpers/server/customFunctions";
 import type {
   ActionBuilder,
   FunctionVisibility,
-  GenericActionCtx,
-  GenericDatabaseReader,
-  GenericDatabaseWriter,
   GenericDataModel,
-  GenericMutationCtx,
-  GenericQueryCtx,
   MutationBuilder,
   QueryBuilder,
 } from "convex/server";
 import { ConvexError } from "convex/values";
 import type * as zCore from "zod/v4/core";
 import { invalidArgsError, zodErrorIssues } from "../shared/zodIssues.js";
-import type { Authz, AuthzActionCtx, AuthzCtx } from "./client.js";
-import { guardDefinition } from "./guard.js";
+import type {
+  Authz,
+  AuthzActionHandlerCtx,
+  AuthzMutationHandlerCtx,
+  AuthzQueryHandlerCtx,
+} from "./client.js";
+import { guardDefinition } from "./client/guard.js";
 
 /** Zod validators by argument name, or one `z.object(...)`. */
 export type ZodArgs = Record<string, zCore.$ZodType> | zCore.$ZodObject<any>;
@@ -65,7 +65,6 @@ export type ZodInputArgs<A> =
       ? zCore.input<zCore.$ZodObject<A, zCore.$strip>>
       : Record<string, never>;
 
-type Overwrite<T, U> = Omit<T, keyof U> & U;
 type Expand<T> = { [K in keyof T]: T[K] };
 
 /**
@@ -115,13 +114,7 @@ type ZodAuthzQuery<
   DM extends GenericDataModel,
   V extends FunctionVisibility,
   Extra extends Record<string, unknown>,
-> = ZodAuthzBuilder<
-  "query",
-  Overwrite<GenericQueryCtx<DM>, AuthzCtx<Perm, GenericDatabaseReader<DM>>>,
-  V,
-  Perm,
-  Extra
->;
+> = ZodAuthzBuilder<"query", AuthzQueryHandlerCtx<DM, Perm>, V, Perm, Extra>;
 
 /** A zod mutation builder over `DM` whose functions take `Extra` arguments too. */
 type ZodAuthzMutation<
@@ -131,7 +124,7 @@ type ZodAuthzMutation<
   Extra extends Record<string, unknown>,
 > = ZodAuthzBuilder<
   "mutation",
-  Overwrite<GenericMutationCtx<DM>, AuthzCtx<Perm, GenericDatabaseWriter<DM>>>,
+  AuthzMutationHandlerCtx<DM, Perm>,
   V,
   Perm,
   Extra
@@ -143,13 +136,7 @@ type ZodAuthzAction<
   DM extends GenericDataModel,
   V extends FunctionVisibility,
   Extra extends Record<string, unknown>,
-> = ZodAuthzBuilder<
-  "action",
-  Overwrite<GenericActionCtx<DM>, AuthzActionCtx<Perm>>,
-  V,
-  Perm,
-  Extra
->;
+> = ZodAuthzBuilder<"action", AuthzActionHandlerCtx<DM, Perm>, V, Perm, Extra>;
 
 /** The builders {@link zAuthz} returns. */
 export type ZodAuthzBuilders<Perm extends string> = {
@@ -219,7 +206,7 @@ export function zAuthz<A extends Authz<any, any, any>>(
         withCodedZodErrors(base, `this ${kind}`),
         authz.customizationFor(kind, caller),
       );
-      return (def: Record<string, any>) => inner(guardDefinition(def, true));
+      return (def: Record<string, any>) => inner(guardDefinition(def));
     };
   return {
     query: make(zCustomQuery, "query", "user"),

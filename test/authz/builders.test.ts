@@ -26,6 +26,18 @@ export const whoAmI = userQuery({
   handler: async (ctx) => ({ id: ctx.user.id, kind: ctx.user.kind }),
 });
 
+/** `ctx.user` as a handler sees it, every field. */
+export const actorFields = userQuery({
+  args: {},
+  handler: async (ctx) => ({ ...ctx.user }),
+});
+
+/** `ctx.user` of a service caller, every field. */
+export const serviceActorFields = serviceMutation({
+  args: {},
+  handler: async (ctx) => ({ ...ctx.user }),
+});
+
 export const editPost = userMutation({
   permission: "posts.write",
   scope: (args) => `team:${args.teamId}`,
@@ -419,7 +431,7 @@ describe("permissions and scopes", () => {
     await t.mutation(api.grant, { userId: "ed", role: "editor" });
     expect(await t.query(api.canCheck, { userId: "ed" })).toBe(true);
     // The same component read by a redeployed app whose editor lost posts.write.
-    const { Authz } = await import("../../src/authz/client.js");
+    const { Authz } = await import("convex-opskit/authz");
     const { components } = await import("../helpers.js");
     const redeployed = new Authz(components.authz, {
       roles: { editor: ["posts.read"] },
@@ -640,6 +652,30 @@ describe("grants: listing and bad input", () => {
         .mutation(api.editPost, { teamId: " 1", text: "x" }),
     );
     expect(data.code).toBe("INVALID_ARGUMENT");
+  });
+});
+
+describe("ctx.user", () => {
+  test("is { actorId, actorKind } plus the deprecated id/kind with the same values", async () => {
+    const t = setup();
+    expect(
+      await t
+        .withIdentity({ subject: "user1", tokenIdentifier: "user1" })
+        .query(api.actorFields, {}),
+    ).toEqual({
+      actorId: "user1",
+      actorKind: "user",
+      id: "user1",
+      kind: "user",
+    });
+    expect(
+      await t.mutation(api.serviceActorFields, { serviceKey: INGEST_KEY }),
+    ).toEqual({
+      actorId: "ingest",
+      actorKind: "service",
+      id: "ingest",
+      kind: "service",
+    });
   });
 });
 

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "vitest";
+import { errorOf } from "../helpers.js";
 import {
   applicableRoles,
   compileRoles,
@@ -12,7 +13,7 @@ import {
   MAX_USER_ID_LENGTH,
   patternMatches,
   roleGrants,
-} from "../../src/authz/policy.js";
+} from "../../src/authz/shared/policy.js";
 
 const roles = compileRoles({
   viewer: ["posts.read"],
@@ -56,9 +57,13 @@ describe("patterns", () => {
     "posts.",
     ".posts",
     "po*sts",
-  ])("malformed pattern %j is refused", (p) => {
+  ])("malformed pattern %j is refused", async (p) => {
     expect(isPermissionPattern(p)).toBe(false);
-    expect(() => compileRoles({ r: [p] })).toThrow(/malformed permission/);
+    const data = await errorOf(() => compileRoles({ r: [p] }));
+    expect(data.code).toBe("INVALID_ARGUMENT");
+    expect(data.message).toBe(
+      `authz: role "r" has a malformed permission ${JSON.stringify(p)}; expected "name", "prefix.*" or "*"`,
+    );
   });
 
   test("permission names have no wildcard", () => {

@@ -45,12 +45,13 @@ const internalMutation = internalMutationGeneric as MutationBuilder<
 // --- docs: convex/authz.ts
 const rules = defineRules<DataModel>({
   posts: {
-    read: (ctx, post) => post.published || post.authorId === ctx.user.id,
-    insert: (ctx, post) => post.authorId === ctx.user.id,
+    read: (ctx, post) => post.published || post.authorId === ctx.user.actorId,
+    insert: (ctx, post) => post.authorId === ctx.user.actorId,
     modify: (ctx, before, after) =>
-      before.authorId === ctx.user.id && after.authorId === ctx.user.id,
+      before.authorId === ctx.user.actorId &&
+      after.authorId === ctx.user.actorId,
     delete: async (ctx, post) =>
-      post.authorId === ctx.user.id ||
+      post.authorId === ctx.user.actorId ||
       (await ctx.authz.can("posts.delete", { scope: `team:${post.teamId}` })),
   },
 });
@@ -83,7 +84,7 @@ export const createPost = userMutation({
     await ctx.db.insert("posts", {
       teamId: args.teamId,
       body: args.body,
-      authorId: ctx.user.id,
+      authorId: ctx.user.actorId,
       published: false,
     }),
 });
@@ -196,7 +197,8 @@ export const myRoles = userQuery({
       expiresAt: v.optional(v.number()),
     }),
   ),
-  handler: async (ctx) => await authz.listRoles(ctx, { userId: ctx.user.id }),
+  handler: async (ctx) =>
+    await authz.listRoles(ctx, { userId: ctx.user.actorId }),
 });
 
 // Run once from the dashboard or CLI to create the first admin.
@@ -218,7 +220,7 @@ export const importPost = serviceMutation({
     await ctx.db.insert("posts", {
       teamId: args.teamId,
       body: args.body,
-      authorId: ctx.user.id, // "importer", recorded as a service
+      authorId: ctx.user.actorId, // "importer", recorded as a service
       published: true,
     }),
 });
@@ -233,7 +235,7 @@ export const legacyWhoAmI = legacyQuery({
   permission: "posts.write",
   args: {},
   returns: v.string(),
-  handler: async (ctx) => ctx.user.id,
+  handler: async (ctx) => ctx.user.actorId,
 });
 export const legacyGrant = mutation({
   args: { userId: v.string() },

@@ -7,7 +7,7 @@ import type { GenericMutationCtx } from "convex/server";
 import { v } from "convex/values";
 import { describe, expect, test } from "vitest";
 import { Authz, defineRules } from "convex-opskit/authz";
-import { components } from "../helpers.js";
+import { components, errorOf } from "../helpers.js";
 import { authz, type DataModel, mutation, userMutation } from "./app.js";
 
 // Compiled by tsc, never called: the assertions are the type errors.
@@ -91,42 +91,88 @@ export function typeChecks(ctx: GenericMutationCtx<DataModel>) {
   });
 }
 
+/** A definition-time mistake: coded `INVALID_ARGUMENT` whose message matches `re`. */
+async function expectDefinitionError(define: () => unknown, re: RegExp) {
+  const data = await errorOf(define);
+  expect(data.code).toBe("INVALID_ARGUMENT");
+  expect(data.message).toMatch(re);
+}
+
 describe("runtime checks behind the types", () => {
-  test("malformed permission patterns in roles are refused at startup", () => {
-    expect(
+  test("malformed permission patterns in roles are refused at startup", async () => {
+    await expectDefinitionError(
       () => new Authz(components.authz, { roles: { a: ["posts.**"] } }),
-    ).toThrow(/malformed permission/);
-    expect(
+      /malformed permission/,
+    );
+    await expectDefinitionError(
       () => new Authz(components.authz, { roles: { a: ["posts read"] } }),
-    ).toThrow(/malformed permission/);
+      /malformed permission/,
+    );
   });
 
-  test("a service holding an unknown role is refused at startup", () => {
-    expect(
+  test("a service holding an unknown role is refused at startup", async () => {
+    await expectDefinitionError(
       () =>
         new Authz(components.authz, {
           roles: { a: ["x.y"] },
           services: { bot: { key: "k", roles: ["b" as "a"] } },
         }),
-    ).toThrow(/unknown role "b"/);
+      /^authz: service "bot" uses unknown role "b"$/,
+    );
   });
 
-  test("a builder with a malformed permission or a scope without permission is refused", () => {
-    expect(() =>
-      userMutation({
-        permission: "posts.write " as "posts.write",
-        args: {},
-        handler: async () => null,
-      }),
-    ).toThrow(/malformed permission/);
-    expect(() =>
-      userMutation({ scope: "team:1", args: {}, handler: async () => null }),
-    ).toThrow(/needs a `permission`/);
+  test("a builder with a malformed permission or a scope without permission is refused", async () => {
+    await expectDefinitionError(
+      () =>
+        userMutation({
+          permission: "posts.write " as "posts.write",
+          args: {},
+          handler: async () => null,
+        }),
+      /malformed permission/,
+    );
+    await expectDefinitionError(
+      () =>
+        userMutation({ scope: "team:1", args: {}, handler: async () => null }),
+      /needs a `permission`/,
+    );
   });
 
-  test("defineRules refuses anything but rule objects or 'unrestricted'", () => {
-    expect(() =>
-      defineRules<DataModel>({ posts: "allow-all" as "unrestricted" }),
-    ).toThrow(/must be an object of rules or "unrestricted"/);
+  test("defineRules refuses anything but rule objects or 'unrestricted'", async () => {
+    await expectDefinitionError(
+      () => defineRules<DataModel>({ posts: "allow-all" as "unrestricted" }),
+      /^authz: rules for table "posts" must be an object of rules or "unrestricted"$/,
+    );
+  });
+
+  test("the v builders refuse a scope that is neither a string nor a function at definition, like the zod ones", async () => {
+    await expectDefinitionError(
+      () =>
+        userMutation({
+          permission: "posts.write",
+          scope: 42 as unknown as string,
+          args: {},
+          handler: async () => null,
+        }),
+      /^authz: `scope` must be a string or a function of the arguments; got number$/,
+    );
+  });
+
+  test("a definition without a handler, a role without a list and no roles at all are refused", async () => {
+    await expectDefinitionError(
+      () => userMutation({ args: {} } as never),
+      /^authz builders take \{ args, handler, ... \}$/,
+    );
+    await expectDefinitionError(
+      () =>
+        new Authz(components.authz, {
+          roles: { a: "x.y" as unknown as ["x.y"] },
+        }),
+      /^authz: role "a" must list its permissions$/,
+    );
+    await expectDefinitionError(
+      () => new Authz(components.authz, { roles: {} }).roleValidator(),
+      /^authz: roleValidator\(\) needs at least one role$/,
+    );
   });
 });

@@ -15,7 +15,7 @@ import { zAuthz } from "convex-opskit/authz/zod";
 import fc from "fast-check";
 import { describe, expect, expectTypeOf, test } from "vitest";
 import { z } from "zod";
-import { opskitTest } from "../helpers.js";
+import { errorOf, opskitTest } from "../helpers.js";
 import { action, authz, INGEST_KEY, mutation, query, schema } from "./app.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./zod.test.js";
@@ -298,21 +298,27 @@ describe("zod authz builders", () => {
     ).toEqual([]);
   });
 
-  test("definition mistakes fail at definition time, like the v builders", () => {
-    expect(() =>
+  test("definition mistakes fail at definition time, like the v builders", async () => {
+    const malformed = await errorOf(() =>
       zUserMutation({
         permission: "Posts Write" as "posts.write",
         args: {},
         handler: async () => null,
       }),
-    ).toThrow(/malformed permission/);
-    expect(() =>
+    );
+    expect(malformed.code).toBe("INVALID_ARGUMENT");
+    expect(malformed.message).toBe('authz: malformed permission "Posts Write"');
+    const scopeOnly = await errorOf(() =>
       zUserMutation({
         scope: "team:1",
         args: {},
         handler: async () => null,
       }),
-    ).toThrow(/`scope` needs a `permission`/);
+    );
+    expect(scopeOnly.code).toBe("INVALID_ARGUMENT");
+    expect(scopeOnly.message).toBe(
+      "authz: `scope` needs a `permission` to check",
+    );
   });
 
   test("admitted exactly when zod accepts; a refusal writes nothing (generated)", async () => {

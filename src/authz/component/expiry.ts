@@ -33,6 +33,9 @@ import { logEvent } from "../../shared/log.js";
 import { internal } from "./_generated/api.js";
 import type { Doc } from "./_generated/dataModel.js";
 import { internalMutation, type MutationCtx } from "./_generated/server.js";
+// A cycle (grants.ts imports this file), safe: each side uses the other's
+// functions only when a handler runs, never while the modules load.
+import { findMember } from "./grants.js";
 
 /** Membership rows a single expiry run deletes at most; the rest continues in a follow-up run. */
 export const EXPIRY_BATCH = 256;
@@ -45,9 +48,6 @@ export const EXPIRY_BATCH = 256;
  * the next.
  */
 export const EXPIRY_HORIZON_MS = 21 * 24 * 60 * 60 * 1000;
-
-/** Stored scope for global grants (valid scopes always contain ":"). */
-const GLOBAL = "";
 
 /**
  * How long past its time a recorded sweep may be before the next expiring
@@ -126,15 +126,7 @@ export async function deleteExpiredMembers(
 ): Promise<void> {
   for (const grant of grants) {
     if (grant.expiresAt === undefined || grant.expiresAt > now) continue;
-    const member = await ctx.db
-      .query("members")
-      .withIndex("by_scope_user_role", (q) =>
-        q
-          .eq("scope", grant.scope ?? GLOBAL)
-          .eq("userId", userId)
-          .eq("role", grant.role),
-      )
-      .unique();
+    const member = await findMember(ctx, grant.scope, userId, grant.role);
     if (
       member !== null &&
       member.expiresAt !== undefined &&

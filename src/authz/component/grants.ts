@@ -1,5 +1,8 @@
 import { paginator } from "convex-helpers/server/pagination";
-import { paginationOptsValidator } from "convex/server";
+import {
+  paginationOptsValidator,
+  paginationResultValidator,
+} from "convex/server";
 import { v } from "convex/values";
 import { checkPageCursor, opskitError, shown } from "../../shared/errors.js";
 import {
@@ -7,9 +10,15 @@ import {
   MAX_USER_ID_LENGTH,
   userIdProblem,
   type Grant,
-} from "../policy.js";
-import { mutation, query, type MutationCtx } from "./_generated/server.js";
-import schema, { grantValidator } from "./schema.js";
+} from "../shared/policy.js";
+import {
+  mutation,
+  query,
+  type MutationCtx,
+  type QueryCtx,
+} from "./_generated/server.js";
+import { vGrant, vMember } from "../shared/validators.js";
+import schema from "./schema.js";
 import { deleteExpiredMembers, earliestExpiry, ensureSweep } from "./expiry.js";
 
 /** Grants per user are kept in one document; this bounds its size. */
@@ -48,6 +57,27 @@ function validate(args: { userId: string; role: string; scope?: string }) {
     );
 }
 
+/**
+ * The membership row of `userId` holding `role` in `scope` (a grant's scope:
+ * absent = global, stored as `""`), or null. One indexed point read.
+ */
+export async function findMember(
+  ctx: QueryCtx,
+  scope: string | undefined,
+  userId: string,
+  role: string,
+) {
+  return await ctx.db
+    .query("members")
+    .withIndex("by_scope_user_role", (q) =>
+      q
+        .eq("scope", scope ?? GLOBAL)
+        .eq("userId", userId)
+        .eq("role", role),
+    )
+    .unique();
+}
+
 async function loadUser(ctx: MutationCtx, userId: string) {
   return await ctx.db
     .query("userGrants")
@@ -58,7 +88,7 @@ async function loadUser(ctx: MutationCtx, userId: string) {
 /** The user's grants (expired ones included; the client filters at its own `now`). */
 export const getUserGrants = query({
   args: { userId: v.string() },
-  returns: v.array(grantValidator),
+  returns: v.array(vGrant),
   handler: async (ctx, { userId }) => {
     const doc = await ctx.db
       .query("userGrants")
@@ -129,12 +159,7 @@ export const grantRole = mutation({
     if (args.expiresAt !== undefined) await ensureSweep(ctx, args.expiresAt);
 
     const scope = args.scope ?? GLOBAL;
-    const member = await ctx.db
-      .query("members")
-      .withIndex("by_scope_user_role", (q) =>
-        q.eq("scope", scope).eq("userId", args.userId).eq("role", args.role),
-      )
-      .unique();
+    const member = await findMember(ctx, args.scope, args.userId, args.role);
     const row: {
       scope: string;
       userId: string;
@@ -179,13 +204,7 @@ export const revokeRole = mutation({
         await deleteExpiredMembers(ctx, args.userId, grants, now);
       }
     }
-    const scope = args.scope ?? GLOBAL;
-    const member = await ctx.db
-      .query("members")
-      .withIndex("by_scope_user_role", (q) =>
-        q.eq("scope", scope).eq("userId", args.userId).eq("role", args.role),
-      )
-      .unique();
+    const member = await findMember(ctx, args.scope, args.userId, args.role);
     if (member) {
       await ctx.db.delete("members", member._id);
       revoked = true;
@@ -203,17 +222,7 @@ export const listMembers = query({
     scope: v.optional(v.string()),
     paginationOpts: paginationOptsValidator,
   },
-  returns: v.object({
-    page: v.array(
-      v.object({
-        userId: v.string(),
-        role: v.string(),
-        expiresAt: v.optional(v.number()),
-      }),
-    ),
-    isDone: v.boolean(),
-    continueCursor: v.string(),
-  }),
+  returns: paginationResultValidator(vMember),
   handler: async (ctx, args) => {
     if (args.scope !== undefined && !isValidScope(args.scope))
       throw opskitError(

@@ -1,19 +1,13 @@
 import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
-
-/** One grant inside a user's grant document. */
-export const grantValidator = v.object({
-  role: v.string(),
-  scope: v.optional(v.string()),
-  expiresAt: v.optional(v.number()),
-});
+import { vGrant } from "../shared/validators.js";
 
 export default defineSchema({
   // One document per user holding all their grants, so an authorization
   // check reads exactly one document however many roles the user has.
   userGrants: defineTable({
     userId: v.string(),
-    grants: v.array(grantValidator),
+    grants: v.array(vGrant),
     // Written by the per-user expiry jobs of the previous version (expiry.ts); no longer set.
     expiryCheckAt: v.optional(v.number()),
     // The earliest `expiresAt` among `grants`; absent when none expires (expiry.ts).

@@ -1,7 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- query chains are forwarded untyped; the public types come from convex/server. */
-// Over ~400 lines, not yet split: the split along its seams is issue 13's
-// (architecture) work, planned file by file and kept out of the hardening
-// sessions so the attack fixes could land without a concurrent reshape.
 /**
  * Row rules: a `ctx.db` that enforces per-table `read`, `insert`, `modify`
  * and `delete` rules on every path of the Convex database API.
@@ -12,80 +8,25 @@
  * denies its operation, and an id whose table is not covered is refused.
  */
 import type {
-  DocumentByName,
   GenericDatabaseReader,
   GenericDatabaseWriter,
   GenericDataModel,
-  TableNamesInDataModel,
-  WithoutSystemFields,
 } from "convex/server";
 import type { GenericId } from "convex/values";
-import { parseDbGet, parseDbWrite } from "../shared/dbCalls.js";
-import { opskitError } from "../shared/errors.js";
-
-/** Who is making the request: a signed-in user or an API-key service. */
-export type Actor = { id: string; kind: "user" | "service" };
-
-/** Permission checks available to rules and handlers. */
-export interface PermissionChecker<Perm extends string = string> {
-  /** Whether the actor holds `permission` globally or for `opts.scope`. */
-  can(permission: Perm, opts?: { scope?: string }): Promise<boolean>;
-  /** Like `can`, but throws `FORBIDDEN` (and logs `authz.deny`) when missing. */
-  require(permission: Perm, opts?: { scope?: string }): Promise<void>;
-  /** The actor's role names that apply to `scope` (global roles always do). */
-  roles(opts?: { scope?: string }): Promise<string[]>;
-}
-
-/** What a rule receives: the actor, its permission checks, and the unfiltered reader. */
-export type RuleCtx<DataModel extends GenericDataModel> = {
-  user: Actor;
-  authz: PermissionChecker<string>;
-  /** The raw reader: rules may look up related rows without recursing into rules. */
-  db: GenericDatabaseReader<DataModel>;
-};
-
-type Verdict = boolean | Promise<boolean>;
-
-/** The rules of one table. A missing rule denies that operation. */
-export type TableRules<
-  DataModel extends GenericDataModel,
-  Table extends TableNamesInDataModel<DataModel>,
-> = {
-  /** Whether the actor may see `doc`. Unreadable rows are skipped by queries and `get` returns null. */
-  read?: (
-    ctx: RuleCtx<DataModel>,
-    doc: DocumentByName<DataModel, Table>,
-  ) => Verdict;
-  /** Whether the actor may insert `value`. */
-  insert?: (
-    ctx: RuleCtx<DataModel>,
-    value: WithoutSystemFields<DocumentByName<DataModel, Table>>,
-  ) => Verdict;
-  /** Whether the actor may turn `before` into `after` (patch or replace). */
-  modify?: (
-    ctx: RuleCtx<DataModel>,
-    before: DocumentByName<DataModel, Table>,
-    after: DocumentByName<DataModel, Table>,
-  ) => Verdict;
-  /** Whether the actor may delete `doc`. */
-  delete?: (
-    ctx: RuleCtx<DataModel>,
-    doc: DocumentByName<DataModel, Table>,
-  ) => Verdict;
-};
-
-/** Per-table rules, or `"unrestricted"` to opt a table out explicitly. */
-export type RowRulesByTable<DataModel extends GenericDataModel> = {
-  [Table in TableNamesInDataModel<DataModel>]?:
-    TableRules<DataModel, Table> | "unrestricted";
-};
-
-/** Row rules bound to a data model; make them with {@link defineRules}. */
-export type RowRules<DataModel extends GenericDataModel> = {
-  tables: RowRulesByTable<DataModel>;
-  /** Carries the data model type; never set at runtime. */
-  readonly __dataModel?: DataModel;
-};
+import { parseDbGet, parseDbWrite } from "../../shared/dbCalls.js";
+import { definitionError } from "../../shared/definitions.js";
+import { applyPatch } from "../../shared/documents.js";
+import { opskitError } from "../../shared/errors.js";
+import { LazyQuery } from "./guardedQuery.js";
+import type {
+  AnyDoc,
+  AnyRules,
+  DenyHook,
+  RowOperation,
+  RowRules,
+  RowRulesByTable,
+  RuleCtx,
+} from "./ruleTypes.js";
 
 /**
  * Declares row rules for an app's tables, typed by its data model. Pass the
@@ -95,11 +36,11 @@ export type RowRules<DataModel extends GenericDataModel> = {
  * import type { DataModel } from "./_generated/dataModel";
  * const rules = defineRules<DataModel>({
  *   posts: {
- *     read: (ctx, post) => post.published || post.authorId === ctx.user.id,
- *     insert: (ctx, post) => post.authorId === ctx.user.id,
+ *     read: (ctx, post) => post.published || post.authorId === ctx.user.actorId,
+ *     insert: (ctx, post) => post.authorId === ctx.user.actorId,
  *     modify: (ctx, before, after) =>
- *       before.authorId === ctx.user.id && after.authorId === ctx.user.id,
- *     delete: (ctx, post) => post.authorId === ctx.user.id,
+ *       before.authorId === ctx.user.actorId && after.authorId === ctx.user.actorId,
+ *     delete: (ctx, post) => post.authorId === ctx.user.actorId,
  *   },
  *   auditEvents: "unrestricted",
  * });
@@ -109,28 +50,16 @@ export function defineRules<DataModel extends GenericDataModel>(
 ): RowRules<DataModel> {
   for (const [table, rule] of Object.entries(tables)) {
     if (rule === "unrestricted" || (rule && typeof rule === "object")) continue;
-    throw new Error(
-      `authz: rules for table "${table}" must be an object of rules or "unrestricted"`,
+    throw definitionError(
+      "authz",
+      `rules for table "${table}" must be an object of rules or "unrestricted"`,
     );
   }
   return { tables };
 }
 
-/** Row-rule operations, as named in denials and logs. */
-export type RowOperation = "read" | "insert" | "modify" | "delete";
-
-/** Called before every row-rule denial is thrown or a row is hidden. */
-export type DenyHook = (info: {
-  table: string | null;
-  operation: RowOperation;
-  reason: "no_rule" | "table_not_covered" | "rule_denied" | "not_readable";
-  hidden?: number;
-}) => Promise<void> | void;
-
-type AnyRules = TableRules<GenericDataModel, string>;
-type AnyDoc = Record<string, unknown> & { _id: GenericId<string> };
-
-class RowGuard {
+/** The checks of one request's row rules, shared by the reader, the writer and queries. */
+export class RowGuard {
   constructor(
     readonly raw: GenericDatabaseReader<GenericDataModel>,
     readonly tables: Record<string, AnyRules | "unrestricted" | undefined>,
@@ -241,102 +170,6 @@ class RowGuard {
   }
 }
 
-class GuardedQuery {
-  constructor(
-    private readonly guard: RowGuard,
-    private readonly table: string,
-    private readonly rules: AnyRules,
-    private readonly inner: any,
-  ) {}
-
-  private wrap(next: unknown) {
-    return new GuardedQuery(this.guard, this.table, this.rules, next);
-  }
-  fullTableScan() {
-    return this.wrap(this.inner.fullTableScan());
-  }
-  withIndex(name: string, range?: unknown) {
-    return this.wrap(this.inner.withIndex(name, range));
-  }
-  withSearchIndex(name: string, filter: unknown) {
-    return this.wrap(this.inner.withSearchIndex(name, filter));
-  }
-  order(order: "asc" | "desc") {
-    return this.wrap(this.inner.order(order));
-  }
-  filter(predicate: unknown) {
-    return this.wrap(this.inner.filter(predicate));
-  }
-
-  private async reportHidden(hidden: number) {
-    await this.guard.reportHidden(this.table, hidden);
-  }
-
-  async *[Symbol.asyncIterator]() {
-    let hidden = 0;
-    try {
-      for await (const doc of this.inner as AsyncIterable<AnyDoc>) {
-        if (await this.guard.canRead(this.rules, doc)) yield doc;
-        else hidden++;
-      }
-    } finally {
-      await this.reportHidden(hidden);
-    }
-  }
-
-  async take(n: number) {
-    if (!Number.isInteger(n) || n < 0)
-      throw opskitError(
-        "INVALID_ARGUMENT",
-        "take(n) needs a non-negative integer",
-        { n },
-      );
-    const out: AnyDoc[] = [];
-    if (n === 0) return out;
-    for await (const doc of this) {
-      out.push(doc);
-      if (out.length >= n) break;
-    }
-    return out;
-  }
-  async collect() {
-    const out: AnyDoc[] = [];
-    for await (const doc of this) out.push(doc);
-    return out;
-  }
-  async first() {
-    for await (const doc of this) return doc;
-    return null;
-  }
-  /**
-   * Like Convex's `unique()`: the one matching document, `null` for none, and
-   * an error as soon as a second one turns up. Only rows the caller may read
-   * count, and the error is coded (`CONFLICT`: the stored rows contradict the
-   * query's expectation of at most one) so clients can tell it apart.
-   */
-  async unique() {
-    let found: AnyDoc | null = null;
-    for await (const doc of this) {
-      if (found !== null)
-        throw opskitError(
-          "CONFLICT",
-          `unique() query returned more than one result from table "${this.table}": [${found._id}, ${doc._id}, ...]`,
-          { table: this.table, ids: [found._id, doc._id] },
-        );
-      found = doc;
-    }
-    return found;
-  }
-  async paginate(opts: unknown) {
-    const result = await this.inner.paginate(opts);
-    const page: AnyDoc[] = [];
-    for (const doc of result.page as AnyDoc[])
-      if (await this.guard.canRead(this.rules, doc)) page.push(doc);
-    await this.reportHidden(result.page.length - page.length);
-    return { ...result, page };
-  }
-}
-
 function guardedReader(
   guard: RowGuard,
   raw: GenericDatabaseReader<GenericDataModel>,
@@ -361,84 +194,6 @@ function guardedReader(
     // System tables (_storage, _scheduled_functions) hold no app rows.
     system: raw.system,
   };
-}
-
-/**
- * A query whose coverage check runs when it is used: `query()` is synchronous
- * in Convex, so the denial (which logs asynchronously) is raised by the
- * first chained or terminal call instead.
- */
-class LazyQuery {
-  private resolved: Promise<GuardedQuery> | null = null;
-  private readonly steps: Array<(q: any) => any> = [];
-  constructor(
-    private readonly guard: RowGuard,
-    private readonly table: string,
-    private readonly make: () => unknown,
-  ) {}
-  private chain(step: (q: any) => any) {
-    const next = new LazyQuery(this.guard, this.table, this.make);
-    next.steps.push(...this.steps, step);
-    return next;
-  }
-  fullTableScan() {
-    return this.chain((q) => q.fullTableScan());
-  }
-  withIndex(name: string, range?: unknown) {
-    return this.chain((q) => q.withIndex(name, range));
-  }
-  withSearchIndex(name: string, filter: unknown) {
-    return this.chain((q) => q.withSearchIndex(name, filter));
-  }
-  order(order: "asc" | "desc") {
-    return this.chain((q) => q.order(order));
-  }
-  filter(predicate: unknown) {
-    return this.chain((q) => q.filter(predicate));
-  }
-  private build(): Promise<GuardedQuery> {
-    this.resolved ??= (async () => {
-      const rules = await this.guard.rulesFor(this.table, "read");
-      // "unrestricted" was handled in query(); anything else is an object.
-      let q = new GuardedQuery(
-        this.guard,
-        this.table,
-        rules as AnyRules,
-        this.make(),
-      );
-      for (const step of this.steps) q = step(q);
-      return q;
-    })();
-    return this.resolved;
-  }
-  async *[Symbol.asyncIterator]() {
-    yield* await this.build();
-  }
-  async take(n: number) {
-    return (await this.build()).take(n);
-  }
-  async collect() {
-    return (await this.build()).collect();
-  }
-  async first() {
-    return (await this.build()).first();
-  }
-  async unique() {
-    return (await this.build()).unique();
-  }
-  async paginate(opts: unknown) {
-    return (await this.build()).paginate(opts);
-  }
-}
-
-function applyPatch(before: AnyDoc, value: Record<string, unknown>): AnyDoc {
-  const after: Record<string, unknown> = { ...before };
-  for (const [k, v] of Object.entries(value)) {
-    if (k === "_id" || k === "_creationTime") continue;
-    if (v === undefined) delete after[k];
-    else after[k] = v;
-  }
-  return after as AnyDoc;
 }
 
 function guardedWriter(
@@ -539,6 +294,23 @@ function readOnly(
   } as GenericDatabaseReader<GenericDataModel>;
 }
 
+/** The guard of one request: `rules` for `ctx`'s caller, rules reading through `raw` without write methods. */
+function makeGuard<DataModel extends GenericDataModel>(
+  raw: GenericDatabaseReader<GenericDataModel>,
+  rules: RowRules<DataModel>,
+  ctx: Omit<RuleCtx<DataModel>, "db">,
+  onDeny: DenyHook,
+): RowGuard {
+  return new RowGuard(
+    raw,
+    rules.tables as never,
+    { ...(ctx as Omit<RuleCtx<GenericDataModel>, "db">), db: readOnly(raw) },
+    onDeny,
+  );
+}
+
+// guardReader and guardWriter repeat one parameter list on purpose: one
+// typed entry per db kind (reader in, reader out; writer in, writer out).
 /** Wraps a query ctx's `db` so it enforces `rules`. */
 export function guardReader<DataModel extends GenericDataModel>(
   raw: GenericDatabaseReader<DataModel>,
@@ -547,13 +319,7 @@ export function guardReader<DataModel extends GenericDataModel>(
   onDeny: DenyHook,
 ): GenericDatabaseReader<DataModel> {
   const r = raw as unknown as GenericDatabaseReader<GenericDataModel>;
-  const guard = new RowGuard(
-    r,
-    rules.tables as never,
-    { ...ctx, db: readOnly(r) },
-    onDeny,
-  );
-  const reader = guardedReader(guard, r);
+  const reader = guardedReader(makeGuard(r, rules, ctx, onDeny), r);
   return {
     ...reader,
     table: (table: string) => ({
@@ -571,11 +337,8 @@ export function guardWriter<DataModel extends GenericDataModel>(
   onDeny: DenyHook,
 ): GenericDatabaseWriter<DataModel> {
   const w = raw as unknown as GenericDatabaseWriter<GenericDataModel>;
-  const guard = new RowGuard(
+  return guardedWriter(
+    makeGuard(w, rules, ctx, onDeny),
     w,
-    rules.tables as never,
-    { ...ctx, db: readOnly(w) },
-    onDeny,
-  );
-  return guardedWriter(guard, w) as unknown as GenericDatabaseWriter<DataModel>;
+  ) as unknown as GenericDatabaseWriter<DataModel>;
 }
