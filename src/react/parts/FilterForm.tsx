@@ -1,0 +1,103 @@
+/** The filters of the audit trail and operations list: time range, table, actor, function. */
+import { useState, type FormEvent } from "react";
+import { parseLocalTime } from "../format.js";
+
+/** Filters of the audit trail and operations list. */
+export type AuditFilters = {
+  from?: number;
+  to?: number;
+  table?: string;
+  actorId?: string;
+  functionName?: string;
+};
+
+export function FilterForm(props: {
+  tables: readonly string[];
+  withTable: boolean;
+  onApply: (f: AuditFilters) => void;
+}) {
+  const [from, setFrom] = useState("");
+  const [to, setTo] = useState("");
+  const [table, setTable] = useState("");
+  const [actor, setActor] = useState("");
+  const [fn, setFn] = useState("");
+  const apply = (e: FormEvent) => {
+    e.preventDefault();
+    const f: AuditFilters = {};
+    const fromMs = parseLocalTime(from);
+    const toMs = parseLocalTime(to);
+    if (fromMs !== undefined) f.from = fromMs;
+    if (toMs !== undefined) f.to = toMs;
+    if (table) f.table = table;
+    if (actor.trim()) f.actorId = actor.trim();
+    if (fn.trim()) f.functionName = fn.trim();
+    props.onApply(f);
+  };
+  return (
+    <form
+      className="opskit-filters"
+      role="search"
+      aria-label="Filters"
+      onSubmit={apply}
+    >
+      <label className="opskit-field">
+        From
+        <input
+          aria-label="From"
+          type="datetime-local"
+          step={1}
+          value={from}
+          onChange={(e) => setFrom(e.target.value)}
+        />
+      </label>
+      <label className="opskit-field">
+        To
+        <input
+          aria-label="To"
+          type="datetime-local"
+          step={1}
+          value={to}
+          onChange={(e) => setTo(e.target.value)}
+        />
+      </label>
+      {props.withTable && (
+        <label className="opskit-field">
+          Table
+          <select
+            aria-label="Table"
+            value={table}
+            onChange={(e) => setTable(e.target.value)}
+          >
+            <option value="">Any table</option>
+            {props.tables.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
+      <label className="opskit-field">
+        Actor
+        <input
+          aria-label="Actor"
+          value={actor}
+          placeholder="user id"
+          onChange={(e) => setActor(e.target.value)}
+        />
+      </label>
+      <label className="opskit-field">
+        Function
+        <input
+          aria-label="Function"
+          value={fn}
+          placeholder="module:function"
+          onChange={(e) => setFn(e.target.value)}
+        />
+      </label>
+      <button type="submit" className="opskit-btn opskit-btn-primary">
+        Apply filters
+      </button>
+    </form>
+  );
+}
