@@ -12,6 +12,7 @@ import {
 } from "./common.js";
 import { formatTime } from "./format.js";
 import { useOpsQuery } from "./hooks.js";
+import { TextFilter } from "./parts/TextFilter.js";
 
 /** The current value of a rate limit for a name and key, live, with an audited reset. */
 export function RateLimitsPanel(props: {
@@ -66,15 +67,12 @@ export function RateLimitsPanel(props: {
               ))}
             </select>
           </label>
-          <label className="opskit-field">
-            Key
-            <input
-              aria-label="Key"
-              value={keyInput}
-              placeholder="e.g. a user id (blank: global)"
-              onChange={(e) => setKeyInput(e.target.value)}
-            />
-          </label>
+          <TextFilter
+            label="Key"
+            value={keyInput}
+            placeholder="e.g. a user id (blank: global)"
+            onChange={setKeyInput}
+          />
           <button
             type="submit"
             className="opskit-btn opskit-btn-primary"

@@ -13,6 +13,7 @@ import {
 } from "./common.js";
 import { formatTime } from "./format.js";
 import { useOpsPages } from "./hooks.js";
+import { TextFilter } from "./parts/TextFilter.js";
 
 type Member = { userId: string; role: string; expiresAt?: number };
 
@@ -49,15 +50,12 @@ export function RolesPanel(props: {
             setScope(scopeInput.trim() || undefined);
           }}
         >
-          <label className="opskit-field">
-            Scope
-            <input
-              aria-label="Scope"
-              value={scopeInput}
-              placeholder="e.g. team:acme (blank: global)"
-              onChange={(e) => setScopeInput(e.target.value)}
-            />
-          </label>
+          <TextFilter
+            label="Scope"
+            value={scopeInput}
+            placeholder="e.g. team:acme (blank: global)"
+            onChange={setScopeInput}
+          />
           <button type="submit" className="opskit-btn opskit-btn-primary">
             Show members
           </button>
@@ -129,14 +127,7 @@ export function RolesPanel(props: {
         <LoadMoreButton pages={members} />
         <h3>Grant a role {scope ? `in ${scope}` : "globally"}</h3>
         <div className="opskit-filters">
-          <label className="opskit-field">
-            User id
-            <input
-              aria-label="User id"
-              value={userId}
-              onChange={(e) => setUserId(e.target.value)}
-            />
-          </label>
+          <TextFilter label="User id" value={userId} onChange={setUserId} />
           <label className="opskit-field">
             Role
             <select

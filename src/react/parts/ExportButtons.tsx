@@ -89,22 +89,17 @@ export function ExportButtons(props: {
   };
   return (
     <div className="opskit-actions">
-      <button
-        type="button"
-        className="opskit-btn"
-        disabled={state.busy}
-        onClick={() => void run("csv")}
-      >
-        Export CSV
-      </button>
-      <button
-        type="button"
-        className="opskit-btn"
-        disabled={state.busy}
-        onClick={() => void run("ndjson")}
-      >
-        Export NDJSON
-      </button>
+      {(["csv", "ndjson"] as const).map((format) => (
+        <button
+          key={format}
+          type="button"
+          className="opskit-btn"
+          disabled={state.busy}
+          onClick={() => void run(format)}
+        >
+          {`Export ${format.toUpperCase()}`}
+        </button>
+      ))}
       {state.message && (
         <span role="status" className="opskit-muted">
           {state.message}

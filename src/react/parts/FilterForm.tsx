@@ -1,6 +1,7 @@
 /** The filters of the audit trail and operations list: time range, table, actor, function. */
 import { useState, type FormEvent } from "react";
 import { parseLocalTime } from "../format.js";
+import { TextFilter } from "./TextFilter.js";
 
 /** Filters of the audit trail and operations list. */
 export type AuditFilters = {
@@ -40,26 +41,20 @@ export function FilterForm(props: {
       aria-label="Filters"
       onSubmit={apply}
     >
-      <label className="opskit-field">
-        From
-        <input
-          aria-label="From"
-          type="datetime-local"
-          step={1}
-          value={from}
-          onChange={(e) => setFrom(e.target.value)}
-        />
-      </label>
-      <label className="opskit-field">
-        To
-        <input
-          aria-label="To"
-          type="datetime-local"
-          step={1}
-          value={to}
-          onChange={(e) => setTo(e.target.value)}
-        />
-      </label>
+      <TextFilter
+        label="From"
+        type="datetime-local"
+        step={1}
+        value={from}
+        onChange={setFrom}
+      />
+      <TextFilter
+        label="To"
+        type="datetime-local"
+        step={1}
+        value={to}
+        onChange={setTo}
+      />
       {props.withTable && (
         <label className="opskit-field">
           Table
@@ -77,24 +72,18 @@ export function FilterForm(props: {
           </select>
         </label>
       )}
-      <label className="opskit-field">
-        Actor
-        <input
-          aria-label="Actor"
-          value={actor}
-          placeholder="user id"
-          onChange={(e) => setActor(e.target.value)}
-        />
-      </label>
-      <label className="opskit-field">
-        Function
-        <input
-          aria-label="Function"
-          value={fn}
-          placeholder="module:function"
-          onChange={(e) => setFn(e.target.value)}
-        />
-      </label>
+      <TextFilter
+        label="Actor"
+        value={actor}
+        placeholder="user id"
+        onChange={setActor}
+      />
+      <TextFilter
+        label="Function"
+        value={fn}
+        placeholder="module:function"
+        onChange={setFn}
+      />
       <button type="submit" className="opskit-btn opskit-btn-primary">
         Apply filters
       </button>
