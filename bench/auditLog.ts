@@ -18,25 +18,19 @@ import {
   type SchemaDefinition,
 } from "convex/server";
 import { v } from "convex/values";
-import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { AuditLog } from "../src/auditLog/client.js";
 import ourSchema from "../src/auditLog/component/schema.js";
 import type { ComponentApi } from "../src/auditLog/component/_generated/component.js";
-import { setLogSink } from "../src/shared/log.js";
+import { silenceLogs } from "../src/shared/log.js";
 import {
   appModules,
+  benchSetup,
   median,
-  modulesFromDir,
   printTable,
   sized,
 } from "./harness.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const theirDir = path.join(
-  root,
-  "node_modules/convex-table-history/dist/esm/component",
-);
+const sides = benchSetup("auditLog", "convex-table-history/dist/esm/component");
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const components = componentsGeneric() as unknown as {
@@ -263,60 +257,64 @@ const measureSeal = mutationGeneric({
   },
 });
 
-const pageOurs = queryGeneric({
-  args: { by: v.string(), hotDoc: v.string() },
-  returns: v.any(),
-  handler: async (ctx, { by, hotDoc }) => {
-    const start = await metrics(ctx);
-    const paginationOpts = { numItems: PAGE, cursor: null };
-    const page =
-      by === "document"
-        ? await auditLog.list(ctx, {
-            table: "users",
-            docId: hotDoc,
-            paginationOpts,
-          })
-        : by === "actor"
-          ? await auditLog.list(ctx, { actorId: "actor7", paginationOpts })
-          : by === "table"
-            ? await auditLog.list(ctx, { table: "users", paginationOpts })
-            : by === "table+actor"
-              ? await auditLog.list(ctx, {
-                  table: "users",
-                  actorId: "actor7",
-                  paginationOpts,
-                })
-              : by === "actor+kind"
-                ? await auditLog.list(ctx, {
-                    actorId: "actor7",
-                    kind: "patch",
-                    paginationOpts,
-                  })
-                : await auditLog.list(ctx, { from: 0, paginationOpts });
-    return { items: page.page.length, ...diff(start, await metrics(ctx)) };
-  },
-});
+/**
+ * A query reading one page of the log by `by` (`read` says how: ours or
+ * theirs), returning the page's size and what reading it cost.
+ */
+function pageQuery(
+  read: (
+    ctx: any,
+    by: string,
+    hotDoc: string,
+    paginationOpts: { numItems: number; cursor: null },
+  ) => Promise<{ page: unknown[] }>,
+) {
+  return queryGeneric({
+    args: { by: v.string(), hotDoc: v.string() },
+    returns: v.any(),
+    handler: async (ctx, { by, hotDoc }) => {
+      const start = await metrics(ctx);
+      const paginationOpts = { numItems: PAGE, cursor: null };
+      const page = await read(ctx, by, hotDoc, paginationOpts);
+      return { items: page.page.length, ...diff(start, await metrics(ctx)) };
+    },
+  });
+}
 
-const pageTheirs = queryGeneric({
-  args: { by: v.string(), hotDoc: v.string() },
-  returns: v.any(),
-  handler: async (ctx, { by, hotDoc }) => {
-    const start = await metrics(ctx);
-    const paginationOpts = { numItems: PAGE, cursor: null };
-    const page =
-      by === "document"
-        ? await ctx.runQuery(components.tableHistory.lib.listDocumentHistory, {
-            id: hotDoc,
-            maxTs: Number.MAX_SAFE_INTEGER,
-            paginationOpts,
-          })
-        : await ctx.runQuery(components.tableHistory.lib.listHistory, {
-            maxTs: Number.MAX_SAFE_INTEGER,
-            paginationOpts,
-          });
-    return { items: page.page.length, ...diff(start, await metrics(ctx)) };
-  },
-});
+const pageOurs = pageQuery((ctx, by, hotDoc, paginationOpts) =>
+  by === "document"
+    ? auditLog.list(ctx, { table: "users", docId: hotDoc, paginationOpts })
+    : by === "actor"
+      ? auditLog.list(ctx, { actorId: "actor7", paginationOpts })
+      : by === "table"
+        ? auditLog.list(ctx, { table: "users", paginationOpts })
+        : by === "table+actor"
+          ? auditLog.list(ctx, {
+              table: "users",
+              actorId: "actor7",
+              paginationOpts,
+            })
+          : by === "actor+kind"
+            ? auditLog.list(ctx, {
+                actorId: "actor7",
+                kind: "patch",
+                paginationOpts,
+              })
+            : auditLog.list(ctx, { from: 0, paginationOpts }),
+);
+
+const pageTheirs = pageQuery((ctx, by, hotDoc, paginationOpts) =>
+  by === "document"
+    ? ctx.runQuery(components.tableHistory.lib.listDocumentHistory, {
+        id: hotDoc,
+        maxTs: Number.MAX_SAFE_INTEGER,
+        paginationOpts,
+      })
+    : ctx.runQuery(components.tableHistory.lib.listHistory, {
+        maxTs: Number.MAX_SAFE_INTEGER,
+        paginationOpts,
+      }),
+);
 
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
@@ -342,15 +340,10 @@ async function makeTest() {
   t.registerComponent(
     "auditLog",
     ourSchema as SchemaDefinition<GenericSchema, boolean>,
-    modulesFromDir(path.join(root, "src/auditLog/component")),
+    sides.ourModules(),
   );
-  const theirSchema = (
-    (await import(pathToFileURL(path.join(theirDir, "schema.js")).href)) as {
-      default: SchemaDefinition<GenericSchema, boolean>;
-    }
-  ).default;
-  t.registerComponent("tableHistory", theirSchema, {
-    ...modulesFromDir(theirDir),
+  t.registerComponent("tableHistory", await sides.theirSchema(), {
+    ...sides.theirModules(),
     "./benchSeed.js": async () => theirSeedModule,
   });
   return { t, api: anyApi.bench };
@@ -479,7 +472,7 @@ async function pageReads() {
 
 /** Runs the whole auditLog benchmark suite. */
 export default async function main(): Promise<void> {
-  const restoreLogs = setLogSink(() => {});
+  const restoreLogs = silenceLogs();
   const started = performance.now();
   try {
     await writesPerOperation();

@@ -19,15 +19,13 @@ import {
   queryGeneric,
 } from "convex/server";
 import { v } from "convex/values";
-import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { Authz, userIdFromSubject } from "../src/authz/client.js";
-import { setLogSink } from "../src/shared/log.js";
+import { silenceLogs } from "../src/shared/log.js";
 import type { ComponentApi } from "../src/authz/component/_generated/component.js";
 import authzSchema from "../src/authz/component/schema.js";
-import { appModules, median, modulesFromDir, printTable } from "./harness.js";
+import { appModules, benchSetup, median, printTable } from "./harness.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const sides = benchSetup("authz", "@djpanda/convex-authz/dist/component");
 const SIZES = [1, 10, 20, 50] as const;
 const CHECKS = [1, 20] as const;
 const perms = (n: number) => Array.from({ length: n }, (_, i) => `p${i}`);
@@ -135,32 +133,12 @@ const benchModule = {
 };
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
-// The package exports no schema path; convex-test needs the component's schema.
-const djSchema = (
-  await import(
-    pathToFileURL(
-      path.join(
-        root,
-        "node_modules/@djpanda/convex-authz/dist/component/schema.js",
-      ),
-    ).href
-  )
-).default;
+const djSchema = await sides.theirSchema();
 
 function setup() {
   const t = convexTest(defineSchema({}), appModules({ bench: benchModule }));
-  t.registerComponent(
-    "authz",
-    authzSchema,
-    modulesFromDir(path.join(root, "src/authz/component")),
-  );
-  t.registerComponent(
-    "djAuthz",
-    djSchema,
-    modulesFromDir(
-      path.join(root, "node_modules/@djpanda/convex-authz/dist/component"),
-    ),
-  );
+  t.registerComponent("authz", authzSchema, sides.ourModules());
+  t.registerComponent("djAuthz", djSchema, sides.theirModules());
   return t;
 }
 
@@ -184,7 +162,7 @@ export default function main(): Promise<void> {
 
 async function run(): Promise<void> {
   // grant/revoke log lines would drown the tables.
-  const restoreLogs = setLogSink(() => {});
+  const restoreLogs = silenceLogs();
   try {
     await suite();
   } finally {

@@ -45,6 +45,16 @@ function run(
   }) as string;
 }
 
+/** Runs `cmd` expecting it to fail: what it printed on stdout, `""` if it passed. */
+function failureOf(cmd: string, args: string[], cwd: string): string {
+  try {
+    run(cmd, args, cwd);
+  } catch (e) {
+    return String((e as { stdout?: string }).stdout ?? "");
+  }
+  return "";
+}
+
 function step(label: string) {
   console.log(`▸ ${label}`);
 }
@@ -130,6 +140,10 @@ try {
     tsconfigCodegen: () => string;
   };
   writeFileSync(path.join(app, "convex/tsconfig.json"), tsconfigCodegen());
+  // The same app definition as the repository's convex/convex.config.ts, on
+  // purpose: the check writes a fresh app that imports the packed package the
+  // way a user's app does (both import forms, with and without `.js`), so it
+  // cannot share the example app's file.
   writeFileSync(
     path.join(app, "convex/convex.config.ts"),
     `import { defineApp } from "convex/server";
@@ -396,12 +410,7 @@ export const bad = mutation({
 });
 `,
   );
-  let reported = "";
-  try {
-    run(tsc, ["-p", "convex/tsconfig.json"], app);
-  } catch (e) {
-    reported = String((e as { stdout?: string }).stdout ?? "");
-  }
+  const reported = failureOf(tsc, ["-p", "convex/tsconfig.json"], app);
   // The misspelled name is on line 11: the error must point there, not elsewhere.
   if (!reported.includes("convex/typo.ts(11,"))
     throw new Error(`tsc did not report the misspelled name:\n${reported}`);
@@ -424,12 +433,7 @@ import { api } from "../convex/_generated/api";
 export const Wrong = () => <OpsConsole api={api.messages} />;
 `,
   );
-  let consoleError = "";
-  try {
-    run(tsc, ["-p", "tsconfig.json"], app);
-  } catch (e) {
-    consoleError = String((e as { stdout?: string }).stdout ?? "");
-  }
+  const consoleError = failureOf(tsc, ["-p", "tsconfig.json"], app);
   if (!consoleError.includes("src/Wrong.tsx(3,"))
     throw new Error(
       `tsc accepted <OpsConsole> with a module that is not the ops API:\n${consoleError}`,
