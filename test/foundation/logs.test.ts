@@ -23,8 +23,8 @@ import {
 } from "convex-opskit/test";
 import fc from "fast-check";
 import { afterEach, describe, expect, test, vi } from "vitest";
-import { logEvent } from "../../src/shared/log.js";
 import { components, errorOf, opskitTest } from "../helpers.js";
+import { logEvent } from "../internal.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./logs.test.js";
 
