@@ -67,23 +67,26 @@ const userQuery = ours.query(queryGeneric);
 
 const metrics = async (ctx: any) => await ctx.meta.getTransactionMetrics();
 
+/** A grant or revoke of `userId`'s `role` (`change`), returning the documents it wrote. */
+const writesOf = (
+  change: (ctx: any, a: { userId: string; role: string }) => Promise<unknown>,
+) =>
+  mutationGeneric({
+    args: { userId: v.string(), role: v.string() },
+    returns: v.number(),
+    handler: async (ctx, a) => {
+      await change(ctx, a);
+      return (await metrics(ctx)).documentsWritten.used;
+    },
+  });
+
 const benchModule = {
-  oursGrant: mutationGeneric({
-    args: { userId: v.string(), role: v.string() },
-    returns: v.number(),
-    handler: async (ctx, a) => {
-      await ours.grant(ctx, { userId: a.userId, role: a.role });
-      return (await metrics(ctx)).documentsWritten.used;
-    },
-  }),
-  oursRevoke: mutationGeneric({
-    args: { userId: v.string(), role: v.string() },
-    returns: v.number(),
-    handler: async (ctx, a) => {
-      await ours.revoke(ctx, { userId: a.userId, role: a.role });
-      return (await metrics(ctx)).documentsWritten.used;
-    },
-  }),
+  oursGrant: writesOf((ctx, a) =>
+    ours.grant(ctx, { userId: a.userId, role: a.role }),
+  ),
+  oursRevoke: writesOf((ctx, a) =>
+    ours.revoke(ctx, { userId: a.userId, role: a.role }),
+  ),
   oursCheck: userQuery({
     args: { permissions: v.array(v.string()) },
     returns: v.object({ reads: v.number(), allowed: v.number() }),
@@ -99,22 +102,8 @@ const benchModule = {
     handler: (ctx, a) =>
       oursEdited.can(ctx, { userId: a.userId, permission: "docs.extra" }),
   }),
-  djGrant: mutationGeneric({
-    args: { userId: v.string(), role: v.string() },
-    returns: v.number(),
-    handler: async (ctx, a) => {
-      await dj.assignRole(ctx as any, a.userId, a.role);
-      return (await metrics(ctx)).documentsWritten.used;
-    },
-  }),
-  djRevoke: mutationGeneric({
-    args: { userId: v.string(), role: v.string() },
-    returns: v.number(),
-    handler: async (ctx, a) => {
-      await dj.revokeRole(ctx as any, a.userId, a.role);
-      return (await metrics(ctx)).documentsWritten.used;
-    },
-  }),
+  djGrant: writesOf((ctx, a) => dj.assignRole(ctx, a.userId, a.role)),
+  djRevoke: writesOf((ctx, a) => dj.revokeRole(ctx, a.userId, a.role)),
   djCheck: queryGeneric({
     args: { userId: v.string(), permissions: v.array(v.string()) },
     returns: v.object({ reads: v.number(), allowed: v.number() }),
