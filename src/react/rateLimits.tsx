@@ -12,6 +12,7 @@ import {
 } from "./common.js";
 import { formatTime } from "./format.js";
 import { useOpsQuery } from "./hooks.js";
+import { SelectFilter } from "./parts/SelectFilter.js";
 import { TextFilter } from "./parts/TextFilter.js";
 
 /** The current value of a rate limit for a name and key, live, with an audited reset. */
@@ -53,20 +54,15 @@ export function RateLimitsPanel(props: {
               });
           }}
         >
-          <label className="opskit-field">
-            Limit
-            <select
-              aria-label="Limit"
-              value={selected}
-              onChange={(e) => setName(e.target.value)}
-            >
-              {names.map((n) => (
-                <option key={n.name} value={n.name}>
-                  {n.name} ({n.kind})
-                </option>
-              ))}
-            </select>
-          </label>
+          <SelectFilter
+            label="Limit"
+            value={selected}
+            onChange={setName}
+            options={names.map((n) => ({
+              value: n.name,
+              text: `${n.name} (${n.kind})`,
+            }))}
+          />
           <TextFilter
             label="Key"
             value={keyInput}

@@ -13,6 +13,7 @@ import {
 } from "./common.js";
 import { formatTime } from "./format.js";
 import { useOpsPages } from "./hooks.js";
+import { SelectFilter } from "./parts/SelectFilter.js";
 import { TextFilter } from "./parts/TextFilter.js";
 
 type Member = { userId: string; role: string; expiresAt?: number };
@@ -128,20 +129,12 @@ export function RolesPanel(props: {
         <h3>Grant a role {scope ? `in ${scope}` : "globally"}</h3>
         <div className="opskit-filters">
           <TextFilter label="User id" value={userId} onChange={setUserId} />
-          <label className="opskit-field">
-            Role
-            <select
-              aria-label="Role"
-              value={chosenRole}
-              onChange={(e) => setRole(e.target.value)}
-            >
-              {assignable.map((r) => (
-                <option key={r.name} value={r.name}>
-                  {r.name}
-                </option>
-              ))}
-            </select>
-          </label>
+          <SelectFilter
+            label="Role"
+            value={chosenRole}
+            onChange={setRole}
+            options={assignable.map((r) => ({ value: r.name, text: r.name }))}
+          />
           <ReasonAction
             label="Grant"
             ariaLabel="Grant role"

@@ -1,6 +1,7 @@
 /** The filters of the audit trail and operations list: time range, table, actor, function. */
 import { useState, type FormEvent } from "react";
 import { parseLocalTime } from "../format.js";
+import { SelectFilter } from "./SelectFilter.js";
 import { TextFilter } from "./TextFilter.js";
 
 /** Filters of the audit trail and operations list. */
@@ -56,21 +57,15 @@ export function FilterForm(props: {
         onChange={setTo}
       />
       {props.withTable && (
-        <label className="opskit-field">
-          Table
-          <select
-            aria-label="Table"
-            value={table}
-            onChange={(e) => setTable(e.target.value)}
-          >
-            <option value="">Any table</option>
-            {props.tables.map((t) => (
-              <option key={t} value={t}>
-                {t}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectFilter
+          label="Table"
+          value={table}
+          onChange={setTable}
+          options={[
+            { value: "", text: "Any table" },
+            ...props.tables.map((t) => ({ value: t, text: t })),
+          ]}
+        />
       )}
       <TextFilter
         label="Actor"
