@@ -19,15 +19,13 @@ import {
   queryGeneric,
 } from "convex/server";
 import { v } from "convex/values";
-import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { Authz, userIdFromSubject } from "../src/authz/client.js";
-import { setLogSink } from "../src/shared/log.js";
+import { silenceLogs } from "../src/shared/log.js";
 import type { ComponentApi } from "../src/authz/component/_generated/component.js";
 import authzSchema from "../src/authz/component/schema.js";
-import { appModules, median, modulesFromDir, printTable } from "./harness.js";
+import { appModules, benchSetup, median, printTable } from "./harness.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const sides = benchSetup("authz", "@djpanda/convex-authz/dist/component");
 const SIZES = [1, 10, 20, 50] as const;
 const CHECKS = [1, 20] as const;
 const perms = (n: number) => Array.from({ length: n }, (_, i) => `p${i}`);
@@ -69,23 +67,26 @@ const userQuery = ours.query(queryGeneric);
 
 const metrics = async (ctx: any) => await ctx.meta.getTransactionMetrics();
 
+/** A grant or revoke of `userId`'s `role` (`change`), returning the documents it wrote. */
+const writesOf = (
+  change: (ctx: any, a: { userId: string; role: string }) => Promise<unknown>,
+) =>
+  mutationGeneric({
+    args: { userId: v.string(), role: v.string() },
+    returns: v.number(),
+    handler: async (ctx, a) => {
+      await change(ctx, a);
+      return (await metrics(ctx)).documentsWritten.used;
+    },
+  });
+
 const benchModule = {
-  oursGrant: mutationGeneric({
-    args: { userId: v.string(), role: v.string() },
-    returns: v.number(),
-    handler: async (ctx, a) => {
-      await ours.grant(ctx, { userId: a.userId, role: a.role });
-      return (await metrics(ctx)).documentsWritten.used;
-    },
-  }),
-  oursRevoke: mutationGeneric({
-    args: { userId: v.string(), role: v.string() },
-    returns: v.number(),
-    handler: async (ctx, a) => {
-      await ours.revoke(ctx, { userId: a.userId, role: a.role });
-      return (await metrics(ctx)).documentsWritten.used;
-    },
-  }),
+  oursGrant: writesOf((ctx, a) =>
+    ours.grant(ctx, { userId: a.userId, role: a.role }),
+  ),
+  oursRevoke: writesOf((ctx, a) =>
+    ours.revoke(ctx, { userId: a.userId, role: a.role }),
+  ),
   oursCheck: userQuery({
     args: { permissions: v.array(v.string()) },
     returns: v.object({ reads: v.number(), allowed: v.number() }),
@@ -101,22 +102,8 @@ const benchModule = {
     handler: (ctx, a) =>
       oursEdited.can(ctx, { userId: a.userId, permission: "docs.extra" }),
   }),
-  djGrant: mutationGeneric({
-    args: { userId: v.string(), role: v.string() },
-    returns: v.number(),
-    handler: async (ctx, a) => {
-      await dj.assignRole(ctx as any, a.userId, a.role);
-      return (await metrics(ctx)).documentsWritten.used;
-    },
-  }),
-  djRevoke: mutationGeneric({
-    args: { userId: v.string(), role: v.string() },
-    returns: v.number(),
-    handler: async (ctx, a) => {
-      await dj.revokeRole(ctx as any, a.userId, a.role);
-      return (await metrics(ctx)).documentsWritten.used;
-    },
-  }),
+  djGrant: writesOf((ctx, a) => dj.assignRole(ctx, a.userId, a.role)),
+  djRevoke: writesOf((ctx, a) => dj.revokeRole(ctx, a.userId, a.role)),
   djCheck: queryGeneric({
     args: { userId: v.string(), permissions: v.array(v.string()) },
     returns: v.object({ reads: v.number(), allowed: v.number() }),
@@ -135,32 +122,12 @@ const benchModule = {
 };
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
-// The package exports no schema path; convex-test needs the component's schema.
-const djSchema = (
-  await import(
-    pathToFileURL(
-      path.join(
-        root,
-        "node_modules/@djpanda/convex-authz/dist/component/schema.js",
-      ),
-    ).href
-  )
-).default;
+const djSchema = await sides.theirSchema();
 
 function setup() {
   const t = convexTest(defineSchema({}), appModules({ bench: benchModule }));
-  t.registerComponent(
-    "authz",
-    authzSchema,
-    modulesFromDir(path.join(root, "src/authz/component")),
-  );
-  t.registerComponent(
-    "djAuthz",
-    djSchema,
-    modulesFromDir(
-      path.join(root, "node_modules/@djpanda/convex-authz/dist/component"),
-    ),
-  );
+  t.registerComponent("authz", authzSchema, sides.ourModules());
+  t.registerComponent("djAuthz", djSchema, sides.theirModules());
   return t;
 }
 
@@ -184,7 +151,7 @@ export default function main(): Promise<void> {
 
 async function run(): Promise<void> {
   // grant/revoke log lines would drown the tables.
-  const restoreLogs = setLogSink(() => {});
+  const restoreLogs = silenceLogs();
   try {
     await suite();
   } finally {

@@ -3,9 +3,16 @@
  * feature, so module maps are built here from the file system and loaded
  * with dynamic `import()` (run the benches with tsx).
  */
+import type { GenericSchema, SchemaDefinition } from "convex/server";
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+/** The repository's root folder. */
+export const root = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "..",
+);
 
 /**
  * Quick mode (`npm run bench -- --quick`, or OPSKIT_BENCH_QUICK=1): every
@@ -47,6 +54,41 @@ export function modulesFromDir(
   };
   walk(dir);
   return out;
+}
+
+/**
+ * The two sides of a comparison bench: our component (`src/<capability>/component`)
+ * and the anchor package's built component (`node_modules/<theirComponent>`).
+ * Module maps are made afresh on each call, as each bench's setup did.
+ *
+ * @example
+ * const sides = benchSetup("auditLog", "convex-table-history/dist/esm/component");
+ * t.registerComponent("auditLog", ourSchema, sides.ourModules());
+ * t.registerComponent("tableHistory", await sides.theirSchema(), sides.theirModules());
+ */
+export function benchSetup(capability: string, theirComponent: string) {
+  const theirDir = path.join(root, "node_modules", theirComponent);
+  return {
+    /** The folder of the anchor's component (its `schema.js`, `internal.js`, ...). */
+    theirDir,
+    /** The module map of our component. */
+    ourModules: () =>
+      modulesFromDir(path.join(root, "src", capability, "component")),
+    /** The module map of the anchor's component. */
+    theirModules: () => modulesFromDir(theirDir),
+    /**
+     * The anchor's component schema: the packages export no schema path, so
+     * the file the component itself uses.
+     */
+    theirSchema: async () =>
+      (
+        (await import(
+          pathToFileURL(path.join(theirDir, "schema.js")).href
+        )) as {
+          default: SchemaDefinition<GenericSchema, boolean>;
+        }
+      ).default,
+  };
 }
 
 /**

@@ -20,25 +20,19 @@ import {
   type MutationBuilder,
 } from "convex/server";
 import { v } from "convex/values";
-import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { Migrations } from "../src/migrations/client.js";
 import ourSchema from "../src/migrations/component/schema.js";
 import type { ComponentApi } from "../src/migrations/component/_generated/component.js";
-import { setLogSink } from "../src/shared/log.js";
+import { silenceLogs } from "../src/shared/log.js";
 import {
   appModules,
+  benchSetup,
   median,
-  modulesFromDir,
   printTable,
   sized,
 } from "./harness.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const theirDir = path.join(
-  root,
-  "node_modules/@convex-dev/migrations/dist/component",
-);
+const sides = benchSetup("migrations", "@convex-dev/migrations/dist/component");
 
 const schema = defineSchema({
   users: defineTable({
@@ -114,20 +108,14 @@ let recording: Metrics[] | null = null;
 
 function setup() {
   const t = convexTest(schema, appModules({ bench: app }));
-  t.registerComponent(
-    "ours",
-    ourSchema,
-    modulesFromDir(path.join(root, "src/migrations/component")),
-  );
+  t.registerComponent("ours", ourSchema, sides.ourModules());
   return t;
 }
 
 async function setupTheirs() {
-  const theirSchema = (
-    await import(pathToFileURL(path.join(theirDir, "schema.js")).href)
-  ).default;
+  const theirSchema = await sides.theirSchema();
   const t = convexTest(schema, appModules({ bench: app }));
-  t.registerComponent("theirs", theirSchema, modulesFromDir(theirDir));
+  t.registerComponent("theirs", theirSchema, sides.theirModules());
   return t;
 }
 
@@ -165,7 +153,7 @@ async function measure(t: T, start: () => Promise<unknown>) {
 }
 
 export default async function main(): Promise<void> {
-  const restoreLogs = setLogSink(() => {});
+  const restoreLogs = silenceLogs();
   const consoleMethods = ["log", "debug", "info", "warn", "error"] as const;
   const saved = consoleMethods.map((m) => console[m]);
   const rows: Array<Record<string, string | number>> = [];

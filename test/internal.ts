@@ -9,3 +9,10 @@
 export * from "../src/shared/errors.js";
 export * from "../src/shared/limits.js";
 export * from "../src/shared/values.js";
+export { logEvent } from "../src/shared/log.js";
+export {
+  compileRoles,
+  hasPermission,
+  roleGrants,
+} from "../src/authz/policy.js";
+export { collectPages } from "../src/react/format.js";

@@ -83,34 +83,36 @@ export type Prime = (
   ts?: number,
 ) => Promise<void>;
 
-function primeOurs(limit: SimLimit): Prime {
+/**
+ * Primes each shard of `key` with an empty row of `table`: the fields both
+ * packages store, plus `extra(shards)` (ours also stores `fullAt` and the
+ * shard count).
+ */
+function primeRows(
+  limit: SimLimit,
+  table: string,
+  extra: (shards: number) => Record<string, unknown> = () => ({}),
+): Prime {
   return async (tx, key, ts = 0) => {
     const shards = limit.config.shards ?? 1;
     for (let shard = 0; shard < shards; shard++)
-      await tx.db.insert("limitStates", {
+      await tx.db.insert(table, {
         name: limit.name,
         key,
         shard,
         value: 0,
         ts,
-        fullAt: 0,
-        shards,
+        ...extra(shards),
       });
   };
 }
 
+function primeOurs(limit: SimLimit): Prime {
+  return primeRows(limit, "limitStates", (shards) => ({ fullAt: 0, shards }));
+}
+
 function primeTheirs(limit: SimLimit): Prime {
-  return async (tx, key, ts = 0) => {
-    const shards = limit.config.shards ?? 1;
-    for (let shard = 0; shard < shards; shard++)
-      await tx.db.insert("rateLimits", {
-        name: limit.name,
-        key,
-        shard,
-        value: 0,
-        ts,
-      });
-  };
+  return primeRows(limit, "rateLimits");
 }
 
 /** A design plus how to prime a key drained. */

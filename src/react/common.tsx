@@ -216,3 +216,11 @@ export function OpenButton(props: { label: string; onClick: () => void }) {
     </button>
   );
 }
+
+/** The reason settings of the console config, as `ReasonAction` props. */
+export function reasonProps(config: ConsoleConfig | undefined) {
+  return {
+    minLength: config?.reason.minLength,
+    reasonHint: config?.reason.hint,
+  };
+}

@@ -4,9 +4,12 @@
  */
 import { useRef, useState, type KeyboardEvent } from "react";
 import type { OpsApi } from "../ops/validators.js";
-import { AuditOperations, AuditTrail, VerifyStatus } from "./audit.js";
+import { AuditOperations, AuditTrail } from "./audit.js";
 import { ErrorBox, StyledContext, useConsoleConfig } from "./common.js";
-import { MigrationsPanel, RateLimitsPanel, RolesPanel } from "./manage.js";
+import { MigrationsPanel } from "./migrations.js";
+import { RateLimitsPanel } from "./rateLimits.js";
+import { RolesPanel } from "./roles.js";
+import { VerifyStatus } from "./verify.js";
 import { opsConsoleCss } from "./styles.js";
 
 /** The console's tabs. */

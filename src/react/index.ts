@@ -4,15 +4,14 @@
  * Pair the console with `opsApi` from `convex-opskit/ops` on the server.
  */
 export { OpsConsole, type OpsConsoleProps, type OpsTab } from "./console.js";
-export {
-  AuditOperations,
-  AuditTrail,
-  EXPORT_LIMIT,
-  OperationDetail,
-  VerifyStatus,
-  type AuditFilters,
-} from "./audit.js";
-export { MigrationsPanel, RateLimitsPanel, RolesPanel } from "./manage.js";
+export { AuditOperations, AuditTrail } from "./audit.js";
+export { OperationDetail } from "./operation.js";
+export { VerifyStatus } from "./verify.js";
+export { EXPORT_LIMIT } from "./parts/ExportButtons.js";
+export type { AuditFilters } from "./parts/FilterForm.js";
+export { MigrationsPanel } from "./migrations.js";
+export { RateLimitsPanel } from "./rateLimits.js";
+export { RolesPanel } from "./roles.js";
 export { ErrorBox, ReasonAction } from "./common.js";
 export {
   describeError,

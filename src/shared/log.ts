@@ -16,6 +16,8 @@
  * never the lines a component emits inside its own functions (those always
  * reach the deployment's logs through `console.log`).
  */
+import { definitionError } from "./definitions.js";
+
 export type LogEvent = { event: string; [field: string]: unknown };
 
 /**
@@ -136,7 +138,7 @@ export type LogOptions = {
  * Sets where the lines the clients emit inside your app's functions go, for
  * the whole realm: call it once at the top of a module your functions import
  * (e.g. next to `new Authz(...)`). Returns a function restoring the previous
- * setting.
+ * setting. A malformed option throws a coded `INVALID_ARGUMENT` when called.
  *
  * @example
  * configureLogs({ level: "silent" }); // no authz/rateLimiter/auditLog client lines
@@ -146,12 +148,14 @@ export function configureLogs(options: LogOptions): () => void {
     options.level !== undefined &&
     !["info", "silent"].includes(options.level)
   )
-    throw new Error(
-      `configureLogs: level must be "info" or "silent"; got ${JSON.stringify(options.level)}`,
+    throw definitionError(
+      "configureLogs",
+      `level must be "info" or "silent"; got ${JSON.stringify(options.level)}`,
     );
   if (options.sink !== undefined && typeof options.sink !== "function")
-    throw new Error(
-      `configureLogs: sink must be a function (line, event) => void; got ${typeof options.sink}`,
+    throw definitionError(
+      "configureLogs",
+      `sink must be a function (line, event) => void; got ${typeof options.sink}`,
     );
   return setLogSink(
     options.level === "silent" ? silentSink : (options.sink ?? null),

@@ -23,8 +23,8 @@ import {
 } from "convex-opskit/test";
 import fc from "fast-check";
 import { afterEach, describe, expect, test, vi } from "vitest";
-import { logEvent } from "../../src/shared/log.js";
-import { components, opskitTest } from "../helpers.js";
+import { components, errorOf, opskitTest } from "../helpers.js";
+import { logEvent } from "../internal.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./logs.test.js";
 
@@ -108,16 +108,22 @@ describe("log routing", () => {
     restore = configureLogs({ level: "silent", sink: (l) => seen.push(l) });
     await denyOnce("g");
     expect(seen).toHaveLength(1);
-    expect(() =>
-      configureLogs({ level: "debug" as "info" }),
-    ).toThrowErrorMatchingInlineSnapshot(
-      `[Error: configureLogs: level must be "info" or "silent"; got "debug"]`,
-    );
-    expect(() =>
-      configureLogs({ sink: "stdout" as never }),
-    ).toThrowErrorMatchingInlineSnapshot(
-      `[Error: configureLogs: sink must be a function (line, event) => void; got string]`,
-    );
+    expect(await errorOf(() => configureLogs({ level: "debug" as "info" })))
+      .toMatchInlineSnapshot(`
+      {
+        "code": "INVALID_ARGUMENT",
+        "definition": "configureLogs",
+        "message": "configureLogs: level must be "info" or "silent"; got "debug"",
+      }
+    `);
+    expect(await errorOf(() => configureLogs({ sink: "stdout" as never })))
+      .toMatchInlineSnapshot(`
+      {
+        "code": "INVALID_ARGUMENT",
+        "definition": "configureLogs",
+        "message": "configureLogs: sink must be a function (line, event) => void; got string",
+      }
+    `);
   });
 
   test("two copies of the log module (dist/ and src/ in a user's app) share one sink", async () => {

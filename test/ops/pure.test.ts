@@ -6,20 +6,15 @@
 import fc from "fast-check";
 import { ConvexError, jsonToConvex, type Value } from "convex/values";
 import { describe, expect, test } from "vitest";
+import type { Grant } from "convex-opskit/authz";
+import { mayAssign, patternCovers } from "convex-opskit/ops";
+import { describeError, fieldDiff, toCsv, toNdjson } from "convex-opskit/react";
 import {
+  collectPages,
   compileRoles,
   hasPermission,
   roleGrants,
-  type Grant,
-} from "../../src/authz/policy";
-import { mayAssign, patternCovers } from "convex-opskit/ops";
-import {
-  collectPages,
-  describeError,
-  fieldDiff,
-  toCsv,
-  toNdjson,
-} from "../../src/react/format";
+} from "../internal.js";
 
 const SEGMENTS = ["posts", "users", "audit", "read", "write", "manage"];
 const perm = fc

@@ -12,7 +12,7 @@ import { vi } from "vitest";
 
 vi.mock("convex-test", async (importOriginal) => {
   const original = await importOriginal<typeof import("convex-test")>();
-  const { withProductionLimits } = await import("../../src/test.js");
+  const { withProductionLimits } = await import("convex-opskit/test");
   type Options = Exclude<
     Parameters<typeof original.convexTest>[0],
     undefined | { tables: unknown }
