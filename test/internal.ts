@@ -14,5 +14,5 @@ export {
   compileRoles,
   hasPermission,
   roleGrants,
-} from "../src/authz/policy.js";
+} from "../src/authz/shared/policy.js";
 export { collectPages } from "../src/react/format.js";

@@ -23,12 +23,14 @@ export function configSection<
           ),
         ),
       ) as Record<OpsSection, boolean>;
-      const grants = await deps.authz.listRoles(ctx, { userId: ctx.user.id });
+      const grants = await deps.authz.listRoles(ctx, {
+        userId: ctx.user.actorId,
+      });
       const now = Date.now();
       const reason = deps.auditLog.options.reason;
       // Names are shown only to those who may use the section they belong to.
       return {
-        actorId: ctx.user.id,
+        actorId: ctx.user.actorId,
         can,
         permissions: deps.perm,
         tables: can.read ? ([...deps.options.revertTables] as string[]) : [],

@@ -11,7 +11,7 @@ import {
   type GenericDataModel,
   type TableNamesInDataModel,
 } from "convex/server";
-import { roleGrants, type CompiledRoles } from "../authz/policy.js";
+import { roleGrants, type CompiledRoles } from "../authz/shared/policy.js";
 import type { MigrationFunctionReference } from "../migrations/client.js";
 import type { RateLimiter } from "../rateLimiter/client.js";
 import type { RateLimitConfig } from "../rateLimiter/config.js";

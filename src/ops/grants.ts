@@ -9,7 +9,7 @@ import {
   patternMatches,
   type CompiledRoles,
   type Grant,
-} from "../authz/policy.js";
+} from "../authz/shared/policy.js";
 
 /** The patterns a compiled role holds, as written in the roles config. */
 export function rolePatterns(roles: CompiledRoles, role: string): string[] {

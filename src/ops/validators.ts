@@ -12,7 +12,7 @@ import {
 } from "convex/server";
 import { v, type Infer } from "convex/values";
 import { vEntry, vOperation } from "../auditLog/validators.js";
-import { vMember } from "../authz/returns.js";
+import { vMember } from "../authz/shared/validators.js";
 import { vValue } from "../rateLimiter/validators.js";
 
 /** Pagination options: `paginationOptsValidator` from `convex/server`. */

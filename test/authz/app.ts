@@ -39,11 +39,12 @@ export const INGEST_KEY = "ingest-key-7f3a9c2e1b";
 
 export const rules = defineRules<DataModel>({
   posts: {
-    read: (ctx, post) => post.published || post.authorId === ctx.user.id,
-    insert: (ctx, post) => post.authorId === ctx.user.id,
+    read: (ctx, post) => post.published || post.authorId === ctx.user.actorId,
+    insert: (ctx, post) => post.authorId === ctx.user.actorId,
     modify: (ctx, before, after) =>
-      before.authorId === ctx.user.id && after.authorId === ctx.user.id,
-    delete: (ctx, post) => post.authorId === ctx.user.id,
+      before.authorId === ctx.user.actorId &&
+      after.authorId === ctx.user.actorId,
+    delete: (ctx, post) => post.authorId === ctx.user.actorId,
   },
   logs: "unrestricted",
 });

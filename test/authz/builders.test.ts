@@ -23,7 +23,7 @@ const api = anyApi["builders.test"];
 export const whoAmI = userQuery({
   args: { userId: v.optional(v.string()) },
   returns: v.object({ id: v.string(), kind: v.string() }),
-  handler: async (ctx) => ({ id: ctx.user.id, kind: ctx.user.kind }),
+  handler: async (ctx) => ({ id: ctx.user.actorId, kind: ctx.user.actorKind }),
 });
 
 /** `ctx.user` as a handler sees it, every field. */
@@ -44,7 +44,7 @@ export const editPost = userMutation({
   args: { teamId: v.string(), text: v.string() },
   returns: v.null(),
   handler: async (ctx, args) => {
-    await ctx.db.insert("logs", { text: `${ctx.user.id}:${args.text}` });
+    await ctx.db.insert("logs", { text: `${ctx.user.actorId}:${args.text}` });
     return null;
   },
 });
@@ -134,7 +134,7 @@ export const grantThenCheck = userMutation({
   returns: v.array(v.boolean()),
   handler: async (ctx) => {
     const before = await ctx.authz.can("posts.write");
-    await authz.grant(ctx, { userId: ctx.user.id, role: "editor" });
+    await authz.grant(ctx, { userId: ctx.user.actorId, role: "editor" });
     const after = await ctx.authz.can("posts.write");
     return [before, after];
   },
@@ -146,7 +146,7 @@ export const ingest = serviceMutation({
   returns: v.object({ id: v.string(), kind: v.string() }),
   handler: async (ctx, args) => {
     await ctx.db.insert("logs", { text: args.text });
-    return { id: ctx.user.id, kind: ctx.user.kind };
+    return { id: ctx.user.actorId, kind: ctx.user.actorKind };
   },
 });
 
@@ -191,7 +191,7 @@ export const actionWithPermission = userAction({
   permission: "posts.write",
   args: {},
   returns: v.string(),
-  handler: async (ctx) => `${ctx.user.id} may write`,
+  handler: async (ctx) => `${ctx.user.actorId} may write`,
 });
 
 export const authorizeInsideBuilder = userQuery({
@@ -208,7 +208,7 @@ export const authorizeInsideBuilder = userQuery({
 
 const greetingQuery = authz.query(
   query,
-  customCtx(async (ctx) => ({ greeting: `hello ${ctx.user.id}` })),
+  customCtx(async (ctx) => ({ greeting: `hello ${ctx.user.actorId}` })),
 );
 export const greet = greetingQuery({
   permission: "posts.read",

@@ -32,19 +32,19 @@ const subjectQuery = bySubject.query(query);
 export const whoAmI = userQuery({
   args: {},
   returns: v.string(),
-  handler: async (ctx) => ctx.user.id,
+  handler: async (ctx) => ctx.user.actorId,
 });
 export const mayWrite = userQuery({
   permission: "posts.write",
   args: {},
   returns: v.string(),
-  handler: async (ctx) => ctx.user.id,
+  handler: async (ctx) => ctx.user.actorId,
 });
 export const mayWriteBySubject = subjectQuery({
   permission: "posts.write",
   args: {},
   returns: v.string(),
-  handler: async (ctx) => ctx.user.id,
+  handler: async (ctx) => ctx.user.actorId,
 });
 export const grant = mutation({
   args: { userId: v.string() },

@@ -74,7 +74,7 @@ export function typeChecks(ctx: GenericMutationCtx<DataModel>) {
       await ctx.db.insert("notes", { text: args.text });
       // @ts-expect-error notes have no "body" field
       await ctx.db.insert("notes", { body: args.text });
-      const who: "user" | "service" = ctx.user.kind;
+      const who: "user" | "service" = ctx.user.actorKind;
       return who;
     },
   });

@@ -45,7 +45,7 @@ export const createPost = zUserMutation({
     await ctx.db.insert("posts", {
       teamId: args.teamId,
       title: args.title,
-      authorId: ctx.user.id,
+      authorId: ctx.user.actorId,
       published: false,
     }),
 });
@@ -75,7 +75,7 @@ export const countPosts = zUserQuery({
 export const whoAmI = zUserAction({
   args: { shout: z.boolean().default(false) },
   handler: async (ctx, args) =>
-    args.shout ? ctx.user.id.toUpperCase() : ctx.user.id,
+    args.shout ? ctx.user.actorId.toUpperCase() : ctx.user.actorId,
 });
 
 export const ingest = zServiceMutation({
@@ -85,10 +85,10 @@ export const ingest = zServiceMutation({
     await ctx.db.insert("posts", {
       teamId: "ingest",
       title: args.title,
-      authorId: ctx.user.id,
+      authorId: ctx.user.actorId,
       published: true,
     });
-    return ctx.user.kind;
+    return ctx.user.actorKind;
   },
 });
 
