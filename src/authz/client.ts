@@ -448,9 +448,4 @@ export class Authz<
 }
 
 /** Where the lines this client emits go (see `configureLogs`). */
-export {
-  configureLogs,
-  type LogEvent,
-  type LogOptions,
-  type LogSink,
-} from "../shared/log.js";
+export * from "../shared/logExports.js";

@@ -416,12 +416,7 @@ export class Migrations<DataModel extends GenericDataModel> {
 }
 
 /** Where the lines this client emits go (see `configureLogs`). */
-export {
-  configureLogs,
-  type LogEvent,
-  type LogOptions,
-  type LogSink,
-} from "../shared/log.js";
+export * from "../shared/logExports.js";
 
 /** Return validators for the results this client gives back. */
 export {

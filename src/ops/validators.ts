@@ -10,9 +10,11 @@ import {
   type DefaultFunctionArgs,
   type FunctionReference,
 } from "convex/server";
+import { pick } from "convex-helpers";
 import { v, type Infer } from "convex/values";
 import { vEntry, vOperation } from "../auditLog/validators.js";
 import { vMember } from "../authz/shared/validators.js";
+import { vMigrationStatus } from "../migrations/shared/wire.js";
 import { vValue } from "../rateLimiter/validators.js";
 
 /** Pagination options: `paginationOptsValidator` from `convex/server`. */
@@ -102,23 +104,25 @@ export const vRevertOutcome = v.object({
   recreated: v.number(),
 });
 
-/** One migration's status, as the console shows it. */
-export const vMigrationRow = v.object({
-  name: v.string(),
-  state: v.string(),
-  dryRun: v.boolean(),
-  processed: v.number(),
-  changed: v.number(),
-  unchanged: v.number(),
-  failed: v.number(),
-  percent: v.optional(v.number()),
-  docsPerSecond: v.optional(v.number()),
-  etaMs: v.optional(v.number()),
-  error: v.optional(v.string()),
-  warnings: v.array(v.string()),
-  latestStart: v.number(),
-  latestEnd: v.optional(v.number()),
-});
+/** One migration's status, as the console shows it: fields of the migrations component's status. */
+export const vMigrationRow = v.object(
+  pick(vMigrationStatus.fields, [
+    "name",
+    "state",
+    "dryRun",
+    "processed",
+    "changed",
+    "unchanged",
+    "failed",
+    "percent",
+    "docsPerSecond",
+    "etaMs",
+    "error",
+    "warnings",
+    "latestStart",
+    "latestEnd",
+  ]),
+);
 /** {@link vMigrationRow} */
 export type MigrationRow = Infer<typeof vMigrationRow>;
 
