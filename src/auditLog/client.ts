@@ -37,7 +37,7 @@ import {
 import { offeredRowGuard } from "../shared/dbCalls.js";
 import { clipped, opskitError, shown } from "../shared/errors.js";
 import { logEvent } from "../shared/log.js";
-import { WriteRecorder } from "./capture.js";
+import { WriteRecorder } from "./client/capture.js";
 import { functionNameOf, requestInfo } from "./meta.js";
 import {
   driftedPaths,
@@ -46,9 +46,9 @@ import {
   restoreRedacted,
   sameVersion,
   withoutSystemFields,
-} from "./diff.js";
-import { hashValue } from "./hash.js";
-import { APPEND_BATCH_BYTES, storableArgs } from "./snapshot.js";
+} from "./client/diff.js";
+import { hashValue } from "./shared/hash.js";
+import { APPEND_BATCH_BYTES, storableArgs } from "./shared/snapshot.js";
 import type { ComponentApi } from "./component/_generated/component.js";
 import type {
   ChainProblem,
@@ -58,11 +58,11 @@ import type {
   Operation,
   RecordedVersion,
   RetentionRun,
-} from "./validators.js";
+} from "./shared/validators.js";
 
-export { REDACTED } from "./diff.js";
+export { REDACTED } from "./client/diff.js";
 /** Validators for `returns` of functions that pass log entries, operations or pages through. */
-export { vEntry, vOperation, vPage } from "./validators.js";
+export { vEntry, vOperation, vPage } from "./shared/validators.js";
 export type {
   ChainProblem,
   Entry,
@@ -70,7 +70,7 @@ export type {
   Operation,
   RequestInfo,
   RetentionRun,
-} from "./validators.js";
+} from "./shared/validators.js";
 
 /** Who made an admin call, and how they were authenticated (`"user"`, `"service"`...). */
 export type Actor = { actorId: string; actorKind: string; roles?: string[] };
@@ -1623,4 +1623,4 @@ export {
   vOperationWithEntries,
   vOperationsPage,
   vRetentionRun,
-} from "./returns.js";
+} from "./client/returns.js";

@@ -2,7 +2,7 @@
  * What an admin call learns about itself from `ctx.meta`, degrading to a
  * fallback where the runtime (or a test harness) does not provide it.
  */
-import type { RequestInfo } from "./validators.js";
+import type { RequestInfo } from "./shared/validators.js";
 
 /** The running function's path from `ctx.meta`, or `fallback` where Convex does not say. */
 export async function functionNameOf(

@@ -26,7 +26,7 @@ import {
 } from "convex/server";
 import { v, type Infer, type Value } from "convex/values";
 import type { AdminCtx, AuditLog } from "../auditLog/client.js";
-import type { Entry, Operation } from "../auditLog/validators.js";
+import type { Entry, Operation } from "../auditLog/shared/validators.js";
 import type { Authz } from "../authz/client.js";
 import { roleGrants, type CompiledRoles } from "../authz/policy.js";
 import type {

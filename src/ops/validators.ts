@@ -6,7 +6,7 @@
  */
 import type { DefaultFunctionArgs, FunctionReference } from "convex/server";
 import { v, type Infer } from "convex/values";
-import { vEntry, vOperation, vPage } from "../auditLog/validators.js";
+import { vEntry, vOperation, vPage } from "../auditLog/shared/validators.js";
 import { vMember } from "../authz/returns.js";
 import { vValue } from "../rateLimiter/validators.js";
 

@@ -9,8 +9,8 @@ import {
   sameVersion,
   valuesEqual,
   withoutSystemFields,
-} from "../../src/auditLog/diff.js";
-import { netKind } from "../../src/auditLog/capture.js";
+} from "../../src/auditLog/client/diff.js";
+import { netKind } from "../../src/auditLog/client/capture.js";
 
 const doc = {
   _id: "u1",

@@ -22,15 +22,15 @@ import {
   operationContentHashV2,
   type ChainedEntry,
   type ChainedOperation,
-} from "../chain.js";
-import { hashValue } from "../hash.js";
+} from "../shared/chain.js";
+import { hashValue } from "../shared/hash.js";
 import { opskitError } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
 import {
   INLINE_ENTRY_BYTES,
   JOB_READ_BYTES,
   type SnapshotRef,
-} from "../snapshot.js";
+} from "../shared/snapshot.js";
 import { MAX_ENTRIES_PER_OPERATION } from "./log.js";
 import {
   Budget,
@@ -38,7 +38,7 @@ import {
   snapshotReadBytes,
   snapshotTs,
 } from "./storage.js";
-import { vVerifyPage, type ChainProblem } from "../validators.js";
+import { vVerifyPage, type ChainProblem } from "../shared/validators.js";
 
 /** Operations sealed per transaction at most (bytes usually bind first). */
 const SEAL_BATCH_OPERATIONS = 100;

@@ -7,7 +7,7 @@ import {
   describeViolation,
   documentSize,
 } from "../../shared/limits.js";
-import { appendHash, entryHashV2, HASH_FORMAT } from "../chain.js";
+import { appendHash, entryHashV2, HASH_FORMAT } from "../shared/chain.js";
 import {
   boundedChanged,
   encodeSnapshot,
@@ -16,12 +16,12 @@ import {
   INLINE_ENTRY_BYTES,
   MAX_STORED_ARGS_BYTES,
   type SnapshotRef,
-} from "../snapshot.js";
+} from "../shared/snapshot.js";
 import {
   vEntryInput,
   vOperationInput,
   type EntryInput,
-} from "../validators.js";
+} from "../shared/validators.js";
 import { storeSnapshot } from "./storage.js";
 
 /** Upper bound on documents one admin call may touch (keeps sealing bounded). */

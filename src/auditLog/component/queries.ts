@@ -14,12 +14,12 @@ import {
   vPage,
   vRecordedVersion,
   type RecordedVersion,
-} from "../validators.js";
+} from "../shared/validators.js";
 import { entrySide, loadCost, toEntry, toOperation } from "./convert.js";
 import { MAX_ENTRIES_PER_OPERATION } from "./log.js";
 import { documentSize } from "../../shared/limits.js";
-import { hashValue } from "../hash.js";
-import { JOB_READ_BYTES, PAGE_RETURN_BYTES } from "../snapshot.js";
+import { hashValue } from "../shared/hash.js";
+import { JOB_READ_BYTES, PAGE_RETURN_BYTES } from "../shared/snapshot.js";
 import { Budget, snapshotReadBytes } from "./storage.js";
 import type { Doc } from "./_generated/dataModel.js";
 import type { Value } from "convex/values";

@@ -3,7 +3,7 @@
  * and comparison of recorded versions with live documents.
  */
 import type { Value } from "convex/values";
-import { valuesEqual } from "../shared/values.js";
+import { valuesEqual } from "../../shared/values.js";
 
 export { valuesEqual };
 

@@ -13,7 +13,7 @@ import {
   documentSize,
   MAX_NESTING,
   MAX_TRANSACTION_BYTES,
-} from "../shared/limits.js";
+} from "../../shared/limits.js";
 
 /**
  * Largest entry row kept inline (before, after and changed paths in the row
