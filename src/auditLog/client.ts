@@ -20,6 +20,7 @@ import type {
 } from "convex/server";
 import type { GenericId } from "convex/values";
 import type { RunMutationCtx, RunQueryCtx } from "../shared/ctx.js";
+import { definitionError } from "../shared/definitions.js";
 import type { ComponentApi } from "./component/_generated/component.js";
 import type { Entry, Operation, RetentionRun } from "./shared/validators.js";
 import {
@@ -85,7 +86,7 @@ export type {
   Version,
 } from "./client/types.js";
 export type { RunMutationCtx, RunQueryCtx } from "../shared/ctx.js";
-export { MAX_REASON_LENGTH } from "./client/admin.js";
+export { MAX_REASON_LENGTH } from "./shared/limits.js";
 export { LIST_FILTERS } from "./client/read.js";
 /**
  * The audit log. Construct it once with `components.auditLog`, then define
@@ -133,12 +134,14 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
   ) {
     this.minLength = options.reason?.minLength ?? 10;
     if (!Number.isInteger(this.minLength) || this.minLength < 1)
-      throw new Error(
-        `auditLog: reason.minLength must be a positive integer; got ${options.reason?.minLength}`,
+      throw definitionError(
+        "auditLog",
+        `reason.minLength must be a positive integer; got ${options.reason?.minLength}`,
       );
     if (options.retention !== undefined && !(options.retention.maxAgeMs > 0))
-      throw new Error(
-        `auditLog: retention.maxAgeMs must be positive; got ${options.retention.maxAgeMs}`,
+      throw definitionError(
+        "auditLog",
+        `retention.maxAgeMs must be positive; got ${options.retention.maxAgeMs}`,
       );
     // A field redacted in any table is redacted in arguments too: admins
     // often pass the new value of exactly that field.

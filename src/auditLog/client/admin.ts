@@ -18,11 +18,16 @@ import {
   type Value,
 } from "convex/values";
 import { offeredRowGuard } from "../../shared/dbCalls.js";
+import {
+  checkPermissionOptions,
+  definitionError,
+} from "../../shared/definitions.js";
 import { opskitError } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
+import { functionNameOf, requestInfo } from "../../shared/meta.js";
 import type { ComponentApi } from "../component/_generated/component.js";
+import { MAX_REASON_LENGTH } from "../shared/limits.js";
 import { storableArgs } from "../shared/snapshot.js";
-import { functionNameOf, requestInfo } from "../meta.js";
 import { appendInBatches } from "./append.js";
 import { WriteRecorder } from "./capture.js";
 import { redactKeys } from "./diff.js";
@@ -35,9 +40,6 @@ import type {
   AuthorizeFunction,
   AuthorizeRequest,
 } from "./types.js";
-
-/** Longest reason accepted: a justification, not a document. */
-export const MAX_REASON_LENGTH = 2000;
 
 /**
  * The hidden channel between an admin mutation and `revert`: `runAudited`
@@ -116,25 +118,19 @@ export function adminMutationBuilder<
     Promise<Result>
   > => {
     const label = `auditLog: admin mutation${def.name ? ` ${def.name}` : ""}`;
+    // Definition-time mistakes: INVALID_ARGUMENT when the module loads.
+    const refuse = (message: string) =>
+      opskitError("INVALID_ARGUMENT", message, { definition: label });
     for (const reserved of ["reason", "serviceKey"])
       if (reserved in def.args)
-        throw new Error(
+        throw refuse(
           `${label} declares a "${reserved}" argument; it is added for you`,
         );
     if (def.tables.length === 0)
-      throw new Error(`${label} must declare the tables it writes`);
-    if (def.scope !== undefined && def.permission === undefined)
-      throw new Error(`${label}: \`scope\` needs a \`permission\` to check`);
-    if (
-      def.scope !== undefined &&
-      typeof def.scope !== "string" &&
-      typeof def.scope !== "function"
-    )
-      throw new Error(
-        `${label}: \`scope\` must be a string or a function of the arguments; got ${typeof def.scope}`,
-      );
+      throw refuse(`${label} must declare the tables it writes`);
+    checkPermissionOptions(label, def);
     if (needsPermission && def.permission === undefined)
-      throw new Error(
+      throw refuse(
         `${label} needs a \`permission\`: with an authorizer object it would otherwise only authenticate, letting any signed-in user call it`,
       );
     if (
@@ -142,9 +138,9 @@ export function adminMutationBuilder<
       def.rowRules !== "enforce" &&
       def.rowRules !== "bypass"
     )
-      throw opskitError(
-        "INVALID_ARGUMENT",
-        `${label}: \`rowRules\` must be "enforce" or "bypass"; got ${JSON.stringify(String(def.rowRules).slice(0, 40))}`,
+      throw definitionError(
+        label,
+        `\`rowRules\` must be "enforce" or "bypass"; got ${JSON.stringify(String(def.rowRules).slice(0, 40))}`,
       );
     const bypass = def.rowRules === "bypass";
     const definition = {

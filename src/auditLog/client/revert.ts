@@ -7,10 +7,12 @@
 import type { GenericDataModel, GenericMutationCtx } from "convex/server";
 import type { GenericId, Value } from "convex/values";
 import type { RunQueryCtx } from "../../shared/ctx.js";
+import { checkPermissionOptions } from "../../shared/definitions.js";
+import { withoutSystemFields } from "../../shared/documents.js";
 import { clipped, opskitError, shown } from "../../shared/errors.js";
 import type { ComponentApi } from "../component/_generated/component.js";
 import type { Entry } from "../shared/validators.js";
-import { functionNameOf } from "../meta.js";
+import { functionNameOf } from "../../shared/meta.js";
 import {
   authorizeWith,
   guardedDbOf,
@@ -18,7 +20,7 @@ import {
   sessionOf,
   type AuditCore,
 } from "./admin.js";
-import { restoreRedacted, sameVersion, withoutSystemFields } from "./diff.js";
+import { restoreRedacted, sameVersion } from "./diff.js";
 import type { RevertArgs, RevertResult } from "./types.js";
 
 /**
@@ -49,11 +51,7 @@ export async function revert<
       "INVALID_ARGUMENT",
       "revert with an authorizer object needs the permission to check",
     );
-  if (args.scope !== undefined && args.permission === undefined)
-    throw opskitError(
-      "INVALID_ARGUMENT",
-      "revert's `scope` needs a `permission` to check",
-    );
+  checkPermissionOptions("auditLog: revert", args);
   if (
     !session &&
     (args.reason === undefined || (!args.actor && !args.authorizer))

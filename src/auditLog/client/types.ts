@@ -17,10 +17,11 @@ import type {
   TableNamesInDataModel,
 } from "convex/server";
 import type { ObjectType, PropertyValidators, Validator } from "convex/values";
+import type { Actor } from "../../shared/actor.js";
 import type { ChainProblem, EntryKind } from "../shared/validators.js";
 
 /** Who made an admin call, and how they were authenticated (`"user"`, `"service"`...). */
-export type Actor = { actorId: string; actorKind: string; roles?: string[] };
+export type { Actor };
 
 /** What an admin mutation asks its authorizer to check. */
 export type AuthorizeRequest<Permission extends string = string> = {
