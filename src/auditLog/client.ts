@@ -31,6 +31,7 @@ import {
 import { runRetention, verify } from "./client/chain.js";
 import {
   getOperation,
+  getOperationPage,
   history,
   listEntriesArgs,
   listOperationsArgs,
@@ -43,8 +44,11 @@ import type {
   AuditLogOptions,
   AuthorizeFunction,
   ListArgs,
+  OperationFromIndex,
+  OperationPage,
   Range,
-  ReconcileRecordedResult,
+  ReconcileRecordedCursorResult,
+  ReconcileRecordedPage,
   ReconcileResult,
   RevertArgs,
   RevertResult,
@@ -75,8 +79,11 @@ export type {
   AuthorizeRequest,
   Drift,
   ListArgs,
-  ReconcileRecordedResult,
+  ReconcileRecordedCursorResult,
+  ReconcileRecordedPage,
   ReconcileResult,
+  OperationFromIndex,
+  OperationPage,
   RedactableField,
   RevertArgs,
   RevertAuthorization,
@@ -236,20 +243,32 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
   }
 
   /**
-   * One operation with its entries from index `fromIndex` (default 0), as
-   * many as one query may read and return (8 MiB); `nextIndex` is where to
-   * continue, null once all were returned. Null when there is no such
-   * operation.
+   * One operation with a page of its entries in index order: at most
+   * `paginationOpts.numItems`, and no more than one query may read and
+   * return (8 MiB). Pass `continueCursor` back until `isDone`. Null when
+   * there is no such operation.
    */
-  async getOperationPage(
+  getOperationPage(
+    ctx: RunQueryCtx,
+    args: { operationId: string; paginationOpts: PaginationOptions },
+  ): Promise<OperationPage | null>;
+  /**
+   * @deprecated use `{ operationId, paginationOpts }` (Convex's paging: the
+   * result's `page` is this form's `entries`). Here the entries start at
+   * index `fromIndex` (default 0) and `nextIndex` is where to continue,
+   * null once all were returned.
+   */
+  getOperationPage(
     ctx: RunQueryCtx,
     args: { operationId: string; fromIndex?: number },
-  ): Promise<{
-    operation: Operation;
-    entries: Entry[];
-    nextIndex: number | null;
-  } | null> {
-    return ctx.runQuery(this.component.queries.getOperation, args);
+  ): Promise<OperationFromIndex | null>;
+  async getOperationPage(
+    ctx: RunQueryCtx,
+    args:
+      | { operationId: string; paginationOpts: PaginationOptions }
+      | { operationId: string; fromIndex?: number },
+  ): Promise<OperationPage | OperationFromIndex | null> {
+    return getOperationPage(this.component, ctx, args);
   }
 
   /** A document's versions, newest first. */
@@ -369,18 +388,33 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
 
   /**
    * The other half of {@link AuditLog.reconcile}: walks the documents the log
-   * has recorded for `table` (up to `limit`, default 100, per call) and
+   * has recorded for `table` (up to `paginationOpts.numItems` per call) and
    * reports those deleted outside admin mutations (`deletedOutside`) or
-   * changed since their last recorded version (`changed`). Pass the returned
-   * `continueCursor` back as `cursor` until `isDone`. A page also ends once
-   * the live documents it read reach 6 MiB (the first
-   * is always read), so a page of large documents stays inside a
-   * transaction's 16 MiB of reads whatever `limit` is.
+   * changed since their last recorded version (`changed`) in `page`. Pass
+   * the returned `continueCursor` back as `paginationOpts.cursor` until
+   * `isDone`. A page also ends once the live documents it read reach 6 MiB
+   * (the first is always read), so a page of large documents stays inside a
+   * transaction's 16 MiB of reads whatever `numItems` is.
    */
-  async reconcileRecorded<Table extends TableNamesInDataModel<DataModel>>(
+  reconcileRecorded<Table extends TableNamesInDataModel<DataModel>>(
+    ctx: GenericQueryCtx<DataModel>,
+    args: { table: Table; paginationOpts: PaginationOptions },
+  ): Promise<ReconcileRecordedPage>;
+  /**
+   * @deprecated use `{ table, paginationOpts }` (Convex's paging: the
+   * result's `page` is this form's `drift`). Here `limit` (default 100)
+   * bounds the page and `continueCursor` goes back as `cursor`.
+   */
+  reconcileRecorded<Table extends TableNamesInDataModel<DataModel>>(
     ctx: GenericQueryCtx<DataModel>,
     args: { table: Table; cursor: string | null; limit?: number },
-  ): Promise<ReconcileRecordedResult> {
+  ): Promise<ReconcileRecordedCursorResult>;
+  async reconcileRecorded<Table extends TableNamesInDataModel<DataModel>>(
+    ctx: GenericQueryCtx<DataModel>,
+    args:
+      | { table: Table; paginationOpts: PaginationOptions }
+      | { table: Table; cursor: string | null; limit?: number },
+  ): Promise<ReconcileRecordedPage | ReconcileRecordedCursorResult> {
     return reconcileRecorded(this.core, ctx, args);
   }
 }

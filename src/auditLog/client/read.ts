@@ -13,10 +13,16 @@ import type {
 } from "convex/server";
 import type { GenericId } from "convex/values";
 import type { RunQueryCtx } from "../../shared/ctx.js";
-import { opskitError } from "../../shared/errors.js";
+import { opskitError, shown } from "../../shared/errors.js";
 import type { ComponentApi } from "../component/_generated/component.js";
 import type { Entry, EntryKind, Operation } from "../shared/validators.js";
-import type { ListArgs, Range, Version } from "./types.js";
+import type {
+  ListArgs,
+  OperationFromIndex,
+  OperationPage,
+  Range,
+  Version,
+} from "./types.js";
 
 /** The filter combinations `list` serves, each from one index. */
 export const LIST_FILTERS = [
@@ -106,6 +112,43 @@ export async function getOperation(
     next = page.nextIndex;
   }
   return { operation: first.operation, entries };
+}
+
+/**
+ * `AuditLog.getOperationPage`, both argument forms: `paginationOpts` (its
+ * cursor is the index of the next entry, as a string) or the deprecated
+ * `fromIndex`, passed to the component as it came.
+ */
+export async function getOperationPage(
+  component: ComponentApi,
+  ctx: RunQueryCtx,
+  args:
+    | { operationId: string; paginationOpts: PaginationOptions }
+    | { operationId: string; fromIndex?: number },
+): Promise<OperationPage | OperationFromIndex | null> {
+  if (!("paginationOpts" in args))
+    return ctx.runQuery(component.queries.getOperation, args);
+  checkPaginationOpts("getOperationPage", args.paginationOpts);
+  const { cursor, numItems } = args.paginationOpts;
+  if (cursor !== null && !/^(0|[1-9][0-9]{0,8})$/.test(cursor))
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `getOperationPage's paginationOpts.cursor must be null or the continueCursor of an earlier page; got ${shown(cursor)}`,
+      { field: "paginationOpts.cursor" },
+    );
+  const fromIndex = cursor === null ? 0 : Number(cursor);
+  const r = await ctx.runQuery(component.queries.getOperation, {
+    operationId: args.operationId,
+    fromIndex,
+    limit: numItems,
+  });
+  if (!r) return null;
+  return {
+    operation: r.operation,
+    page: r.entries,
+    continueCursor: String(r.nextIndex ?? fromIndex + r.entries.length),
+    isDone: r.nextIndex === null,
+  };
 }
 
 /** `AuditLog.history`: a page of a document's entries, as versions. */
@@ -247,17 +290,7 @@ export function checkListArgs(
       "INVALID_ARGUMENT",
       `${fn}'s order must be "asc" or "desc"; got ${typeof a.order === "string" ? JSON.stringify(a.order.slice(0, 40)) : a.order === null ? "null" : typeof a.order}`,
     );
-  const p = a.paginationOpts as Record<string, unknown> | null | undefined;
-  if (
-    typeof p !== "object" ||
-    p === null ||
-    typeof p.numItems !== "number" ||
-    !(p.cursor === null || typeof p.cursor === "string")
-  )
-    throw opskitError(
-      "INVALID_ARGUMENT",
-      `${fn} needs paginationOpts: { numItems: number, cursor: string | null }; got ${p === null ? "null" : typeof p === "object" ? `{ numItems: ${typeof p.numItems}, cursor: ${p.cursor === null ? "null" : typeof p.cursor} }` : typeof p}`,
-    );
+  checkPaginationOpts(fn, a.paginationOpts);
 }
 
 /** The range and page arguments of a list call, without the undefined ones. */
@@ -268,4 +301,26 @@ export function range(args: Range) {
     ...(args.to !== undefined ? { to: args.to } : {}),
     ...(args.order !== undefined ? { order: args.order } : {}),
   };
+}
+
+/**
+ * `paginationOpts` as Convex shapes it, for untyped callers: an object with
+ * a numeric `numItems` and a string or null `cursor`; `INVALID_ARGUMENT`
+ * naming `fn` otherwise.
+ */
+export function checkPaginationOpts(
+  fn: string,
+  paginationOpts: unknown,
+): asserts paginationOpts is PaginationOptions {
+  const p = paginationOpts as Record<string, unknown> | null | undefined;
+  if (
+    typeof p !== "object" ||
+    p === null ||
+    typeof p.numItems !== "number" ||
+    !(p.cursor === null || typeof p.cursor === "string")
+  )
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `${fn} needs paginationOpts: { numItems: number, cursor: string | null }; got ${p === null ? "null" : typeof p === "object" ? `{ numItems: ${typeof p.numItems}, cursor: ${p.cursor === null ? "null" : typeof p.cursor} }` : typeof p}`,
+    );
 }

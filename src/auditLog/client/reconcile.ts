@@ -16,9 +16,11 @@ import { hashValue } from "../shared/hash.js";
 import type { RecordedVersion } from "../shared/validators.js";
 import type { AuditCore } from "./admin.js";
 import { driftedPaths, redactDocument, sameVersion } from "./diff.js";
+import { checkPaginationOpts } from "./read.js";
 import type {
   Drift,
-  ReconcileRecordedResult,
+  ReconcileRecordedCursorResult,
+  ReconcileRecordedPage,
   ReconcileResult,
 } from "./types.js";
 
@@ -80,15 +82,45 @@ export async function reconcile<
   };
 }
 
-/** `AuditLog.reconcileRecorded`: one page of the log's documents against the app's table. */
+/**
+ * `AuditLog.reconcileRecorded`, both argument forms: `paginationOpts` (its
+ * cursor is the last document id walked; `""` when the log has none) or the
+ * deprecated `cursor` and `limit`.
+ */
 export async function reconcileRecorded<
   DataModel extends GenericDataModel,
   Table extends TableNamesInDataModel<DataModel>,
 >(
   log: AuditCore,
   ctx: GenericQueryCtx<DataModel>,
-  args: { table: Table; cursor: string | null; limit?: number },
-): Promise<ReconcileRecordedResult> {
+  args:
+    | { table: Table; paginationOpts: PaginationOptions }
+    | { table: Table; cursor: string | null; limit?: number },
+): Promise<ReconcileRecordedPage | ReconcileRecordedCursorResult> {
+  if ("paginationOpts" in args) {
+    checkPaginationOpts("reconcileRecorded", args.paginationOpts);
+    const { cursor, numItems } = args.paginationOpts;
+    const r = await recordedPage(log, ctx, {
+      table: args.table,
+      cursor: cursor === "" ? null : cursor,
+      limit: numItems,
+    });
+    return {
+      page: r.drift,
+      checked: r.checked,
+      continueCursor: r.continueCursor ?? "",
+      isDone: r.isDone,
+    };
+  }
+  return recordedPage(log, ctx, args);
+}
+
+/** One page of the log's documents of `table` from `cursor`, against the table. */
+async function recordedPage<DataModel extends GenericDataModel>(
+  log: AuditCore,
+  ctx: GenericQueryCtx<DataModel>,
+  args: { table: string; cursor: string | null; limit?: number },
+): Promise<ReconcileRecordedCursorResult> {
   const page = await ctx.runQuery(log.component.queries.recordedDocuments, {
     table: args.table,
     afterDocId: args.cursor,

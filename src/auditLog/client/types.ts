@@ -13,12 +13,18 @@ import type {
   GenericQueryCtx,
   NamedTableInfo,
   PaginationOptions,
+  PaginationResult,
   RegisteredMutation,
   TableNamesInDataModel,
 } from "convex/server";
 import type { ObjectType, PropertyValidators, Validator } from "convex/values";
 import type { Actor } from "../../shared/actor.js";
-import type { ChainProblem, EntryKind } from "../shared/validators.js";
+import type {
+  ChainProblem,
+  Entry,
+  EntryKind,
+  Operation,
+} from "../shared/validators.js";
 
 /** Who made an admin call, and how they were authenticated (`"user"`, `"service"`...). */
 export type { Actor };
@@ -343,12 +349,38 @@ export type ReconcileResult = {
   isDone: boolean;
 };
 
-/** One page of `reconcileRecorded`. */
-export type ReconcileRecordedResult = {
+/**
+ * One page of `reconcileRecorded({ table, paginationOpts })`: the documents
+ * out of step in `page`, and how many recorded documents were `checked`.
+ */
+export type ReconcileRecordedPage = PaginationResult<Drift> & {
+  checked: number;
+};
+
+/**
+ * One page of `reconcileRecorded({ table, cursor, limit })`.
+ * @deprecated the result of the deprecated `{ cursor, limit }` form; pass
+ * `paginationOpts` and read {@link ReconcileRecordedPage}.
+ */
+export type ReconcileRecordedCursorResult = {
   checked: number;
   drift: Drift[];
   continueCursor: string | null;
   isDone: boolean;
+};
+
+/** One operation and a page of its entries, in index order (`getOperationPage` with `paginationOpts`). */
+export type OperationPage = PaginationResult<Entry> & { operation: Operation };
+
+/**
+ * One operation and its entries from `fromIndex`.
+ * @deprecated the result of the deprecated `{ operationId, fromIndex }` form
+ * of `getOperationPage`; pass `paginationOpts` and read {@link OperationPage}.
+ */
+export type OperationFromIndex = {
+  operation: Operation;
+  entries: Entry[];
+  nextIndex: number | null;
 };
 
 /** The outcome of a revert. */

@@ -426,11 +426,16 @@ export const listOperations = query({
 
 /**
  * One operation with its entries from index `fromIndex` (default 0), or
- * null: as many entries as one query may read and return (at most 1,000);
- * `nextIndex` is where to continue, null when all were returned.
+ * null: as many entries as one query may read and return (at most 1,000),
+ * and at most `limit` when given; `nextIndex` is where to continue, null
+ * when all were returned.
  */
 export const getOperation = query({
-  args: { operationId: v.string(), fromIndex: v.optional(v.number()) },
+  args: {
+    operationId: v.string(),
+    fromIndex: v.optional(v.number()),
+    limit: v.optional(v.number()),
+  },
   returns: v.union(
     v.object({
       operation: vOperation,
@@ -439,12 +444,17 @@ export const getOperation = query({
     }),
     v.null(),
   ),
-  handler: async (ctx, { operationId, fromIndex }) => {
+  handler: async (ctx, { operationId, fromIndex, limit }) => {
     const start = fromIndex ?? 0;
     if (!Number.isInteger(start) || start < 0)
       throw opskitError(
         "INVALID_ARGUMENT",
         `fromIndex must be a non-negative integer; got ${start}`,
+      );
+    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1))
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        `limit must be a positive integer; got ${limit}`,
       );
     const id = ctx.db.normalizeId("operations", operationId);
     const row = id && (await ctx.db.get("operations", id));
@@ -458,14 +468,15 @@ export const getOperation = query({
       .withIndex("by_operation", (q) =>
         q.eq("operationId", row._id).gte("index", start),
       )
-      .take(MAX_ENTRIES_PER_OPERATION);
+      .take(Math.min(MAX_ENTRIES_PER_OPERATION, (limit ?? Infinity) + 1));
     const entries = [];
     let nextIndex: number | null = null;
     for (const e of rows) {
       const bytes = loadCost(e);
       if (
-        entries.length > 0 &&
-        (returned >= PAGE_RETURN_BYTES || !(await budget.fits(bytes)))
+        entries.length === limit ||
+        (entries.length > 0 &&
+          (returned >= PAGE_RETURN_BYTES || !(await budget.fits(bytes))))
       ) {
         nextIndex = e.index;
         break;
