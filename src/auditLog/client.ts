@@ -20,14 +20,10 @@ import type {
 } from "convex/server";
 import type { GenericId } from "convex/values";
 import type { RunMutationCtx, RunQueryCtx } from "../shared/ctx.js";
-import { definitionError } from "../shared/definitions.js";
 import type { ComponentApi } from "./component/_generated/component.js";
 import type { Entry, Operation, RetentionRun } from "./shared/validators.js";
-import {
-  adminMutationBuilder,
-  checkReason,
-  type AuditCore,
-} from "./client/admin.js";
+import { adminMutationBuilder, checkReason } from "./client/admin.js";
+import { auditCore, type AuditCore } from "./client/core.js";
 import { runRetention, verify } from "./client/chain.js";
 import {
   getOperation,
@@ -46,7 +42,7 @@ import type {
   ListArgs,
   OperationFromIndex,
   OperationPage,
-  Range,
+  ListRange,
   ReconcileRecordedCursorResult,
   ReconcileRecordedPage,
   ReconcileResult,
@@ -68,30 +64,8 @@ export type {
   RequestInfo,
   RetentionRun,
 } from "./shared/validators.js";
-export type {
-  Actor,
-  AdminAuthorizer,
-  AdminCtx,
-  AdminMutationBuilder,
-  AdminMutationDefinition,
-  AuditLogOptions,
-  AuthorizeFunction,
-  AuthorizeRequest,
-  Drift,
-  ListArgs,
-  ReconcileRecordedCursorResult,
-  ReconcileRecordedPage,
-  ReconcileResult,
-  OperationFromIndex,
-  OperationPage,
-  RedactableField,
-  RevertArgs,
-  RevertAuthorization,
-  RevertResult,
-  VerifyArgs,
-  VerifyResult,
-  Version,
-} from "./client/types.js";
+/** The public types: authorizer contract, options, definitions, arguments and results. */
+export type * from "./client/types.js";
 export type { RunMutationCtx, RunQueryCtx } from "../shared/ctx.js";
 export { MAX_REASON_LENGTH } from "./shared/limits.js";
 export { LIST_FILTERS } from "./client/read.js";
@@ -128,7 +102,6 @@ export { LIST_FILTERS } from "./client/read.js";
  * ```
  */
 export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
-  private readonly minLength: number;
   /** What the functions of `./client/` need of this log. */
   private readonly core: AuditCore;
   /**
@@ -139,29 +112,7 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
     readonly component: ComponentApi,
     readonly options: AuditLogOptions<DataModel> = {},
   ) {
-    this.minLength = options.reason?.minLength ?? 10;
-    if (!Number.isInteger(this.minLength) || this.minLength < 1)
-      throw definitionError(
-        "auditLog",
-        `reason.minLength must be a positive integer; got ${options.reason?.minLength}`,
-      );
-    if (options.retention !== undefined && !(options.retention.maxAgeMs > 0))
-      throw definitionError(
-        "auditLog",
-        `retention.maxAgeMs must be positive; got ${options.retention.maxAgeMs}`,
-      );
-    // A field redacted in any table is redacted in arguments too: admins
-    // often pass the new value of exactly that field.
-    const keys = new Set<string>(options.redactArgs ?? []);
-    for (const paths of Object.values(options.redact ?? {}))
-      for (const path of (paths as readonly string[]) ?? [])
-        keys.add(path.split(".").pop()!);
-    this.core = {
-      component,
-      argKeys: keys,
-      redactedPaths: (table) => this.redactedPaths(table),
-      checkReason: (reason) => this.checkReason(reason),
-    };
+    this.core = auditCore(component, options, this);
   }
 
   /** The redacted field paths of a table. */
@@ -200,7 +151,7 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
 
   /** Checks a reason against the configured policy; throws `INVALID_ARGUMENT`. */
   checkReason(reason: string): void {
-    checkReason(reason, this.minLength, this.options.reason);
+    checkReason(reason, this.core.minLength, this.options.reason);
   }
 
   /**
@@ -221,7 +172,7 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
   /** A page of operations (actor, reason, args...), newest first: all, by actor, or by function name. */
   async listOperations(
     ctx: RunQueryCtx,
-    args: Range & { actorId?: string; functionName?: string },
+    args: ListRange & { actorId?: string; functionName?: string },
   ): Promise<PaginationResult<Operation>> {
     return ctx.runQuery(
       this.component.queries.listOperations,
@@ -264,9 +215,7 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
   ): Promise<OperationFromIndex | null>;
   async getOperationPage(
     ctx: RunQueryCtx,
-    args:
-      | { operationId: string; paginationOpts: PaginationOptions }
-      | { operationId: string; fromIndex?: number },
+    args: Parameters<typeof getOperationPage>[2],
   ): Promise<OperationPage | OperationFromIndex | null> {
     return getOperationPage(this.component, ctx, args);
   }
@@ -411,9 +360,10 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
   ): Promise<ReconcileRecordedCursorResult>;
   async reconcileRecorded<Table extends TableNamesInDataModel<DataModel>>(
     ctx: GenericQueryCtx<DataModel>,
-    args:
-      | { table: Table; paginationOpts: PaginationOptions }
-      | { table: Table; cursor: string | null; limit?: number },
+    args: { table: Table } & (
+      | { paginationOpts: PaginationOptions }
+      | { cursor: string | null; limit?: number }
+    ),
   ): Promise<ReconcileRecordedPage | ReconcileRecordedCursorResult> {
     return reconcileRecorded(this.core, ctx, args);
   }

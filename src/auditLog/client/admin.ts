@@ -22,10 +22,10 @@ import {
   checkPermissionOptions,
   definitionError,
 } from "../../shared/definitions.js";
+import type { AuditCore } from "./core.js";
 import { opskitError } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
 import { functionNameOf, requestInfo } from "../../shared/meta.js";
-import type { ComponentApi } from "../component/_generated/component.js";
 import { MAX_REASON_LENGTH } from "../shared/limits.js";
 import { storableArgs } from "../shared/snapshot.js";
 import { appendInBatches } from "./append.js";
@@ -78,18 +78,6 @@ export type CallInfo = {
   db?: GenericDatabaseWriter<GenericDataModel>;
   /** Set when a definition bypassed row rules (break-glass): logged. */
   rowRulesBypassed?: boolean;
-};
-
-/**
- * What the client's functions need of an `AuditLog`: its component, the
- * argument names it redacts, its table redaction and its reason policy.
- */
-export type AuditCore = {
-  readonly component: ComponentApi;
-  /** Redacted in every admin call's arguments, at any depth. */
-  readonly argKeys: ReadonlySet<string>;
-  redactedPaths(table: string): readonly string[];
-  checkReason(reason: string): void;
 };
 
 /** `AuditLog.adminMutation`: the builder of admin mutations for `authorizer`. */

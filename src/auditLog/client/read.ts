@@ -20,7 +20,7 @@ import type {
   ListArgs,
   OperationFromIndex,
   OperationPage,
-  Range,
+  ListRange,
   Version,
 } from "./types.js";
 
@@ -56,7 +56,7 @@ export const LIST_KEYS = new Set([
 ]);
 
 /** `AuditLog.list`'s arguments for the component: the one index, the range. */
-export function listEntriesArgs(args: Range) {
+export function listEntriesArgs(args: ListRange) {
   return {
     by: listIndex(args as unknown as Record<string, unknown>),
     ...range(args),
@@ -65,7 +65,7 @@ export function listEntriesArgs(args: Range) {
 
 /** `AuditLog.listOperations`' arguments for the component, checked. */
 export function listOperationsArgs(
-  args: Range & { actorId?: string; functionName?: string },
+  args: ListRange & { actorId?: string; functionName?: string },
 ) {
   checkListArgs(
     "listOperations",
@@ -294,7 +294,7 @@ export function checkListArgs(
 }
 
 /** The range and page arguments of a list call, without the undefined ones. */
-export function range(args: Range) {
+export function range(args: ListRange) {
   return {
     paginationOpts: args.paginationOpts,
     ...(args.from !== undefined ? { from: args.from } : {}),

@@ -14,7 +14,7 @@ import { getConvexSize, type Value } from "convex/values";
 import { logEvent } from "../../shared/log.js";
 import { hashValue } from "../shared/hash.js";
 import type { RecordedVersion } from "../shared/validators.js";
-import type { AuditCore } from "./admin.js";
+import type { AuditCore } from "./core.js";
 import { driftedPaths, redactDocument, sameVersion } from "./diff.js";
 import { checkPaginationOpts } from "./read.js";
 import type {

@@ -13,13 +13,8 @@ import { clipped, opskitError, shown } from "../../shared/errors.js";
 import type { ComponentApi } from "../component/_generated/component.js";
 import type { Entry } from "../shared/validators.js";
 import { functionNameOf } from "../../shared/meta.js";
-import {
-  authorizeWith,
-  guardedDbOf,
-  runAudited,
-  sessionOf,
-  type AuditCore,
-} from "./admin.js";
+import { authorizeWith, guardedDbOf, runAudited, sessionOf } from "./admin.js";
+import type { AuditCore } from "./core.js";
 import { restoreRedacted, sameVersion } from "./diff.js";
 import type { RevertArgs, RevertResult } from "./types.js";
 

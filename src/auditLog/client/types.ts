@@ -232,8 +232,8 @@ export type RevertAuthorization<
       actor?: undefined;
     };
 
-/** The time range, order and page of a list call. */
-export type Range = {
+/** The time range (ms), order and page of `list`, `listOperations` and `history`. */
+export type ListRange = {
   from?: number;
   to?: number;
   order?: "asc" | "desc";
@@ -247,7 +247,7 @@ export type Range = {
  * `kind`), or everything — each within an optional time range. Any other
  * combination is a type error, and `INVALID_ARGUMENT` at runtime.
  */
-export type ListArgs<DataModel extends GenericDataModel> = Range &
+export type ListArgs<DataModel extends GenericDataModel> = ListRange &
   (
     | {
         table: TableNamesInDataModel<DataModel>;
