@@ -39,6 +39,7 @@ import type {
   AdminMutationBuilder,
   AuditLogOptions,
   AuthorizeFunction,
+  HistoryArgs,
   ListArgs,
   OperationFromIndex,
   OperationPage,
@@ -223,12 +224,7 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
   /** A document's versions, newest first. */
   async history<Table extends TableNamesInDataModel<DataModel>>(
     ctx: RunQueryCtx,
-    args: {
-      table: Table;
-      docId: GenericId<Table> | string;
-      paginationOpts: PaginationOptions;
-      order?: "asc" | "desc";
-    },
+    args: HistoryArgs<Table>,
   ): Promise<PaginationResult<Version<DocumentByName<DataModel, Table>>>> {
     return history<DataModel, Table>(this.component, ctx, args);
   }

@@ -11,12 +11,12 @@ import type {
   PaginationResult,
   TableNamesInDataModel,
 } from "convex/server";
-import type { GenericId } from "convex/values";
 import type { RunQueryCtx } from "../../shared/ctx.js";
 import { opskitError, shown } from "../../shared/errors.js";
 import type { ComponentApi } from "../component/_generated/component.js";
 import type { Entry, EntryKind, Operation } from "../shared/validators.js";
 import type {
+  HistoryArgs,
   ListArgs,
   OperationFromIndex,
   OperationPage,
@@ -158,12 +158,7 @@ export async function history<
 >(
   component: ComponentApi,
   ctx: RunQueryCtx,
-  args: {
-    table: Table;
-    docId: GenericId<Table> | string;
-    paginationOpts: PaginationOptions;
-    order?: "asc" | "desc";
-  },
+  args: HistoryArgs<Table>,
 ): Promise<PaginationResult<Version<DocumentByName<DataModel, Table>>>> {
   const page = await ctx.runQuery(
     component.queries.listEntries,

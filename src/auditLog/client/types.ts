@@ -17,7 +17,12 @@ import type {
   RegisteredMutation,
   TableNamesInDataModel,
 } from "convex/server";
-import type { ObjectType, PropertyValidators, Validator } from "convex/values";
+import type {
+  GenericId,
+  ObjectType,
+  PropertyValidators,
+  Validator,
+} from "convex/values";
 import type { Actor } from "../../shared/actor.js";
 import type {
   ChainProblem,
@@ -265,6 +270,14 @@ export type ListArgs<DataModel extends GenericDataModel> = ListRange &
     | { kind: EntryKind; table?: never; docId?: never; actorId?: never }
     | { table?: never; docId?: never; actorId?: never; kind?: never }
   );
+
+/** What `history` takes: a document, and a page of its versions. */
+export type HistoryArgs<Table extends string> = {
+  table: Table;
+  docId: GenericId<Table> | string;
+  paginationOpts: PaginationOptions;
+  order?: "asc" | "desc";
+};
 
 /** One version of a document, as `history` returns it. */
 export type Version<Doc> = {
