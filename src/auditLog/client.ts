@@ -39,20 +39,22 @@ import type {
   AdminMutationBuilder,
   AuditLogOptions,
   AuthorizeFunction,
+  RevertArgs,
+  RevertResult,
+} from "./client/types.js";
+import type {
   HistoryArgs,
   ListArgs,
+  ListRange,
   OperationFromIndex,
   OperationPage,
-  ListRange,
   ReconcileRecordedCursorResult,
   ReconcileRecordedPage,
   ReconcileResult,
-  RevertArgs,
-  RevertResult,
   VerifyArgs,
   VerifyResult,
   Version,
-} from "./client/types.js";
+} from "./client/queryTypes.js";
 
 export { REDACTED } from "./client/diff.js";
 /** Validators for `returns` of functions that pass log entries, operations or pages through. */
@@ -67,6 +69,7 @@ export type {
 } from "./shared/validators.js";
 /** The public types: authorizer contract, options, definitions, arguments and results. */
 export type * from "./client/types.js";
+export type * from "./client/queryTypes.js";
 export type { RunMutationCtx, RunQueryCtx } from "../shared/ctx.js";
 export { MAX_REASON_LENGTH } from "./shared/limits.js";
 export { LIST_FILTERS } from "./client/read.js";

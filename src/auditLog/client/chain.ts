@@ -8,7 +8,7 @@ import { opskitError } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
 import type { ComponentApi } from "../component/_generated/component.js";
 import type { ChainProblem } from "../shared/validators.js";
-import type { VerifyArgs, VerifyResult } from "./types.js";
+import type { VerifyArgs, VerifyResult } from "./queryTypes.js";
 
 /** `AuditLog.verify`: the sealed chain, page by page. */
 export async function verify(

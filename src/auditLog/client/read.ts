@@ -22,7 +22,7 @@ import type {
   OperationPage,
   ListRange,
   Version,
-} from "./types.js";
+} from "./queryTypes.js";
 
 /** The filter combinations `list` serves, each from one index. */
 export const LIST_FILTERS = [

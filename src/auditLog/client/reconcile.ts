@@ -22,7 +22,7 @@ import type {
   ReconcileRecordedCursorResult,
   ReconcileRecordedPage,
   ReconcileResult,
-} from "./types.js";
+} from "./queryTypes.js";
 
 /** `AuditLog.reconcile`: one page of the app's table against the log. */
 export async function reconcile<
