@@ -34,6 +34,7 @@ import type {
 } from "convex/server";
 import * as z from "zod/v4";
 import type * as zCore from "zod/v4/core";
+import { definitionError } from "../shared/definitions.js";
 import { invalidArgsError } from "../shared/zodIssues.js";
 import type {
   AdminAuthorizer,
@@ -153,8 +154,9 @@ export function zAdminMutation<
   ) => unknown;
   return ((def: ZodAdminMutationDefinition<any, any, any, any, any, any>) => {
     if (typeof def !== "object" || def === null || def.args === undefined)
-      throw new Error(
-        "auditLog: zod admin mutations take { args, tables, handler, ... }",
+      throw definitionError(
+        "auditLog",
+        "zod admin mutations take { args, tables, handler, ... }",
       );
     const shape: Record<string, zCore.$ZodType> =
       def.args instanceof z.ZodObject ? def.args.shape : def.args;

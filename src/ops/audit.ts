@@ -3,7 +3,7 @@
  */
 import type { GenericDataModel } from "convex/server";
 import { v, type Value } from "convex/values";
-import type { Entry, Operation } from "../auditLog/validators.js";
+import type { Entry, Operation } from "../auditLog/shared/validators.js";
 import { opskitError } from "../shared/errors.js";
 import { documentSize } from "../shared/limits.js";
 import type { OpsDeps } from "./deps.js";

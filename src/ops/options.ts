@@ -4,7 +4,7 @@
  */
 import type { GenericDataModel, TableNamesInDataModel } from "convex/server";
 import type { AdminCtx, AuditLog } from "../auditLog/client.js";
-import type { Entry } from "../auditLog/validators.js";
+import type { Entry } from "../auditLog/shared/validators.js";
 import type { Authz } from "../authz/client.js";
 import type {
   MigrationFunctionReference,

@@ -12,7 +12,7 @@ import {
 } from "convex/server";
 import { pick } from "convex-helpers";
 import { v, type Infer } from "convex/values";
-import { vEntry, vOperation } from "../auditLog/validators.js";
+import { vEntry, vOperation } from "../auditLog/shared/validators.js";
 import { vMember } from "../authz/shared/validators.js";
 import { vMigrationStatus } from "../migrations/shared/wire.js";
 import { vValue } from "../rateLimiter/validators.js";

@@ -358,28 +358,38 @@ describe("permission and scope checks", () => {
     handler: async () => null,
   };
 
-  test("with an authorizer object, a permission is required", () => {
+  test("with an authorizer object, a permission is required", async () => {
     const adminMutation = auditLog.adminMutation(new FakeAuthz());
     // Types forbid this too (see types.test.ts); plain JS callers get the error.
-    expect(() => adminMutation(def as never)).toThrow(
-      /needs a `permission`.*any signed-in user/,
+    const err = await errorOf(() => adminMutation(def as never));
+    expect(err.code).toBe("INVALID_ARGUMENT");
+    expect(err.message).toMatch(
+      /^auditLog: admin mutation needs a `permission`.*any signed-in user/,
     );
     expect(() =>
       adminMutation({ ...def, permission: "users.manage" }),
     ).not.toThrow();
   });
 
-  test("a scope without a permission is refused, whatever the authorizer", () => {
+  test("a scope without a permission is refused, whatever the authorizer", async () => {
     const withObject = auditLog.adminMutation(new FakeAuthz());
-    expect(() =>
+    const err = await errorOf(() =>
       withObject({ ...def, scope: "team:1", name: "scoped" } as never),
-    ).toThrow("auditLog: admin mutation scoped: `scope` needs a `permission`");
+    );
+    expect(err.code).toBe("INVALID_ARGUMENT");
+    expect(err.message).toBe(
+      "auditLog: admin mutation scoped: `scope` needs a `permission` to check",
+    );
     const withFunction = auditLog.adminMutation(async () => ({
       actorId: "svc",
       actorKind: "service",
     }));
-    expect(() => withFunction({ ...def, scope: () => "team:1" })).toThrow(
-      "`scope` needs a `permission`",
+    const fromFunction = await errorOf(() =>
+      withFunction({ ...def, scope: () => "team:1" }),
+    );
+    expect(fromFunction.code).toBe("INVALID_ARGUMENT");
+    expect(fromFunction.message).toBe(
+      "auditLog: admin mutation: `scope` needs a `permission` to check",
     );
     // Function authorizers may omit the permission when there is no scope.
     expect(() => withFunction(def)).not.toThrow();

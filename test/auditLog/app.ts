@@ -498,6 +498,12 @@ export const reconcileRecorded = query({
   handler: async (ctx: QueryCtx, { cursor, limit }) =>
     auditLog.reconcileRecorded(ctx, { table: "users", cursor, limit }),
 });
+export const reconcileRecordedPage = query({
+  args: { paginationOpts: paginationOptsValidator },
+  returns: v.any(),
+  handler: async (ctx: QueryCtx, { paginationOpts }) =>
+    auditLog.reconcileRecorded(ctx, { table: "users", paginationOpts }),
+});
 export const deleteOutOfBand = mutation({
   args: { userId: v.id("users") },
   returns: v.null(),

@@ -8,9 +8,9 @@ import {
   restoreRedacted,
   sameVersion,
   valuesEqual,
-  withoutSystemFields,
-} from "../../src/auditLog/diff.js";
-import { netKind } from "../../src/auditLog/capture.js";
+} from "../../src/auditLog/client/diff.js";
+import { netKind } from "../../src/auditLog/client/capture.js";
+import { withoutSystemFields } from "../../src/shared/documents.js";
 
 const doc = {
   _id: "u1",

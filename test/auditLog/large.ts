@@ -152,6 +152,11 @@ export const getOperationPage = queryGeneric({
   returns: v.any(),
   handler: async (ctx: QueryCtx, args) => auditLog.getOperationPage(ctx, args),
 });
+export const getOperationPaged = queryGeneric({
+  args: { operationId: v.string(), paginationOpts: paginationOptsValidator },
+  returns: v.any(),
+  handler: async (ctx: QueryCtx, args) => auditLog.getOperationPage(ctx, args),
+});
 export const listOperations = queryGeneric({
   args: { args: v.any() },
   returns: v.any(),

@@ -15,7 +15,7 @@ import {
   valueNesting,
   valuesEqual,
 } from "../internal.js";
-import { captureLogs, codeOf, fakeClock } from "../helpers.js";
+import { captureLogs, codeOf, errorOf, fakeClock } from "../helpers.js";
 import { anyApiLarge as api, expectStorable, largeTest } from "./large.js";
 
 const reason = "OPS-1 large document fix";
@@ -249,6 +249,41 @@ describe("auditLog: one call changing several large documents", () => {
       next = more.nextIndex;
     }
     expect(got.map((e: { index: number }) => e.index)).toEqual([0, 1, 2, 3]);
+    // Convex's paging: at most numItems entries a page, the cursor is the
+    // next index; the deprecated fromIndex form above stays.
+    const paged: Array<{ entryId: string }> = [];
+    let cursor: string | null = null;
+    const sizes: number[] = [];
+    for (;;) {
+      const r: {
+        operation: { operationId: string };
+        page: Array<{ entryId: string }>;
+        continueCursor: string;
+        isDone: boolean;
+      } = await t.query(api.getOperationPaged, {
+        operationId: op.operationId,
+        paginationOpts: { numItems: 3, cursor },
+      });
+      expect(r.operation.operationId).toBe(op.operationId);
+      paged.push(...r.page);
+      sizes.push(r.page.length);
+      if (r.isDone) break;
+      cursor = r.continueCursor;
+    }
+    expect(paged.map((e) => e.entryId)).toEqual(
+      got.map((e: { entryId: string }) => e.entryId),
+    );
+    expect(sizes.every((n) => n >= 1 && n <= 3)).toBe(true);
+    const badCursor = await errorOf(
+      t.query(api.getOperationPaged, {
+        operationId: op.operationId,
+        paginationOpts: { numItems: 3, cursor: "[1]" },
+      }),
+    );
+    expect(badCursor.code).toBe("INVALID_ARGUMENT");
+    expect(badCursor.message).toMatch(
+      /^getOperationPage's paginationOpts.cursor must be null or the continueCursor/,
+    );
     // getOperation collects every page: the same entries, without a cursor.
     const all = await t.query(api.getOperation, {
       operationId: op.operationId,

@@ -1,7 +1,7 @@
 import { anyApi } from "convex/server";
 import { describe, expect, test } from "vitest";
 import { auditTest } from "./setup.js";
-import { captureLogs, fakeClock } from "../helpers.js";
+import { captureLogs, errorOf, fakeClock } from "../helpers.js";
 
 const api = anyApi.app;
 const reason = "SUP-3 reconcile fixtures";
@@ -157,5 +157,33 @@ describe("reconcile", () => {
         [ids[1], "changed", ["role"]],
       ].sort(),
     );
+
+    // Convex's paging (paginationOpts in, page/continueCursor/isDone out)
+    // walks the same pages; the deprecated { cursor, limit } form above stays.
+    const paged: Drift[] = [];
+    const pages: number[] = [];
+    let paginationOpts = { numItems: 2, cursor: null as string | null };
+    for (;;) {
+      const r: {
+        page: Drift[];
+        checked: number;
+        isDone: boolean;
+        continueCursor: string;
+      } = await t.query(api.reconcileRecordedPage, { paginationOpts });
+      expect(typeof r.continueCursor).toBe("string");
+      paged.push(...r.page);
+      pages.push(r.checked);
+      if (r.isDone) break;
+      paginationOpts = { numItems: 2, cursor: r.continueCursor };
+    }
+    expect(pages).toEqual([2, 2, 1]);
+    expect(paged).toEqual(drift);
+    const bad = await errorOf(
+      t.query(api.reconcileRecordedPage, {
+        paginationOpts: { numItems: 0, cursor: null },
+      }),
+    );
+    expect(bad.code).toBe("INVALID_ARGUMENT");
+    expect(bad.message).toMatch(/^limit must be an integer from 1 to 500/);
   });
 });

@@ -2,7 +2,13 @@ import { anyApi } from "convex/server";
 import { ConvexError } from "convex/values";
 import { describe, expect, test, vi } from "vitest";
 import { AuditLog } from "convex-opskit/auditLog";
-import { components, near, captureLogs, fakeClock } from "../helpers.js";
+import {
+  components,
+  near,
+  captureLogs,
+  errorOf,
+  fakeClock,
+} from "../helpers.js";
 import { auditTest } from "./setup.js";
 
 const api = anyApi.app;
@@ -170,8 +176,12 @@ describe("retention", () => {
       (e: ConvexError<{ code: string }>) => e.data.code,
     );
     expect(err).toBe("INVALID_ARGUMENT");
-    expect(
+    const definition = await errorOf(
       () => new AuditLog(components.auditLog, { retention: { maxAgeMs: 0 } }),
-    ).toThrow(/maxAgeMs/);
+    );
+    expect(definition.code).toBe("INVALID_ARGUMENT");
+    expect(definition.message).toBe(
+      "auditLog: retention.maxAgeMs must be positive; got 0",
+    );
   });
 });

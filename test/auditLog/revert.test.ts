@@ -1,5 +1,6 @@
 import { anyApi } from "convex/server";
 import { describe, expect, test } from "vitest";
+import { auditLog } from "./app.js";
 import { auditTest } from "./setup.js";
 import { errorOf, captureLogs, fakeClock } from "../helpers.js";
 
@@ -262,6 +263,24 @@ describe("revert", () => {
       }),
     );
     expect(bad.code).toBe("INVALID_ARGUMENT");
+  });
+
+  test("a revert's scope needs a permission: INVALID_ARGUMENT, as in a definition", async () => {
+    const { t } = await setup();
+    const err = await errorOf(
+      t.run((ctx) =>
+        auditLog.revert(ctx as never, {
+          operationId: "any",
+          reason: "SUP-9 undo it",
+          authorizer: async () => ({ actorId: "svc", actorKind: "service" }),
+          scope: "team:1",
+        }),
+      ),
+    );
+    expect(err.code).toBe("INVALID_ARGUMENT");
+    expect(err.message).toBe(
+      "auditLog: revert: `scope` needs a `permission` to check",
+    );
   });
 
   test("outside an admin call, an authorizer checks the caller and supplies the actor", async () => {

@@ -1,6 +1,6 @@
 /**
  * Properties of the pure storage helpers: snapshot text splitting and
- * round trips (src/auditLog/snapshot.ts) and the document limit rules
+ * round trips (src/auditLog/shared/snapshot.ts) and the document limit rules
  * (src/shared/limits.ts), over generated values.
  */
 import fc from "fast-check";
@@ -14,8 +14,8 @@ import {
   MAX_CHANGED_BYTES,
   splitUtf8,
   utf8Length,
-} from "../../src/auditLog/snapshot.js";
-import { hashValue } from "../../src/auditLog/hash.js";
+} from "../../src/auditLog/shared/snapshot.js";
+import { hashValue } from "../../src/auditLog/shared/hash.js";
 import {
   checkDocument,
   documentSize,

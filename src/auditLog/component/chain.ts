@@ -11,11 +11,11 @@ import {
   type MutationCtx,
 } from "./_generated/server.js";
 import { internal } from "./_generated/api.js";
-import { GENESIS_HASH } from "../chain.js";
+import { GENESIS_HASH } from "../shared/chain.js";
 import { opskitError } from "../../shared/errors.js";
-import { JOB_READ_BYTES } from "../snapshot.js";
+import { JOB_READ_BYTES } from "../shared/snapshot.js";
 import { Budget, checkSnapshot, snapshotReadBytes } from "./storage.js";
-import { vVerifyPage, type ChainProblem } from "../validators.js";
+import { vVerifyPage, type ChainProblem } from "../shared/validators.js";
 import {
   chainPoint,
   checkOperation,

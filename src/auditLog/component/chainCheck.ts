@@ -15,11 +15,11 @@ import {
   operationContentHashV2,
   type ChainedEntry,
   type ChainedOperation,
-} from "../chain.js";
-import { hashValue } from "../hash.js";
-import { INLINE_ENTRY_BYTES, type SnapshotRef } from "../snapshot.js";
+} from "../shared/chain.js";
+import { hashValue } from "../shared/hash.js";
+import { INLINE_ENTRY_BYTES, type SnapshotRef } from "../shared/snapshot.js";
 import { MAX_ENTRIES_PER_OPERATION } from "./log.js";
-import type { ChainProblem } from "../validators.js";
+import type { ChainProblem } from "../shared/validators.js";
 
 export async function chainPoint(ctx: QueryCtx, name: "head" | "tail") {
   return ctx.db

@@ -5,7 +5,7 @@
 import type { Value } from "convex/values";
 import type { QueryCtx } from "./_generated/server.js";
 import type { Doc } from "./_generated/dataModel.js";
-import type { Entry, Operation } from "../validators.js";
+import type { Entry, Operation } from "../shared/validators.js";
 import { documentSize } from "../../shared/limits.js";
 import { loadSnapshot, snapshotReadBytes } from "./storage.js";
 

@@ -7,7 +7,8 @@ import {
   describeViolation,
   documentSize,
 } from "../../shared/limits.js";
-import { appendHash, entryHashV2, HASH_FORMAT } from "../chain.js";
+import { appendHash, entryHashV2, HASH_FORMAT } from "../shared/chain.js";
+import { MAX_REASON_LENGTH } from "../shared/limits.js";
 import {
   boundedChanged,
   encodeSnapshot,
@@ -16,12 +17,12 @@ import {
   INLINE_ENTRY_BYTES,
   MAX_STORED_ARGS_BYTES,
   type SnapshotRef,
-} from "../snapshot.js";
+} from "../shared/snapshot.js";
 import {
   vEntryInput,
   vOperationInput,
   type EntryInput,
-} from "../validators.js";
+} from "../shared/validators.js";
 import { storeSnapshot } from "./storage.js";
 
 /** Upper bound on documents one admin call may touch (keeps sealing bounded). */
@@ -54,10 +55,10 @@ export const append = mutation({
   handler: async (ctx, { operation, entries, entryCount }) => {
     // The client enforces the configured policy; this guards direct callers.
     const reasonLength = operation.reason.trim().length;
-    if (reasonLength === 0 || reasonLength > 2000)
+    if (reasonLength === 0 || reasonLength > MAX_REASON_LENGTH)
       throw opskitError(
         "INVALID_ARGUMENT",
-        `an audit reason of 1 to 2000 characters is required; got ${reasonLength}`,
+        `an audit reason of 1 to ${MAX_REASON_LENGTH} characters is required; got ${reasonLength}`,
       );
     const total = entryCount ?? entries.length;
     if (!Number.isInteger(total) || total < entries.length)

@@ -9,8 +9,8 @@ import type { QueryCtx } from "./_generated/server.js";
 import schema from "./schema.js";
 import { checkPageCursor, opskitError } from "../../shared/errors.js";
 import { documentSize } from "../../shared/limits.js";
-import { hashValue } from "../hash.js";
-import { JOB_READ_BYTES, PAGE_RETURN_BYTES } from "../snapshot.js";
+import { hashValue } from "../shared/hash.js";
+import { JOB_READ_BYTES, PAGE_RETURN_BYTES } from "../shared/snapshot.js";
 import { loadCost } from "./convert.js";
 import { Budget } from "./storage.js";
 

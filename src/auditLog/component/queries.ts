@@ -11,12 +11,12 @@ import {
   vPage,
   vRecordedVersion,
   type RecordedVersion,
-} from "../validators.js";
+} from "../shared/validators.js";
 import { entrySide, loadCost, toEntry, toOperation } from "./convert.js";
 import { MAX_ENTRIES_PER_OPERATION } from "./log.js";
 import { documentSize } from "../../shared/limits.js";
-import { hashValue } from "../hash.js";
-import { JOB_READ_BYTES, PAGE_RETURN_BYTES } from "../snapshot.js";
+import { hashValue } from "../shared/hash.js";
+import { JOB_READ_BYTES, PAGE_RETURN_BYTES } from "../shared/snapshot.js";
 import { Budget, snapshotReadBytes } from "./storage.js";
 import type { Doc } from "./_generated/dataModel.js";
 import type { Value } from "convex/values";
@@ -106,11 +106,16 @@ export const listOperations = query({
 
 /**
  * One operation with its entries from index `fromIndex` (default 0), or
- * null: as many entries as one query may read and return (at most 1,000);
- * `nextIndex` is where to continue, null when all were returned.
+ * null: as many entries as one query may read and return (at most 1,000),
+ * and at most `limit` when given; `nextIndex` is where to continue, null
+ * when all were returned.
  */
 export const getOperation = query({
-  args: { operationId: v.string(), fromIndex: v.optional(v.number()) },
+  args: {
+    operationId: v.string(),
+    fromIndex: v.optional(v.number()),
+    limit: v.optional(v.number()),
+  },
   returns: v.union(
     v.object({
       operation: vOperation,
@@ -119,12 +124,17 @@ export const getOperation = query({
     }),
     v.null(),
   ),
-  handler: async (ctx, { operationId, fromIndex }) => {
+  handler: async (ctx, { operationId, fromIndex, limit }) => {
     const start = fromIndex ?? 0;
     if (!Number.isInteger(start) || start < 0)
       throw opskitError(
         "INVALID_ARGUMENT",
         `fromIndex must be a non-negative integer; got ${start}`,
+      );
+    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1))
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        `limit must be a positive integer; got ${limit}`,
       );
     const id = ctx.db.normalizeId("operations", operationId);
     const row = id && (await ctx.db.get("operations", id));
@@ -138,14 +148,15 @@ export const getOperation = query({
       .withIndex("by_operation", (q) =>
         q.eq("operationId", row._id).gte("index", start),
       )
-      .take(MAX_ENTRIES_PER_OPERATION);
+      .take(Math.min(MAX_ENTRIES_PER_OPERATION, (limit ?? Infinity) + 1));
     const entries = [];
     let nextIndex: number | null = null;
     for (const e of rows) {
       const bytes = loadCost(e);
       if (
-        entries.length > 0 &&
-        (returned >= PAGE_RETURN_BYTES || !(await budget.fits(bytes)))
+        entries.length === limit ||
+        (entries.length > 0 &&
+          (returned >= PAGE_RETURN_BYTES || !(await budget.fits(bytes))))
       ) {
         nextIndex = e.index;
         break;

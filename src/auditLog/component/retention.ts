@@ -4,14 +4,14 @@ import { internal } from "./_generated/api.js";
 import type { Doc } from "./_generated/dataModel.js";
 import { opskitError } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
-import { vRetentionRun, type RetentionRun } from "../validators.js";
+import { vRetentionRun, type RetentionRun } from "../shared/validators.js";
 import { sealBatch } from "./sealing.js";
 import { setChainPoint } from "./chainCheck.js";
 import {
   INLINE_ENTRY_BYTES,
   JOB_READ_BYTES,
   SNAPSHOT_PART_BYTES,
-} from "../snapshot.js";
+} from "../shared/snapshot.js";
 import { Budget } from "./storage.js";
 
 /** Operations cut per batch at most (the byte budget usually binds first for large ones). */

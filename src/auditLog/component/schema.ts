@@ -6,7 +6,7 @@ import {
   vOperationInput,
   vSnapshotRef,
   vSnapshotSide,
-} from "../validators.js";
+} from "../shared/validators.js";
 
 export default defineSchema({
   /** One row per admin call: who, why, what function, with which arguments. */

@@ -5,12 +5,17 @@
  */
 import type { MutationCtx } from "./_generated/server.js";
 import type { Doc } from "./_generated/dataModel.js";
-import { entryHash, GENESIS_HASH, HASH_FORMAT, linkHash } from "../chain.js";
+import {
+  entryHash,
+  GENESIS_HASH,
+  HASH_FORMAT,
+  linkHash,
+} from "../shared/chain.js";
 import { logEvent } from "../../shared/log.js";
 import { snapshotTs } from "../../shared/meta.js";
-import { JOB_READ_BYTES } from "../snapshot.js";
+import { JOB_READ_BYTES } from "../shared/snapshot.js";
 import { Budget } from "./storage.js";
-import type { ChainProblem } from "../validators.js";
+import type { ChainProblem } from "../shared/validators.js";
 import {
   appendProblems,
   chainedEntry,

@@ -5,14 +5,14 @@
 import type { Value } from "convex/values";
 import type { MutationCtx, QueryCtx } from "./_generated/server.js";
 import type { Doc, Id } from "./_generated/dataModel.js";
-import { sha256Hex } from "../hash.js";
+import { sha256Hex } from "../shared/hash.js";
 import {
   decodeSnapshot,
   encodeSnapshot,
   SNAPSHOT_PART_BYTES,
   splitUtf8,
   type SnapshotRef,
-} from "../snapshot.js";
+} from "../shared/snapshot.js";
 import { documentSize } from "../../shared/limits.js";
 import type { MetaCtx } from "../../shared/ctx.js";
 import { transactionMetricsOrNull } from "../../shared/meta.js";

@@ -161,7 +161,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
       getOperation: FunctionReference<
         "query",
         "internal",
-        { fromIndex?: number; operationId: string },
+        { fromIndex?: number; limit?: number; operationId: string },
         {
           entries: Array<{
             actorId: string;

@@ -6,7 +6,7 @@
  */
 import { paginationResultValidator } from "convex/server";
 import { v } from "convex/values";
-import { vEntry, vOperation, vRetentionRun } from "./validators.js";
+import { vEntry, vOperation, vRetentionRun } from "../shared/validators.js";
 
 /** A page of `list` (entries, newest first). */
 export const vEntriesPage = paginationResultValidator(vEntry);

@@ -3,15 +3,13 @@
  * and comparison of recorded versions with live documents.
  */
 import type { Value } from "convex/values";
-import { valuesEqual } from "../shared/values.js";
+import { SYSTEM_FIELDS } from "../../shared/documents.js";
+import { valuesEqual } from "../../shared/values.js";
 
 export { valuesEqual };
 
 /** The value stored in place of a redacted field, so readers see it existed. */
 export const REDACTED = "[redacted]";
-
-/** Fields every Convex document has; they never count as a change. */
-const SYSTEM_FIELDS = new Set(["_id", "_creationTime"]);
 
 type Doc = Record<string, Value | undefined>;
 
@@ -108,14 +106,6 @@ function structuredCopy(doc: Doc): Doc {
   const out: Doc = {};
   for (const [k, v] of Object.entries(doc))
     out[k] = isPlainObject(v) ? structuredCopy(v) : v;
-  return out;
-}
-
-/** A copy of `doc` without `_id` and `_creationTime`, ready for insert/replace. */
-export function withoutSystemFields(doc: Doc): Doc {
-  const out: Doc = {};
-  for (const [k, v] of Object.entries(doc))
-    if (!SYSTEM_FIELDS.has(k)) out[k] = v;
   return out;
 }
 

@@ -6,11 +6,11 @@
  */
 import type { GenericDatabaseWriter, GenericDataModel } from "convex/server";
 import type { GenericId, Value } from "convex/values";
-import { parseDbWrite, WRAPPED_DB } from "../shared/dbCalls.js";
-import { opskitError } from "../shared/errors.js";
-import { logEvent } from "../shared/log.js";
+import { parseDbWrite, WRAPPED_DB } from "../../shared/dbCalls.js";
+import { opskitError } from "../../shared/errors.js";
+import { logEvent } from "../../shared/log.js";
 import { changedPaths, redactDocument } from "./diff.js";
-import type { EntryInput, EntryKind } from "./validators.js";
+import type { EntryInput, EntryKind } from "../shared/validators.js";
 
 type Doc = Record<string, Value | undefined>;
 type Write = "insert" | "patch" | "replace" | "delete";

@@ -13,7 +13,7 @@ import {
   documentSize,
   MAX_NESTING,
   MAX_TRANSACTION_BYTES,
-} from "../shared/limits.js";
+} from "../../shared/limits.js";
 
 /**
  * Largest entry row kept inline (before, after and changed paths in the row
@@ -70,6 +70,7 @@ export function utf8Length(text: string): number {
  * gives `text` back.
  */
 export function splitUtf8(text: string, maxBytes: number): string[] {
+  // An internal invariant (callers pass constants), not a user's mistake: plain Error.
   if (!(maxBytes >= 4)) throw new Error(`splitUtf8: maxBytes ${maxBytes} < 4`);
   const parts: string[] = [];
   let start = 0;

@@ -1,0 +1,61 @@
+/**
+ * What the functions of `./` need of an `AuditLog` (its {@link AuditCore}),
+ * derived once from the constructor's options.
+ */
+import { definitionError } from "../../shared/definitions.js";
+import type { ComponentApi } from "../component/_generated/component.js";
+
+/**
+ * What the client's functions need of an `AuditLog`: its component, the
+ * argument names it redacts, its table redaction and its reason policy.
+ */
+export type AuditCore = {
+  readonly component: ComponentApi;
+  /** Redacted in every admin call's arguments, at any depth. */
+  readonly argKeys: ReadonlySet<string>;
+  /** The shortest reason accepted (after trimming). */
+  readonly minLength: number;
+  redactedPaths(table: string): readonly string[];
+  checkReason(reason: string): void;
+};
+
+/**
+ * `new AuditLog(component, options)`: checks the options (a mistake is
+ * `INVALID_ARGUMENT` when the module loads) and derives the log's
+ * {@link AuditCore}; `log` is the `AuditLog` under construction.
+ */
+export function auditCore(
+  component: ComponentApi,
+  options: {
+    redact?: object;
+    redactArgs?: readonly string[];
+    reason?: { minLength?: number };
+    retention?: { maxAgeMs: number };
+  },
+  log: Pick<AuditCore, "redactedPaths" | "checkReason">,
+): AuditCore {
+  const minLength = options.reason?.minLength ?? 10;
+  if (!Number.isInteger(minLength) || minLength < 1)
+    throw definitionError(
+      "auditLog",
+      `reason.minLength must be a positive integer; got ${options.reason?.minLength}`,
+    );
+  if (options.retention !== undefined && !(options.retention.maxAgeMs > 0))
+    throw definitionError(
+      "auditLog",
+      `retention.maxAgeMs must be positive; got ${options.retention.maxAgeMs}`,
+    );
+  // A field redacted in any table is redacted in arguments too: admins
+  // often pass the new value of exactly that field.
+  const argKeys = new Set<string>(options.redactArgs ?? []);
+  for (const paths of Object.values(options.redact ?? {}))
+    for (const path of (paths as readonly string[]) ?? [])
+      argKeys.add(path.split(".").pop()!);
+  return {
+    component,
+    argKeys,
+    minLength,
+    redactedPaths: (table) => log.redactedPaths(table),
+    checkReason: (reason) => log.checkReason(reason),
+  };
+}

@@ -1,0 +1,7 @@
+/**
+ * Limits both sides of the audit log enforce: the client refuses first with
+ * a helpful message, the component refuses again for any other caller.
+ */
+
+/** Longest reason accepted (after trimming): a justification, not a document. */
+export const MAX_REASON_LENGTH = 2000;
