@@ -369,12 +369,7 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
 }
 
 /** Where the lines this client emits go (see `configureLogs`). */
-export {
-  configureLogs,
-  type LogEvent,
-  type LogOptions,
-  type LogSink,
-} from "../shared/log.js";
+export * from "../shared/logExports.js";
 
 /** Return validators for the results this client gives back. */
 export {

@@ -35,6 +35,11 @@ import type {
 import * as z from "zod/v4";
 import type * as zCore from "zod/v4/core";
 import { definitionError } from "../shared/definitions.js";
+import type {
+  ZodArgs,
+  ZodInputArgs,
+  ZodParsedArgs,
+} from "../shared/zodArgs.js";
 import { invalidArgsError } from "../shared/zodIssues.js";
 import type {
   AdminAuthorizer,
@@ -43,24 +48,11 @@ import type {
   AuthorizeFunction,
 } from "./client.js";
 
-/** Zod validators by argument name, or one `z.object(...)`. */
-export type ZodArgs = Record<string, zCore.$ZodType> | zCore.$ZodObject<any>;
-
-/** The handler's arguments: zod's output (after transforms and defaults). */
-export type ZodParsedArgs<A> =
-  A extends zCore.$ZodObject<any>
-    ? zCore.output<A>
-    : A extends Record<string, zCore.$ZodType>
-      ? zCore.output<zCore.$ZodObject<A, zCore.$strip>>
-      : never;
-
-/** The arguments as callers send them: zod's input. */
-export type ZodInputArgs<A> =
-  A extends zCore.$ZodObject<any>
-    ? zCore.input<A>
-    : A extends Record<string, zCore.$ZodType>
-      ? zCore.input<zCore.$ZodObject<A, zCore.$strip>>
-      : never;
+export type {
+  ZodArgs,
+  ZodInputArgs,
+  ZodParsedArgs,
+} from "../shared/zodArgs.js";
 
 /** The definition of one zod admin mutation (see `AdminMutationDefinition`). */
 export type ZodAdminMutationDefinition<

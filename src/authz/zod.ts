@@ -37,6 +37,11 @@ import type {
 } from "convex/server";
 import { ConvexError } from "convex/values";
 import type * as zCore from "zod/v4/core";
+import type {
+  ZodArgs,
+  ZodInputArgs as SharedZodInputArgs,
+  ZodParsedArgs as SharedZodParsedArgs,
+} from "../shared/zodArgs.js";
 import { invalidArgsError, zodErrorIssues } from "../shared/zodIssues.js";
 import type {
   Authz,
@@ -46,24 +51,13 @@ import type {
 } from "./client.js";
 import { guardDefinition } from "./client/guard.js";
 
-/** Zod validators by argument name, or one `z.object(...)`. */
-export type ZodArgs = Record<string, zCore.$ZodType> | zCore.$ZodObject<any>;
+export type { ZodArgs } from "../shared/zodArgs.js";
 
-/** The handler's arguments: zod's output (after transforms and defaults). */
-export type ZodParsedArgs<A> =
-  A extends zCore.$ZodObject<any>
-    ? zCore.output<A>
-    : A extends Record<string, zCore.$ZodType>
-      ? zCore.output<zCore.$ZodObject<A, zCore.$strip>>
-      : Record<string, never>;
+/** The handler's arguments: zod's output (after transforms and defaults); `{}` for no arguments. */
+export type ZodParsedArgs<A> = SharedZodParsedArgs<A, Record<string, never>>;
 
-/** The function's arguments as callers send them: zod's input. */
-export type ZodInputArgs<A> =
-  A extends zCore.$ZodObject<any>
-    ? zCore.input<A>
-    : A extends Record<string, zCore.$ZodType>
-      ? zCore.input<zCore.$ZodObject<A, zCore.$strip>>
-      : Record<string, never>;
+/** The function's arguments as callers send them: zod's input; `{}` for no arguments. */
+export type ZodInputArgs<A> = SharedZodInputArgs<A, Record<string, never>>;
 
 type Expand<T> = { [K in keyof T]: T[K] };
 

@@ -3,6 +3,7 @@ import { v } from "convex/values";
 import {
   entryFields,
   entryRecordFields,
+  retentionRunFields,
   vOperationInput,
   vSnapshotRef,
   vSnapshotSide,
@@ -79,15 +80,7 @@ export default defineSchema({
 
   /** One row per retention run. */
   retentionRuns: defineTable({
-    startedAt: v.number(),
-    finishedAt: v.optional(v.number()),
-    cutoff: v.number(),
-    status: v.union(v.literal("running"), v.literal("done")),
-    batches: v.number(),
-    deletedOperations: v.number(),
-    deletedEntries: v.number(),
-    anchorSeq: v.optional(v.number()),
-    anchorHash: v.optional(v.string()),
+    ...retentionRunFields,
     /** An operation already cut from the chain whose entries and snapshot parts are still being deleted. */
     cleanup: v.optional(v.id("operations")),
   }).index("by_status", ["status"]),

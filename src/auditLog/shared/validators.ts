@@ -169,9 +169,8 @@ export const vVerifyPage = v.object({
   lastSeq: v.union(v.number(), v.null()),
 });
 
-/** A retention run, as recorded. */
-export const vRetentionRun = v.object({
-  runId: v.string(),
+/** The fields of a retention run's row (the `retentionRuns` table) that callers see. */
+export const retentionRunFields = {
   startedAt: v.number(),
   finishedAt: v.optional(v.number()),
   cutoff: v.number(),
@@ -182,6 +181,12 @@ export const vRetentionRun = v.object({
   /** The last deleted operation's seq and hash: where the chain now starts. */
   anchorSeq: v.optional(v.number()),
   anchorHash: v.optional(v.string()),
+};
+
+/** A retention run, as recorded. */
+export const vRetentionRun = v.object({
+  runId: v.string(),
+  ...retentionRunFields,
 });
 /** A retention run, as recorded. */
 export type RetentionRun = Infer<typeof vRetentionRun>;
