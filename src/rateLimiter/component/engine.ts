@@ -61,9 +61,9 @@ type Slot = {
 
 type Decision = {
   name: string;
-  key?: string;
+  key: string | undefined;
   denied: boolean;
-  retryAfter?: number;
+  retryAfter: number | undefined;
   shadow: boolean;
   remaining: number;
   resetAfter: number;
@@ -76,8 +76,11 @@ export class Ledger {
   constructor(private db: DatabaseReader) {}
 
   private id(name: string, key: string | undefined, shard: number) {
-    // JSON keeps names and keys with any characters from colliding.
-    return JSON.stringify([name, key ?? null, shard]);
+    // The name's length marks where it ends, so names and keys with any
+    // characters never collide (cheaper than JSON on every call).
+    return key === undefined
+      ? `${shard}:${name.length}:${name}`
+      : `${shard}:${name.length}:${name}:${key}`;
   }
 
   /** Documents of this key stored under another shard count, found while loading (see {@link decide}). */
@@ -261,11 +264,9 @@ export function wholeAvailable(
 
 /** A stored shard's state, as the algorithms take it. */
 export function docStateOf(doc: Doc<"limitStates">): ShardState {
-  return {
-    value: doc.value,
-    ts: doc.ts,
-    ...(doc.prev !== undefined ? { prev: doc.prev } : {}),
-  };
+  return doc.prev === undefined
+    ? { value: doc.value, ts: doc.ts }
+    : { value: doc.value, ts: doc.ts, prev: doc.prev };
 }
 
 /**
@@ -314,33 +315,18 @@ export async function decide(
   now: number,
   options: { write: boolean },
 ): Promise<Decision> {
-  const { name, key, config } = req;
+  // Kept free of per-call closures and spread objects: this runs on every
+  // `limit()` call (bench/rateLimiter.ts, "decision engine").
+  const name = req.name;
+  const key = req.key;
+  const config = req.config;
   const count = req.count ?? 1;
   const reserve = req.reserve ?? false;
   validateConfig(name, config);
   validateCount(name, config, count, reserve);
   const limit = shardLimit(name, key, config);
   const shards = config.shards ?? 1;
-  const base = {
-    name,
-    ...(key !== undefined ? { key } : {}),
-    limit: capacityOf(config),
-  };
-  const hot = isHot(config);
-
-  const admitFrom = (slot: Slot, slots: Slot[]): Decision => {
-    slot.state = consume(limit, slot.state, now, count);
-    slot.consumed ||= options.write;
-    return {
-      ...base,
-      denied: false,
-      shadow: false,
-      ...quota(limit, slots, now, shards),
-    };
-  };
-  const serves = (slot: Slot) =>
-    slot.penaltyUntil <= now &&
-    available(limit, slot.state, now) >= count - EPSILON;
+  const write = options.write;
 
   let slots: Slot[];
   const first = await ledger.load(
@@ -355,11 +341,14 @@ export async function decide(
     slots = await loadAll(ledger, name, key, limit, shards);
   } else if (shards === 1) {
     // The common case, kept free of the array work sharding needs.
-    if (serves(first)) return admitFrom(first, [first]);
+    if (serves(limit, first, now, count))
+      return admitOne(req, config, limit, first, now, count, write, 1);
     slots = [first];
   } else {
+    const hot = isHot(config);
     // A hot limit reads the second shard only when the first cannot serve.
-    if (hot && serves(first)) return admitFrom(first, [first]);
+    if (hot && serves(limit, first, now, count))
+      return admitOne(req, config, limit, first, now, count, write, shards);
     const b =
       (first.shard + 1 + Math.floor(Math.random() * (shards - 1))) % shards;
     const second = await ledger.load(name, key, b, limit, shards);
@@ -373,7 +362,11 @@ export async function decide(
         available(limit, second.state, now)
           ? first
           : second;
-      if (serves(best)) return admitFrom(best, pair);
+      if (serves(limit, best, now, count)) {
+        best.state = consume(limit, best.state, now, count);
+        best.consumed ||= write;
+        return decision(req, config, false, undefined, limit, pair, now);
+      }
       const penalty = Math.max(first.penaltyUntil, second.penaltyUntil);
       const poolable = count <= 2 * limit.capacity + EPSILON;
       if (hot && (poolable || penalty > now)) {
@@ -390,17 +383,12 @@ export async function decide(
             count,
           )) {
             pair[i].state = next;
-            pair[i].consumed ||= options.write;
+            pair[i].consumed ||= write;
           }
-          return {
-            ...base,
-            denied: false,
-            shadow: false,
-            ...quota(limit, pair, now, shards),
-          };
+          return decision(req, config, false, undefined, limit, pair, now);
         }
         if (!(reserve && penalty <= now))
-          return hotDenial(ledger, req, pair, limit, now, options, base);
+          return hotDenial(ledger, req, pair, limit, now, options);
       }
       slots = await loadAll(ledger, name, key, limit, shards);
     }
@@ -418,7 +406,7 @@ export async function decide(
           total - count >= -maxReserved - EPSILON)));
 
   if (admitted) {
-    if (hot && total < count - EPSILON && slots.length === shards) {
+    if (isHot(config) && total < count - EPSILON && slots.length === shards) {
       // A reservation into debt on a hot limit leaves every shard holding
       // the same (negative) amount. A hot denial reads only two shards and
       // its `retryAfter` covers a shard drained to empty, not one in debt:
@@ -435,12 +423,12 @@ export async function decide(
       const level = stateWithAvailable(limit, at, (total - count) / shards);
       for (const slot of slots) {
         slot.state = { ...level };
-        slot.consumed ||= options.write;
+        slot.consumed ||= write;
       }
     } else
       for (const [i, next] of allocate(limit, states, now, count)) {
         slots[i].state = next;
-        slots[i].consumed ||= options.write;
+        slots[i].consumed ||= write;
       }
     // A reservation waits until what it took is repaid (the limit is back
     // to zero), which is finite even for a count above the capacity.
@@ -453,13 +441,7 @@ export async function decide(
             now,
             0,
           );
-    return {
-      ...base,
-      denied: false,
-      shadow: false,
-      ...(retryAfter !== undefined ? { retryAfter } : {}),
-      ...quota(limit, slots, now, shards),
-    };
+    return decision(req, config, false, retryAfter, limit, slots, now);
   }
 
   const needed = reserve
@@ -470,20 +452,85 @@ export async function decide(
   let until = penaltyUntil;
   if (until <= now && config.penalty) {
     until = now + config.penalty;
-    if (options.write)
+    if (write)
       for (const slot of slots) {
         slot.penaltyUntil = until;
         slot.penalized = true;
       }
   }
   const retryAfter = retryAfterFor(limit, states, now, needed, until);
+  // A denied call consumes nothing: `remaining` is what is left now.
+  return decision(req, config, true, retryAfter, limit, slots, now);
+}
+
+/** Whether `slot` alone can serve `count` at `now` (no penalty, enough tokens). */
+function serves(limit: ShardLimit, slot: Slot, now: number, count: number) {
+  return (
+    slot.penaltyUntil <= now &&
+    available(limit, slot.state, now) >= count - EPSILON
+  );
+}
+
+/**
+ * Admits from one slot read alone: consumes there and reports the quota as
+ * that slot's, scaled by `scale` (the shard count) — the common call's path,
+ * without the arrays {@link quota} takes.
+ */
+function admitOne(
+  req: Request,
+  config: WireConfig,
+  limit: ShardLimit,
+  slot: Slot,
+  now: number,
+  count: number,
+  write: boolean,
+  scale: number,
+): Decision {
+  const state = consume(limit, slot.state, now, count);
+  slot.state = state;
+  slot.consumed ||= write;
+  const remaining = Math.max(
+    0,
+    Math.floor(available(limit, state, now) * scale + EPSILON),
+  );
+  const resetAt = Math.max(now, fullAt(limit, state));
   return {
-    ...base,
-    denied: true,
-    shadow: config.shadow ?? false,
+    name: req.name,
+    key: req.key,
+    denied: false,
+    retryAfter: undefined,
+    shadow: false,
+    remaining,
+    resetAfter: Math.ceil(resetAt - now),
+    limit: capacityOf(config),
+  };
+}
+
+/** One request's decision, with the quota the read `slots` show. */
+function decision(
+  req: Request,
+  config: WireConfig,
+  denied: boolean,
+  retryAfter: number | undefined,
+  limit: ShardLimit,
+  slots: Slot[],
+  now: number,
+): Decision {
+  const { remaining, resetAfter } = quota(
+    limit,
+    slots,
+    now,
+    config.shards ?? 1,
+  );
+  return {
+    name: req.name,
+    key: req.key,
+    denied,
     retryAfter,
-    ...quota(limit, slots, now, shards),
-    // A denied call consumes nothing: `remaining` is what is left now.
+    shadow: denied ? (config.shadow ?? false) : false,
+    remaining,
+    resetAfter,
+    limit: capacityOf(config),
   };
 }
 
@@ -515,7 +562,6 @@ async function hotDenial(
   limit: ShardLimit,
   now: number,
   options: { write: boolean },
-  base: { name: string; key?: string; limit: number },
 ): Promise<Decision> {
   const { name, key } = req;
   const config = req.config as WireConfig;
@@ -543,13 +589,7 @@ async function hotDenial(
       retryAfterFor(limit, alike(state), now, count, until),
     ),
   );
-  return {
-    ...base,
-    denied: true,
-    shadow: config.shadow ?? false,
-    retryAfter,
-    ...quota(limit, pair, now, shards),
-  };
+  return decision(req, config, true, retryAfter, limit, pair, now);
 }
 
 function quota(limit: ShardLimit, slots: Slot[], now: number, shards: number) {
@@ -584,13 +624,20 @@ export async function decideAll(
   const only = decisions.length === 1 ? decisions[0] : undefined;
   if (only !== undefined && !only.denied)
     // The common call: one limit, admitted.
-    return {
-      ok: true,
-      ...(only.retryAfter !== undefined ? { retryAfter: only.retryAfter } : {}),
-      limit: only.limit,
-      remaining: only.remaining,
-      resetAfter: only.resetAfter,
-    };
+    return only.retryAfter === undefined
+      ? {
+          ok: true,
+          limit: only.limit,
+          remaining: only.remaining,
+          resetAfter: only.resetAfter,
+        }
+      : {
+          ok: true,
+          retryAfter: only.retryAfter,
+          limit: only.limit,
+          remaining: only.remaining,
+          resetAfter: only.resetAfter,
+        };
   const tightest = decisions.reduce((a, b) =>
     b.remaining / b.limit < a.remaining / a.limit ? b : a,
   );
