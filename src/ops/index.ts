@@ -35,8 +35,8 @@ import type {
   MigrationStatus,
 } from "../migrations/client.js";
 import type { RateLimiter } from "../rateLimiter/client.js";
-import type { RateLimitConfig } from "../rateLimiter/config.js";
-import { vValue } from "../rateLimiter/validators.js";
+import type { RateLimitConfig } from "../rateLimiter/shared/config.js";
+import { vValue } from "../rateLimiter/shared/validators.js";
 import { clipped, opskitError, shown } from "../shared/errors.js";
 import { documentSize } from "../shared/limits.js";
 import { mayAssign } from "./grants.js";

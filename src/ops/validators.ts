@@ -8,7 +8,7 @@ import type { DefaultFunctionArgs, FunctionReference } from "convex/server";
 import { v, type Infer } from "convex/values";
 import { vEntry, vOperation, vPage } from "../auditLog/validators.js";
 import { vMember } from "../authz/returns.js";
-import { vValue } from "../rateLimiter/validators.js";
+import { vValue } from "../rateLimiter/shared/validators.js";
 
 /** Pagination options, as `paginationOptsValidator` (kept local so both sides share one object). */
 export const vPaginationOpts = v.object({

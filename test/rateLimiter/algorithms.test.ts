@@ -12,9 +12,9 @@ import {
   windowOrigin,
   type ShardLimit,
   type ShardState,
-} from "../../src/rateLimiter/algorithms.js";
-import { shardLimit } from "../../src/rateLimiter/config.js";
-import type { RateLimitConfig } from "../../src/rateLimiter/config.js";
+} from "../../src/rateLimiter/shared/algorithms.js";
+import { shardLimit } from "../../src/rateLimiter/shared/config.js";
+import type { RateLimitConfig } from "../../src/rateLimiter/shared/config.js";
 
 /** Deterministic PRNG (mulberry32) so property runs are reproducible. */
 function rng(seed: number) {

@@ -7,7 +7,7 @@
  * with each other or with the drain.
  */
 import { v } from "convex/values";
-import { consume, fullAt, type ShardState } from "../algorithms.js";
+import { consume, fullAt, type ShardState } from "../shared/algorithms.js";
 import {
   shardLimit,
   validateConfig,
@@ -15,7 +15,7 @@ import {
   validateNameAndKey,
   vRequestConfig,
   type WireConfig,
-} from "../config.js";
+} from "../shared/config.js";
 import { opskitError } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
 import { internal } from "./_generated/api.js";

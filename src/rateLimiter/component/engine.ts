@@ -18,7 +18,7 @@ import {
   totalAvailable,
   type ShardLimit,
   type ShardState,
-} from "../algorithms.js";
+} from "../shared/algorithms.js";
 import {
   capacityOf,
   shardLimit,
@@ -27,8 +27,8 @@ import {
   validateNameAndKey,
   type RequestConfig,
   type WireConfig,
-} from "../config.js";
-import type { WireLimitResult } from "../validators.js";
+} from "../shared/config.js";
+import type { WireLimitResult } from "../shared/validators.js";
 import type { Doc } from "./_generated/dataModel.js";
 import type { DatabaseReader, DatabaseWriter } from "./_generated/server.js";
 

@@ -9,7 +9,7 @@ import {
   fullAt,
   totalAvailable,
   windowStart,
-} from "../algorithms.js";
+} from "../shared/algorithms.js";
 import {
   shardLimit,
   validateConfig,
@@ -17,7 +17,7 @@ import {
   validateNameAndKey,
   validateUpTo,
   vRateLimitConfig,
-} from "../config.js";
+} from "../shared/config.js";
 import { opskitError } from "../../shared/errors.js";
 import {
   vLimitRequest,
@@ -25,7 +25,7 @@ import {
   vValue,
   type WireLimitResult,
   type RateLimitValue,
-} from "../validators.js";
+} from "../shared/validators.js";
 import {
   mutation,
   query,

@@ -8,9 +8,9 @@ import {
   retryAfterFor,
   totalAvailable,
   type ShardState,
-} from "./algorithms.js";
-import { shardLimit } from "./config.js";
-import type { RateLimitValue } from "./validators.js";
+} from "../shared/algorithms.js";
+import { shardLimit } from "../shared/config.js";
+import type { RateLimitValue } from "../shared/validators.js";
 
 /** Whether `count` tokens could be taken at server time `now`, and if not, when. */
 export type RateLimitStatus = {

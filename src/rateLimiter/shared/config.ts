@@ -7,7 +7,7 @@
  * client and the component so both refuse the same input with the same words.
  */
 import { v, type Infer } from "convex/values";
-import { clipped, opskitError, shown } from "../shared/errors.js";
+import { clipped, opskitError, shown } from "../../shared/errors.js";
 import { windowOrigin, type ShardLimit } from "./algorithms.js";
 
 /** Options every algorithm accepts on top of its own. */
