@@ -386,8 +386,8 @@ async function throughput() {
  * over an in-memory document, and each client class over a stub ctx.
  */
 async function ownCode() {
-  const { Ledger, decideAll } =
-    await import("../src/rateLimiter/component/engine.js");
+  const { decideAll } = await import("../src/rateLimiter/component/engine.js");
+  const { Ledger } = await import("../src/rateLimiter/component/ledger.js");
   const internal = (await import(
     pathToFileURL(path.join(theirDir, "internal.js")).href
   )) as {

@@ -19,7 +19,7 @@ import {
 import { opskitError } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
 import { internal } from "./_generated/api.js";
-import { docStateOf } from "./engine.js";
+import { docStateOf } from "./ledger.js";
 import type { Doc } from "./_generated/dataModel.js";
 import {
   internalMutation,

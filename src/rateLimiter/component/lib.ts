@@ -32,13 +32,8 @@ import {
   type DatabaseReader,
   type MutationCtx,
 } from "./_generated/server.js";
-import {
-  Ledger,
-  decideAll,
-  flush,
-  wholeAvailable,
-  type Request,
-} from "./engine.js";
+import { decideAll, flush } from "./engine.js";
+import { Ledger, wholeAvailable, type Request } from "./ledger.js";
 
 function nonEmpty<T>(requests: T[]): T[] {
   if (requests.length === 0)
