@@ -1,23 +1,10 @@
-// Over ~400 lines, not yet split: the split along its seams is issue 13's
-// (architecture) work, planned file by file and kept out of the hardening
-// sessions so the attack fixes could land without a concurrent reshape.
 /**
- * `convex-opskit/rateLimiter`: application-layer rate limits for Convex,
- * API-compatible with `@convex-dev/rate-limiter` (change the imports to switch).
+ * The `RateLimiter` class: named, typed limits over the `rateLimiter`
+ * component (`convex-opskit/rateLimiter` re-exports it from `../client.ts`).
  */
-import {
-  mutationGeneric,
-  type FunctionReference,
-  queryGeneric,
-  type GenericActionCtx,
-  type GenericDataModel,
-  type GenericMutationCtx,
-  type GenericQueryCtx,
-} from "convex/server";
-import { ConvexError, v } from "convex/values";
+import type { GenericDataModel } from "convex/server";
 import { ErrorCode, opskitError } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
-import { suggestShards } from "./shards.js";
 import type { ComponentApi } from "../component/_generated/component.js";
 import {
   validateConfig,
@@ -28,36 +15,27 @@ import {
 } from "../shared/config.js";
 import {
   toLimitResult,
-  vValue,
   type LimitResult,
   type RateLimitValue,
 } from "../shared/validators.js";
-
-export type {
-  FixedWindowConfig,
-  GcraConfig,
-  RateLimitConfig,
-  SlidingWindowConfig,
-  TokenBucketConfig,
-} from "../shared/config.js";
-export type { LimitResult, RateLimitValue } from "../shared/validators.js";
-export { rateLimitHeaders, tooManyRequests } from "./http.js";
-export {
-  suggestShards,
-  CONFLICT_WINDOW_MS,
-  type SuggestShardsArgs,
-} from "./shards.js";
-export {
-  requestKey,
-  type RequestKeyCtx,
-  type RequestKeyOptions,
-} from "./keys.js";
-export { statusAt, type RateLimitStatus } from "./status.js";
-export {
-  calculateRateLimit,
-  type CalculableConfig,
-  type CalculatedRateLimit,
-} from "./calculate.js";
+import {
+  contended,
+  isContentionError,
+  rateLimited,
+  staleQuery,
+} from "./errors.js";
+import { hookFunctions, type HookOptions } from "./hooks.js";
+import type {
+  ContentionPolicy,
+  LimitRequest,
+  NamedOptions,
+  Names,
+  RateLimitArgs,
+  RateLimiterOptions,
+  RateLimitReturns,
+  RunMutationCtx,
+  RunQueryCtx,
+} from "./types.js";
 
 /** One second in ms. */
 export const SECOND = 1000;
@@ -69,131 +47,6 @@ export const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;
 /** One week in ms. */
 export const WEEK = 7 * DAY;
-
-/** What `limit`/`check` return: `{ ok: true, retryAfter? } | { ok: false, retryAfter }` plus details. */
-export type RateLimitReturns = LimitResult;
-
-/**
- * The `data` of the `ConvexError` thrown with `throws: true`: the fields of
- * `@convex-dev/rate-limiter` (`kind`, `name`, `retryAfter`) plus the
- * convex-opskit `code` and `message`.
- */
-export type RateLimitError = {
-  kind: "RateLimited";
-  code: "RATE_LIMITED";
-  message: string;
-  name: string;
-  retryAfter: number;
-  /** `"contention"` when the denial came from the failure policy (see {@link ContentionPolicy}). */
-  reason?: "contention";
-};
-
-/**
- * What `limit` does, when called from an action or HTTP action, if the
- * component's mutation fails on write contention (OCC retries exhausted):
- * - `"deny"` (default): return `{ ok: false, reason: "contention", retryAfter }`;
- * - `"allow"`: fail open, return `{ ok: true, reason: "contention" }`;
- * - `"throw"`: rethrow the error.
- * Either way a `rateLimiter.contention` line is logged. Inside a mutation the
- * failure aborts the caller's whole transaction and cannot be caught.
- */
-export type ContentionPolicy = "deny" | "allow" | "throw";
-
-/** `retryAfter` of a contention denial: ms after which a retry meets a quieter key. */
-export const CONTENTION_RETRY_AFTER = 1000;
-
-/** Options of the {@link RateLimiter} constructor. */
-export type RateLimiterOptions = {
-  /** Default contention policy of every `limit`/`limitAll` call (see {@link ContentionPolicy}). */
-  onContention?: ContentionPolicy;
-};
-
-/** Whether `error` is Convex's "changed while this mutation was being run" failure (OCC retries exhausted). */
-export function isContentionError(error: unknown): boolean {
-  // An OCC failure is never a ConvexError: one that merely quotes the text
-  // (a message echoing input) is an application error and must propagate.
-  if (error instanceof ConvexError) return false;
-  const message = error instanceof Error ? error.message : String(error);
-  // The backend's two OCC messages (crates/errors: user_occ, and
-  // OCC_ERROR_MSG of system_occ) and its short code.
-  return /changed while this mutation was being run|this mutation changed while it was being run|OptimisticConcurrencyControlFailure/.test(
-    message,
-  );
-}
-
-/** Whether `error` is the error a denied `limit`/`check` with `throws: true` raises. */
-export function isRateLimitError(
-  error: unknown,
-): error is ConvexError<RateLimitError> {
-  if (!(error instanceof ConvexError)) return false;
-  const data = error.data as Partial<RateLimitError> | null;
-  return (
-    typeof data === "object" && data !== null && data.kind === "RateLimited"
-  );
-}
-
-/** Options of `limit` and `check`. */
-export type RateLimitArgs = {
-  /** Whose limit: a user id, an IP... Omit for one limit shared by everyone. */
-  key?: string;
-  /** Tokens to take; a whole number >= 1, at most the capacity. Defaults to 1. */
-  count?: number;
-  /** Take the tokens even if not yet available; `retryAfter` then says when to run the work. */
-  reserve?: boolean;
-  /** Throw a `ConvexError` (see {@link RateLimitError}) instead of returning `ok: false`. */
-  throws?: boolean;
-  /** Overrides the constructor's {@link ContentionPolicy} for this call. */
-  onContention?: ContentionPolicy;
-};
-
-/** A ctx that can run queries (query, mutation or action). */
-export type RunQueryCtx = Pick<GenericQueryCtx<GenericDataModel>, "runQuery">;
-/** A ctx that can run mutations (mutation or action). */
-export type RunMutationCtx =
-  | Pick<GenericMutationCtx<GenericDataModel>, "runQuery" | "runMutation">
-  | Pick<GenericActionCtx<GenericDataModel>, "runQuery" | "runMutation">;
-
-type Names<Limits> = keyof Limits & string;
-
-/** Options for a limit name: `config` is required unless the name was defined in the constructor. */
-export type NamedOptions<Limits, Name extends string, Args> =
-  Name extends Names<Limits>
-    ? [(Args & { config?: RateLimitConfig })?]
-    : [Args & { config: RateLimitConfig }];
-
-/** One limit of a {@link RateLimiter.limitAll} call; unknown names need an inline `config`. */
-export type LimitRequest<Limits> =
-  | {
-      [N in Names<Limits>]: {
-        name: N;
-        key?: string;
-        count?: number;
-        reserve?: boolean;
-        config?: RateLimitConfig;
-      };
-    }[Names<Limits>]
-  | {
-      name: string;
-      key?: string;
-      count?: number;
-      reserve?: boolean;
-      config: RateLimitConfig;
-    };
-
-/** Options of {@link RateLimiter.hookAPI}. */
-export type HookOptions<DataModel extends GenericDataModel> = {
-  /**
-   * The key, fixed or computed on the server (e.g. from `ctx.auth`). A
-   * function also receives the key the client asked for, to accept or replace.
-   * Without a function the client cannot choose a key.
-   */
-  key?:
-    | string
-    | ((
-        ctx: GenericQueryCtx<DataModel>,
-        keyFromClient?: string,
-      ) => string | Promise<string>);
-};
 
 /**
  * Named, typed rate limits backed by the `rateLimiter` component.
@@ -405,38 +258,7 @@ export class RateLimiter<
   ) {
     const opts = options[0];
     const config = this.configFor(name, opts);
-    const component = this.component;
-    return {
-      getRateLimit: queryGeneric({
-        args: { key: v.optional(v.string()) },
-        returns: vValue,
-        handler: async (ctx, args): Promise<RateLimitValue> => {
-          const keyOption = opts?.key;
-          let key: string | undefined;
-          if (typeof keyOption === "function")
-            key = await keyOption(
-              ctx as unknown as GenericQueryCtx<DataModel>,
-              args.key,
-            );
-          else {
-            if (args.key !== undefined)
-              throw opskitError(
-                ErrorCode.INVALID_ARGUMENT,
-                `Rate limit "${name}": the client may not choose the key; pass a \`key\` function to hookAPI to accept one.`,
-              );
-            key = keyOption;
-          }
-          // A key function may pass on what the client sent: bound it here.
-          validateNameAndKey(name, key);
-          return ctx.runQuery(component.lib.getValue, { name, key, config });
-        },
-      }),
-      getServerTime: mutationGeneric({
-        args: {},
-        returns: v.number(),
-        handler: async () => Date.now(),
-      }),
-    };
+    return hookFunctions(this.component, name, config, opts);
   }
 
   private configFor(
@@ -530,108 +352,4 @@ export class RateLimiter<
   }
 }
 
-/**
- * Runs a query through a stale snapshot when called from a mutation (Convex
- * 1.42+: its reads then never conflict); from an action, or where
- * `getFunctionMetadata` is missing, an ordinary query.
- */
-async function staleQuery<Args extends Record<string, unknown>, Result>(
-  ctx: RunQueryCtx | RunMutationCtx,
-  ref: FunctionReference<"query", "internal", Args, Result>,
-  args: Args,
-): Promise<Result> {
-  const meta = (
-    ctx as { meta?: { getFunctionMetadata?: () => Promise<{ type?: string }> } }
-  ).meta;
-  let inMutation = false;
-  if (typeof meta?.getFunctionMetadata === "function")
-    inMutation = (await meta.getFunctionMetadata()).type === "mutation";
-  const run = (
-    ctx.runQuery as unknown as (...a: unknown[]) => Promise<Result>
-  ).bind(ctx) as unknown as (
-    ref: FunctionReference<"query", "internal", Args, Result>,
-    args: Args,
-    options?: { useStaleSnapshot: boolean },
-  ) => Promise<Result>;
-  return inMutation
-    ? run(ref, args, { useStaleSnapshot: true })
-    : run(ref, args);
-}
-
-/** The result (or error) of a call whose mutation failed on contention, per `policy`. */
-function contended(
-  requests: Array<{ name: string; key?: string; config: RateLimitConfig }>,
-  policy: "deny" | "allow",
-  throws: boolean,
-): RateLimitReturns {
-  const first = requests[0];
-  const config = first.config;
-  const shards = config.shards ?? 1;
-  const suggestion = suggestShards({
-    rate: config.rate,
-    period: config.period,
-    callsPerSecond: 10_000,
-    ...(config.capacity !== undefined ? { capacity: config.capacity } : {}),
-  });
-  for (const r of requests)
-    logEvent("rateLimiter.contention", {
-      name: r.name,
-      key: r.key,
-      policy,
-      shards: r.config.shards ?? 1,
-      message: `Rate limit "${r.name}" failed on write contention with ${r.config.shards ?? 1} shard(s); under unlimited overload it needs about ${suggestShards({ rate: r.config.rate, period: r.config.period, callsPerSecond: 10_000, ...(r.config.capacity !== undefined ? { capacity: r.config.capacity } : {}) })}: see suggestShards({ rate, period, callsPerSecond }) or applyUpdates "asynchronously"`,
-    });
-  if (policy === "allow") return { ok: true, reason: "contention" };
-  if (throws)
-    throw new ConvexError<RateLimitError>({
-      kind: "RateLimited",
-      code: ErrorCode.RATE_LIMITED,
-      message: `Rate limit "${first.name}" could not be decided under write contention (${shards} shard(s); suggestShards says ${suggestion} for heavy traffic); retry in ${CONTENTION_RETRY_AFTER} ms.`,
-      name: first.name,
-      retryAfter: CONTENTION_RETRY_AFTER,
-      reason: "contention",
-    });
-  const denied = requests.map((r) => ({
-    name: r.name,
-    ...(r.key !== undefined ? { key: r.key } : {}),
-    retryAfter: CONTENTION_RETRY_AFTER,
-  }));
-  return {
-    ok: false,
-    reason: "contention",
-    retryAfter: CONTENTION_RETRY_AFTER,
-    name: first.name,
-    denied,
-  };
-}
-
-function rateLimited(
-  name: string,
-  retryAfter: number,
-): ConvexError<RateLimitError> {
-  return new ConvexError<RateLimitError>({
-    kind: "RateLimited",
-    code: ErrorCode.RATE_LIMITED,
-    message: `Rate limit "${name}" exceeded; retry in ${Math.ceil(retryAfter)} ms.`,
-    name,
-    retryAfter,
-  });
-}
-
 export default RateLimiter;
-
-/** Where the lines this client emits go (see `configureLogs`). */
-export {
-  configureLogs,
-  type LogEvent,
-  type LogOptions,
-  type LogSink,
-} from "../../shared/log.js";
-
-/** Return validators for the results this client gives back. */
-export {
-  vDenial,
-  vRateLimitResult,
-  vRateLimitStatus,
-  vRateLimitValue,
-} from "./returns.js";
