@@ -9,7 +9,8 @@ import { ErrorCode } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
 import type { RateLimitConfig } from "../shared/config.js";
 import { suggestShards } from "./shards.js";
-import type { RateLimitReturns, RunMutationCtx, RunQueryCtx } from "./types.js";
+import type { RateLimitReturns } from "./types.js";
+import type { RunMutationCtx, RunQueryCtx } from "../../shared/ctx.js";
 
 /**
  * The `data` of the `ConvexError` thrown with `throws: true`: the fields of

@@ -33,9 +33,8 @@ import type {
   RateLimitArgs,
   RateLimiterOptions,
   RateLimitReturns,
-  RunMutationCtx,
-  RunQueryCtx,
 } from "./types.js";
+import type { RunMutationCtx, RunQueryCtx } from "../../shared/ctx.js";
 
 /** One second in ms. */
 export const SECOND = 1000;
@@ -185,12 +184,25 @@ export class RateLimiter<
   }
 
   /**
-   * How many state documents the component stores, counting at most `upTo`
-   * (a whole number from 1 to 10,000; default 1000): storage tracks active keys.
-   * @throws `INVALID_ARGUMENT` for any other `upTo`.
+   * How many state documents the component stores, counting at most `limit`
+   * (a whole number from 1 to 10,000; default 1000): storage tracks active
+   * keys. A bounded count, not a page.
+   * @throws `INVALID_ARGUMENT` for any other `limit`.
    */
-  async countStates(ctx: RunQueryCtx, upTo?: number): Promise<number> {
-    validateUpTo(upTo);
+  countStates(ctx: RunQueryCtx, options?: { limit?: number }): Promise<number>;
+  /** @deprecated use `countStates(ctx, { limit })`; `upTo` is the same bound. */
+  countStates(ctx: RunQueryCtx, upTo?: number): Promise<number>;
+  async countStates(
+    ctx: RunQueryCtx,
+    bound?: number | { limit?: number },
+  ): Promise<number> {
+    const named =
+      typeof bound === "object" && bound !== null && !Array.isArray(bound);
+    // Anything else (an array, a string...) is checked as a positional bound.
+    const upTo = named
+      ? (bound as { limit?: number }).limit
+      : (bound as number | undefined);
+    validateUpTo(upTo, named ? "limit" : "upTo");
     return ctx.runQuery(this.component.lib.countStates, { upTo });
   }
 

@@ -2,12 +2,6 @@
  * The client's public types: options of the calls, the ctx shapes they take,
  * and the per-name typing that makes `limit(ctx, "typo")` a type error.
  */
-import type {
-  GenericActionCtx,
-  GenericDataModel,
-  GenericMutationCtx,
-  GenericQueryCtx,
-} from "convex/server";
 import type { RateLimitConfig } from "../shared/config.js";
 import type { LimitResult } from "../shared/validators.js";
 
@@ -45,12 +39,8 @@ export type RateLimitArgs = {
   onContention?: ContentionPolicy;
 };
 
-/** A ctx that can run queries (query, mutation or action). */
-export type RunQueryCtx = Pick<GenericQueryCtx<GenericDataModel>, "runQuery">;
-/** A ctx that can run mutations (mutation or action). */
-export type RunMutationCtx =
-  | Pick<GenericMutationCtx<GenericDataModel>, "runQuery" | "runMutation">
-  | Pick<GenericActionCtx<GenericDataModel>, "runQuery" | "runMutation">;
+// The ctx shapes every convex-opskit client takes, declared once in src/shared/.
+export type { RunMutationCtx, RunQueryCtx } from "../../shared/ctx.js";
 
 export type Names<Limits> = keyof Limits & string;
 

@@ -211,14 +211,18 @@ export function validateNameAndKey(name: unknown, key: unknown): void {
 /** Most shards a limit may have. */
 export const MAX_SHARDS = 1024;
 
-/** Largest `upTo` accepted by `countStates`. */
+/** Largest bound (`limit`, formerly `upTo`) accepted by `countStates`. */
 export const MAX_COUNT_STATES = 10_000;
 
 /**
  * Throws `INVALID_ARGUMENT` unless `upTo` is undefined or a whole number from
  * 1 to {@link MAX_COUNT_STATES}; returns the effective bound (default 1000).
+ * `field` names the argument in the message (`countStates(ctx, { limit })`).
  */
-export function validateUpTo(upTo: unknown): number {
+export function validateUpTo(
+  upTo: unknown,
+  field: "upTo" | "limit" = "upTo",
+): number {
   if (upTo === undefined) return 1000;
   if (
     typeof upTo !== "number" ||
@@ -228,9 +232,9 @@ export function validateUpTo(upTo: unknown): number {
   )
     throw opskitError(
       "INVALID_ARGUMENT",
-      `countStates: upTo must be a whole number from 1 to ${MAX_COUNT_STATES} (got ${shown(upTo)})`,
+      `countStates: ${field} must be a whole number from 1 to ${MAX_COUNT_STATES} (got ${shown(upTo)})`,
       {
-        upTo:
+        [field]:
           typeof upTo === "number"
             ? Number.isFinite(upTo)
               ? upTo
