@@ -10,7 +10,9 @@ import { logEvent } from "../../shared/log.js";
 import type { RateLimitConfig } from "../shared/config.js";
 import { suggestShards } from "./shards.js";
 import type { RateLimitReturns } from "./types.js";
-import type { RunMutationCtx, RunQueryCtx } from "../../shared/ctx.js";
+import type { MetaCtx, RunMutationCtx, RunQueryCtx } from "../../shared/ctx.js";
+import { logsSilenced } from "../../shared/logsSilenced.js";
+import { functionNameOf } from "../../shared/meta.js";
 
 /**
  * The `data` of the `ConvexError` thrown with `throws: true`: the fields of
@@ -82,12 +84,27 @@ export async function staleQuery<Args extends Record<string, unknown>, Result>(
     : run(ref, args);
 }
 
+/**
+ * `{ functionName }` of the running function for a log line about its call,
+ * where `ctx.meta` tells it; `{}` where it does not, and without asking when
+ * the lines are silenced (the lookup is an async call).
+ */
+export async function callerFields(
+  ctx: object,
+): Promise<{ functionName?: string }> {
+  if (logsSilenced()) return {};
+  const functionName = await functionNameOf(ctx as MetaCtx);
+  return functionName === null ? {} : { functionName };
+}
+
 /** The result (or error) of a call whose mutation failed on contention, per `policy`. */
-export function contended(
+export async function contended(
+  ctx: object,
   requests: Array<{ name: string; key?: string; config: RateLimitConfig }>,
   policy: "deny" | "allow",
   throws: boolean,
-): RateLimitReturns {
+): Promise<RateLimitReturns> {
+  const caller = await callerFields(ctx);
   const first = requests[0];
   const config = first.config;
   const shards = config.shards ?? 1;
@@ -104,6 +121,7 @@ export function contended(
       policy,
       shards: r.config.shards ?? 1,
       message: `Rate limit "${r.name}" failed on write contention with ${r.config.shards ?? 1} shard(s); under unlimited overload it needs about ${suggestShards({ rate: r.config.rate, period: r.config.period, callsPerSecond: 10_000, ...(r.config.capacity !== undefined ? { capacity: r.config.capacity } : {}) })}: see suggestShards({ rate, period, callsPerSecond }) or applyUpdates "asynchronously"`,
+      ...caller,
     });
   if (policy === "allow") return { ok: true, reason: "contention" };
   if (throws)

@@ -19,6 +19,7 @@ import {
   type RateLimitValue,
 } from "../shared/validators.js";
 import {
+  callerFields,
   contended,
   isContentionError,
   rateLimited,
@@ -326,17 +327,34 @@ export class RateLimiter<
           : await ctx.runMutation(this.component.lib.limitAll, { requests });
     } catch (error) {
       if (policy === "throw" || !isContentionError(error)) throw error;
-      return contended(requests, policy, throws);
+      return contended(ctx, requests, policy, throws);
     }
-    return this.report(toLimitResult(wire), throws);
+    return this.report(ctx, toLimitResult(wire), throws);
   }
 
-  private report(result: LimitResult, throws: boolean): RateLimitReturns {
+  private report(
+    ctx: object,
+    result: LimitResult,
+    throws: boolean,
+  ): RateLimitReturns | Promise<RateLimitReturns> {
+    // An admitted call without shadow denials logs nothing: no lookup, and
+    // no extra await on the common path.
+    if (result.ok && result.shadow === undefined) return result;
+    return this.logDenials(ctx, result, throws);
+  }
+
+  private async logDenials(
+    ctx: object,
+    result: LimitResult,
+    throws: boolean,
+  ): Promise<RateLimitReturns> {
+    const caller = await callerFields(ctx);
     for (const s of result.shadow ?? [])
       logEvent("rateLimiter.shadowDeny", {
         name: s.name,
         key: s.key,
         retryAfter: s.retryAfter,
+        ...caller,
       });
     if (!result.ok) {
       for (const d of result.denied)
@@ -344,6 +362,7 @@ export class RateLimiter<
           name: d.name,
           key: d.key,
           retryAfter: d.retryAfter,
+          ...caller,
         });
       if (throws) throw rateLimited(result.name, result.retryAfter);
     }
@@ -360,7 +379,7 @@ export class RateLimiter<
       await staleQuery(ctx, this.component.lib.check, request),
     );
     if (result.ok) await ctx.runMutation(this.component.async.enqueue, request);
-    return this.report(result, throws);
+    return this.report(ctx, result, throws);
   }
 }
 
