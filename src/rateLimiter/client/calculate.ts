@@ -4,7 +4,8 @@
  * reported value of a limit to another time, on the client or the server.
  */
 import { opskitError } from "../../shared/errors.js";
-import { validateConfig, type RequestConfig } from "../shared/config.js";
+import { type RequestConfig } from "../shared/config.js";
+import { validateConfig } from "../shared/validate.js";
 import type {
   FixedWindowConfig,
   GcraConfig,

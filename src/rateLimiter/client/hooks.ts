@@ -11,7 +11,8 @@ import {
 import { v } from "convex/values";
 import { ErrorCode, opskitError } from "../../shared/errors.js";
 import type { ComponentApi } from "../component/_generated/component.js";
-import { validateNameAndKey, type RateLimitConfig } from "../shared/config.js";
+import { type RateLimitConfig } from "../shared/config.js";
+import { validateNameAndKey } from "../shared/validate.js";
 import { vValue, type RateLimitValue } from "../shared/validators.js";
 
 /** Options of `RateLimiter.hookAPI`. */

@@ -6,7 +6,7 @@
  */
 import type { UserIdentity } from "convex/server";
 import { opskitError } from "../../shared/errors.js";
-import { MAX_KEY_LENGTH } from "../shared/config.js";
+import { MAX_KEY_LENGTH } from "../shared/validate.js";
 
 /** The parts of a Convex ctx {@link requestKey} uses (query, mutation, action or HTTP action ctx). */
 export type RequestKeyCtx = {

@@ -6,13 +6,13 @@ import type { GenericDataModel } from "convex/server";
 import { ErrorCode, opskitError } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
 import type { ComponentApi } from "../component/_generated/component.js";
+import { type RateLimitConfig } from "../shared/config.js";
 import {
   validateConfig,
   validateCount,
   validateNameAndKey,
   validateUpTo,
-  type RateLimitConfig,
-} from "../shared/config.js";
+} from "../shared/validate.js";
 import {
   toLimitResult,
   type LimitResult,

@@ -3,12 +3,8 @@
  * what the React hook shows between server updates. Pure, so it is tested
  * directly and shared by any client.
  */
-import {
-  EPSILON,
-  retryAfterFor,
-  totalAvailable,
-  type ShardState,
-} from "../shared/algorithms.js";
+import { EPSILON, type ShardState } from "../shared/algorithms.js";
+import { retryAfterFor, totalAvailable } from "../shared/acrossShards.js";
 import { shardLimit } from "../shared/config.js";
 import type { RateLimitValue } from "../shared/validators.js";
 

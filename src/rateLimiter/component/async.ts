@@ -10,12 +10,14 @@ import { v } from "convex/values";
 import { consume, fullAt, type ShardState } from "../shared/algorithms.js";
 import {
   shardLimit,
-  validateConfig,
-  validateCount,
-  validateNameAndKey,
   vRequestConfig,
   type WireConfig,
 } from "../shared/config.js";
+import {
+  validateConfig,
+  validateCount,
+  validateNameAndKey,
+} from "../shared/validate.js";
 import { opskitError } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
 import { internal } from "./_generated/api.js";

@@ -7,23 +7,23 @@
  */
 import {
   EPSILON,
-  allocate,
   available,
   consume,
   fullAt,
   fullState,
-  retryAfterFor,
-  totalAvailable,
   type ShardLimit,
 } from "../shared/algorithms.js";
 import {
-  capacityOf,
-  shardLimit,
+  allocate,
+  retryAfterFor,
+  totalAvailable,
+} from "../shared/acrossShards.js";
+import { capacityOf, shardLimit, type WireConfig } from "../shared/config.js";
+import {
   validateConfig,
   validateCount,
   validateNameAndKey,
-  type WireConfig,
-} from "../shared/config.js";
+} from "../shared/validate.js";
 import type { WireLimitResult } from "../shared/validators.js";
 import type { Doc } from "./_generated/dataModel.js";
 import type { DatabaseWriter } from "./_generated/server.js";

@@ -8,11 +8,10 @@ import {
   EPSILON,
   consume,
   fullAt,
-  retryAfterFor,
-  totalAvailable,
   type ShardLimit,
   type ShardState,
 } from "../shared/algorithms.js";
+import { retryAfterFor, totalAvailable } from "../shared/acrossShards.js";
 import { capacityOf, type WireConfig } from "../shared/config.js";
 import { loadAll, type Ledger, type Request, type Slot } from "./ledger.js";
 

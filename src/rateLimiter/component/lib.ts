@@ -3,21 +3,15 @@
  * engine (decisions) and the pure algorithms (math).
  */
 import { v } from "convex/values";
+import { available, fullAt, windowStart } from "../shared/algorithms.js";
+import { refundShards, totalAvailable } from "../shared/acrossShards.js";
+import { shardLimit, vRateLimitConfig } from "../shared/config.js";
 import {
-  refundShards,
-  available,
-  fullAt,
-  totalAvailable,
-  windowStart,
-} from "../shared/algorithms.js";
-import {
-  shardLimit,
   validateConfig,
   validateCount,
   validateNameAndKey,
   validateUpTo,
-  vRateLimitConfig,
-} from "../shared/config.js";
+} from "../shared/validate.js";
 import { opskitError } from "../../shared/errors.js";
 import {
   vLimitRequest,
