@@ -4,8 +4,8 @@
  * `npm run bench -- rateLimiterOcc` (add `--quick` for short runs, < 20 s).
  */
 import { MINUTE } from "../src/rateLimiter/client.js";
-import type { RateLimitConfig } from "../src/rateLimiter/config.js";
-import { suggestShards } from "../src/rateLimiter/shards.js";
+import type { RateLimitConfig } from "../src/rateLimiter/shared/config.js";
+import { suggestShards } from "../src/rateLimiter/client/shards.js";
 import {
   oursAsync,
   oursStrict,

@@ -14,10 +14,10 @@
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { getFunctionName } from "convex/server";
-import type { RateLimitConfig } from "../../src/rateLimiter/config.js";
+import type { RateLimitConfig } from "../../src/rateLimiter/shared/config.js";
 import * as ourLib from "../../src/rateLimiter/component/lib.js";
 import * as ourAsync from "../../src/rateLimiter/component/async.js";
-import { tuning } from "../../src/rateLimiter/component/engine.js";
+import { tuning } from "../../src/rateLimiter/component/hot.js";
 import type { AttemptCtx, Design } from "./sim.js";
 import type { Schema, Transaction } from "./store.js";
 

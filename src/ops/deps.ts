@@ -14,7 +14,7 @@ import {
 import { roleGrants, type CompiledRoles } from "../authz/shared/policy.js";
 import type { MigrationFunctionReference } from "../migrations/client.js";
 import type { RateLimiter } from "../rateLimiter/client.js";
-import type { RateLimitConfig } from "../rateLimiter/config.js";
+import type { RateLimitConfig } from "../rateLimiter/shared/config.js";
 import type { RunMutationCtx, RunQueryCtx } from "../shared/ctx.js";
 import { opskitError } from "../shared/errors.js";
 import {

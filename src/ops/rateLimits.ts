@@ -3,7 +3,7 @@
  */
 import type { GenericDataModel } from "convex/server";
 import { v } from "convex/values";
-import { vValue } from "../rateLimiter/validators.js";
+import { vValue } from "../rateLimiter/shared/validators.js";
 import type { OpsDeps } from "./deps.js";
 
 /** The rate limits section of {@link opsApi} (`permissions.rateLimits`). */

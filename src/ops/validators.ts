@@ -15,7 +15,7 @@ import { v, type Infer } from "convex/values";
 import { vEntry, vOperation } from "../auditLog/shared/validators.js";
 import { vMember } from "../authz/shared/validators.js";
 import { vMigrationStatus } from "../migrations/shared/wire.js";
-import { vValue } from "../rateLimiter/validators.js";
+import { vValue } from "../rateLimiter/shared/validators.js";
 
 /** Pagination options: `paginationOptsValidator` from `convex/server`. */
 export const vPaginationOpts = paginationOptsValidator;

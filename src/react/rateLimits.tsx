@@ -2,7 +2,7 @@
 import { useMutation } from "convex/react";
 import { useEffect, useState } from "react";
 import type { OpsApi } from "../ops/validators.js";
-import { statusAt } from "../rateLimiter/status.js";
+import { statusAt } from "../rateLimiter/client/status.js";
 import {
   ErrorBox,
   PanelRoot,

@@ -1,20 +1,22 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  allocate,
   available,
   consume,
   credit,
   fullAt,
-  refundShards,
-  retryAfterFor,
-  totalAvailable,
   windowOrigin,
   type ShardLimit,
   type ShardState,
-} from "../../src/rateLimiter/algorithms.js";
-import { shardLimit } from "../../src/rateLimiter/config.js";
-import type { RateLimitConfig } from "../../src/rateLimiter/config.js";
+} from "../../src/rateLimiter/shared/algorithms.js";
+import {
+  allocate,
+  refundShards,
+  retryAfterFor,
+  totalAvailable,
+} from "../../src/rateLimiter/shared/acrossShards.js";
+import { shardLimit } from "../../src/rateLimiter/shared/config.js";
+import type { RateLimitConfig } from "../../src/rateLimiter/shared/config.js";
 
 /** Deterministic PRNG (mulberry32) so property runs are reproducible. */
 function rng(seed: number) {

@@ -381,6 +381,7 @@ describe("contention policy (from actions)", () => {
       key: "anon",
       policy: "deny",
       shards: 16,
+      functionName: "async.test:contended",
     });
     expect(String(line?.message)).toMatch(/suggestShards/);
   });

@@ -123,6 +123,12 @@ export const countViaClient = queryGeneric({
     rateLimiter.countStates(ctx, toNumber(upTo)),
 });
 
+export const countViaClientLimit = queryGeneric({
+  args: { upTo: vUpTo },
+  handler: async (ctx, { upTo }) =>
+    rateLimiter.countStates(ctx, { limit: toNumber(upTo) }),
+});
+
 export const stored = queryGeneric({
   args: {},
   handler: async (ctx) => rateLimiter.countStates(ctx),
@@ -329,6 +335,20 @@ describe("countStates: upTo is a whole number from 1 to 10,000", () => {
       );
     });
 
+  it.each(bad)(
+    "countViaClientLimit: %s is refused, naming `limit`",
+    async (_label, limit) => {
+      const t = test();
+      const err = await convexErrorOf(
+        t.query(api.countViaClientLimit, { upTo: limit }),
+      );
+      expect(err.data.code).toBe("INVALID_ARGUMENT");
+      expect(String(err.data.message)).toMatch(
+        /^countStates: limit must be a whole number from 1 to 10000 \(got /,
+      );
+    },
+  );
+
   it("the client refuses a bad upTo without calling the component", async () => {
     const { ctx, calls } = recordingCtx();
     const err = await convexErrorOf(rateLimiter.countStates(ctx, NaN));
@@ -344,5 +364,19 @@ describe("countStates: upTo is a whole number from 1 to 10,000", () => {
     expect(await t.query(api.countViaComponent, { upTo: 10_000 })).toBe(3);
     expect(await t.query(api.countViaComponent, {})).toBe(3);
     expect(await t.query(api.countViaClient, { upTo: 2 })).toBe(2);
+    // The object form `{ limit }` is the same bound (positional `upTo` is deprecated).
+    expect(await t.query(api.countViaClientLimit, { upTo: 2 })).toBe(2);
+    expect(await t.query(api.countViaClientLimit, {})).toBe(3);
+    const sent: unknown[] = [];
+    const ctx = {
+      runQuery: async (_ref: unknown, args: unknown) => {
+        sent.push(args);
+        return 0;
+      },
+    } as never;
+    await rateLimiter.countStates(ctx, { limit: 7 });
+    await rateLimiter.countStates(ctx, 7);
+    await rateLimiter.countStates(ctx, {});
+    expect(sent).toEqual([{ upTo: 7 }, { upTo: 7 }, { upTo: undefined }]);
   });
 });

@@ -17,7 +17,7 @@ import {
   consume,
   credit,
   type ShardLimit,
-} from "../../src/rateLimiter/algorithms.js";
+} from "../../src/rateLimiter/shared/algorithms.js";
 import { components, opskitTest, fakeClock } from "../helpers.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./clock.test.js";

@@ -10,6 +10,7 @@ import {
   HOUR,
   MINUTE,
   RateLimiter,
+  configureLogs,
   isRateLimitError,
   type RateLimitConfig,
 } from "convex-opskit/rateLimiter";
@@ -396,6 +397,7 @@ describe("shadow mode", () => {
       name: "newLimit",
       key: "s",
       retryAfter: near(30_000),
+      functionName: "features.test:hit",
     });
     expect(logs.some((l) => l.event === "rateLimiter.deny")).toBe(false);
     expect(
@@ -590,7 +592,59 @@ describe("logs", () => {
         name: "perUser",
         key: "L",
         retryAfter: near(20_000),
+        functionName: "features.test:hit",
       },
     ]);
+  });
+
+  /** A ctx whose component call is denied and whose `ctx.meta` counts lookups. */
+  function deniedCtx() {
+    const lookups = { count: 0 };
+    const ctx = {
+      runQuery: async () => {
+        throw new Error("unused");
+      },
+      runMutation: async () => ({
+        ok: false,
+        retryAfter: 5,
+        denials: [{ name: "perUser", key: "k", retryAfter: 5 }],
+        limit: 3,
+        remaining: 0,
+        resetAfter: 5,
+      }),
+      meta: {
+        getFunctionMetadata: async () => {
+          lookups.count++;
+          return { name: "messages:send", type: "mutation" };
+        },
+      },
+    };
+    return { ctx: ctx as never, lookups };
+  }
+
+  it("a denial line names the calling function from ctx.meta; silenced, it is not looked up", async () => {
+    const logged = deniedCtx();
+    await rateLimiter.limit(logged.ctx, "perUser", { key: "k" });
+    expect(logged.lookups.count).toBe(1);
+    expect(logs).toEqual([
+      {
+        event: "rateLimiter.deny",
+        name: "perUser",
+        key: "k",
+        retryAfter: 5,
+        functionName: "messages:send",
+      },
+    ]);
+    const silent = deniedCtx();
+    const restore = configureLogs({ level: "silent" });
+    try {
+      expect(
+        await rateLimiter.limit(silent.ctx, "perUser", { key: "k" }),
+      ).toMatchObject({ ok: false, retryAfter: 5, name: "perUser" });
+    } finally {
+      restore();
+    }
+    expect(silent.lookups.count).toBe(0);
+    expect(logs).toHaveLength(1);
   });
 });

@@ -233,6 +233,7 @@ describe("docs/rateLimiter.md", () => {
       name: "sendMessage",
       key: "alice",
       retryAfter: near(6000),
+      functionName: "readme.test:send",
     });
     // Bob is limited separately.
     await t

@@ -7,19 +7,21 @@
  * with each other or with the drain.
  */
 import { v } from "convex/values";
-import { consume, fullAt, type ShardState } from "../algorithms.js";
+import { consume, fullAt, type ShardState } from "../shared/algorithms.js";
 import {
   shardLimit,
+  vRequestConfig,
+  type WireConfig,
+} from "../shared/config.js";
+import {
   validateConfig,
   validateCount,
   validateNameAndKey,
-  vRequestConfig,
-  type WireConfig,
-} from "../config.js";
+} from "../shared/validate.js";
 import { opskitError } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
 import { internal } from "./_generated/api.js";
-import { docStateOf } from "./engine.js";
+import { docStateOf } from "./ledger.js";
 import type { Doc } from "./_generated/dataModel.js";
 import {
   internalMutation,

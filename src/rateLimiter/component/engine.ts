@@ -1,302 +1,40 @@
-// Over ~400 lines, not yet split: the split along its seams is issue 13's
-// (architecture) work, planned file by file and kept out of the hardening
-// sessions so the attack fixes could land without a concurrent reshape.
 /**
  * Decides requests against stored shard states. Reads go through a per-call
- * cache so several limits in one call (even the same one twice) see each
- * other's consumption; nothing is written until the whole call is decided.
+ * {@link Ledger} (`ledger.ts`) so several limits in one call (even the same
+ * one twice) see each other's consumption; nothing is written until the
+ * whole call is decided, then {@link flush} writes what changed. Hot sharded
+ * limits deny from the shards they sampled (`hot.ts`).
  */
 import {
   EPSILON,
-  allocate,
   available,
   consume,
-  windowStart,
   fullAt,
   fullState,
+  type ShardLimit,
+} from "../shared/algorithms.js";
+import {
+  allocate,
   retryAfterFor,
   totalAvailable,
-  type ShardLimit,
-  type ShardState,
-} from "../algorithms.js";
+} from "../shared/acrossShards.js";
+import { capacityOf, shardLimit, type WireConfig } from "../shared/config.js";
 import {
-  capacityOf,
-  shardLimit,
   validateConfig,
   validateCount,
   validateNameAndKey,
-  type RequestConfig,
-  type WireConfig,
-} from "../config.js";
-import type { WireLimitResult } from "../validators.js";
+} from "../shared/validate.js";
+import type { WireLimitResult } from "../shared/validators.js";
 import type { Doc } from "./_generated/dataModel.js";
-import type { DatabaseReader, DatabaseWriter } from "./_generated/server.js";
-
-/** A request as the component receives it. */
-export type Request = {
-  name: string;
-  key?: string;
-  count?: number;
-  reserve?: boolean;
-  /** Checked by `validateConfig` before anything is read. */
-  config: RequestConfig;
-};
-
-type Slot = {
-  name: string;
-  key: string | undefined;
-  shard: number;
-  /** The shard count this call writes the state under. */
-  shards: number;
-  limit: ShardLimit;
-  doc: Doc<"limitStates"> | null;
-  /** State as this call currently sees it (includes consumption decided earlier in the call). */
-  state: ShardState | null;
-  penaltyUntil: number;
-  consumed: boolean;
-  penalized: boolean;
-  /** Re-sharded by this call: `state` before consumption must be written even if the call is denied. */
-  base?: ShardState;
-};
-
-type Decision = {
-  name: string;
-  key?: string;
-  denied: boolean;
-  retryAfter?: number;
-  shadow: boolean;
-  remaining: number;
-  resetAfter: number;
-  limit: number;
-};
-
-/** Reads shard states once per call and writes back only what changed. */
-export class Ledger {
-  private slots = new Map<string, Slot>();
-  constructor(private db: DatabaseReader) {}
-
-  private id(name: string, key: string | undefined, shard: number) {
-    // JSON keeps names and keys with any characters from colliding.
-    return JSON.stringify([name, key ?? null, shard]);
-  }
-
-  /** Documents of this key stored under another shard count, found while loading (see {@link decide}). */
-  private foreign = new Map<string, number>();
-  /** Documents to delete after a re-shard (shards beyond the new count). */
-  readonly deletions: Array<Doc<"limitStates">> = [];
-
-  /**
-   * Loads one shard. The read is `shard >= i` on the key's range, so a
-   * missing shard also shows the next stored one; if there is none above, the
-   * lowest stored one is read too. Either tells the layout the key's states
-   * were written under: a missing shard counts as full only when the key has
-   * no state under another shard count.
-   */
-  async load(
-    name: string,
-    key: string | undefined,
-    shard: number,
-    limit: ShardLimit,
-    shards: number,
-  ): Promise<Slot> {
-    const id = this.id(name, key, shard);
-    const cached = this.slots.get(id);
-    if (cached) return cached;
-    // `first`, not `unique`: a state is inserted only by a transaction that
-    // read this index range and found nothing, so serializable transactions
-    // never leave two, and `unique` would only cost a second read per call.
-    let found = await this.db
-      .query("limitStates")
-      .withIndex("by_name_key_shard", (q) =>
-        q.eq("name", name).eq("key", key).gte("shard", shard),
-      )
-      .first();
-    if (found === null && shard > 0)
-      found = await this.db
-        .query("limitStates")
-        .withIndex("by_name_key_shard", (q) =>
-          q.eq("name", name).eq("key", key),
-        )
-        .first();
-    if (found !== null && (found.shards ?? shards) !== shards)
-      this.foreign.set(this.id(name, key, -1), found.shards ?? shards);
-    const doc = found !== null && found.shard === shard ? found : null;
-    const slot: Slot = {
-      name,
-      key,
-      shard,
-      shards,
-      limit,
-      doc,
-      state: doc ? docStateOf(doc) : null,
-      penaltyUntil: doc?.penaltyUntil ?? 0,
-      consumed: false,
-      penalized: false,
-    };
-    this.slots.set(id, slot);
-    return slot;
-  }
-
-  /** Whether a load found this key's states under another shard count. */
-  needsReshard(name: string, key: string | undefined): boolean {
-    return this.foreign.has(this.id(name, key, -1));
-  }
-
-  /**
-   * Re-shards a key to `shards` shards: reads every stored state of the key,
-   * sums what the whole limit still holds (each state scaled by the shard
-   * count it was written under; shards it never stored are full), keeps the
-   * latest penalty, and spreads the total evenly over the new shards. Never
-   * more than the old states held, never more than the capacity: changing
-   * `shards` cannot refill a drained key or lift a penalty.
-   */
-  async reshard(
-    name: string,
-    key: string | undefined,
-    config: WireConfig,
-    now: number,
-  ): Promise<void> {
-    this.foreign.delete(this.id(name, key, -1));
-    const shards = config.shards ?? 1;
-    const docs = await this.db
-      .query("limitStates")
-      .withIndex("by_name_key_shard", (q) => q.eq("name", name).eq("key", key))
-      .take(MAX_RESHARD_DOCS);
-    // State time never moves backwards, re-sharding included: the new
-    // states are written at the latest time any old one was written at
-    // (a GCRA state stores an arrival time, not its time).
-    const at =
-      config.kind === "gcra" ? now : Math.max(now, ...docs.map((d) => d.ts));
-    const total = wholeAvailable(docs, name, key, config, at);
-    const penaltyUntil = Math.max(0, ...docs.map((d) => d.penaltyUntil ?? 0));
-    const limit = shardLimit(name, key, config);
-    const each = Math.min(total, capacityOf(config)) / shards;
-    const state = stateWithAvailable(limit, at, each);
-    const byShard = new Map(docs.map((d) => [d.shard, d]));
-    for (const doc of docs) if (doc.shard >= shards) this.deletions.push(doc);
-    for (let i = 0; i < shards; i++) {
-      const doc = byShard.get(i) ?? null;
-      const slot: Slot = {
-        name,
-        key,
-        shard: i,
-        shards,
-        limit,
-        doc: doc && doc.shard < shards ? doc : null,
-        state: { ...state },
-        base: { ...state },
-        penaltyUntil,
-        consumed: false,
-        penalized: penaltyUntil > now,
-      };
-      this.slots.set(this.id(name, key, i), slot);
-    }
-  }
-
-  /** Snapshot of pending changes, so a denied multi-limit call can keep only penalties. */
-  entries() {
-    return [...this.slots.values()];
-  }
-}
-
-/**
- * Tokens per second above which a sharded limit is "hot": its denials are
- * answered from the two shards a call samples instead of from every shard.
- * A denial that reads every shard conflicts with any admit committed during
- * its ~100 ms between snapshot and commit; under overload admits arrive at the
- * refill rate, so above about 2 per second such denials would fail on OCC
- * (the `bench/` simulation measures it). At or below it, denials stay exact.
- */
-export const HOT_TOKENS_PER_SECOND = 2;
-
-/** Most state documents a re-shard reads for one key (at least twice the most shards a limit may have). */
-const MAX_RESHARD_DOCS = 2048;
-
-/**
- * @internal The threshold {@link isHot} uses; `bench/` raises it to
- * `Infinity` to replay the 0.1 design (every sharded denial reads every
- * shard) next to the current one. Not part of the public API.
- */
-export const tuning = { hotTokensPerSecond: HOT_TOKENS_PER_SECOND };
-
-/** Whether `config` is sharded and refills faster than {@link HOT_TOKENS_PER_SECOND}. */
-export function isHot(config: WireConfig): boolean {
-  return (
-    (config.shards ?? 1) > 1 &&
-    (config.rate / config.period) * 1000 > tuning.hotTokensPerSecond
-  );
-}
-
-/**
- * What a key's whole limit still holds, from all its stored states: each
- * state counted under the shard count it was written with, shards a layout
- * never stored counted full (only when every state shares one layout; with
- * mixed layouts they count as empty), never more than the capacity.
- */
-export function wholeAvailable(
-  docs: Array<Doc<"limitStates">>,
-  name: string,
-  key: string | undefined,
-  config: WireConfig,
-  now: number,
-): number {
-  const shards = config.shards ?? 1;
-  const layouts = new Set(docs.map((d) => d.shards ?? shards));
-  if (layouts.size === 0) return capacityOf(config);
-  let total = 0;
-  for (const doc of docs) {
-    const old = shardLimit(name, key, {
-      ...config,
-      shards: doc.shards ?? shards,
-    });
-    total += available(old, docStateOf(doc), now);
-  }
-  if (layouts.size === 1) {
-    const [old] = [...layouts];
-    const seen = new Set(docs.filter((d) => d.shard < old).map((d) => d.shard));
-    total += (old - seen.size) * (capacityOf(config) / old);
-  }
-  return Math.min(total, capacityOf(config));
-}
-
-/** A stored shard's state, as the algorithms take it. */
-export function docStateOf(doc: Doc<"limitStates">): ShardState {
-  return {
-    value: doc.value,
-    ts: doc.ts,
-    ...(doc.prev !== undefined ? { prev: doc.prev } : {}),
-  };
-}
-
-/**
- * A state of one shard holding exactly `amount` tokens at `now` (at most its
- * capacity), used to spread a re-sharded total. For windows the tokens
- * already used count as used in the current window, which never admits more
- * later than the states it replaces.
- */
-function stateWithAvailable(
-  limit: ShardLimit,
-  now: number,
-  amount: number,
-): ShardState {
-  const a = Math.min(limit.capacity, amount);
-  switch (limit.kind) {
-    case "token bucket":
-      return { value: a, ts: now };
-    case "fixed window":
-      return { value: a, ts: windowStart(limit, now) };
-    case "sliding window":
-      return {
-        value: Math.max(0, limit.rate - a),
-        ts: windowStart(limit, now),
-        prev: 0,
-      };
-    case "gcra": {
-      const interval = limit.period / limit.rate;
-      return { value: 0, ts: now + Math.max(0, limit.capacity - a) * interval };
-    }
-  }
-}
+import type { DatabaseWriter } from "./_generated/server.js";
+import { decision, hotDenial, isHot, type Decision } from "./hot.js";
+import {
+  loadAll,
+  stateWithAvailable,
+  type Ledger,
+  type Request,
+  type Slot,
+} from "./ledger.js";
 
 /**
  * Decides one request. Unsharded: one document. Sharded: two random shards
@@ -314,33 +52,18 @@ export async function decide(
   now: number,
   options: { write: boolean },
 ): Promise<Decision> {
-  const { name, key, config } = req;
+  // Kept free of per-call closures and spread objects: this runs on every
+  // `limit()` call (bench/rateLimiter.ts, "decision engine").
+  const name = req.name;
+  const key = req.key;
+  const config = req.config;
   const count = req.count ?? 1;
   const reserve = req.reserve ?? false;
   validateConfig(name, config);
   validateCount(name, config, count, reserve);
   const limit = shardLimit(name, key, config);
   const shards = config.shards ?? 1;
-  const base = {
-    name,
-    ...(key !== undefined ? { key } : {}),
-    limit: capacityOf(config),
-  };
-  const hot = isHot(config);
-
-  const admitFrom = (slot: Slot, slots: Slot[]): Decision => {
-    slot.state = consume(limit, slot.state, now, count);
-    slot.consumed ||= options.write;
-    return {
-      ...base,
-      denied: false,
-      shadow: false,
-      ...quota(limit, slots, now, shards),
-    };
-  };
-  const serves = (slot: Slot) =>
-    slot.penaltyUntil <= now &&
-    available(limit, slot.state, now) >= count - EPSILON;
+  const write = options.write;
 
   let slots: Slot[];
   const first = await ledger.load(
@@ -355,11 +78,14 @@ export async function decide(
     slots = await loadAll(ledger, name, key, limit, shards);
   } else if (shards === 1) {
     // The common case, kept free of the array work sharding needs.
-    if (serves(first)) return admitFrom(first, [first]);
+    if (serves(limit, first, now, count))
+      return admitOne(req, config, limit, first, now, count, write, 1);
     slots = [first];
   } else {
+    const hot = isHot(config);
     // A hot limit reads the second shard only when the first cannot serve.
-    if (hot && serves(first)) return admitFrom(first, [first]);
+    if (hot && serves(limit, first, now, count))
+      return admitOne(req, config, limit, first, now, count, write, shards);
     const b =
       (first.shard + 1 + Math.floor(Math.random() * (shards - 1))) % shards;
     const second = await ledger.load(name, key, b, limit, shards);
@@ -373,7 +99,11 @@ export async function decide(
         available(limit, second.state, now)
           ? first
           : second;
-      if (serves(best)) return admitFrom(best, pair);
+      if (serves(limit, best, now, count)) {
+        best.state = consume(limit, best.state, now, count);
+        best.consumed ||= write;
+        return decision(req, config, false, undefined, limit, pair, now);
+      }
       const penalty = Math.max(first.penaltyUntil, second.penaltyUntil);
       const poolable = count <= 2 * limit.capacity + EPSILON;
       if (hot && (poolable || penalty > now)) {
@@ -390,17 +120,12 @@ export async function decide(
             count,
           )) {
             pair[i].state = next;
-            pair[i].consumed ||= options.write;
+            pair[i].consumed ||= write;
           }
-          return {
-            ...base,
-            denied: false,
-            shadow: false,
-            ...quota(limit, pair, now, shards),
-          };
+          return decision(req, config, false, undefined, limit, pair, now);
         }
         if (!(reserve && penalty <= now))
-          return hotDenial(ledger, req, pair, limit, now, options, base);
+          return hotDenial(ledger, req, pair, limit, now, options);
       }
       slots = await loadAll(ledger, name, key, limit, shards);
     }
@@ -418,7 +143,7 @@ export async function decide(
           total - count >= -maxReserved - EPSILON)));
 
   if (admitted) {
-    if (hot && total < count - EPSILON && slots.length === shards) {
+    if (isHot(config) && total < count - EPSILON && slots.length === shards) {
       // A reservation into debt on a hot limit leaves every shard holding
       // the same (negative) amount. A hot denial reads only two shards and
       // its `retryAfter` covers a shard drained to empty, not one in debt:
@@ -435,12 +160,12 @@ export async function decide(
       const level = stateWithAvailable(limit, at, (total - count) / shards);
       for (const slot of slots) {
         slot.state = { ...level };
-        slot.consumed ||= options.write;
+        slot.consumed ||= write;
       }
     } else
       for (const [i, next] of allocate(limit, states, now, count)) {
         slots[i].state = next;
-        slots[i].consumed ||= options.write;
+        slots[i].consumed ||= write;
       }
     // A reservation waits until what it took is repaid (the limit is back
     // to zero), which is finite even for a count above the capacity.
@@ -453,13 +178,7 @@ export async function decide(
             now,
             0,
           );
-    return {
-      ...base,
-      denied: false,
-      shadow: false,
-      ...(retryAfter !== undefined ? { retryAfter } : {}),
-      ...quota(limit, slots, now, shards),
-    };
+    return decision(req, config, false, retryAfter, limit, slots, now);
   }
 
   const needed = reserve
@@ -470,99 +189,58 @@ export async function decide(
   let until = penaltyUntil;
   if (until <= now && config.penalty) {
     until = now + config.penalty;
-    if (options.write)
+    if (write)
       for (const slot of slots) {
         slot.penaltyUntil = until;
         slot.penalized = true;
       }
   }
   const retryAfter = retryAfterFor(limit, states, now, needed, until);
-  return {
-    ...base,
-    denied: true,
-    shadow: config.shadow ?? false,
-    retryAfter,
-    ...quota(limit, slots, now, shards),
-    // A denied call consumes nothing: `remaining` is what is left now.
-  };
+  // A denied call consumes nothing: `remaining` is what is left now.
+  return decision(req, config, true, retryAfter, limit, slots, now);
 }
 
-async function loadAll(
-  ledger: Ledger,
-  name: string,
-  key: string | undefined,
-  limit: ShardLimit,
-  shards: number,
-): Promise<Slot[]> {
-  return Promise.all(
-    Array.from({ length: shards }, (_, i) =>
-      ledger.load(name, key, i, limit, shards),
-    ),
+/** Whether `slot` alone can serve `count` at `now` (no penalty, enough tokens). */
+function serves(limit: ShardLimit, slot: Slot, now: number, count: number) {
+  return (
+    slot.penaltyUntil <= now &&
+    available(limit, slot.state, now) >= count - EPSILON
   );
 }
 
 /**
- * A hot limit's denial, decided from the two sampled shards. A penalty it
- * starts is written to every shard (all are read then), so any later sample
- * sees it. `retryAfter` covers the worst shard: either one it read (alone,
- * not pooled with the other) or one drained to empty now. (A shard in debt
- * is never unread and worse: reservations into debt level every shard.)
+ * Admits from one slot read alone: consumes there and reports the quota as
+ * that slot's, scaled by `scale` (the shard count) — the common call's path,
+ * without the arrays {@link quota} takes.
  */
-async function hotDenial(
-  ledger: Ledger,
+function admitOne(
   req: Request,
-  pair: Slot[],
+  config: WireConfig,
   limit: ShardLimit,
+  slot: Slot,
   now: number,
-  options: { write: boolean },
-  base: { name: string; key?: string; limit: number },
-): Promise<Decision> {
-  const { name, key } = req;
-  const config = req.config as WireConfig;
-  const count = req.count ?? 1;
-  const shards = config.shards ?? 1;
-  let until = Math.max(...pair.map((s) => s.penaltyUntil));
-  if (until <= now && config.penalty) {
-    until = now + config.penalty;
-    if (options.write)
-      for (const slot of await loadAll(ledger, name, key, limit, shards)) {
-        slot.penaltyUntil = until;
-        slot.penalized = true;
-      }
-  }
-  const drained = consume(limit, null, now, limit.capacity);
-  // A retry samples shards afresh: it may meet either of these two alone (a
-  // request one shard can serve is never pooled), or any shard drained now.
-  const alike = (state: ShardState | null) =>
-    Array.from(
-      { length: count <= limit.capacity + EPSILON ? 1 : 2 },
-      () => state,
-    );
-  const retryAfter = Math.max(
-    ...[...pair.map((s) => s.state), drained].map((state) =>
-      retryAfterFor(limit, alike(state), now, count, until),
-    ),
-  );
-  return {
-    ...base,
-    denied: true,
-    shadow: config.shadow ?? false,
-    retryAfter,
-    ...quota(limit, pair, now, shards),
-  };
-}
-
-function quota(limit: ShardLimit, slots: Slot[], now: number, shards: number) {
-  const after = slots.map((s) => s.state);
-  const scale = shards / slots.length;
+  count: number,
+  write: boolean,
+  scale: number,
+): Decision {
+  const state = consume(limit, slot.state, now, count);
+  slot.state = state;
+  slot.consumed ||= write;
   const remaining = Math.max(
     0,
-    Math.floor(totalAvailable(limit, after, now) * scale + EPSILON),
+    Math.floor(available(limit, state, now) * scale + EPSILON),
   );
-  let resetAt = now;
-  for (const s of after)
-    if (s !== null) resetAt = Math.max(resetAt, fullAt(limit, s));
-  return { remaining, resetAfter: Math.ceil(resetAt - now) };
+  const resetAt = Math.max(now, fullAt(limit, state));
+  return {
+    name: req.name,
+    key: req.key,
+    denied: false,
+    retryAfter: undefined,
+    shadow: false,
+    remaining,
+    resetAfter: Math.ceil(resetAt - now),
+    limit: capacityOf(config),
+  };
 }
 
 /**
@@ -584,13 +262,20 @@ export async function decideAll(
   const only = decisions.length === 1 ? decisions[0] : undefined;
   if (only !== undefined && !only.denied)
     // The common call: one limit, admitted.
-    return {
-      ok: true,
-      ...(only.retryAfter !== undefined ? { retryAfter: only.retryAfter } : {}),
-      limit: only.limit,
-      remaining: only.remaining,
-      resetAfter: only.resetAfter,
-    };
+    return only.retryAfter === undefined
+      ? {
+          ok: true,
+          limit: only.limit,
+          remaining: only.remaining,
+          resetAfter: only.resetAfter,
+        }
+      : {
+          ok: true,
+          retryAfter: only.retryAfter,
+          limit: only.limit,
+          remaining: only.remaining,
+          resetAfter: only.resetAfter,
+        };
   const tightest = decisions.reduce((a, b) =>
     b.remaining / b.limit < a.remaining / a.limit ? b : a,
   );

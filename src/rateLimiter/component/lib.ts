@@ -3,21 +3,15 @@
  * engine (decisions) and the pure algorithms (math).
  */
 import { v } from "convex/values";
+import { available, fullAt, windowStart } from "../shared/algorithms.js";
+import { refundShards, totalAvailable } from "../shared/acrossShards.js";
+import { shardLimit, vRateLimitConfig } from "../shared/config.js";
 import {
-  refundShards,
-  available,
-  fullAt,
-  totalAvailable,
-  windowStart,
-} from "../algorithms.js";
-import {
-  shardLimit,
   validateConfig,
   validateCount,
   validateNameAndKey,
   validateUpTo,
-  vRateLimitConfig,
-} from "../config.js";
+} from "../shared/validate.js";
 import { opskitError } from "../../shared/errors.js";
 import {
   vLimitRequest,
@@ -25,20 +19,15 @@ import {
   vValue,
   type WireLimitResult,
   type RateLimitValue,
-} from "../validators.js";
+} from "../shared/validators.js";
 import {
   mutation,
   query,
   type DatabaseReader,
   type MutationCtx,
 } from "./_generated/server.js";
-import {
-  Ledger,
-  decideAll,
-  flush,
-  wholeAvailable,
-  type Request,
-} from "./engine.js";
+import { decideAll, flush } from "./engine.js";
+import { Ledger, wholeAvailable, type Request } from "./ledger.js";
 
 function nonEmpty<T>(requests: T[]): T[] {
   if (requests.length === 0)

@@ -1,6 +1,6 @@
 import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
-import { vRateLimitConfig } from "../config.js";
+import { vRateLimitConfig } from "../shared/config.js";
 
 export default defineSchema({
   /** One document per (limit name, key, shard) that is not full; full state is no document. */

@@ -7,7 +7,7 @@
  * Dropped: the `RateLimitConfig` / `configValidator` type tests: they check
  * the anchor's internal `shared.ts` validator, which is not part of its
  * public API (convex-opskit keeps the same check against its own validator
- * in `src/rateLimiter/config.ts`).
+ * in `src/rateLimiter/shared/config.ts`).
  */
 import { describe, expect, test } from "vitest";
 import { calculateRateLimit } from "convex-opskit/rateLimiter";

@@ -11,6 +11,8 @@
 import type * as async from "../async.js";
 import type * as crons from "../crons.js";
 import type * as engine from "../engine.js";
+import type * as hot from "../hot.js";
+import type * as ledger from "../ledger.js";
 import type * as lib from "../lib.js";
 import type * as sweep from "../sweep.js";
 
@@ -25,6 +27,8 @@ const fullApi: ApiFromModules<{
   async: typeof async;
   crons: typeof crons;
   engine: typeof engine;
+  hot: typeof hot;
+  ledger: typeof ledger;
   lib: typeof lib;
   sweep: typeof sweep;
 }> = anyApi as any;

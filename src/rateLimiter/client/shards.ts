@@ -11,8 +11,8 @@
  * suggestion keeps that probability at or below {@link TARGET_CONFLICT}
  * (about 0.01 % of calls failing after all retries).
  */
-import { opskitError } from "../shared/errors.js";
-import { MAX_SHARDS } from "./config.js";
+import { opskitError } from "../../shared/errors.js";
+import { MAX_SHARDS } from "../shared/validate.js";
 
 /** Ms between a mutation's snapshot and its commit becoming visible, as modelled (the incident measured ~77 ms). */
 export const CONFLICT_WINDOW_MS = 100;

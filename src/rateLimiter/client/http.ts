@@ -3,7 +3,7 @@
  * `limit` result (`RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`
  * and, when denied, `Retry-After`), and a ready 429 response.
  */
-import type { LimitResult } from "./validators.js";
+import type { LimitResult } from "../shared/validators.js";
 
 /**
  * Headers describing `result`. Reset and Retry-After are whole seconds,

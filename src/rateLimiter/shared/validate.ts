@@ -1,146 +1,10 @@
-// Over ~400 lines, not yet split: the split along its seams is issue 13's
-// (architecture) work, planned file by file and kept out of the hardening
-// sessions so the attack fixes could land without a concurrent reshape.
 /**
- * Rate-limit configurations: their TypeScript types, the Convex validators the
- * component checks them with, and the rules that reject bad ones. Shared by the
- * client and the component so both refuse the same input with the same words.
+ * The rules that refuse bad input with `INVALID_ARGUMENT`, shared by the
+ * client and the component so both refuse the same input with the same
+ * words: names and keys, configs, counts and the `countStates` bound.
  */
-import { v, type Infer } from "convex/values";
-import { clipped, opskitError, shown } from "../shared/errors.js";
-import { windowOrigin, type ShardLimit } from "./algorithms.js";
-
-/** Options every algorithm accepts on top of its own. */
-type Common = {
-  /** Tokens added per `period` (requests allowed per `period`). */
-  rate: number;
-  /** Length of the period in milliseconds (use `SECOND`, `MINUTE`, ...). */
-  period: number;
-  /** How far below zero reservations (`reserve: true`) may take the limit. Unbounded when omitted. */
-  maxReserved?: number;
-  /**
-   * Splits the limit over this many documents (at most 1024) to spread write
-   * contention; never admits more than unsharded. See `suggestShards`.
-   */
-  shards?: number;
-  /** Never deny: report `shadow` in the result and log `rateLimiter.shadowDeny` instead. For rolling out a new limit. */
-  shadow?: boolean;
-  /** Once a key is denied, keep denying it for this many ms regardless of refill (e.g. login brute force). */
-  penalty?: number;
-  /**
-   * `"transactionally"` (default): consumption is part of the calling
-   * mutation (strict). `"asynchronously"`: check against a stale snapshot and
-   * queue the consumption, applied in order by a background drain, so callers
-   * never conflict on the limit's state, at the price of a bounded overshoot
-   * (docs/rateLimiter.md, "Asynchronous updates"). An asynchronous limit
-   * cannot be sharded (refused with `INVALID_ARGUMENT`).
-   */
-  applyUpdates?: "transactionally" | "asynchronously";
-};
-
-/** Tokens refill continuously at `rate` per `period`, up to `capacity` (default `rate`). */
-export type TokenBucketConfig = Common & {
-  kind: "token bucket";
-  /** Largest burst; defaults to `rate`. */
-  capacity?: number;
-  start?: null;
-};
-
-/** `rate` tokens are added at the start of each `period`-long window, up to `capacity` (default `rate`). */
-export type FixedWindowConfig = Common & {
-  kind: "fixed window";
-  /** Most tokens that can accumulate; defaults to `rate`. */
-  capacity?: number;
-  /** Origin of the window grid in ms since epoch; a stable per-key offset when omitted. */
-  start?: number;
-};
-
-/**
- * At most about `rate` per any `period`-long interval: the previous window's
- * count is weighted by how much of it still overlaps, so there is no 2× burst
- * at a window boundary.
- */
-export type SlidingWindowConfig = Common & {
-  kind: "sliding window";
-  /** Origin of the window grid in ms since epoch; a stable per-key offset when omitted. */
-  start?: number;
-  capacity?: never;
-};
-
-/**
- * Generic cell rate algorithm: one timestamp per key, a steady `rate` per
- * `period` with bursts up to `capacity` (default `rate`), exact retry times.
- */
-export type GcraConfig = Common & {
-  kind: "gcra";
-  /** Largest burst; defaults to `rate`. */
-  capacity?: number;
-  start?: null;
-};
-
-/** One rate limit's configuration. */
-export type RateLimitConfig =
-  TokenBucketConfig | FixedWindowConfig | SlidingWindowConfig | GcraConfig;
-
-const common = {
-  rate: v.number(),
-  period: v.number(),
-  maxReserved: v.optional(v.number()),
-  shards: v.optional(v.number()),
-  shadow: v.optional(v.boolean()),
-  penalty: v.optional(v.number()),
-  applyUpdates: v.optional(
-    v.union(v.literal("transactionally"), v.literal("asynchronously")),
-  ),
-};
-
-/**
- * Validator for {@link RateLimitConfig}. One flat object rather than a union
- * per kind: smaller to check on every call, and {@link validateConfig}
- * enforces which fields each kind accepts, with clearer messages.
- */
-export const vRateLimitConfig = v.object({
-  kind: v.union(
-    v.literal("token bucket"),
-    v.literal("fixed window"),
-    v.literal("sliding window"),
-    v.literal("gcra"),
-  ),
-  ...common,
-  capacity: v.optional(v.number()),
-  start: v.optional(v.union(v.number(), v.null())),
-});
-
-/**
- * The config validator of the hot `limit`/`check` calls: the same fields with
- * `kind` and `applyUpdates` as plain strings. Arguments are checked on every
- * call, so the validator is kept small; {@link validateConfig} then refuses an
- * unknown kind (or any other bad value) with `INVALID_ARGUMENT`, before
- * anything is read or written.
- */
-export const vRequestConfig = v.object({
-  kind: v.string(),
-  ...common,
-  applyUpdates: v.optional(v.string()),
-  capacity: v.optional(v.number()),
-  start: v.optional(v.union(v.number(), v.null())),
-});
-
-/** A config as `limit`/`check` receive it, before {@link validateConfig}. */
-export type RequestConfig = Infer<typeof vRequestConfig>;
-
-/**
- * A config as the component receives it: every kind's fields in one shape.
- * Every {@link RateLimitConfig} is one; {@link validateConfig} rejects the
- * combinations the union type rules out.
- */
-export type WireConfig = Infer<typeof vRateLimitConfig>;
-
-// Keeps the hand-written type and the validator from drifting apart.
-type _SameShape =
-  RateLimitConfig extends Infer<typeof vRateLimitConfig> ? true : never;
-const _sameShape: _SameShape = true;
-void _sameShape;
+import { clipped, opskitError, shown } from "../../shared/errors.js";
+import type { RequestConfig, WireConfig } from "./config.js";
 
 const KINDS = new Set([
   "token bucket",
@@ -211,14 +75,18 @@ export function validateNameAndKey(name: unknown, key: unknown): void {
 /** Most shards a limit may have. */
 export const MAX_SHARDS = 1024;
 
-/** Largest `upTo` accepted by `countStates`. */
+/** Largest bound (`limit`, formerly `upTo`) accepted by `countStates`. */
 export const MAX_COUNT_STATES = 10_000;
 
 /**
  * Throws `INVALID_ARGUMENT` unless `upTo` is undefined or a whole number from
  * 1 to {@link MAX_COUNT_STATES}; returns the effective bound (default 1000).
+ * `field` names the argument in the message (`countStates(ctx, { limit })`).
  */
-export function validateUpTo(upTo: unknown): number {
+export function validateUpTo(
+  upTo: unknown,
+  field: "upTo" | "limit" = "upTo",
+): number {
   if (upTo === undefined) return 1000;
   if (
     typeof upTo !== "number" ||
@@ -228,9 +96,9 @@ export function validateUpTo(upTo: unknown): number {
   )
     throw opskitError(
       "INVALID_ARGUMENT",
-      `countStates: upTo must be a whole number from 1 to ${MAX_COUNT_STATES} (got ${shown(upTo)})`,
+      `countStates: ${field} must be a whole number from 1 to ${MAX_COUNT_STATES} (got ${shown(upTo)})`,
       {
-        upTo:
+        [field]:
           typeof upTo === "number"
             ? Number.isFinite(upTo)
               ? upTo
@@ -376,35 +244,4 @@ export function validateCount(
       `count ${count} can never be admitted: it exceeds the ${reserve ? "capacity plus maxReserved" : "capacity"} (${ceiling})`,
       { count },
     );
-}
-
-/** The per-shard limit for `config` (rate, capacity and maxReserved divided by the shard count). */
-export function shardLimit(
-  name: string,
-  key: string | undefined,
-  config: WireConfig,
-): ShardLimit {
-  const shards = config.shards ?? 1;
-  const capacity = config.capacity ?? config.rate;
-  return {
-    kind: config.kind,
-    rate: config.rate / shards,
-    period: config.period,
-    capacity: capacity / shards,
-    maxReserved:
-      config.maxReserved === undefined
-        ? undefined
-        : config.maxReserved / shards,
-    start:
-      typeof config.start === "number"
-        ? config.start
-        : config.kind === "fixed window" || config.kind === "sliding window"
-          ? windowOrigin(name, key, config.period)
-          : 0,
-  };
-}
-
-/** The whole limit's capacity (what `RateLimit-Limit` reports). */
-export function capacityOf(config: WireConfig): number {
-  return config.capacity ?? config.rate;
 }

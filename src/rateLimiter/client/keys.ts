@@ -5,8 +5,8 @@
  * anonymous callers, never every signed-in user behind it.
  */
 import type { UserIdentity } from "convex/server";
-import { opskitError } from "../shared/errors.js";
-import { MAX_KEY_LENGTH } from "./config.js";
+import { opskitError } from "../../shared/errors.js";
+import { MAX_KEY_LENGTH } from "../shared/validate.js";
 
 /** The parts of a Convex ctx {@link requestKey} uses (query, mutation, action or HTTP action ctx). */
 export type RequestKeyCtx = {

@@ -86,6 +86,8 @@ export type LimitResult =
  * only) and `name`, the denying limit with the longest wait (the first such).
  */
 export function toLimitResult(wire: WireLimitResult): LimitResult {
+  // The two plain `Error`s below guard an internal invariant of the
+  // component's answer (never a user's mistake), so they carry no code.
   const { denials, ...rest } = wire;
   if (denials === undefined) {
     if (!rest.ok) throw new Error("A denied result must list its denials.");

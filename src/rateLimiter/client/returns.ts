@@ -4,7 +4,7 @@
  * (`returns: vRateLimitResult`).
  */
 import { v } from "convex/values";
-import { vDenial, vValue } from "./validators.js";
+import { vDenial, vValue } from "../shared/validators.js";
 
 const quota = {
   /** The capacity of the most constrained limit in the call. */

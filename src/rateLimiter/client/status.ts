@@ -3,14 +3,10 @@
  * what the React hook shows between server updates. Pure, so it is tested
  * directly and shared by any client.
  */
-import {
-  EPSILON,
-  retryAfterFor,
-  totalAvailable,
-  type ShardState,
-} from "./algorithms.js";
-import { shardLimit } from "./config.js";
-import type { RateLimitValue } from "./validators.js";
+import { EPSILON, type ShardState } from "../shared/algorithms.js";
+import { retryAfterFor, totalAvailable } from "../shared/acrossShards.js";
+import { shardLimit } from "../shared/config.js";
+import type { RateLimitValue } from "../shared/validators.js";
 
 /** Whether `count` tokens could be taken at server time `now`, and if not, when. */
 export type RateLimitStatus = {

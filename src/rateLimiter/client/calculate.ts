@@ -3,13 +3,14 @@
  * `@convex-dev/rate-limiter`'s export of the same name: projects a stored or
  * reported value of a limit to another time, on the client or the server.
  */
-import { opskitError } from "../shared/errors.js";
-import { validateConfig, type RequestConfig } from "./config.js";
+import { opskitError } from "../../shared/errors.js";
+import { type RequestConfig } from "../shared/config.js";
+import { validateConfig } from "../shared/validate.js";
 import type {
   FixedWindowConfig,
   GcraConfig,
   TokenBucketConfig,
-} from "./config.js";
+} from "../shared/config.js";
 
 /** The configs {@link calculateRateLimit} can project: every kind but the sliding window. */
 export type CalculableConfig =
