@@ -176,6 +176,11 @@ export class Authz<
       roles: ValidRoles<Roles, Perm>;
     },
   ) {
+    if (typeof config !== "object" || config === null)
+      throw definitionError(
+        "authz",
+        "new Authz(component, config) takes a config object { roles, ... }",
+      );
     this.compiled = compileRoles(config.roles);
     for (const p of config.permissions ?? [])
       if (!isPermissionName(p))
@@ -183,13 +188,16 @@ export class Authz<
           "authz",
           `malformed permission name ${JSON.stringify(p)}`,
         );
-    for (const [name, service] of Object.entries(config.services ?? {}))
+    for (const [name, service] of Object.entries(config.services ?? {})) {
+      if (!Array.isArray(service?.roles))
+        throw definitionError("authz", `service "${name}" must list its roles`);
       for (const role of service.roles)
         if (!this.compiled.has(role))
           throw definitionError(
             "authz",
             `service "${name}" uses unknown role "${role}"`,
           );
+    }
     this.setup = {
       owner: this,
       getUserId: config.getUserId ?? userIdFromTokenIdentifier,
