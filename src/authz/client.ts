@@ -1,5 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- the builder signatures are generic over any Convex ctx and args, as in convex-helpers. */
-// Over ~400 lines (~450): the six builders' generic signatures are the typed
+// Over ~400 lines (~460): the six builders' generic signatures are the typed
 // API and stay on the class with their JSDoc (tsc reads a method's overloads
 // and generics only from the class); their bodies are one `builderFor`
 // (./client/builders.ts) and every other method is a one-line delegate to
