@@ -1,5 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- the builder signatures are generic over any Convex ctx and args, as in convex-helpers. */
-// Over ~400 lines (~450): the six builders' generic signatures are the typed
+// Over ~400 lines (~460): the six builders' generic signatures are the typed
 // API and stay on the class with their JSDoc (tsc reads a method's overloads
 // and generics only from the class); their bodies are one `builderFor`
 // (./client/builders.ts) and every other method is a one-line delegate to
@@ -176,6 +176,11 @@ export class Authz<
       roles: ValidRoles<Roles, Perm>;
     },
   ) {
+    if (typeof config !== "object" || config === null)
+      throw definitionError(
+        "authz",
+        "new Authz(component, config) takes a config object { roles, ... }",
+      );
     this.compiled = compileRoles(config.roles);
     for (const p of config.permissions ?? [])
       if (!isPermissionName(p))
@@ -183,13 +188,16 @@ export class Authz<
           "authz",
           `malformed permission name ${JSON.stringify(p)}`,
         );
-    for (const [name, service] of Object.entries(config.services ?? {}))
+    for (const [name, service] of Object.entries(config.services ?? {})) {
+      if (!Array.isArray(service?.roles))
+        throw definitionError("authz", `service "${name}" must list its roles`);
       for (const role of service.roles)
         if (!this.compiled.has(role))
           throw definitionError(
             "authz",
             `service "${name}" uses unknown role "${role}"`,
           );
+    }
     this.setup = {
       owner: this,
       getUserId: config.getUserId ?? userIdFromTokenIdentifier,

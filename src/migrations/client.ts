@@ -1,4 +1,4 @@
-// Over ~400 lines (~430) on purpose: the class `Migrations` is the public
+// Over ~400 lines (~440) on purpose: the class `Migrations` is the public
 // API, one method per operation with its JSDoc, each a thin call into
 // `./client/` or the component; splitting the class would scatter its docs.
 /**
@@ -111,6 +111,11 @@ export class Migrations<DataModel extends GenericDataModel> {
     public component: ComponentApi,
     public options: MigrationsOptions<DataModel> = {},
   ) {
+    if (typeof options !== "object" || options === null)
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        `new Migrations(...): options must be an object, got ${options === null ? "null" : typeof options}`,
+      );
     const size = options.defaultBatchSize;
     if (size !== undefined && (!Number.isInteger(size) || size < 1))
       throw opskitError(

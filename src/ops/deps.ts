@@ -38,11 +38,39 @@ type LooseLimiter = {
   ) => Promise<void>;
 };
 
+/**
+ * Refuses, with the coded error of every definition-time mistake, options
+ * that are not an object or lack the `authz` and `auditLog` instances (the
+ * checks after it read them).
+ */
+function checkOptionShapes(options: unknown): void {
+  if (typeof options !== "object" || options === null)
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `opsApi: takes { authz, auditLog, revertTables, ... }; got ${options === null ? "null" : typeof options}`,
+    );
+  const { authz, auditLog } = options as {
+    authz?: { compiled?: unknown };
+    auditLog?: { adminMutation?: unknown };
+  };
+  if (!(authz?.compiled instanceof Map))
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      "opsApi: options.authz must be an Authz instance (new Authz(...))",
+    );
+  if (typeof auditLog?.adminMutation !== "function")
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      "opsApi: options.auditLog must be an AuditLog instance (new AuditLog(...))",
+    );
+}
+
 /** Builds the shared parts of {@link opsApi}'s sections (and checks `options`). */
 export function opsDeps<
   DataModel extends GenericDataModel,
   Perm extends string,
 >(options: OpsApiOptions<DataModel, Perm>) {
+  checkOptionShapes(options);
   const { authz, auditLog } = options;
   const roles: CompiledRoles = authz.compiled;
   const perm = {
@@ -56,7 +84,7 @@ export function opsDeps<
         `opsApi: no role grants "${p}" (the ${section} permission); add it to a role or pass permissions.${section}`,
         { section, permission: p },
       );
-  if (options.revertTables.length === 0)
+  if (!Array.isArray(options.revertTables) || options.revertTables.length === 0)
     throw opskitError(
       "INVALID_ARGUMENT",
       "opsApi: revertTables must list the tables a revert may write",

@@ -175,4 +175,45 @@ describe("runtime checks behind the types", () => {
       /^authz: roleValidator\(\) needs at least one role$/,
     );
   });
+  // Found by atk-arch1: a definition or config that is not an object (a JS
+  // caller, a config built at runtime) failed with a TypeError, not the coded
+  // INVALID_ARGUMENT every other definition-time mistake throws.
+  test("a definition or config that is not an object is refused with a code, not a TypeError", async () => {
+    await expectDefinitionError(
+      () => userMutation(null as never),
+      /^authz builders take \{ args, handler, ... \}$/,
+    );
+    await expectDefinitionError(
+      () => new Authz(components.authz, null as never),
+      /^authz: new Authz\(component, config\) takes a config object \{ roles, ... \}$/,
+    );
+    await expectDefinitionError(
+      () => new Authz(components.authz, {} as never),
+      /^authz: roles must be an object of role names to permission lists$/,
+    );
+    await expectDefinitionError(
+      () => new Authz(components.authz, { roles: null } as never),
+      /^authz: roles must be an object of role names to permission lists$/,
+    );
+    await expectDefinitionError(
+      () =>
+        new Authz(components.authz, {
+          roles: { a: ["x.y"] },
+          services: { bot: { key: "k" } },
+        } as never),
+      /^authz: service "bot" must list its roles$/,
+    );
+    await expectDefinitionError(
+      () =>
+        new Authz(components.authz, {
+          roles: { a: ["x.y"] },
+          services: { bot: null },
+        } as never),
+      /^authz: service "bot" must list its roles$/,
+    );
+    await expectDefinitionError(
+      () => defineRules<DataModel>(null as never),
+      /^authz: defineRules takes an object of rules by table name$/,
+    );
+  });
 });

@@ -17,7 +17,7 @@ import {
 } from "convex-opskit/migrations";
 import { requireTransactionMetrics as transactionMetrics } from "../../src/shared/meta.js";
 import { isOpskitError, MAX_ARRAY_LENGTH } from "../internal.js";
-import { captureLogs, components, thrownBy } from "../helpers.js";
+import { captureLogs, components, errorOf, thrownBy } from "../helpers.js";
 import {
   appTestWithPeek,
   type DataModel,
@@ -342,6 +342,25 @@ describe("item 9: definition mistakes and dry-run status", () => {
       error = e;
     }
     expect(isOpskitError(error, "INVALID_ARGUMENT")).toBe(true);
+  });
+
+  // Found by atk-arch1: options or a definition that is not an object failed
+  // with a TypeError, not the coded error of every other definition mistake.
+  test("Migrations options or a definition that is not an object is INVALID_ARGUMENT, not a TypeError", async () => {
+    const badOptions = await errorOf(
+      () => new Migrations(components.migrations, null as never),
+    );
+    expect(badOptions.code).toBe("INVALID_ARGUMENT");
+    expect(badOptions.message).toBe(
+      "new Migrations(...): options must be an object, got null",
+    );
+    const badDefinition = await errorOf(() =>
+      new Migrations(components.migrations).define(null as never),
+    );
+    expect(badDefinition.code).toBe("INVALID_ARGUMENT");
+    expect(badDefinition.message).toBe(
+      "migrations.define(...) takes { table, migrateOne, ... }, got null",
+    );
   });
 
   test("getStatus reports a dry run in progress instead of unknown", async () => {

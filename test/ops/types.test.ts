@@ -85,4 +85,34 @@ describe("types", () => {
       message: expect.stringContaining("revertTables"),
     });
   });
+  // Found by atk-arch1: options that are not an object, or a revertTables
+  // that is not a list, failed with a TypeError instead of the coded error.
+  test("options that are not an object, or revertTables not a list, are refused with a code", async () => {
+    expect(await errorOf(() => opsApi(null as never))).toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: "opsApi: takes { authz, auditLog, revertTables, ... }; got null",
+    });
+    expect(
+      await errorOf(() =>
+        opsApi({ auditLog, revertTables: ["users"] } as never),
+      ),
+    ).toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message:
+        "opsApi: options.authz must be an Authz instance (new Authz(...))",
+    });
+    expect(
+      await errorOf(() => opsApi({ authz, revertTables: ["users"] } as never)),
+    ).toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message:
+        "opsApi: options.auditLog must be an AuditLog instance (new AuditLog(...))",
+    });
+    expect(
+      await errorOf(() => opsApi({ authz, auditLog } as never)),
+    ).toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: "opsApi: revertTables must list the tables a revert may write",
+    });
+  });
 });

@@ -21,7 +21,11 @@ import type { PermissionChecker } from "./ruleTypes.js";
  * neither a string nor a function (`checkPermissionOptions`).
  */
 export function guardDefinition(def: Record<string, any>): Record<string, any> {
-  if (typeof def !== "object" || typeof def.handler !== "function")
+  if (
+    typeof def !== "object" ||
+    def === null ||
+    typeof def.handler !== "function"
+  )
     throw opskitError(
       "INVALID_ARGUMENT",
       "authz builders take { args, handler, ... }",

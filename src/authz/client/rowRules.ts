@@ -48,6 +48,11 @@ import type {
 export function defineRules<DataModel extends GenericDataModel>(
   tables: RowRulesByTable<DataModel>,
 ): RowRules<DataModel> {
+  if (typeof tables !== "object" || tables === null)
+    throw definitionError(
+      "authz",
+      "defineRules takes an object of rules by table name",
+    );
   for (const [table, rule] of Object.entries(tables)) {
     if (rule === "unrestricted" || (rule && typeof rule === "object")) continue;
     throw definitionError(

@@ -53,6 +53,11 @@ export function patternMatches(pattern: string, permission: string): boolean {
 
 /** Compiles the role config; rejects malformed permission patterns early. */
 export function compileRoles(roles: RolesConfig): CompiledRoles {
+  if (typeof roles !== "object" || roles === null)
+    throw definitionError(
+      "authz",
+      "roles must be an object of role names to permission lists",
+    );
   const out: CompiledRoles = new Map();
   for (const [role, permissions] of Object.entries(roles)) {
     if (!Array.isArray(permissions))

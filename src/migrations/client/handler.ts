@@ -37,6 +37,11 @@ export function definitionSettings<DataModel extends GenericDataModel>(
   def: AnyMigrationDefinition<DataModel>,
   options: MigrationsOptions<DataModel>,
 ): BatchSettings {
+  if (typeof def !== "object" || def === null)
+    throw opskitError(
+      "INVALID_ARGUMENT",
+      `migrations.define(...) takes { table, migrateOne, ... }, got ${def === null ? "null" : typeof def}`,
+    );
   if (
     def.batchSize !== undefined &&
     (!Number.isInteger(def.batchSize) || def.batchSize < 1)

@@ -2,7 +2,7 @@
  * Return validators for what the migrations client gives back, for apps that
  * pass those results through their own functions (`returns: vRunReport`).
  * `vMigrationStatus`, `vRunReport` and `vPendingMigration` are the wire
- * validators the component itself returns (`../shared.ts`).
+ * validators the component itself returns (`../shared/wire.ts`).
  */
 import { v } from "convex/values";
 import { vBatchResult, vRunReport } from "../shared/wire.js";

@@ -9,6 +9,7 @@ import type {
   GenericMutationCtx,
 } from "convex/server";
 import type { GenericId, Value } from "convex/values";
+import { withoutSystemFields } from "../../shared/documents.js";
 import { changedFields, type DocFields } from "../shared/diff.js";
 import type { MigrationArgs } from "../shared/wire.js";
 
@@ -40,9 +41,7 @@ export type SeedCheck = {
 };
 
 function userFields(doc: DocFields | null): DocFields | null {
-  if (doc === null) return null;
-  const { _id: _ignoredId, _creationTime: _ignoredTime, ...rest } = doc;
-  return rest;
+  return doc === null ? null : withoutSystemFields(doc);
 }
 
 /**

@@ -4,14 +4,13 @@
  * journal of prior values.
  */
 import type { Value } from "convex/values";
+import { SYSTEM_FIELDS } from "../../shared/documents.js";
 import { valuesEqual } from "../../shared/values.js";
 
 export { valuesEqual };
 
 /** A document as stored: field names to Convex values. */
 export type DocFields = Record<string, Value | undefined>;
-
-const SYSTEM_FIELDS = new Set(["_id", "_creationTime"]);
 
 /**
  * The user fields whose values differ between `before` and `after`, sorted.
