@@ -14,7 +14,7 @@ import { pick } from "convex-helpers";
 import { v, type Infer } from "convex/values";
 import { vEntry, vOperation } from "../auditLog/shared/validators.js";
 import { vMember } from "../authz/shared/validators.js";
-import { vMigrationStatus } from "../migrations/shared/wire.js";
+import { vMigrationStatus, vRunReport } from "../migrations/shared/wire.js";
 import { vValue } from "../rateLimiter/shared/validators.js";
 
 /** Pagination options: `paginationOptsValidator` from `convex/server`. */
@@ -126,29 +126,18 @@ export const vMigrationRow = v.object(
 /** {@link vMigrationRow} */
 export type MigrationRow = Infer<typeof vMigrationRow>;
 
-/** A run's report: counts per field, samples and failures. */
+/** A run's report: counts per field, samples and failures (the migrations component's report, with the console's status row). */
 export const vMigrationReport = v.union(
   v.null(),
   v.object({
+    ...pick(vRunReport.fields, [
+      "fieldChanges",
+      "samples",
+      "failures",
+      "journal",
+      "rolledBack",
+    ]),
     status: vMigrationRow,
-    fieldChanges: v.array(v.object({ field: v.string(), count: v.number() })),
-    samples: v.array(
-      v.object({
-        id: v.string(),
-        before: v.any(),
-        after: v.union(v.any(), v.null()),
-      }),
-    ),
-    failures: v.array(
-      v.object({
-        id: v.string(),
-        message: v.string(),
-        resolved: v.boolean(),
-        attempts: v.number(),
-      }),
-    ),
-    journal: v.boolean(),
-    rolledBack: v.boolean(),
   }),
 );
 

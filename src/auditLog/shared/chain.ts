@@ -6,6 +6,11 @@
  * commit timestamp...) and the hash of each of its entries in order. Editing,
  * deleting or reordering any sealed operation or entry therefore changes a
  * hash that a later link, or the stored head, still remembers.
+ *
+ * The field lists of `operationContentHash` (format 1) and
+ * `operationContentHashV2` (format 2) repeat on purpose: each is a frozen
+ * hash format that stored chains were sealed with, so neither may change
+ * when the other does.
  */
 import type { Value } from "convex/values";
 import { hashValue, sha256Hex } from "./hash.js";
