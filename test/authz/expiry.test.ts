@@ -19,7 +19,7 @@ import {
 } from "convex/server";
 import { v } from "convex/values";
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import opskit from "convex-opskit/test";
 import {
   BACKFILL_DOCUMENTS,
@@ -29,6 +29,7 @@ import {
 } from "../../src/authz/component/expiry.js";
 import {
   captureLogs,
+  fakeClock,
   FUNCTION_CLOCK_SLACK_MS,
   opskitTest,
 } from "../helpers.js";
@@ -309,11 +310,7 @@ function setup() {
 
 const logs = captureLogs();
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(T0);
-});
-afterEach(() => vi.useRealTimers());
+fakeClock(T0);
 
 describe("grant expiry", () => {
   test("an expiring grant is removed by a write at its expiry, not before", async () => {

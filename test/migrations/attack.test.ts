@@ -5,9 +5,9 @@
 import { anyApi } from "convex/server";
 import { getConvexSize, v } from "convex/values";
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { beforeEach, describe, expect, test, vi } from "vitest";
 import { isOpskitError } from "../internal.js";
-import { captureLogs, thrownBy } from "../helpers.js";
+import { captureLogs, fakeClock, thrownBy } from "../helpers.js";
 import {
   appTestWithPeek,
   internalMutation,
@@ -51,12 +51,9 @@ const api = anyApi["attack.test"];
 const NAME = (fn: string) => `attack.test:${fn}`;
 
 captureLogs();
+fakeClock(null);
 beforeEach(() => {
-  vi.useFakeTimers();
   deployed = onUsers;
-});
-afterEach(() => {
-  vi.useRealTimers();
 });
 
 function setup() {

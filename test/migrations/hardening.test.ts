@@ -9,7 +9,7 @@ import {
   internalMutationGeneric,
   type MutationBuilder,
 } from "convex/server";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { beforeEach, describe, expect, test, vi } from "vitest";
 import {
   getFunctionMetadata,
   getTransactionMetrics,
@@ -17,7 +17,7 @@ import {
 } from "convex-opskit/migrations";
 import { requireTransactionMetrics as transactionMetrics } from "../../src/shared/meta.js";
 import { isOpskitError, MAX_ARRAY_LENGTH } from "../internal.js";
-import { captureLogs, components, thrownBy } from "../helpers.js";
+import { captureLogs, components, fakeClock, thrownBy } from "../helpers.js";
 import {
   appTestWithPeek,
   type DataModel,
@@ -92,12 +92,9 @@ const api = anyApi["hardening.test"];
 const NAME = (fn: string) => `hardening.test:${fn}`;
 
 const logs = captureLogs();
+fakeClock(null);
 beforeEach(() => {
-  vi.useFakeTimers();
   deployed = onUsers;
-});
-afterEach(() => {
-  vi.useRealTimers();
 });
 
 function setup(extra: Record<string, unknown> = {}) {

@@ -31,6 +31,7 @@ import { isOpskitError } from "../internal.js";
 import { setLogSink } from "../../src/shared/log.js";
 import { makeMigrations, schema } from "./fixtures.js";
 import * as self from "./model.test.js";
+import { fakeClock } from "../helpers.js";
 
 const DEEP = process.env.OPSKIT_DEEP === "1";
 const NAME = "model.test:evolving";
@@ -333,8 +334,8 @@ const commands = [
 ];
 
 let restoreLogs = () => {};
+fakeClock(null);
 beforeEach(() => {
-  vi.useFakeTimers();
   restoreLogs = setLogSink(() => {});
   // convex-test reports each crashed batch on console.error.
   vi.spyOn(console, "error").mockImplementation(() => {});
@@ -342,7 +343,6 @@ beforeEach(() => {
 afterEach(() => {
   restoreLogs();
   vi.restoreAllMocks();
-  vi.useRealTimers();
 });
 
 test(
