@@ -26,7 +26,7 @@ import {
   EXPIRY_HORIZON_MS,
   EXPIRY_SCHEDULES_PER_TRANSACTION,
   EXPIRY_STALLED_MS,
-} from "../../src/authz/component/expiry.js";
+} from "../internal.js";
 import {
   captureLogs,
   fakeClock,

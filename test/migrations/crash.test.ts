@@ -11,7 +11,7 @@ import {
 } from "convex/server";
 import { v } from "convex/values";
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
-import migrationsSchema from "../../src/migrations/component/schema.js";
+import { migrationsSchema } from "../internal.js";
 import { makeMigrations, schema } from "./fixtures.js";
 import * as self from "./crash.test.js";
 import { captureLogs, fakeClock } from "../helpers.js";

@@ -15,8 +15,11 @@ import {
   getTransactionMetrics,
   Migrations,
 } from "convex-opskit/migrations";
-import { requireTransactionMetrics as transactionMetrics } from "../../src/shared/meta.js";
-import { isOpskitError, MAX_ARRAY_LENGTH } from "../internal.js";
+import {
+  requireTransactionMetrics as transactionMetrics,
+  isOpskitError,
+  MAX_ARRAY_LENGTH,
+} from "../internal.js";
 import { captureLogs, components, fakeClock, thrownBy } from "../helpers.js";
 import {
   appTestWithPeek,

@@ -28,7 +28,7 @@ import {
   suggestShards,
   type RateLimitConfig,
 } from "convex-opskit/rateLimiter";
-import { DRAIN_BATCH } from "../../src/rateLimiter/component/async.js";
+import { DRAIN_BATCH } from "../internal.js";
 import {
   captureLogs,
   components,

@@ -23,7 +23,7 @@ import {
   requestKey,
   suggestShards,
 } from "convex-opskit/rateLimiter";
-import { DRAIN_STALLED_MS } from "../../src/rateLimiter/component/async.js";
+import { DRAIN_STALLED_MS } from "../internal.js";
 import opskit from "convex-opskit/test";
 import { poisson, simulate, type Design } from "../../bench/occ/sim.js";
 import { oursStrict, theirsSync } from "../../bench/occ/designs.js";
