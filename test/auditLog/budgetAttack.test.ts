@@ -11,12 +11,11 @@ import {
   changedPaths,
   sameVersion,
   valuesEqual,
-} from "../../src/auditLog/client/diff.js";
-import {
   MAX_STORED_ARGS_BYTES,
   storableArgs,
-} from "../../src/auditLog/shared/snapshot.js";
-import { documentSize, MAX_FUNCTION_VALUE_BYTES } from "../internal.js";
+  documentSize,
+  MAX_FUNCTION_VALUE_BYTES,
+} from "../internal.js";
 import { captureLogs, components, fakeClock } from "../helpers.js";
 import { anyApiLarge as api, largeTest } from "./large.js";
 

@@ -2,15 +2,15 @@ import { describe, expect, test } from "vitest";
 import {
   changedPaths,
   driftedPaths,
-  REDACTED,
   redactDocument,
   redactKeys,
   restoreRedacted,
   sameVersion,
   valuesEqual,
-} from "../../src/auditLog/client/diff.js";
-import { netKind } from "../../src/auditLog/client/capture.js";
-import { withoutSystemFields } from "../../src/shared/documents.js";
+  netKind,
+  withoutSystemFields,
+} from "../internal.js";
+import { REDACTED } from "convex-opskit/auditLog";
 
 const doc = {
   _id: "u1",

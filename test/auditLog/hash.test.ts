@@ -4,7 +4,7 @@ import {
   hashValue,
   sha256Bytes,
   sha256Hex,
-} from "../../src/auditLog/shared/hash.js";
+} from "../internal.js";
 
 describe("sha256", () => {
   test("matches the FIPS 180-2 / NIST test vectors", () => {

@@ -6,12 +6,12 @@
  * that serves exactly those filters.
  */
 import { describe, expect, test } from "vitest";
-import schema from "../../src/auditLog/component/schema.js";
 import {
+  auditLogSchema as schema,
   ENTRY_INDEXES,
   indexFor,
   OPERATION_INDEXES,
-} from "../../src/auditLog/component/paging.js";
+} from "../internal.js";
 
 function indexFields(table: "entries" | "operations"): Map<string, string[]> {
   const indexes = (

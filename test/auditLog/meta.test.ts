@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { functionNameOf, requestInfo } from "../../src/shared/meta.js";
+import { functionNameOf, requestInfo } from "../internal.js";
 
 describe("ctx.meta, degrading gracefully", () => {
   test("function name from metadata, else the declared name, else unknown", async () => {

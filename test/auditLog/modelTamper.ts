@@ -4,8 +4,10 @@
  * contents of two entries, as an attacker with database access would.
  */
 import { v } from "convex/values";
-import { mutation } from "../../src/auditLog/component/_generated/server.js";
-import type { Id } from "../../src/auditLog/component/_generated/dataModel.js";
+import {
+  auditLogMutation as mutation,
+  type AuditLogId as Id,
+} from "../internal.js";
 
 /** Inserts a copy of `entryId` with `index` (and a changed `after`) into its operation, or into `operationId`. */
 export const forgeEntry = mutation({

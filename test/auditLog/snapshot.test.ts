@@ -14,9 +14,7 @@ import {
   MAX_CHANGED_BYTES,
   splitUtf8,
   utf8Length,
-} from "../../src/auditLog/shared/snapshot.js";
-import { hashValue } from "../../src/auditLog/shared/hash.js";
-import {
+  hashValue,
   checkDocument,
   documentSize,
   MAX_ARRAY_LENGTH,

@@ -5,10 +5,10 @@
  */
 import { v } from "convex/values";
 import {
-  mutation,
-  query,
-} from "../../src/auditLog/component/_generated/server.js";
-import type { Id } from "../../src/auditLog/component/_generated/dataModel.js";
+  auditLogMutation as mutation,
+  auditLogQuery as query,
+  type AuditLogId as Id,
+} from "../internal.js";
 
 export const patchEntry = mutation({
   args: { entryId: v.string(), patch: v.any() },

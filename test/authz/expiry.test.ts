@@ -19,16 +19,17 @@ import {
 } from "convex/server";
 import { v } from "convex/values";
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import opskit from "convex-opskit/test";
 import {
   BACKFILL_DOCUMENTS,
   EXPIRY_HORIZON_MS,
   EXPIRY_SCHEDULES_PER_TRANSACTION,
   EXPIRY_STALLED_MS,
-} from "../../src/authz/component/expiry.js";
+} from "../internal.js";
 import {
   captureLogs,
+  fakeClock,
   FUNCTION_CLOCK_SLACK_MS,
   opskitTest,
 } from "../helpers.js";
@@ -309,11 +310,7 @@ function setup() {
 
 const logs = captureLogs();
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(T0);
-});
-afterEach(() => vi.useRealTimers());
+fakeClock(T0);
 
 describe("grant expiry", () => {
   test("an expiring grant is removed by a write at its expiry, not before", async () => {

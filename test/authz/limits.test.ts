@@ -16,9 +16,9 @@ import {
 import { v, type Value } from "convex/values";
 import { expect, test, vi } from "vitest";
 import opskit from "convex-opskit/test";
-import { MAX_GRANTS_PER_USER } from "../../src/authz/component/grants.js";
-import { EXPIRY_BATCH } from "../../src/authz/component/expiry.js";
 import {
+  MAX_GRANTS_PER_USER,
+  EXPIRY_BATCH,
   documentSize,
   MAX_ARRAY_LENGTH,
   MAX_DOCUMENT_BYTES,

@@ -10,10 +10,10 @@ import {
   isPermissionPattern,
   isValidScope,
   isValidUserId,
-  MAX_USER_ID_LENGTH,
   patternMatches,
   roleGrants,
-} from "../../src/authz/shared/policy.js";
+} from "../internal.js";
+import { MAX_USER_ID_LENGTH } from "convex-opskit/authz";
 
 const roles = compileRoles({
   viewer: ["posts.read"],

@@ -128,8 +128,10 @@ describe("log routing", () => {
 
   test("two copies of the log module (dist/ and src/ in a user's app) share one sink", async () => {
     // A query string makes Vite load a second, separate instance of the module.
+    /* eslint-disable no-restricted-syntax -- the second instance needs the source path, not the package name */
     // @ts-expect-error -- TypeScript does not resolve a path with a query string.
     const second: unknown = await import("../../src/shared/log.ts?copy");
+    /* eslint-enable no-restricted-syntax */
     const copy = second as typeof import("../../src/shared/log.js");
     const lines: string[] = [];
     restore = copy.setLogSink((line) => lines.push(line));

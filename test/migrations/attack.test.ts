@@ -5,9 +5,9 @@
 import { anyApi } from "convex/server";
 import { getConvexSize, v } from "convex/values";
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { beforeEach, describe, expect, test, vi } from "vitest";
 import { isOpskitError } from "../internal.js";
-import { captureLogs, thrownBy } from "../helpers.js";
+import { captureLogs, fakeClock, thrownBy } from "../helpers.js";
 import {
   appTestWithPeek,
   internalMutation,
@@ -51,12 +51,9 @@ const api = anyApi["attack.test"];
 const NAME = (fn: string) => `attack.test:${fn}`;
 
 captureLogs();
+fakeClock(null);
 beforeEach(() => {
-  vi.useFakeTimers();
   deployed = onUsers;
-});
-afterEach(() => {
-  vi.useRealTimers();
 });
 
 function setup() {
@@ -239,8 +236,7 @@ describe("clearAll and a rollback that stopped half way", () => {
 describe("anchor helpers behave like @convex-dev/migrations 0.3.6", () => {
   test("isNewFormatCursor agrees on generated inputs", async () => {
     const anchor = await import("@convex-dev/migrations");
-    const { isNewFormatCursor } =
-      await import("../../src/migrations/client.js");
+    const { isNewFormatCursor } = await import("convex-opskit/migrations");
     const input = fc.oneof(
       fc.string(),
       fc.string().map((s) => `[${s}`),
@@ -259,7 +255,7 @@ describe("anchor helpers behave like @convex-dev/migrations 0.3.6", () => {
 
   test("getFunctionMetadata and getTransactionMetrics return what the anchor's do inside a function", async () => {
     const anchor = await import("@convex-dev/migrations");
-    const ours = await import("../../src/migrations/client.js");
+    const ours = await import("convex-opskit/migrations");
     const t = setup();
     await t.run(async (ctx) => {
       for (let i = 0; i < 3; i++) await ctx.db.insert("notes", { text: "n" });
@@ -295,8 +291,7 @@ describe("production's limit texts", () => {
     "Function execution timed out (maximum duration: 1s)",
     "Uncaught Error: Too many writes in a single function execution (limit: 9000)",
   ])("%s counts as a limit error", async (message) => {
-    const { isLimitError } =
-      await import("../../src/migrations/component/batching.js");
+    const { isLimitError } = await import("../internal.js");
     expect(isLimitError(message)).toBe(true);
   });
 });

@@ -1,9 +1,9 @@
 import { anyApi } from "convex/server";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { beforeEach, describe, expect, test, vi } from "vitest";
 import { isOpskitError } from "../internal.js";
 import { appTest, makeMigrations } from "./fixtures.js";
 import * as self from "./control.test.js";
-import { captureLogs } from "../helpers.js";
+import { captureLogs, fakeClock } from "../helpers.js";
 
 const migrations = makeMigrations();
 
@@ -49,12 +49,9 @@ export const pending = migrations.pendingQuery([
 const api = anyApi["control.test"];
 
 const logs = captureLogs();
+fakeClock(null);
 beforeEach(() => {
-  vi.useFakeTimers();
   deployed = v1;
-});
-afterEach(() => {
-  vi.useRealTimers();
 });
 
 function setup() {

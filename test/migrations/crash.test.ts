@@ -11,10 +11,10 @@ import {
 } from "convex/server";
 import { v } from "convex/values";
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
-import migrationsSchema from "../../src/migrations/component/schema.js";
+import { migrationsSchema } from "../internal.js";
 import { makeMigrations, schema } from "./fixtures.js";
 import * as self from "./crash.test.js";
-import { captureLogs } from "../helpers.js";
+import { captureLogs, fakeClock } from "../helpers.js";
 
 const migrations = makeMigrations();
 
@@ -60,13 +60,12 @@ const modules = {
 };
 
 captureLogs();
+fakeClock(null);
 beforeEach(() => {
-  vi.useFakeTimers();
   vi.spyOn(console, "error").mockImplementation(() => {});
 });
 afterEach(() => {
   vi.restoreAllMocks();
-  vi.useRealTimers();
 });
 
 test("a batch transaction that dies is reported as failed, and resumes with half the batch size", async () => {

@@ -5,22 +5,17 @@
  * ./app/migrations.test.ts is the README's seed-data test itself.
  */
 import { convexTest } from "convex-test";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { verifyAgainstSeed } from "convex-opskit/migrations";
 import opskit from "convex-opskit/test";
 import { api, internal } from "./app/_generated/api.js";
 import schema from "./app/schema.js";
-import { captureLogs } from "../helpers.js";
+import { captureLogs, fakeClock } from "../helpers.js";
 
 const modules = import.meta.glob("./app/**/*.ts");
 
 captureLogs();
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+fakeClock(null);
 
 function setup() {
   const t = convexTest(schema, modules);

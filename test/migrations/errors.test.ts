@@ -1,8 +1,8 @@
 import { actionGeneric, anyApi } from "convex/server";
 import { v } from "convex/values";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { beforeEach, describe, expect, test, vi } from "vitest";
 import { isMigrationFailure, runToCompletion } from "convex-opskit/migrations";
-import { components, captureLogs } from "../helpers.js";
+import { components, captureLogs, fakeClock } from "../helpers.js";
 import { appTest, makeMigrations } from "./fixtures.js";
 import * as self from "./errors.test.js";
 
@@ -86,12 +86,9 @@ export const completeBump = actionGeneric({
 const api = anyApi["errors.test"];
 
 const logs = captureLogs();
+fakeClock(null);
 beforeEach(() => {
-  vi.useFakeTimers();
   broken.clear();
-});
-afterEach(() => {
-  vi.useRealTimers();
 });
 
 function setup() {

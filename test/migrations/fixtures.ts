@@ -14,7 +14,7 @@ import {
 import { v } from "convex/values";
 import { convexTest } from "convex-test";
 import { Migrations } from "convex-opskit/migrations";
-import migrationsSchema from "../../src/migrations/component/schema.js";
+import { migrationsSchema } from "../internal.js";
 import { registerAll } from "convex-opskit/test";
 import { components } from "../helpers.js";
 

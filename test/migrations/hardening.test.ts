@@ -9,15 +9,24 @@ import {
   internalMutationGeneric,
   type MutationBuilder,
 } from "convex/server";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { beforeEach, describe, expect, test, vi } from "vitest";
 import {
   getFunctionMetadata,
   getTransactionMetrics,
   Migrations,
 } from "convex-opskit/migrations";
-import { requireTransactionMetrics as transactionMetrics } from "../../src/shared/meta.js";
-import { isOpskitError, MAX_ARRAY_LENGTH } from "../internal.js";
-import { captureLogs, components, errorOf, thrownBy } from "../helpers.js";
+import {
+  requireTransactionMetrics as transactionMetrics,
+  isOpskitError,
+  MAX_ARRAY_LENGTH,
+} from "../internal.js";
+import {
+  captureLogs,
+  components,
+  errorOf,
+  fakeClock,
+  thrownBy,
+} from "../helpers.js";
 import {
   appTestWithPeek,
   type DataModel,
@@ -92,12 +101,9 @@ const api = anyApi["hardening.test"];
 const NAME = (fn: string) => `hardening.test:${fn}`;
 
 const logs = captureLogs();
+fakeClock(null);
 beforeEach(() => {
-  vi.useFakeTimers();
   deployed = onUsers;
-});
-afterEach(() => {
-  vi.useRealTimers();
 });
 
 function setup(extra: Record<string, unknown> = {}) {

@@ -5,10 +5,10 @@
  */
 import { anyApi, type GenericDatabaseWriterWithTable } from "convex/server";
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { beforeEach, describe, expect, test, vi } from "vitest";
 import { appTest, type DataModel, makeMigrations } from "./fixtures.js";
 import * as self from "./isolation.test.js";
-import { captureLogs } from "../helpers.js";
+import { captureLogs, fakeClock } from "../helpers.js";
 
 const migrations = makeMigrations();
 
@@ -241,13 +241,10 @@ export const run = migrations.runner();
 const api = anyApi["isolation.test"];
 
 const logs = captureLogs();
+fakeClock(null);
 beforeEach(() => {
-  vi.useFakeTimers();
   seen.clear();
   failure = "patchOwn";
-});
-afterEach(() => {
-  vi.useRealTimers();
 });
 
 function setup() {

@@ -25,12 +25,11 @@ import { v } from "convex/values";
 import { convexTest } from "convex-test";
 import fc from "fast-check";
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
-import migrationsSchema from "../../src/migrations/component/schema.js";
-import { registerAll } from "convex-opskit/test";
-import { isOpskitError } from "../internal.js";
-import { setLogSink } from "../../src/shared/log.js";
+import { migrationsSchema, isOpskitError } from "../internal.js";
+import { registerAll, setLogSink } from "convex-opskit/test";
 import { makeMigrations, schema } from "./fixtures.js";
 import * as self from "./model.test.js";
+import { fakeClock } from "../helpers.js";
 
 const DEEP = process.env.OPSKIT_DEEP === "1";
 const NAME = "model.test:evolving";
@@ -333,8 +332,8 @@ const commands = [
 ];
 
 let restoreLogs = () => {};
+fakeClock(null);
 beforeEach(() => {
-  vi.useFakeTimers();
   restoreLogs = setLogSink(() => {});
   // convex-test reports each crashed batch on console.error.
   vi.spyOn(console, "error").mockImplementation(() => {});
@@ -342,7 +341,6 @@ beforeEach(() => {
 afterEach(() => {
   restoreLogs();
   vi.restoreAllMocks();
-  vi.useRealTimers();
 });
 
 test(

@@ -11,7 +11,6 @@ import { v } from "convex/values";
 import { TransactionMetricsTracker } from "convex-test/dist/transactionMetrics.js";
 import {
   afterAll,
-  afterEach,
   beforeAll,
   beforeEach,
   describe,
@@ -19,7 +18,7 @@ import {
   test,
   vi,
 } from "vitest";
-import { captureLogs } from "../helpers.js";
+import { captureLogs, fakeClock } from "../helpers.js";
 import { appTestWithPeek, makeMigrations } from "./fixtures.js";
 import * as self from "./production.test.js";
 
@@ -64,14 +63,11 @@ export const notify = migrations.define({
 });
 
 const logs = captureLogs();
+fakeClock(null);
 beforeEach(() => {
-  vi.useFakeTimers();
   msPerDoc = 0;
   noopRuns = 0;
   broken.clear();
-});
-afterEach(() => {
-  vi.useRealTimers();
 });
 
 async function seed(t: ReturnType<typeof appTestWithPeek>, n: number) {

@@ -1,34 +1,26 @@
 import fc from "fast-check";
 import { getConvexSize } from "convex/values";
-import { splitJournalEntry } from "../../src/migrations/client/journal.js";
 import {
+  splitJournalEntry,
   capFieldCounts,
   MAX_FIELD_COUNTS,
-} from "../../src/migrations/component/engine.js";
-import { describe, expect, test } from "vitest";
-import { errorOf } from "../helpers.js";
-import {
   CONVEX_LIMITS,
   DEFAULT_POLICY,
   halve,
   isLimitError,
   nextBatchSize,
-} from "../../src/migrations/component/batching.js";
-import {
   definitionChecksum,
   hashText,
-} from "../../src/migrations/client/checksum.js";
-import {
   addFieldCounts,
   changedFields,
   cloneValue,
   priorValues,
   valuesEqual,
-} from "../../src/migrations/shared/diff.js";
-import {
   cursorCreationTime,
   estimateProgress,
-} from "../../src/migrations/component/progress.js";
+} from "../internal.js";
+import { describe, expect, test } from "vitest";
+import { errorOf } from "../helpers.js";
 
 const small = {
   documentsRead: 200,

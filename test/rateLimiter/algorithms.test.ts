@@ -8,15 +8,13 @@ import {
   windowOrigin,
   type ShardLimit,
   type ShardState,
-} from "../../src/rateLimiter/shared/algorithms.js";
-import {
   allocate,
   refundShards,
   retryAfterFor,
   totalAvailable,
-} from "../../src/rateLimiter/shared/acrossShards.js";
-import { shardLimit } from "../../src/rateLimiter/shared/config.js";
-import type { RateLimitConfig } from "../../src/rateLimiter/shared/config.js";
+  shardLimit,
+} from "../internal.js";
+import type { RateLimitConfig } from "convex-opskit/rateLimiter";
 
 /** Deterministic PRNG (mulberry32) so property runs are reproducible. */
 function rng(seed: number) {

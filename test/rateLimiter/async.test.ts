@@ -28,8 +28,14 @@ import {
   suggestShards,
   type RateLimitConfig,
 } from "convex-opskit/rateLimiter";
-import { DRAIN_BATCH } from "../../src/rateLimiter/component/async.js";
-import { captureLogs, components, opskitTest, near } from "../helpers.js";
+import { DRAIN_BATCH } from "../internal.js";
+import {
+  captureLogs,
+  components,
+  fakeClock,
+  opskitTest,
+  near,
+} from "../helpers.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./async.test.js";
 import { search, shards } from "./hotKeysDocs.js";
@@ -184,6 +190,7 @@ async function valueOf(t: TestConvex, limit: LimitName, key?: string) {
 }
 
 describe("anchor's async examples (ported from @convex-dev/rate-limiter 0.4.0)", () => {
+  // Upstream's own fake-timer hooks, not fakeClock: the port stays close to the anchor.
   beforeEach(() => {
     vi.useFakeTimers();
   });
@@ -310,11 +317,7 @@ describe("anchor's async examples (ported from @convex-dev/rate-limiter 0.4.0)",
 });
 
 describe("asynchronous limits: queue order, bounded drains, no conflicts", () => {
-  beforeEach(() => {
-    vi.useFakeTimers();
-    vi.setSystemTime(Date.UTC(2026, 0, 1));
-  });
-  afterEach(() => vi.useRealTimers());
+  fakeClock(Date.UTC(2026, 0, 1));
 
   it("a fixed window: queued calls are applied; after going idle the next call wakes a new drain", async () => {
     const t = initConvexTest();

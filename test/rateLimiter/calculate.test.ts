@@ -18,7 +18,7 @@ import {
   windowStart,
   type ShardLimit,
   type ShardState,
-} from "../../src/rateLimiter/shared/algorithms.js";
+} from "../internal.js";
 
 const T = Date.UTC(2026, 0, 1);
 

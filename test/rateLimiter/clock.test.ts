@@ -12,12 +12,7 @@ import {
   SECOND,
   type RateLimitConfig,
 } from "convex-opskit/rateLimiter";
-import {
-  available,
-  consume,
-  credit,
-  type ShardLimit,
-} from "../../src/rateLimiter/shared/algorithms.js";
+import { available, consume, credit, type ShardLimit } from "../internal.js";
 import { components, opskitTest, fakeClock } from "../helpers.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./clock.test.js";

@@ -14,7 +14,7 @@ import {
   SECOND,
   type RateLimitConfig,
 } from "convex-opskit/rateLimiter";
-import { isHot } from "../../src/rateLimiter/component/hot.js";
+import { isHot } from "../internal.js";
 import { components, opskitTest, fakeClock } from "../helpers.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./hotkeys.test.js";

@@ -14,7 +14,7 @@ import {
   type FunctionReference,
 } from "convex/server";
 import { ConvexError, v } from "convex/values";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   HOUR,
   MINUTE,
@@ -23,12 +23,12 @@ import {
   requestKey,
   suggestShards,
 } from "convex-opskit/rateLimiter";
-import { DRAIN_STALLED_MS } from "../../src/rateLimiter/component/async.js";
+import { DRAIN_STALLED_MS } from "../internal.js";
 import opskit from "convex-opskit/test";
 import { poisson, simulate, type Design } from "../../bench/occ/sim.js";
 import { oursStrict, theirsSync } from "../../bench/occ/designs.js";
 import { Store, Transaction, conflicts } from "../../bench/occ/store.js";
-import { components } from "../helpers.js";
+import { components, fakeClock } from "../helpers.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./hotkeysAttack.test.js";
 
@@ -183,11 +183,7 @@ describe("contention policy recognises only Convex's OCC failures", () => {
 });
 
 describe("asynchronous limits whose drain was lost", () => {
-  beforeEach(() => {
-    vi.useFakeTimers();
-    vi.setSystemTime(Date.UTC(2026, 0, 1));
-  });
-  afterEach(() => vi.useRealTimers());
+  fakeClock(Date.UTC(2026, 0, 1));
 
   it("a cancelled drain is restarted: the queue empties and the limit denies again", async () => {
     const t = labTest();
@@ -255,14 +251,11 @@ export const take = mutationGeneric({
 });
 
 describe("hot sharded limits under generated sequences", () => {
-  beforeEach(() => {
-    vi.useFakeTimers();
-    vi.setSystemTime(Date.UTC(2026, 0, 1));
-  });
+  // Registered before fakeClock so it still runs after real timers are back.
   afterEach(() => {
-    vi.useRealTimers();
     vi.restoreAllMocks();
   });
+  fakeClock(Date.UTC(2026, 0, 1));
 
   const configs = [
     { kind: "token bucket", rate: 40, period: 1000, shards: 8 },

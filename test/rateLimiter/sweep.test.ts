@@ -26,8 +26,8 @@ import {
 import {
   SWEEP_MAX_DOCUMENTS,
   estimateBytes,
-} from "../../src/rateLimiter/component/sweep.js";
-import crons from "../../src/rateLimiter/component/crons.js";
+  rateLimiterCrons as crons,
+} from "../internal.js";
 import { components, fakeClock } from "../helpers.js";
 import { probe, rateLimiterTest } from "./setup.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.

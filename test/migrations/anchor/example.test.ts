@@ -4,6 +4,7 @@
 // the switching check (issue 11, item 14). Changed: imports point at
 // convex-opskit ("@convex-dev/migrations" -> "convex-opskit/migrations",
 // "./setup.test" -> "./setup.js"); nothing else.
+// Its fake-timer hooks stay upstream's, not fakeClock (test/helpers.ts): a port stays verbatim.
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { initConvexTest } from "./setup.js";
 import { components, internal } from "./_generated/api.js";

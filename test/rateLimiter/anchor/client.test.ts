@@ -20,6 +20,7 @@
  *   (see the comment there).
  * - `toEqual({ ok: true, retryAfter: undefined })` became `toMatchObject`:
  *   convex-opskit's result also carries `limit`, `remaining`, `resetAfter`.
+ * Its fake-timer hooks stay upstream's, not fakeClock (test/helpers.ts): the port stays close.
  */
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { ConvexError, v } from "convex/values";

@@ -18,6 +18,7 @@
  * functions; async mode is being added by helper rl-hotkeys), and the
  * anchor's getValue.test.ts, internal.test.ts, worker.test.ts (internal
  * functions and tables).
+ * Its fake-timer hooks stay upstream's, not fakeClock (test/helpers.ts): the port stays close.
  */
 import { anyApi, mutationGeneric, queryGeneric } from "convex/server";
 import { v } from "convex/values";
