@@ -599,6 +599,16 @@ describe("logs", () => {
     ]);
   });
 
+  /** The component's answer to a denied call of `perUser`, key `k`. */
+  const deniedWire = {
+    ok: false,
+    retryAfter: 5,
+    denials: [{ name: "perUser", key: "k", retryAfter: 5 }],
+    limit: 3,
+    remaining: 0,
+    resetAfter: 5,
+  } as const;
+
   /** A ctx whose component call is denied and whose `ctx.meta` counts lookups. */
   function deniedCtx() {
     const lookups = { count: 0 };
@@ -606,14 +616,7 @@ describe("logs", () => {
       runQuery: async () => {
         throw new Error("unused");
       },
-      runMutation: async () => ({
-        ok: false,
-        retryAfter: 5,
-        denials: [{ name: "perUser", key: "k", retryAfter: 5 }],
-        limit: 3,
-        remaining: 0,
-        resetAfter: 5,
-      }),
+      runMutation: async () => deniedWire,
       meta: {
         getFunctionMetadata: async () => {
           lookups.count++;
@@ -689,14 +692,7 @@ describe("logs", () => {
         }),
       };
     const wires = {
-      denied: {
-        ok: false,
-        retryAfter: 5,
-        denials: [{ name: "perUser", key: "k", retryAfter: 5 }],
-        limit: 3,
-        remaining: 0,
-        resetAfter: 5,
-      },
+      denied: deniedWire,
       shadow: {
         ok: true,
         denials: [{ name: "perUser", key: "k", retryAfter: 5, shadow: true }],
