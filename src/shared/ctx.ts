@@ -5,34 +5,42 @@
  * `runMutation` to write one, `meta` to learn about the running function.
  * Taking these narrow shapes (not `GenericQueryCtx<DataModel>`) lets one
  * method serve a query, a mutation and an action ctx of any app's data model.
+ * The call signatures are Convex's own (any visibility, `args` optional for a
+ * function without arguments): the capability entries re-export these types,
+ * and an app helper typed with them runs the app's public functions too, as
+ * with 0.1's `Pick<GenericQueryCtx, "runQuery">` (test/rateLimiter/ctxTypes.test.ts).
  */
 import type {
-  FunctionArgs,
   FunctionReference,
   FunctionReturnType,
+  OptionalRestArgs,
 } from "convex/server";
 
 /** A ctx that can run component queries: a query, mutation or action ctx. */
 export type RunQueryCtx = {
-  runQuery: <Query extends FunctionReference<"query", "internal">>(
+  runQuery: <Query extends FunctionReference<"query", "public" | "internal">>(
     query: Query,
-    args: FunctionArgs<Query>,
+    ...args: OptionalRestArgs<Query>
   ) => Promise<FunctionReturnType<Query>>;
 };
 
 /** A ctx that can run component mutations (and queries): a mutation or action ctx. */
 export type RunMutationCtx = RunQueryCtx & {
-  runMutation: <Mutation extends FunctionReference<"mutation", "internal">>(
+  runMutation: <
+    Mutation extends FunctionReference<"mutation", "public" | "internal">,
+  >(
     mutation: Mutation,
-    args: FunctionArgs<Mutation>,
+    ...args: OptionalRestArgs<Mutation>
   ) => Promise<FunctionReturnType<Mutation>>;
 };
 
 /** A ctx that can run component actions too: an action ctx. */
 export type RunActionCtx = RunMutationCtx & {
-  runAction: <Action extends FunctionReference<"action", "internal">>(
+  runAction: <
+    Action extends FunctionReference<"action", "public" | "internal">,
+  >(
     action: Action,
-    args: FunctionArgs<Action>,
+    ...args: OptionalRestArgs<Action>
   ) => Promise<FunctionReturnType<Action>>;
 };
 

@@ -5,6 +5,7 @@
  * Both the client and the component refuse with INVALID_ARGUMENT before
  * anything is read or written.
  */
+import fc from "fast-check";
 import { anyApi, mutationGeneric, queryGeneric } from "convex/server";
 import { ConvexError, v, type Value } from "convex/values";
 import { describe, expect, it } from "vitest";
@@ -354,6 +355,38 @@ describe("countStates: upTo is a whole number from 1 to 10,000", () => {
     const err = await convexErrorOf(rateLimiter.countStates(ctx, NaN));
     expect(err.data.code).toBe("INVALID_ARGUMENT");
     expect(calls).toEqual([]);
+  });
+
+  it("the object form refuses an option other than `limit` (e.g. `{ upTo }`), without calling the component", async () => {
+    // A JavaScript caller moving from `countStates(ctx, 5)` may write
+    // `{ upTo: 5 }`: silently counting up to the default 1000 would hide it.
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.constantFrom("upTo", "Limit", "limits", "max"),
+          fc.string({ minLength: 1, maxLength: 8 }),
+        ),
+        fc.option(fc.integer({ min: 1, max: 10 }), { nil: undefined }),
+        async (option, limit) => {
+          fc.pre(option !== "limit" && option !== "__proto__");
+          const { ctx, calls } = recordingCtx();
+          const bound = {
+            [option]: 5,
+            ...(limit !== undefined ? { limit } : {}),
+          };
+          const err = await convexErrorOf(
+            rateLimiter.countStates(ctx, bound as never),
+          );
+          expect(err.data).toMatchObject({
+            code: "INVALID_ARGUMENT",
+            message: `countStates: unknown option ${JSON.stringify(option)}; the bound is \`limit\` (a whole number from 1 to 10000)`,
+            option,
+          });
+          expect(calls).toEqual([]);
+        },
+      ),
+      { seed: 1313, numRuns: 60 },
+    );
   });
 
   it("counts up to upTo; 1, 10,000 and the default are accepted", async () => {

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import {
   anyApi,
   mutationGeneric,
@@ -24,6 +25,7 @@ import {
 } from "../helpers.js";
 // Vite's import.meta.glob leaves out the importing file, so the module adds itself.
 import * as self from "./features.test.js";
+import { silenceLogs } from "convex-opskit/test";
 
 const rateLimiter = new RateLimiter(components.rateLimiter, {
   perUser: { kind: "token bucket", rate: 3, period: MINUTE },
@@ -597,6 +599,16 @@ describe("logs", () => {
     ]);
   });
 
+  /** The component's answer to a denied call of `perUser`, key `k`. */
+  const deniedWire = {
+    ok: false,
+    retryAfter: 5,
+    denials: [{ name: "perUser", key: "k", retryAfter: 5 }],
+    limit: 3,
+    remaining: 0,
+    resetAfter: 5,
+  } as const;
+
   /** A ctx whose component call is denied and whose `ctx.meta` counts lookups. */
   function deniedCtx() {
     const lookups = { count: 0 };
@@ -604,14 +616,7 @@ describe("logs", () => {
       runQuery: async () => {
         throw new Error("unused");
       },
-      runMutation: async () => ({
-        ok: false,
-        retryAfter: 5,
-        denials: [{ name: "perUser", key: "k", retryAfter: 5 }],
-        limit: 3,
-        remaining: 0,
-        resetAfter: 5,
-      }),
+      runMutation: async () => deniedWire,
       meta: {
         getFunctionMetadata: async () => {
           lookups.count++;
@@ -646,5 +651,119 @@ describe("logs", () => {
     }
     expect(silent.lookups.count).toBe(0);
     expect(logs).toHaveLength(1);
+  });
+
+  it("deny, shadowDeny and contention lines: functionName only from a usable ctx.meta, never a throw, no lookup when silenced", async () => {
+    const metas: Record<string, () => { meta?: unknown; name: string | null }> =
+      {
+        named: () => ({
+          meta: { getFunctionMetadata: async () => ({ name: "m:f" }) },
+          name: "m:f",
+        }),
+        missing: () => ({ name: null }),
+        nullMeta: () => ({ meta: null, name: null }),
+        stringMeta: () => ({ meta: "meta", name: null }),
+        notAFunction: () => ({ meta: { getFunctionMetadata: 7 }, name: null }),
+        throwsSync: () => ({
+          meta: {
+            getFunctionMetadata: () => {
+              throw new Error("no syscall");
+            },
+          },
+          name: null,
+        }),
+        rejects: () => ({
+          meta: {
+            getFunctionMetadata: async () => Promise.reject(new Error("x")),
+          },
+          name: null,
+        }),
+        returnsNull: () => ({
+          meta: { getFunctionMetadata: async () => null },
+          name: null,
+        }),
+        nameNotString: () => ({
+          meta: { getFunctionMetadata: async () => ({ name: 42 }) },
+          name: null,
+        }),
+        emptyName: () => ({
+          meta: { getFunctionMetadata: async () => ({ name: "" }) },
+          name: null,
+        }),
+      };
+    const wires = {
+      denied: deniedWire,
+      shadow: {
+        ok: true,
+        denials: [{ name: "perUser", key: "k", retryAfter: 5, shadow: true }],
+        limit: 3,
+        remaining: 0,
+        resetAfter: 5,
+      },
+      contention: null,
+    } as const;
+    const events = {
+      denied: "rateLimiter.deny",
+      shadow: "rateLimiter.shadowDeny",
+      contention: "rateLimiter.contention",
+    } as const;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...Object.keys(metas)),
+        fc.constantFrom(...(Object.keys(wires) as Array<keyof typeof wires>)),
+        fc.boolean(),
+        fc.constantFrom("silenceLogs", "configureLogs"),
+        async (metaKind, path, silenced, how) => {
+          logs.length = 0;
+          const { meta, name } = metas[metaKind]();
+          let lookups = 0;
+          const counted =
+            meta !== null && typeof meta === "object"
+              ? new Proxy(meta as object, {
+                  get(target, prop, receiver) {
+                    if (prop === "getFunctionMetadata") lookups++;
+                    return Reflect.get(target, prop, receiver);
+                  },
+                })
+              : meta;
+          const ctx = {
+            runQuery: async () => {
+              throw new Error("unused");
+            },
+            runMutation: async () => {
+              const wire = wires[path];
+              if (wire === null)
+                throw new Error(
+                  "Documents read from or written to the table changed while this mutation was being run",
+                );
+              return wire;
+            },
+            ...(metaKind === "missing" ? {} : { meta: counted }),
+          } as never;
+          const restore = silenced
+            ? how === "silenceLogs"
+              ? silenceLogs()
+              : configureLogs({ level: "silent" })
+            : () => {};
+          let result;
+          try {
+            result = await rateLimiter.limit(ctx, "perUser", { key: "k" });
+          } finally {
+            restore();
+          }
+          expect(result.ok).toBe(path === "shadow");
+          if (silenced) {
+            expect(logs).toEqual([]);
+            expect(lookups).toBe(0);
+            return;
+          }
+          expect(logs).toHaveLength(1);
+          expect(logs[0].event).toBe(events[path]);
+          if (name === null) expect("functionName" in logs[0]).toBe(false);
+          else expect(logs[0].functionName).toBe(name);
+        },
+      ),
+      { seed: 2024, numRuns: 120 },
+    );
   });
 });

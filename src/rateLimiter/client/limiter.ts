@@ -8,6 +8,7 @@ import { logEvent } from "../../shared/log.js";
 import type { ComponentApi } from "../component/_generated/component.js";
 import { type RateLimitConfig } from "../shared/config.js";
 import {
+  MAX_COUNT_STATES,
   validateConfig,
   validateCount,
   validateNameAndKey,
@@ -188,7 +189,7 @@ export class RateLimiter<
    * How many state documents the component stores, counting at most `limit`
    * (a whole number from 1 to 10,000; default 1000): storage tracks active
    * keys. A bounded count, not a page.
-   * @throws `INVALID_ARGUMENT` for any other `limit`.
+   * @throws `INVALID_ARGUMENT` for any other `limit`, or an option other than `limit`.
    */
   countStates(ctx: RunQueryCtx, options?: { limit?: number }): Promise<number>;
   /** @deprecated use `countStates(ctx, { limit })`; `upTo` is the same bound. */
@@ -200,6 +201,15 @@ export class RateLimiter<
     const named =
       typeof bound === "object" && bound !== null && !Array.isArray(bound);
     // Anything else (an array, a string...) is checked as a positional bound.
+    if (named)
+      for (const option of Object.keys(bound))
+        if (option !== "limit")
+          // `{ upTo: 5 }` would otherwise count up to the default 1000.
+          throw opskitError(
+            ErrorCode.INVALID_ARGUMENT,
+            `countStates: unknown option ${JSON.stringify(option)}; the bound is \`limit\` (a whole number from 1 to ${MAX_COUNT_STATES})`,
+            { option },
+          );
     const upTo = named
       ? (bound as { limit?: number }).limit
       : (bound as number | undefined);
