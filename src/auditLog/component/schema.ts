@@ -1,9 +1,9 @@
 import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
 import {
-  entryFields,
-  entryRecordFields,
-  retentionRunFields,
+  vEntryFields,
+  vEntryRecordFields,
+  vRetentionRunFields,
   vOperationInput,
   vSnapshotRef,
   vSnapshotSide,
@@ -39,8 +39,8 @@ export default defineSchema({
   entries: defineTable({
     operationId: v.id("operations"),
     index: v.number(),
-    ...entryFields,
-    ...entryRecordFields,
+    ...vEntryFields,
+    ...vEntryRecordFields,
     /** Set when `before` (`after`) did not fit the row: it is in `snapshots`, and the field is null. */
     beforeRef: v.optional(vSnapshotRef),
     afterRef: v.optional(vSnapshotRef),
@@ -80,7 +80,7 @@ export default defineSchema({
 
   /** One row per retention run. */
   retentionRuns: defineTable({
-    ...retentionRunFields,
+    ...vRetentionRunFields,
     /** An operation already cut from the chain whose entries and snapshot parts are still being deleted. */
     cleanup: v.optional(v.id("operations")),
   }).index("by_status", ["status"]),

@@ -49,7 +49,7 @@ export const vSnapshotSide = v.union(
  * ({@link vEntryInput}), what the queries return ({@link vEntry}) and the
  * component's `entries` table.
  */
-export const entryFields = {
+export const vEntryFields = {
   table: v.string(),
   docId: v.string(),
   kind: vEntryKind,
@@ -58,8 +58,8 @@ export const entryFields = {
   changed: v.array(v.string()),
 };
 
-/** What the component records with each entry besides {@link entryFields}, its operation and index. */
-export const entryRecordFields = {
+/** What the component records with each entry besides {@link vEntryFields}, its operation and index. */
+export const vEntryRecordFields = {
   /** How many paths changed, when there were more than `changed` keeps (about 2 KiB of paths). */
   changedTotal: v.optional(v.number()),
   actorId: v.string(),
@@ -68,7 +68,7 @@ export const entryRecordFields = {
 };
 
 /** One touched document, as the client hands it to the component. */
-export const vEntryInput = v.object(entryFields);
+export const vEntryInput = v.object(vEntryFields);
 /** One touched document, as recorded. */
 export type EntryInput = Infer<typeof vEntryInput>;
 
@@ -103,8 +103,8 @@ export const vEntry = v.object({
   entryId: v.string(),
   operationId: v.string(),
   index: v.number(),
-  ...entryFields,
-  ...entryRecordFields,
+  ...vEntryFields,
+  ...vEntryRecordFields,
 });
 /** An entry as the queries return it. */
 export type Entry = Infer<typeof vEntry>;
@@ -170,7 +170,7 @@ export const vVerifyPage = v.object({
 });
 
 /** The fields of a retention run's row (the `retentionRuns` table) that callers see. */
-export const retentionRunFields = {
+export const vRetentionRunFields = {
   startedAt: v.number(),
   finishedAt: v.optional(v.number()),
   cutoff: v.number(),
@@ -186,7 +186,7 @@ export const retentionRunFields = {
 /** A retention run, as recorded. */
 export const vRetentionRun = v.object({
   runId: v.string(),
-  ...retentionRunFields,
+  ...vRetentionRunFields,
 });
 /** A retention run, as recorded. */
 export type RetentionRun = Infer<typeof vRetentionRun>;
