@@ -16,7 +16,9 @@ import { hashValue } from "../shared/hash.js";
 import type { RecordedVersion } from "../shared/validators.js";
 import type { AuditCore } from "./core.js";
 import { driftedPaths, redactDocument, sameVersion } from "./diff.js";
-import { checkPaginationOpts } from "./read.js";
+import { checkPaginationOpts, walkCursor, walkPosition } from "./read.js";
+import { MAX_PAGE_SIZE } from "../shared/limits.js";
+import { opskitError } from "../../shared/errors.js";
 import type {
   Drift,
   ReconcileRecordedCursorResult,
@@ -84,8 +86,8 @@ export async function reconcile<
 
 /**
  * `AuditLog.reconcileRecorded`, both argument forms: `paginationOpts` (its
- * cursor is the last document id walked; `""` when the log has none) or the
- * deprecated `cursor` and `limit`.
+ * cursor names the table and the last document id walked, see
+ * {@link walkCursor}) or the deprecated `cursor` and `limit`.
  */
 export async function reconcileRecorded<
   DataModel extends GenericDataModel,
@@ -100,15 +102,26 @@ export async function reconcileRecorded<
   if ("paginationOpts" in args) {
     checkPaginationOpts("reconcileRecorded", args.paginationOpts);
     const { cursor, numItems } = args.paginationOpts;
+    if (!Number.isInteger(numItems) || numItems < 1 || numItems > MAX_PAGE_SIZE)
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        `reconcileRecorded's paginationOpts.numItems must be an integer from 1 to ${MAX_PAGE_SIZE}; got ${numItems}`,
+        { field: "paginationOpts.numItems" },
+      );
+    const walk = { walk: "reconcileRecorded", of: args.table };
+    const after =
+      cursor === null
+        ? ""
+        : walkPosition("reconcileRecorded", "table", walk, cursor);
     const r = await recordedPage(log, ctx, {
       table: args.table,
-      cursor: cursor === "" ? null : cursor,
+      cursor: after === "" ? null : after,
       limit: numItems,
     });
     return {
       page: r.drift,
       checked: r.checked,
-      continueCursor: r.continueCursor ?? "",
+      continueCursor: walkCursor(walk, r.continueCursor ?? ""),
       isDone: r.isDone,
     };
   }
