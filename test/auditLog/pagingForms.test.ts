@@ -71,6 +71,18 @@ export const insertMany = adminMutation({
   },
 });
 
+/** An audited patch of an existing document (it enters the log now). */
+export const touch = adminMutation({
+  tables: ["users"],
+  args: { docId: v.string() },
+  returns: v.null(),
+  handler: async (ctx, { docId }) => {
+    const id = ctx.db.normalizeId("users", docId)!;
+    await ctx.db.patch(id, { n: 7 });
+    return null;
+  },
+});
+
 /** An edit outside admin mutations: patch, delete, or insert (`docId` null). */
 export const outOfBand = mutation({
   args: {
@@ -291,6 +303,61 @@ describe("reconcileRecorded({ paginationOpts }): a cursor belongs to its walk", 
       cursor = r.continueCursor;
     }
     expect(seen.reduce((a, b) => a + b, 0)).toBe(4);
+  });
+
+  test("a refetch up to endCursor (usePaginatedQuery) covers exactly (cursor, endCursor]: no document lost when the log gains one before it", async () => {
+    const s = setup();
+    // A document the log does not know yet, with an id before the others.
+    await s.t.mutation(api.outOfBand, {
+      table: "users",
+      docId: null,
+      op: "insert",
+    });
+    const early: string = (
+      await s.t.query(api.tablePage, {
+        paginationOpts: { numItems: 1, cursor: null },
+      })
+    ).drift[0].docId;
+    const { ids } = await insert(s, "users", 4);
+    // Drift on the second recorded document.
+    await s.t.mutation(api.outOfBand, {
+      table: "users",
+      docId: ids[1],
+      op: "patch",
+    });
+    const p1 = await s.t.query(api.recordedPage, {
+      table: "users",
+      paginationOpts: { numItems: 2, cursor: null },
+    });
+    const p2 = await s.t.query(api.recordedPage, {
+      table: "users",
+      paginationOpts: { numItems: 2, cursor: p1.continueCursor },
+    });
+    expect(p1.page.map((d: Drift) => d.docId)).toEqual([ids[1]]);
+    // The early document enters the log; the loaded pages are refetched
+    // with their ends fixed, as usePaginatedQuery does.
+    await s.admin.mutation(api.touch, { docId: early, reason: "OPS-2 fix" });
+    const r1 = await s.t.query(api.recordedPage, {
+      table: "users",
+      paginationOpts: {
+        numItems: 2,
+        cursor: null,
+        endCursor: p1.continueCursor,
+      },
+    });
+    const r2 = await s.t.query(api.recordedPage, {
+      table: "users",
+      paginationOpts: {
+        numItems: 2,
+        cursor: p1.continueCursor,
+        endCursor: p2.continueCursor,
+      },
+    });
+    expect(r1.continueCursor).toBe(p1.continueCursor);
+    expect(r1.checked + r2.checked).toBe(5);
+    expect(
+      [...r1.page, ...r2.page].map((d: Drift) => [d.docId, d.status]),
+    ).toEqual([[ids[1], "changed"]]);
   });
 
   test("numItems 0, negative, fractional, NaN or over 500 is INVALID_ARGUMENT naming paginationOpts.numItems", async () => {
