@@ -113,32 +113,66 @@ export async function reconcileRecorded<
       cursor === null
         ? ""
         : walkPosition("reconcileRecorded", "table", walk, cursor);
-    const r = await recordedPage(log, ctx, {
+    const { endCursor } = args.paginationOpts;
+    // A refetch up to its fixed end (usePaginatedQuery): the page is
+    // (cursor, endCursor], whatever numItems, or split where it was cut.
+    const upTo =
+      typeof endCursor === "string"
+        ? walkPosition("reconcileRecorded", "table", walk, endCursor)
+        : undefined;
+    const { result: r, reachedEnd } = await recordedPage(log, ctx, {
       table: args.table,
       cursor: after === "" ? null : after,
-      limit: numItems,
+      limit: upTo === undefined ? numItems : MAX_PAGE_SIZE,
+      upTo,
     });
+    const page = { page: r.drift, checked: r.checked };
+    if (upTo === undefined)
+      return {
+        ...page,
+        continueCursor: walkCursor(walk, r.continueCursor ?? ""),
+        isDone: r.isDone,
+      };
+    if (reachedEnd)
+      return { ...page, continueCursor: endCursor!, isDone: r.isDone };
     return {
-      page: r.drift,
-      checked: r.checked,
-      continueCursor: walkCursor(walk, r.continueCursor ?? ""),
-      isDone: r.isDone,
+      ...page,
+      continueCursor: endCursor!,
+      isDone: false,
+      splitCursor: walkCursor(walk, r.continueCursor ?? ""),
+      pageStatus: "SplitRequired",
     };
   }
-  return recordedPage(log, ctx, args);
+  return (await recordedPage(log, ctx, args)).result;
 }
 
-/** One page of the log's documents of `table` from `cursor`, against the table. */
+/**
+ * One page of the log's documents of `table` from `cursor` (up to `upTo`,
+ * when given), against the table; `reachedEnd`: the page walked every
+ * document up to `upTo` (or the end of the log).
+ */
 async function recordedPage<DataModel extends GenericDataModel>(
   log: AuditCore,
   ctx: GenericQueryCtx<DataModel>,
-  args: { table: string; cursor: string | null; limit?: number },
-): Promise<ReconcileRecordedCursorResult> {
+  args: {
+    table: string;
+    cursor: string | null;
+    limit?: number;
+    upTo?: string;
+  },
+): Promise<{ result: ReconcileRecordedCursorResult; reachedEnd: boolean }> {
+  const limit = args.limit ?? 100;
   const page = await ctx.runQuery(log.component.queries.recordedDocuments, {
     table: args.table,
     afterDocId: args.cursor,
-    limit: args.limit ?? 100,
+    limit,
+    ...(args.upTo !== undefined ? { upToDocId: args.upTo } : {}),
   });
+  const last = page.documents[page.documents.length - 1];
+  let reachedEnd =
+    page.isDone ||
+    page.documents.length < limit ||
+    (last !== undefined && last.docId === args.upTo);
   const redacted = log.redactedPaths(args.table);
   const drift: Drift[] = [];
   let checked = 0;
@@ -150,6 +184,7 @@ async function recordedPage<DataModel extends GenericDataModel>(
       // The rest of the component's page is walked by the next call.
       continueCursor = page.documents[checked - 1].docId;
       isDone = false;
+      reachedEnd = false;
       break;
     }
     checked += 1;
@@ -188,7 +223,7 @@ async function recordedPage<DataModel extends GenericDataModel>(
     }
   }
   logDrift(args.table, drift);
-  return { checked, drift, continueCursor, isDone };
+  return { result: { checked, drift, continueCursor, isDone }, reachedEnd };
 }
 
 /**
