@@ -15,45 +15,21 @@
  *   `INVALID_ARGUMENT` naming `paginationOpts.numItems` (it named `limit`, an
  *   argument the caller never passed).
  */
-import {
-  anyApi,
-  defineSchema,
-  defineTable,
-  mutationGeneric,
-  paginationOptsValidator,
-  queryGeneric,
-  type DataModelFromSchemaDefinition,
-  type MutationBuilder,
-  type QueryBuilder,
-} from "convex/server";
-import { convexTest } from "convex-test";
-import { ConvexError, v } from "convex/values";
+import { anyApi, paginationOptsValidator } from "convex/server";
+import { v } from "convex/values";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { AuditLog } from "convex-opskit/auditLog";
-import { registerAll } from "convex-opskit/test";
-import { captureLogs, components, errorOf, fakeClock } from "../helpers.js";
+import { captureLogs, errorOf, fakeClock } from "../helpers.js";
 import * as self from "./pagingForms.test.js";
+import {
+  adminMutation,
+  auditLog,
+  mutation,
+  query,
+  twoTablesTest,
+} from "./twoTables.js";
 
 const api = anyApi["pagingForms.test"];
-
-const schema = defineSchema({
-  users: defineTable({ n: v.number() }),
-  posts: defineTable({ n: v.number() }),
-});
-type DataModel = DataModelFromSchemaDefinition<typeof schema>;
-const query = queryGeneric as QueryBuilder<DataModel, "public">;
-const mutation = mutationGeneric as MutationBuilder<DataModel, "public">;
-
-const auditLog = new AuditLog<DataModel>(components.auditLog, {
-  reason: { minLength: 3 },
-});
-
-const adminMutation = auditLog.adminMutation(async (ctx) => {
-  const identity = await ctx.auth.getUserIdentity();
-  if (!identity) throw new ConvexError({ code: "UNAUTHENTICATED" });
-  return { actorId: identity.subject, actorKind: "user" };
-});
 
 /** Inserts `count` documents into `table` in one audited operation. */
 export const insertMany = adminMutation({
@@ -157,14 +133,7 @@ captureLogs();
 fakeClock();
 
 function setup() {
-  const t = convexTest({
-    schema,
-    modules: {
-      "./pagingForms.test.ts": async () => self,
-      "./_generated/api.ts": async () => ({}),
-    },
-  });
-  registerAll(t);
+  const t = twoTablesTest("pagingForms.test", self);
   return { t, admin: t.withIdentity({ subject: "admin" }) };
 }
 
