@@ -329,6 +329,54 @@ describe("reconcileRecorded({ paginationOpts }): a cursor belongs to its walk", 
     ).toEqual([[ids[1], "changed"]]);
   });
 
+  test("a refetch range grown past 500 documents is split (SplitRequired, splitCursor), every document still walked once", async () => {
+    const s = setup();
+    await s.t.mutation(api.outOfBand, {
+      table: "users",
+      docId: null,
+      op: "insert",
+    });
+    const early: string = (
+      await s.t.query(api.tablePage, {
+        paginationOpts: { numItems: 1, cursor: null },
+      })
+    ).drift[0].docId;
+    await insert(s, "users", 500);
+    const p1 = await s.t.query(api.recordedPage, {
+      table: "users",
+      paginationOpts: { numItems: 500, cursor: null },
+    });
+    expect(p1.checked).toBe(500);
+    await s.admin.mutation(api.touch, { docId: early, reason: "OPS-2 fix" });
+    const r1 = await s.t.query(api.recordedPage, {
+      table: "users",
+      paginationOpts: {
+        numItems: 500,
+        cursor: null,
+        endCursor: p1.continueCursor,
+      },
+    });
+    expect(r1).toMatchObject({
+      checked: 500,
+      isDone: false,
+      pageStatus: "SplitRequired",
+      continueCursor: p1.continueCursor,
+    });
+    const rest = await s.t.query(api.recordedPage, {
+      table: "users",
+      paginationOpts: {
+        numItems: 500,
+        cursor: r1.splitCursor,
+        endCursor: p1.continueCursor,
+      },
+    });
+    expect(rest).toMatchObject({
+      checked: 1,
+      continueCursor: p1.continueCursor,
+    });
+    expect(rest.pageStatus).toBeUndefined();
+  }, 60_000);
+
   test("numItems 0, negative, fractional, NaN or over 500 is INVALID_ARGUMENT naming paginationOpts.numItems", async () => {
     const s = setup();
     await insert(s, "users", 2);
