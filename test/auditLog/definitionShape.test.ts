@@ -8,7 +8,8 @@
  * definition, as the zod builder's shape check already was.
  */
 import { describe, expect, test } from "vitest";
-import { errorOf } from "../helpers.js";
+import { AuditLog } from "convex-opskit/auditLog";
+import { components, errorOf } from "../helpers.js";
 import { auditLog } from "./app.js";
 
 const adminMutation = auditLog.adminMutation(async () => ({
@@ -46,5 +47,55 @@ describe("admin mutation definitions of the wrong shape", () => {
     expect(err.message).toBe(
       "auditLog: admin mutation setPlan needs `args`: an object of validators",
     );
+  });
+});
+
+/**
+ * `new AuditLog(component, options)` from untyped code: a `redact` entry or
+ * `redactArgs` given as a string was iterated character by character, so
+ * `redact: { users: "password" }` redacted fields named "p", "a", "s"… and
+ * stored the password in the log in clear; a `reason.pattern` that is not a
+ * RegExp failed every call with a TypeError; a `reason.minLength` over the
+ * longest reason accepted refused every call. Each is `INVALID_ARGUMENT`
+ * when the module loads.
+ */
+describe("AuditLog options of the wrong shape", () => {
+  for (const [options, message] of [
+    [
+      { redact: { users: "password" } },
+      "auditLog: redact.users must be an array of field paths; got string",
+    ],
+    [
+      { redact: { users: ["password", 7] } },
+      "auditLog: redact.users must be an array of field paths; got number in it",
+    ],
+    [
+      { redactArgs: "password" },
+      "auditLog: redactArgs must be an array of argument names; got string",
+    ],
+    [
+      { reason: { pattern: "SUP-\\d+" } },
+      "auditLog: reason.pattern must be a RegExp; got string",
+    ],
+    [
+      { reason: { minLength: 2001 } },
+      "auditLog: reason.minLength (2001) is over the longest reason accepted (2000)",
+    ],
+  ] as const)
+    test(`${JSON.stringify(options)}: INVALID_ARGUMENT`, async () => {
+      const err = await errorOf(
+        () => new AuditLog(components.auditLog, options as never),
+      );
+      expect(err.code).toBe("INVALID_ARGUMENT");
+      expect(err.message).toBe(message);
+    });
+
+  test("the options of the docs still construct", () => {
+    const log = new AuditLog(components.auditLog, {
+      redact: { users: ["passwordHash", "profile.ssn"] },
+      redactArgs: ["token"],
+      reason: { minLength: 2000, pattern: /SUP-\d+/ },
+    });
+    expect(log.redactedPaths("users")).toEqual(["passwordHash", "profile.ssn"]);
   });
 });
