@@ -150,6 +150,22 @@ async function insert(s: Setup, table: "users" | "posts", count: number) {
   return { ids, operationId };
 }
 
+/**
+ * A user the log does not know yet, inserted first: its id sorts before the
+ * recorded ones, so recording it later grows the start of a walk.
+ */
+async function unrecordedFirst(s: Setup): Promise<string> {
+  await s.t.mutation(api.outOfBand, {
+    table: "users",
+    docId: null,
+    op: "insert",
+  });
+  const page = await s.t.query(api.tablePage, {
+    paginationOpts: { numItems: 1, cursor: null },
+  });
+  return page.drift[0].docId;
+}
+
 describe("reconcileRecorded: paginationOpts and the deprecated { cursor, limit } agree", () => {
   test("same documents checked, same drift, with out-of-band edits between pages (property)", async () => {
     await fc.assert(
@@ -276,17 +292,7 @@ describe("reconcileRecorded({ paginationOpts }): a cursor belongs to its walk", 
 
   test("a refetch up to endCursor (usePaginatedQuery) covers exactly (cursor, endCursor]: no document lost when the log gains one before it", async () => {
     const s = setup();
-    // A document the log does not know yet, with an id before the others.
-    await s.t.mutation(api.outOfBand, {
-      table: "users",
-      docId: null,
-      op: "insert",
-    });
-    const early: string = (
-      await s.t.query(api.tablePage, {
-        paginationOpts: { numItems: 1, cursor: null },
-      })
-    ).drift[0].docId;
+    const early = await unrecordedFirst(s);
     const { ids } = await insert(s, "users", 4);
     // Drift on the second recorded document.
     await s.t.mutation(api.outOfBand, {
@@ -331,16 +337,7 @@ describe("reconcileRecorded({ paginationOpts }): a cursor belongs to its walk", 
 
   test("a refetch range grown past 500 documents is split (SplitRequired, splitCursor), every document still walked once", async () => {
     const s = setup();
-    await s.t.mutation(api.outOfBand, {
-      table: "users",
-      docId: null,
-      op: "insert",
-    });
-    const early: string = (
-      await s.t.query(api.tablePage, {
-        paginationOpts: { numItems: 1, cursor: null },
-      })
-    ).drift[0].docId;
+    const early = await unrecordedFirst(s);
     await insert(s, "users", 500);
     const p1 = await s.t.query(api.recordedPage, {
       table: "users",
