@@ -340,7 +340,9 @@ export class AuditLog<DataModel extends GenericDataModel = GenericDataModel> {
    * reports those deleted outside admin mutations (`deletedOutside`) or
    * changed since their last recorded version (`changed`) in `page`. Pass
    * the returned `continueCursor` back as `paginationOpts.cursor` until
-   * `isDone`. A page also ends once the live documents it read reach 6 MiB
+   * `isDone` (a cursor of another table is `INVALID_ARGUMENT`; a refetch with
+   * `endCursor`, as `usePaginatedQuery` makes, covers exactly up to it). A
+   * page also ends once the live documents it read reach 6 MiB
    * (the first is always read), so a page of large documents stays inside a
    * transaction's 16 MiB of reads whatever `numItems` is.
    */

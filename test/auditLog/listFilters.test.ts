@@ -5,40 +5,16 @@
  * the filters leave out; every other combination is `INVALID_ARGUMENT` at
  * runtime. Checked against an in-memory model over generated logs.
  */
-import {
-  anyApi,
-  defineSchema,
-  defineTable,
-  queryGeneric,
-  type DataModelFromSchemaDefinition,
-  type QueryBuilder,
-} from "convex/server";
-import { convexTest } from "convex-test";
-import { ConvexError, v } from "convex/values";
+import { anyApi } from "convex/server";
+import { v } from "convex/values";
 import fc from "fast-check";
 import { describe, expect, test, vi } from "vitest";
-import { AuditLog, LIST_FILTERS } from "convex-opskit/auditLog";
-import { registerAll } from "convex-opskit/test";
-import { components, errorOf, fakeClock } from "../helpers.js";
+import { LIST_FILTERS } from "convex-opskit/auditLog";
+import { errorOf, fakeClock } from "../helpers.js";
 import * as self from "./listFilters.test.js";
+import { adminMutation, auditLog, query, twoTablesTest } from "./twoTables.js";
 
 const api = anyApi["listFilters.test"];
-
-const schema = defineSchema({
-  users: defineTable({ n: v.number() }),
-  posts: defineTable({ n: v.number() }),
-});
-type DataModel = DataModelFromSchemaDefinition<typeof schema>;
-const query = queryGeneric as QueryBuilder<DataModel, "public">;
-
-const auditLog = new AuditLog<DataModel>(components.auditLog, {
-  reason: { minLength: 3 },
-});
-const adminMutation = auditLog.adminMutation(async (ctx) => {
-  const identity = await ctx.auth.getUserIdentity();
-  if (!identity) throw new ConvexError({ code: "UNAUTHENTICATED" });
-  return { actorId: identity.subject, actorKind: "user" };
-});
 
 /** One change of the given kind in the given table (insert, or patch/delete of an existing doc). */
 export const change = adminMutation({
@@ -94,16 +70,7 @@ export const listPage = query({
 });
 
 function setup() {
-  const t = convexTest({
-    schema,
-    modules: {
-      "./listFilters.test.ts": async () => self,
-      "./_generated/api.ts": async () => ({}),
-    },
-    transactionLimits: true,
-  });
-  registerAll(t);
-  return t;
+  return twoTablesTest("listFilters.test", self);
 }
 
 type Entry = {

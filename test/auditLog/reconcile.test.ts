@@ -184,6 +184,8 @@ describe("reconcile", () => {
       }),
     );
     expect(bad.code).toBe("INVALID_ARGUMENT");
-    expect(bad.message).toMatch(/^limit must be an integer from 1 to 500/);
+    expect(bad.message).toBe(
+      "reconcileRecorded's paginationOpts.numItems must be an integer from 1 to 500; got 0",
+    );
   });
 });

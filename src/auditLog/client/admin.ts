@@ -105,8 +105,9 @@ export function adminMutationBuilder<
         : unknown),
     Promise<Result>
   > => {
-    const label = `auditLog: admin mutation${def.name ? ` ${def.name}` : ""}`;
     // Definition-time mistakes: INVALID_ARGUMENT when the module loads.
+    checkDefinitionShape(def);
+    const label = `auditLog: admin mutation${def.name ? ` ${def.name}` : ""}`;
     const refuse = (message: string) =>
       opskitError("INVALID_ARGUMENT", message, { definition: label });
     for (const reserved of ["reason", "serviceKey"])
@@ -191,7 +192,30 @@ export function adminMutationBuilder<
   };
 }
 
-/** Checks a reason against the configured policy; throws `INVALID_ARGUMENT`. */
+/**
+ * The shape of an admin mutation definition, for untyped callers: an object
+ * with `args` (an object of validators), `tables` (an array: a string would
+ * be searched by substring) and a `handler` function.
+ */
+function checkDefinitionShape(def: unknown): void {
+  const d = def as Record<string, unknown> | null | undefined;
+  const label =
+    typeof d === "object" && d !== null && d.name
+      ? `admin mutation ${String(d.name)}`
+      : "admin mutation";
+  const refuse = (problem: string) => {
+    throw definitionError("auditLog", `${label} ${problem}`);
+  };
+  if (typeof d !== "object" || d === null)
+    refuse(
+      `takes { args, tables, handler, ... }; got ${d === null ? "null" : typeof d}`,
+    );
+  if (typeof d!.args !== "object" || d!.args === null)
+    refuse("needs `args`: an object of validators");
+  if (!Array.isArray(d!.tables)) refuse("needs `tables`: the tables it writes");
+  if (typeof d!.handler !== "function") refuse("needs a `handler` function");
+}
+
 /** `AuditLog.checkReason`: a reason against the policy; throws `INVALID_ARGUMENT`. */
 export function checkReason(
   reason: string,

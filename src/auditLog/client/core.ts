@@ -3,6 +3,7 @@
  * derived once from the constructor's options.
  */
 import { definitionError } from "../../shared/definitions.js";
+import { MAX_REASON_LENGTH } from "../shared/limits.js";
 import type { ComponentApi } from "../component/_generated/component.js";
 
 /**
@@ -29,7 +30,7 @@ export function auditCore(
   options: {
     redact?: object;
     redactArgs?: readonly string[];
-    reason?: { minLength?: number };
+    reason?: { minLength?: number; pattern?: RegExp };
     retention?: { maxAgeMs: number };
   },
   log: Pick<AuditCore, "redactedPaths" | "checkReason">,
@@ -40,6 +41,22 @@ export function auditCore(
       "auditLog",
       `reason.minLength must be a positive integer; got ${options.reason?.minLength}`,
     );
+  if (minLength > MAX_REASON_LENGTH)
+    throw definitionError(
+      "auditLog",
+      `reason.minLength (${minLength}) is over the longest reason accepted (${MAX_REASON_LENGTH})`,
+    );
+  const pattern = options.reason?.pattern;
+  if (pattern !== undefined && !(pattern instanceof RegExp))
+    throw definitionError(
+      "auditLog",
+      `reason.pattern must be a RegExp; got ${typeof pattern}`,
+    );
+  // From untyped code a string here would be read character by character
+  // (redacting "p", "a", … instead of "password").
+  checkNames("redactArgs", options.redactArgs, "argument names");
+  for (const [table, paths] of Object.entries(options.redact ?? {}))
+    checkNames(`redact.${table}`, paths, "field paths");
   if (options.retention !== undefined && !(options.retention.maxAgeMs > 0))
     throw definitionError(
       "auditLog",
@@ -58,4 +75,20 @@ export function auditCore(
     redactedPaths: (table) => log.redactedPaths(table),
     checkReason: (reason) => log.checkReason(reason),
   };
+}
+
+/** `INVALID_ARGUMENT` unless `value` is undefined or an array of strings. */
+function checkNames(field: string, value: unknown, what: string): void {
+  if (value === undefined) return;
+  if (!Array.isArray(value))
+    throw definitionError(
+      "auditLog",
+      `${field} must be an array of ${what}; got ${typeof value}`,
+    );
+  const bad = value.find((x) => typeof x !== "string");
+  if (bad !== undefined)
+    throw definitionError(
+      "auditLog",
+      `${field} must be an array of ${what}; got ${typeof bad} in it`,
+    );
 }

@@ -15,6 +15,7 @@ import type { RunQueryCtx } from "../../shared/ctx.js";
 import { opskitError, shown } from "../../shared/errors.js";
 import type { ComponentApi } from "../component/_generated/component.js";
 import type { Entry, EntryKind, Operation } from "../shared/validators.js";
+import { hashValue } from "../shared/hash.js";
 import type {
   HistoryArgs,
   ListArgs,
@@ -116,7 +117,8 @@ export async function getOperation(
 
 /**
  * `AuditLog.getOperationPage`, both argument forms: `paginationOpts` (its
- * cursor is the index of the next entry, as a string) or the deprecated
+ * cursor names the operation and the index of the next entry, see
+ * {@link walkCursor}) or the deprecated
  * `fromIndex`, passed to the component as it came.
  */
 export async function getOperationPage(
@@ -130,13 +132,20 @@ export async function getOperationPage(
     return ctx.runQuery(component.queries.getOperation, args);
   checkPaginationOpts("getOperationPage", args.paginationOpts);
   const { cursor, numItems } = args.paginationOpts;
-  if (cursor !== null && !/^(0|[1-9][0-9]{0,8})$/.test(cursor))
+  if (!Number.isInteger(numItems) || numItems < 1)
     throw opskitError(
       "INVALID_ARGUMENT",
-      `getOperationPage's paginationOpts.cursor must be null or the continueCursor of an earlier page; got ${shown(cursor)}`,
-      { field: "paginationOpts.cursor" },
+      `getOperationPage's paginationOpts.numItems must be a positive integer; got ${numItems}`,
+      { field: "paginationOpts.numItems" },
     );
-  const fromIndex = cursor === null ? 0 : Number(cursor);
+  const walk = { walk: "getOperationPage", of: args.operationId };
+  const position =
+    cursor === null
+      ? "0"
+      : walkPosition("getOperationPage", "operation", walk, cursor);
+  if (!/^(0|[1-9][0-9]{0,8})$/.test(position))
+    throw refusedCursor("getOperationPage", "operation", cursor!);
+  const fromIndex = Number(position);
   const r = await ctx.runQuery(component.queries.getOperation, {
     operationId: args.operationId,
     fromIndex,
@@ -146,9 +155,50 @@ export async function getOperationPage(
   return {
     operation: r.operation,
     page: r.entries,
-    continueCursor: String(r.nextIndex ?? fromIndex + r.entries.length),
+    continueCursor: walkCursor(
+      walk,
+      String(r.nextIndex ?? fromIndex + r.entries.length),
+    ),
     isDone: r.nextIndex === null,
   };
+}
+
+/**
+ * The cursors of the client's own paged walks (`getOperationPage`,
+ * `reconcileRecorded`): `<tag>.<position>`, the tag naming the walk (which
+ * operation, which table), so a cursor passed to another walk — or made up,
+ * or the deprecated forms' bare index or id — is refused as the component's
+ * lists refuse theirs, never served from a wrong position.
+ */
+export function walkCursor(
+  walk: { walk: string; of: string },
+  position: string,
+): string {
+  return `${walkTag(walk)}.${position}`;
+}
+
+/** The position inside a {@link walkCursor} of `walk`, or `INVALID_ARGUMENT`. */
+export function walkPosition(
+  fn: string,
+  what: string,
+  walk: { walk: string; of: string },
+  cursor: string,
+): string {
+  const tag = `${walkTag(walk)}.`;
+  if (!cursor.startsWith(tag)) throw refusedCursor(fn, what, cursor);
+  return cursor.slice(tag.length);
+}
+
+function walkTag(walk: { walk: string; of: string }): string {
+  return hashValue(walk).slice(0, 16);
+}
+
+function refusedCursor(fn: string, what: string, cursor: string) {
+  return opskitError(
+    "INVALID_ARGUMENT",
+    `${fn}'s paginationOpts.cursor must be null or the continueCursor of an earlier page of this ${what}; got ${shown(cursor)}`,
+    { field: "paginationOpts.cursor" },
+  );
 }
 
 /** `AuditLog.history`: a page of a document's entries, as versions. */

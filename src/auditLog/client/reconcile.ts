@@ -16,7 +16,9 @@ import { hashValue } from "../shared/hash.js";
 import type { RecordedVersion } from "../shared/validators.js";
 import type { AuditCore } from "./core.js";
 import { driftedPaths, redactDocument, sameVersion } from "./diff.js";
-import { checkPaginationOpts } from "./read.js";
+import { checkPaginationOpts, walkCursor, walkPosition } from "./read.js";
+import { MAX_PAGE_SIZE } from "../shared/limits.js";
+import { opskitError } from "../../shared/errors.js";
 import type {
   Drift,
   ReconcileRecordedCursorResult,
@@ -84,8 +86,8 @@ export async function reconcile<
 
 /**
  * `AuditLog.reconcileRecorded`, both argument forms: `paginationOpts` (its
- * cursor is the last document id walked; `""` when the log has none) or the
- * deprecated `cursor` and `limit`.
+ * cursor names the table and the last document id walked, see
+ * {@link walkCursor}) or the deprecated `cursor` and `limit`.
  */
 export async function reconcileRecorded<
   DataModel extends GenericDataModel,
@@ -100,32 +102,77 @@ export async function reconcileRecorded<
   if ("paginationOpts" in args) {
     checkPaginationOpts("reconcileRecorded", args.paginationOpts);
     const { cursor, numItems } = args.paginationOpts;
-    const r = await recordedPage(log, ctx, {
+    if (!Number.isInteger(numItems) || numItems < 1 || numItems > MAX_PAGE_SIZE)
+      throw opskitError(
+        "INVALID_ARGUMENT",
+        `reconcileRecorded's paginationOpts.numItems must be an integer from 1 to ${MAX_PAGE_SIZE}; got ${numItems}`,
+        { field: "paginationOpts.numItems" },
+      );
+    const walk = { walk: "reconcileRecorded", of: args.table };
+    const after =
+      cursor === null
+        ? ""
+        : walkPosition("reconcileRecorded", "table", walk, cursor);
+    const { endCursor } = args.paginationOpts;
+    // A refetch up to its fixed end (usePaginatedQuery): the page is
+    // (cursor, endCursor], whatever numItems, or split where it was cut.
+    const upTo =
+      typeof endCursor === "string"
+        ? walkPosition("reconcileRecorded", "table", walk, endCursor)
+        : undefined;
+    const { result: r, reachedEnd } = await recordedPage(log, ctx, {
       table: args.table,
-      cursor: cursor === "" ? null : cursor,
-      limit: numItems,
+      cursor: after === "" ? null : after,
+      limit: upTo === undefined ? numItems : MAX_PAGE_SIZE,
+      upTo,
     });
+    const page = { page: r.drift, checked: r.checked };
+    if (upTo === undefined)
+      return {
+        ...page,
+        continueCursor: walkCursor(walk, r.continueCursor ?? ""),
+        isDone: r.isDone,
+      };
+    if (reachedEnd)
+      return { ...page, continueCursor: endCursor!, isDone: r.isDone };
     return {
-      page: r.drift,
-      checked: r.checked,
-      continueCursor: r.continueCursor ?? "",
-      isDone: r.isDone,
+      ...page,
+      continueCursor: endCursor!,
+      isDone: false,
+      splitCursor: walkCursor(walk, r.continueCursor ?? ""),
+      pageStatus: "SplitRequired",
     };
   }
-  return recordedPage(log, ctx, args);
+  return (await recordedPage(log, ctx, args)).result;
 }
 
-/** One page of the log's documents of `table` from `cursor`, against the table. */
+/**
+ * One page of the log's documents of `table` from `cursor` (up to `upTo`,
+ * when given), against the table; `reachedEnd`: the page walked every
+ * document up to `upTo` (or the end of the log).
+ */
 async function recordedPage<DataModel extends GenericDataModel>(
   log: AuditCore,
   ctx: GenericQueryCtx<DataModel>,
-  args: { table: string; cursor: string | null; limit?: number },
-): Promise<ReconcileRecordedCursorResult> {
+  args: {
+    table: string;
+    cursor: string | null;
+    limit?: number;
+    upTo?: string;
+  },
+): Promise<{ result: ReconcileRecordedCursorResult; reachedEnd: boolean }> {
+  const limit = args.limit ?? 100;
   const page = await ctx.runQuery(log.component.queries.recordedDocuments, {
     table: args.table,
     afterDocId: args.cursor,
-    limit: args.limit ?? 100,
+    limit,
+    ...(args.upTo !== undefined ? { upToDocId: args.upTo } : {}),
   });
+  const last = page.documents[page.documents.length - 1];
+  let reachedEnd =
+    page.isDone ||
+    page.documents.length < limit ||
+    (last !== undefined && last.docId === args.upTo);
   const redacted = log.redactedPaths(args.table);
   const drift: Drift[] = [];
   let checked = 0;
@@ -137,6 +184,7 @@ async function recordedPage<DataModel extends GenericDataModel>(
       // The rest of the component's page is walked by the next call.
       continueCursor = page.documents[checked - 1].docId;
       isDone = false;
+      reachedEnd = false;
       break;
     }
     checked += 1;
@@ -175,7 +223,7 @@ async function recordedPage<DataModel extends GenericDataModel>(
     }
   }
   logDrift(args.table, drift);
-  return { checked, drift, continueCursor, isDone };
+  return { result: { checked, drift, continueCursor, isDone }, reachedEnd };
 }
 
 /**

@@ -13,9 +13,10 @@ import { hashValue } from "../shared/hash.js";
 import { JOB_READ_BYTES, PAGE_RETURN_BYTES } from "../shared/snapshot.js";
 import { loadCost } from "./convert.js";
 import { Budget } from "./storage.js";
+import { MAX_PAGE_SIZE } from "../shared/limits.js";
 
-/** Largest page a list query serves; bigger requests are refused, not truncated. */
-export const MAX_PAGE_SIZE = 500;
+/** Largest page a list query serves (../shared/limits.ts). */
+export { MAX_PAGE_SIZE };
 
 export const vOrder = v.optional(v.union(v.literal("asc"), v.literal("desc")));
 

@@ -298,12 +298,15 @@ export const latestEntries = query({
  * the same however long each history is. For finding out-of-band deletes.
  * Recorded versions are loaded while the read budget, less room for the
  * live documents the caller reads next, allows; the rest carry their hash.
+ * With `upToDocId` the walk also stops before the first document after it
+ * (a page refetched up to its fixed end).
  */
 export const recordedDocuments = query({
   args: {
     table: v.string(),
     afterDocId: v.union(v.string(), v.null()),
     limit: v.number(),
+    upToDocId: v.optional(v.string()),
   },
   returns: v.object({
     documents: v.array(
@@ -312,7 +315,7 @@ export const recordedDocuments = query({
     continueCursor: v.union(v.string(), v.null()),
     isDone: v.boolean(),
   }),
-  handler: async (ctx, { table, afterDocId, limit }) => {
+  handler: async (ctx, { table, afterDocId, limit, upToDocId }) => {
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE)
       throw opskitError(
         "INVALID_ARGUMENT",
@@ -333,6 +336,8 @@ export const recordedDocuments = query({
         )
         .first();
       if (!next) return { documents, continueCursor: cursor, isDone: true };
+      if (upToDocId !== undefined && next.docId > upToDocId)
+        return { documents, continueCursor: cursor, isDone: false };
       const latest =
         (await ctx.db
           .query("entries")

@@ -318,7 +318,12 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
       recordedDocuments: FunctionReference<
         "query",
         "internal",
-        { afterDocId: string | null; limit: number; table: string },
+        {
+          afterDocId: string | null;
+          limit: number;
+          table: string;
+          upToDocId?: string;
+        },
         {
           continueCursor: string | null;
           documents: Array<{
