@@ -11,6 +11,7 @@
 import type { FunctionMetadata, TransactionMetrics } from "convex/server";
 import type { MetaCtx } from "./ctx.js";
 import { opskitError } from "./errors.js";
+import { logsSilenced } from "./logsSilenced.js";
 
 /** The convex npm version that added `ctx.meta` (transaction metrics and function metadata). */
 export const META_MIN_CONVEX_VERSION = "1.36.0";
@@ -155,4 +156,17 @@ export async function requireFunctionMetadata(
   ctx: MetaCtx,
 ): Promise<FunctionMetadata> {
   return await requireMeta<FunctionMetadata>(ctx, "getFunctionMetadata");
+}
+
+/**
+ * `{ functionName }` of the running function for a log line about its call,
+ * where `ctx.meta` tells it; `{}` where it does not, and without asking when
+ * the lines are silenced (the lookup is an async call).
+ */
+export async function callerFields(
+  ctx: object,
+): Promise<{ functionName?: string }> {
+  if (logsSilenced()) return {};
+  const functionName = await functionNameOf(ctx as MetaCtx);
+  return functionName === null ? {} : { functionName };
 }

@@ -655,6 +655,32 @@ describe("grants: listing and bad input", () => {
   });
 });
 
+describe("grant and revoke log lines", () => {
+  test("name the function that granted or revoked, like every other event", async () => {
+    const t = setup();
+    await t.mutation(api.grant, { userId: "ed", role: "editor" });
+    await t.mutation(api.revoke, { userId: "ed", role: "editor" });
+    expect(
+      lines.filter(
+        (l) => l.event === "authz.grant" || l.event === "authz.revoke",
+      ),
+    ).toEqual([
+      expect.objectContaining({
+        event: "authz.grant",
+        functionName: "builders.test:grant",
+        userId: "ed",
+        role: "editor",
+      }),
+      expect.objectContaining({
+        event: "authz.revoke",
+        functionName: "builders.test:revoke",
+        userId: "ed",
+        role: "editor",
+      }),
+    ]);
+  });
+});
+
 describe("ctx.user", () => {
   test("is { actorId, actorKind } plus the deprecated id/kind with the same values", async () => {
     const t = setup();

@@ -7,6 +7,7 @@ import type { PaginationOptions, PaginationResult } from "convex/server";
 import type { RunMutationCtx, RunQueryCtx } from "../../shared/ctx.js";
 import { opskitError } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
+import { callerFields } from "../../shared/meta.js";
 import type { Authz } from "../client.js";
 import { hasPermission, type Grant } from "../shared/policy.js";
 import type { Member } from "../shared/validators.js";
@@ -51,6 +52,7 @@ export async function grantRole(
   });
   invalidate(ctx, args.userId);
   logEvent("authz.grant", {
+    ...(await callerFields(ctx)),
     userId: args.userId,
     role: args.role,
     scope: args.scope ?? null,
@@ -74,6 +76,7 @@ export async function revokeRole(
   invalidate(ctx, args.userId);
   if (result.revoked)
     logEvent("authz.revoke", {
+      ...(await callerFields(ctx)),
       userId: args.userId,
       role: args.role,
       scope: args.scope ?? null,

@@ -10,9 +10,8 @@ import { logEvent } from "../../shared/log.js";
 import type { RateLimitConfig } from "../shared/config.js";
 import { suggestShards } from "./shards.js";
 import type { RateLimitReturns } from "./types.js";
-import type { MetaCtx, RunMutationCtx, RunQueryCtx } from "../../shared/ctx.js";
-import { logsSilenced } from "../../shared/logsSilenced.js";
-import { functionNameOf } from "../../shared/meta.js";
+import type { RunMutationCtx, RunQueryCtx } from "../../shared/ctx.js";
+import { callerFields } from "../../shared/meta.js";
 
 /**
  * The `data` of the `ConvexError` thrown with `throws: true`: the fields of
@@ -82,19 +81,6 @@ export async function staleQuery<Args extends Record<string, unknown>, Result>(
   return inMutation
     ? run(ref, args, { useStaleSnapshot: true })
     : run(ref, args);
-}
-
-/**
- * `{ functionName }` of the running function for a log line about its call,
- * where `ctx.meta` tells it; `{}` where it does not, and without asking when
- * the lines are silenced (the lookup is an async call).
- */
-export async function callerFields(
-  ctx: object,
-): Promise<{ functionName?: string }> {
-  if (logsSilenced()) return {};
-  const functionName = await functionNameOf(ctx as MetaCtx);
-  return functionName === null ? {} : { functionName };
 }
 
 /** The result (or error) of a call whose mutation failed on contention, per `policy`. */

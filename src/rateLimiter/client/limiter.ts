@@ -19,8 +19,8 @@ import {
   type LimitResult,
   type RateLimitValue,
 } from "../shared/validators.js";
+import { callerFields } from "../../shared/meta.js";
 import {
-  callerFields,
   contended,
   isContentionError,
   rateLimited,
