@@ -7,7 +7,8 @@
  * This entry holds the {@link AuditLog} class, whose methods delegate to the
  * modules of `./client/` (admin builder, reading, chain, revert,
  * reconcile; public types in `./client/types.ts`), and re-exports every public
- * name. Both-sides code (hash chain, snapshots, validators) is in `./shared/`.
+ * name. Both-sides code (hashing, snapshots, validators) is in `./shared/`;
+ * the hash chain itself is component code (`./component/hashChain.ts`).
  */
 import type {
   DocumentByName,

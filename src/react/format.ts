@@ -3,6 +3,7 @@
  * and server errors in words. No React, no Convex client: tested directly.
  */
 import { convexToJson, type Value } from "convex/values";
+import { SYSTEM_FIELDS } from "../shared/documents.js";
 
 /** One row of a before/after diff. */
 export type FieldDiff = {
@@ -12,8 +13,6 @@ export type FieldDiff = {
   /** `added` (absent before), `removed` (absent after), `changed`, or `same`. */
   status: "added" | "removed" | "changed" | "same";
 };
-
-const SYSTEM_FIELDS = new Set(["_id", "_creationTime"]);
 
 /**
  * A document value as JSON in Convex's own encoding: int64, bytes, -0, NaN

@@ -16,3 +16,12 @@ export type Actor = {
   actorKind: ActorKind | (string & {});
   roles?: string[];
 };
+
+/**
+ * An actor whose identity and roles were just verified: what authz's
+ * `authorize` returns and what auditLog's `AdminAuthorizer` must return.
+ */
+export type AuthorizedActor = Actor & {
+  actorKind: ActorKind;
+  roles: string[];
+};

@@ -13,6 +13,9 @@
 import type {
   FunctionReference,
   FunctionReturnType,
+  GenericActionCtx,
+  GenericMutationCtx,
+  GenericQueryCtx,
   OptionalRestArgs,
 } from "convex/server";
 
@@ -50,3 +53,11 @@ export type RunActionCtx = RunMutationCtx & {
  * reader goes through the guarded functions of `./meta.ts`.
  */
 export type MetaCtx = { meta?: unknown };
+
+/**
+ * Any Convex function's ctx: a query, mutation or action ctx of any data
+ * model (what authz's `authorize` and auditLog's `AdminAuthorizer` accept).
+ */
+export type AnyCtx =
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any app's data model.
+  GenericQueryCtx<any> | GenericMutationCtx<any> | GenericActionCtx<any>;

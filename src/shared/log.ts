@@ -28,8 +28,9 @@ export type LogEvent = { event: string; [field: string]: unknown };
  */
 export type LogSink = (line: string, event: LogEvent) => void;
 
-const KEY = Symbol.for("convex-opskit.logSink");
-type SinkHolder = { [KEY]?: LogSink };
+/** Where the realm's sink lives: one per realm, shared by every copy of the package. */
+export const SINK_KEY: unique symbol = Symbol.for("convex-opskit.logSink");
+type SinkHolder = { [SINK_KEY]?: LogSink };
 const holder = globalThis as SinkHolder;
 
 /** The default sink: `console.log`, which a deployment sends to its logs. */
@@ -39,7 +40,7 @@ export const consoleSink: LogSink = (line) => console.log(line);
 export const silentSink: LogSink = () => {};
 
 function currentSink(): LogSink {
-  return holder[KEY] ?? consoleSink;
+  return holder[SINK_KEY] ?? consoleSink;
 }
 
 /** Emits one structured log line. Never pass secrets or whole documents. */
@@ -108,10 +109,10 @@ function encodable(): (key: string, value: unknown) => unknown {
  * restore();
  */
 export function setLogSink(next: LogSink | null): () => void {
-  const previous = holder[KEY];
-  holder[KEY] = next ?? undefined;
+  const previous = holder[SINK_KEY];
+  holder[SINK_KEY] = next ?? undefined;
   return () => {
-    holder[KEY] = previous;
+    holder[SINK_KEY] = previous;
   };
 }
 

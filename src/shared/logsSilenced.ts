@@ -5,9 +5,7 @@
  * denial lines only when they will be written). Added beside `log.ts`
  * (not in it) by the rateLimiter's part of issue 13.
  */
-import { silentSink } from "./log.js";
-
-const KEY = Symbol.for("convex-opskit.logSink");
+import { SINK_KEY, silentSink } from "./log.js";
 
 /**
  * True when the realm's sink is this module copy's `silentSink`. A sink set
@@ -15,5 +13,5 @@ const KEY = Symbol.for("convex-opskit.logSink");
  * the work and the line is dropped anyway, never the reverse.
  */
 export function logsSilenced(): boolean {
-  return (globalThis as { [KEY]?: unknown })[KEY] === silentSink;
+  return (globalThis as { [SINK_KEY]?: unknown })[SINK_KEY] === silentSink;
 }

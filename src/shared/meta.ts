@@ -64,6 +64,22 @@ export async function functionNameOf(
   return fallback.length === 0 ? null : (fallback[0] ?? "unknown");
 }
 
+/**
+ * The running function's type (`"query"`, `"mutation"`, `"action"`), or null
+ * where the runtime does not say (or its lookup throws).
+ */
+export async function functionTypeOf(ctx: MetaCtx): Promise<string | null> {
+  try {
+    const get = metaOf(ctx)?.getFunctionMetadata;
+    if (typeof get !== "function") return null;
+    const type = ((await get.call(ctx.meta)) as { type?: unknown } | null)
+      ?.type;
+    return typeof type === "string" ? type : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Request metadata where Convex provides it (never the auth token), else null. */
 export async function requestInfo(ctx: MetaCtx): Promise<RequestInfo | null> {
   try {

@@ -268,7 +268,11 @@ export async function runAudited<DataModel extends GenericDataModel, R>(
   const recorder = new WriteRecorder(
     ctx.db as unknown as ConstructorParameters<typeof WriteRecorder>[0],
     call.tables,
-    { functionName: call.functionName, actorId: call.actor.actorId },
+    {
+      functionName: call.functionName,
+      actorId: call.actor.actorId,
+      actorKind: call.actor.actorKind,
+    },
     call.db,
   );
   const session: Session = {

@@ -18,7 +18,11 @@ type Write = "insert" | "patch" | "replace" | "delete";
 type Touched = { table: string; before: Doc | null; writes: Write[] };
 
 /** Who is making the call, for refusal logs. */
-export type RecorderContext = { functionName: string; actorId: string };
+export type RecorderContext = {
+  functionName: string;
+  actorId: string;
+  actorKind: string;
+};
 
 /**
  * Records the writes of one admin call. Create one per call; use `db` in the
@@ -49,6 +53,7 @@ export class WriteRecorder {
     logEvent("auditLog.refuse", {
       functionName: this.who.functionName,
       actorId: this.who.actorId,
+      actorKind: this.who.actorKind,
       write,
       table,
       docId: id ?? null,

@@ -63,6 +63,7 @@ export async function verify(
       };
       if (!result.ok)
         logEvent("auditLog.tamper", {
+          stage: "verify",
           problems: problems.length,
           first: problems[0],
         });

@@ -6,17 +6,16 @@
  */
 import type {
   FieldPaths,
-  GenericActionCtx,
   GenericDatabaseWriter,
   GenericDataModel,
   GenericMutationCtx,
-  GenericQueryCtx,
   NamedTableInfo,
   RegisteredMutation,
   TableNamesInDataModel,
 } from "convex/server";
 import type { ObjectType, PropertyValidators, Validator } from "convex/values";
-import type { Actor } from "../../shared/actor.js";
+import type { Actor, AuthorizedActor } from "../../shared/actor.js";
+import type { AnyCtx } from "../../shared/ctx.js";
 
 /** Who made an admin call, and how they were authenticated (`"user"`, `"service"`...). */
 export type { Actor };
@@ -37,14 +36,9 @@ export type AuthorizeRequest<Permission extends string = string> = {
 export interface AdminAuthorizer<Permission extends string = string> {
   authorize(
     // The contract is shared with authz, which accepts any kind of ctx.
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    ctx: GenericQueryCtx<any> | GenericMutationCtx<any> | GenericActionCtx<any>,
+    ctx: AnyCtx,
     request: AuthorizeRequest<Permission>,
-  ): Promise<{
-    actorId: string;
-    actorKind: "user" | "service";
-    roles: string[];
-  }>;
+  ): Promise<AuthorizedActor>;
   /**
    * Optional: the database an admin mutation's handler works through, for
    * the actor `authorize` has just verified (called right after it, with the

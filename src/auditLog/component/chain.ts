@@ -11,7 +11,7 @@ import {
   type MutationCtx,
 } from "./_generated/server.js";
 import { internal } from "./_generated/api.js";
-import { GENESIS_HASH } from "../shared/chain.js";
+import { GENESIS_HASH } from "./hashChain.js";
 import { opskitError } from "../../shared/errors.js";
 import { JOB_READ_BYTES } from "../shared/snapshot.js";
 import { Budget, checkSnapshot, snapshotReadBytes } from "./storage.js";

@@ -15,7 +15,7 @@ import {
   operationContentHashV2,
   type ChainedEntry,
   type ChainedOperation,
-} from "../shared/chain.js";
+} from "./hashChain.js";
 import { hashValue } from "../shared/hash.js";
 import { INLINE_ENTRY_BYTES, type SnapshotRef } from "../shared/snapshot.js";
 import { MAX_ENTRIES_PER_OPERATION } from "./log.js";

@@ -7,7 +7,7 @@ import {
   describeViolation,
   documentSize,
 } from "../../shared/limits.js";
-import { appendHash, entryHashV2, HASH_FORMAT } from "../shared/chain.js";
+import { appendHash, entryHashV2, HASH_FORMAT } from "./hashChain.js";
 import { MAX_REASON_LENGTH } from "../shared/limits.js";
 import {
   boundedChanged,

@@ -10,7 +10,7 @@ import {
   GENESIS_HASH,
   HASH_FORMAT,
   linkHash,
-} from "../shared/chain.js";
+} from "./hashChain.js";
 import { logEvent } from "../../shared/log.js";
 import { snapshotTs } from "../../shared/meta.js";
 import { JOB_READ_BYTES } from "../shared/snapshot.js";
@@ -141,6 +141,7 @@ function logTamper(
       operationId: op._id,
       functionName: op.functionName,
       actorId: op.actorId,
+      actorKind: op.actorKind,
       problems: problems.length,
       first: problems[0],
     });

@@ -20,9 +20,8 @@
  * A found checker of a user is reused only after the identity is derived
  * again and matches, so a stale entry never stands in for another caller.
  */
-import type { Auth, GenericActionCtx } from "convex/server";
-import type { GenericMutationCtx, GenericQueryCtx } from "convex/server";
-import type { MetaCtx, RunQueryCtx } from "../../shared/ctx.js";
+import type { Auth } from "convex/server";
+import type { AnyCtx, MetaCtx, RunQueryCtx } from "../../shared/ctx.js";
 import { WRAPPED_DB } from "../../shared/dbCalls.js";
 import { opskitError } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
@@ -48,9 +47,7 @@ import type {
 } from "./ruleTypes.js";
 import type { ServiceConfig } from "./types.js";
 
-/** Any Convex function's ctx. */
-export type AnyCtx =
-  GenericQueryCtx<any> | GenericMutationCtx<any> | GenericActionCtx<any>;
+export type { AnyCtx } from "../../shared/ctx.js";
 
 /**
  * What the request-time helpers need of an `Authz` instance: the instance

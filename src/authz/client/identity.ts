@@ -3,6 +3,7 @@
  * key matches. Never from arguments.
  */
 import type { Auth } from "convex/server";
+import type { ActorKind } from "../../shared/actor.js";
 import type { MetaCtx } from "../../shared/ctx.js";
 import { opskitError } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
@@ -40,7 +41,7 @@ export const userIdFromSubject = async (ctx: {
 export type GetUserId = (ctx: { auth: Auth }) => Promise<string | null>;
 
 /** `ctx.user` for `id` acting as `kind`, with the deprecated `id`/`kind` fields (same values). */
-export function actorOf(id: string, kind: "user" | "service"): Actor {
+export function actorOf(id: string, kind: ActorKind): Actor {
   return { actorId: id, actorKind: kind, id, kind };
 }
 

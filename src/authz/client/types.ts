@@ -25,6 +25,7 @@ import type {
   Validator,
   VString,
 } from "convex/values";
+import type { AuthorizedActor } from "../../shared/actor.js";
 import type { Authz } from "../client.js";
 import type { RolesConfig, WildcardsOf } from "../shared/policy.js";
 import type { Actor, PermissionChecker, RowRules } from "./ruleTypes.js";
@@ -176,9 +177,5 @@ export type ExtraCustomization<
   CustomCtx extends Record<string, any>,
 > = Customization<InCtx, CustomArgs, CustomCtx, Record<string, never>>;
 
-/** The result of {@link Authz.authorize}. */
-export type Authorization = {
-  actorId: string;
-  actorKind: "user" | "service";
-  roles: string[];
-};
+/** The result of {@link Authz.authorize}: the verified actor and its roles. */
+export type Authorization = AuthorizedActor;

@@ -7,7 +7,12 @@ import {
   getFunctionName,
   makeFunctionReference,
 } from "convex/server";
-import { clipped, opskitError, shown } from "../../shared/errors.js";
+import {
+  clipped,
+  errorMessage,
+  opskitError,
+  shown,
+} from "../../shared/errors.js";
 import type { ComponentApi } from "../component/_generated/component.js";
 import type { MigrationStatus, RunnerArgs } from "../shared/wire.js";
 import type { RunMutationCtx } from "../../shared/ctx.js";
@@ -106,7 +111,7 @@ export async function handleFor(name: string): Promise<string> {
   } catch (e) {
     throw opskitError(
       "NOT_FOUND",
-      `No function ${shown(name)}: the name is "folder/file:export", e.g. "migrations:setDefault" (${(e instanceof Error ? e.message : String(e)).slice(0, 300)})`,
+      `No function ${shown(name)}: the name is "folder/file:export", e.g. "migrations:setDefault" (${errorMessage(e).slice(0, 300)})`,
       { name: clipped(name) },
     );
   }

@@ -6,9 +6,9 @@
  */
 import type { TransactionMetrics } from "convex/server";
 import { requireTransactionMetrics } from "../../shared/meta.js";
+import { MAX_DOCUMENT_BYTES } from "../../shared/limits.js";
 
 /** Largest document Convex stores: the size assumed for a row not yet seen. */
-const MAX_DOCUMENT_BYTES = 1024 * 1024;
 
 const MEASURES = [
   "bytesRead",

@@ -10,8 +10,8 @@ import { logEvent } from "../../shared/log.js";
 import type { RateLimitConfig } from "../shared/config.js";
 import { suggestShards } from "./shards.js";
 import type { RateLimitReturns } from "./types.js";
-import type { RunMutationCtx, RunQueryCtx } from "../../shared/ctx.js";
-import { callerFields } from "../../shared/meta.js";
+import type { MetaCtx, RunMutationCtx, RunQueryCtx } from "../../shared/ctx.js";
+import { callerFields, functionTypeOf } from "../../shared/meta.js";
 
 /**
  * The `data` of the `ConvexError` thrown with `throws: true`: the fields of
@@ -58,19 +58,14 @@ export function isRateLimitError(
 /**
  * Runs a query through a stale snapshot when called from a mutation (Convex
  * 1.42+: its reads then never conflict); from an action, or where
- * `getFunctionMetadata` is missing, an ordinary query.
+ * `getFunctionMetadata` is missing or fails, an ordinary query.
  */
 export async function staleQuery<Args extends Record<string, unknown>, Result>(
   ctx: RunQueryCtx | RunMutationCtx,
   ref: FunctionReference<"query", "internal", Args, Result>,
   args: Args,
 ): Promise<Result> {
-  const meta = (
-    ctx as { meta?: { getFunctionMetadata?: () => Promise<{ type?: string }> } }
-  ).meta;
-  let inMutation = false;
-  if (typeof meta?.getFunctionMetadata === "function")
-    inMutation = (await meta.getFunctionMetadata()).type === "mutation";
+  const inMutation = (await functionTypeOf(ctx as MetaCtx)) === "mutation";
   const run = (
     ctx.runQuery as unknown as (...a: unknown[]) => Promise<Result>
   ).bind(ctx) as unknown as (

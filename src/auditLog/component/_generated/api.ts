@@ -11,6 +11,7 @@
 import type * as chain from "../chain.js";
 import type * as chainCheck from "../chainCheck.js";
 import type * as convert from "../convert.js";
+import type * as hashChain from "../hashChain.js";
 import type * as log from "../log.js";
 import type * as paging from "../paging.js";
 import type * as queries from "../queries.js";
@@ -29,6 +30,7 @@ const fullApi: ApiFromModules<{
   chain: typeof chain;
   chainCheck: typeof chainCheck;
   convert: typeof convert;
+  hashChain: typeof hashChain;
   log: typeof log;
   paging: typeof paging;
   queries: typeof queries;

@@ -13,7 +13,7 @@
  * when the other does.
  */
 import type { Value } from "convex/values";
-import { hashValue, sha256Hex } from "./hash.js";
+import { hashValue, sha256Hex } from "../shared/hash.js";
 
 /** The `prevHash` of the first operation ever sealed. */
 export const GENESIS_HASH = "0".repeat(64);
