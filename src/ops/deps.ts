@@ -16,7 +16,7 @@ import type { MigrationFunctionReference } from "../migrations/client.js";
 import type { RateLimiter } from "../rateLimiter/client.js";
 import type { RateLimitConfig } from "../rateLimiter/shared/config.js";
 import type { RunMutationCtx, RunQueryCtx } from "../shared/ctx.js";
-import { opskitError } from "../shared/errors.js";
+import { checkNumItems, opskitError } from "../shared/errors.js";
 import {
   DEFAULT_OPS_PERMISSIONS,
   OPS_MAX_PAGE_SIZE,
@@ -143,11 +143,7 @@ export function opsDeps<
       );
   };
   const pageSize = (n: number) => {
-    if (!Number.isInteger(n) || n < 1 || n > OPS_MAX_PAGE_SIZE)
-      throw opskitError(
-        "INVALID_ARGUMENT",
-        `paginationOpts.numItems must be a whole number from 1 to ${OPS_MAX_PAGE_SIZE}; got ${n}`,
-      );
+    checkNumItems(n, { max: OPS_MAX_PAGE_SIZE });
     return n;
   };
   const validateTable = (table: string | undefined) => {

@@ -163,3 +163,27 @@ export function errorMessage(e: unknown): string {
   }
   return e instanceof Error ? e.message : String(e);
 }
+
+/**
+ * Refuses a `paginationOpts.numItems` that is not a whole number from 1 to
+ * `max` (from 1 up, when `max` is omitted: a page then holds what fits).
+ * `where` names the caller in the message (`"reconcileRecorded"`); omit it
+ * inside a component function, whose path the error already carries.
+ */
+export function checkNumItems(
+  numItems: number,
+  options: { max?: number; where?: string } = {},
+): void {
+  const { max, where } = options;
+  if (
+    Number.isInteger(numItems) &&
+    numItems >= 1 &&
+    (max === undefined || numItems <= max)
+  )
+    return;
+  throw opskitError(
+    "INVALID_ARGUMENT",
+    `${where === undefined ? "" : `${where}'s `}paginationOpts.numItems must be ${max === undefined ? "a positive integer" : `an integer from 1 to ${max}`}; got ${shown(numItems)}`,
+    { field: "paginationOpts.numItems", numItems },
+  );
+}

@@ -12,7 +12,7 @@ import type {
   TableNamesInDataModel,
 } from "convex/server";
 import type { RunQueryCtx } from "../../shared/ctx.js";
-import { opskitError, shown } from "../../shared/errors.js";
+import { checkNumItems, opskitError, shown } from "../../shared/errors.js";
 import type { ComponentApi } from "../component/_generated/component.js";
 import type { Entry, EntryKind, Operation } from "../shared/validators.js";
 import { hashValue } from "../shared/hash.js";
@@ -132,12 +132,7 @@ export async function getOperationPage(
     return ctx.runQuery(component.queries.getOperation, args);
   checkPaginationOpts("getOperationPage", args.paginationOpts);
   const { cursor, numItems } = args.paginationOpts;
-  if (!Number.isInteger(numItems) || numItems < 1)
-    throw opskitError(
-      "INVALID_ARGUMENT",
-      `getOperationPage's paginationOpts.numItems must be a positive integer; got ${numItems}`,
-      { field: "paginationOpts.numItems" },
-    );
+  checkNumItems(numItems, { where: "getOperationPage" });
   const walk = { walk: "getOperationPage", of: args.operationId };
   const position =
     cursor === null

@@ -18,7 +18,7 @@ import type { AuditCore } from "./core.js";
 import { driftedPaths, redactDocument, sameVersion } from "./diff.js";
 import { checkPaginationOpts, walkCursor, walkPosition } from "./read.js";
 import { MAX_PAGE_SIZE } from "../shared/limits.js";
-import { opskitError } from "../../shared/errors.js";
+import { checkNumItems } from "../../shared/errors.js";
 import type {
   Drift,
   ReconcileRecordedCursorResult,
@@ -102,12 +102,7 @@ export async function reconcileRecorded<
   if ("paginationOpts" in args) {
     checkPaginationOpts("reconcileRecorded", args.paginationOpts);
     const { cursor, numItems } = args.paginationOpts;
-    if (!Number.isInteger(numItems) || numItems < 1 || numItems > MAX_PAGE_SIZE)
-      throw opskitError(
-        "INVALID_ARGUMENT",
-        `reconcileRecorded's paginationOpts.numItems must be an integer from 1 to ${MAX_PAGE_SIZE}; got ${numItems}`,
-        { field: "paginationOpts.numItems" },
-      );
+    checkNumItems(numItems, { max: MAX_PAGE_SIZE, where: "reconcileRecorded" });
     const walk = { walk: "reconcileRecorded", of: args.table };
     const after =
       cursor === null

@@ -7,7 +7,11 @@ import type { PaginationOptions } from "convex/server";
 import { v, type Value } from "convex/values";
 import type { QueryCtx } from "./_generated/server.js";
 import schema from "./schema.js";
-import { checkPageCursor, opskitError } from "../../shared/errors.js";
+import {
+  checkNumItems,
+  checkPageCursor,
+  opskitError,
+} from "../../shared/errors.js";
 import { documentSize } from "../../shared/limits.js";
 import { hashValue } from "../shared/hash.js";
 import { JOB_READ_BYTES, PAGE_RETURN_BYTES } from "../shared/snapshot.js";
@@ -21,16 +25,7 @@ export { MAX_PAGE_SIZE };
 export const vOrder = v.optional(v.union(v.literal("asc"), v.literal("desc")));
 
 export function checkPage(opts: PaginationOptions): void {
-  if (
-    !Number.isInteger(opts.numItems) ||
-    opts.numItems < 1 ||
-    opts.numItems > MAX_PAGE_SIZE
-  )
-    throw opskitError(
-      "INVALID_ARGUMENT",
-      `paginationOpts.numItems must be an integer from 1 to ${MAX_PAGE_SIZE}; got ${opts.numItems}`,
-      { numItems: opts.numItems },
-    );
+  checkNumItems(opts.numItems, { max: MAX_PAGE_SIZE });
 }
 
 /** A cursor of this list is one key of the index it reads, or `[]`. */

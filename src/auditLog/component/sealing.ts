@@ -5,12 +5,7 @@
  */
 import type { MutationCtx } from "./_generated/server.js";
 import type { Doc } from "./_generated/dataModel.js";
-import {
-  entryHash,
-  GENESIS_HASH,
-  HASH_FORMAT,
-  linkHash,
-} from "./hashChain.js";
+import { entryHash, GENESIS_HASH, HASH_FORMAT, linkHash } from "./hashChain.js";
 import { logEvent } from "../../shared/log.js";
 import { snapshotTs } from "../../shared/meta.js";
 import { JOB_READ_BYTES } from "../shared/snapshot.js";

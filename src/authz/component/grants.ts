@@ -4,7 +4,12 @@ import {
   paginationResultValidator,
 } from "convex/server";
 import { v } from "convex/values";
-import { checkPageCursor, opskitError, shown } from "../../shared/errors.js";
+import {
+  checkNumItems,
+  checkPageCursor,
+  opskitError,
+  shown,
+} from "../../shared/errors.js";
 import {
   isValidScope,
   MAX_USER_ID_LENGTH,
@@ -26,6 +31,9 @@ export const MAX_GRANTS_PER_USER = 500;
 
 /** Stored scope for global grants (valid scopes always contain ":"). */
 const GLOBAL = "";
+
+/** The largest page `listMembers` serves. */
+const MAX_MEMBERS_PAGE = 1000;
 
 const grantArgs = {
   userId: v.string(),
@@ -230,16 +238,7 @@ export const listMembers = query({
         `scope must look like "kind:id" (e.g. "team:42"); got ${shown(args.scope)}`,
         { scope: args.scope.slice(0, 256) },
       );
-    if (
-      !Number.isInteger(args.paginationOpts.numItems) ||
-      args.paginationOpts.numItems < 1 ||
-      args.paginationOpts.numItems > 1000
-    )
-      throw opskitError(
-        "INVALID_ARGUMENT",
-        `paginationOpts.numItems must be an integer from 1 to 1000; got ${shown(args.paginationOpts.numItems)}`,
-        { numItems: args.paginationOpts.numItems },
-      );
+    checkNumItems(args.paginationOpts.numItems, { max: MAX_MEMBERS_PAGE });
     const now = Date.now();
     const scope = args.scope ?? GLOBAL;
     const members = paginator(ctx.db, schema)
