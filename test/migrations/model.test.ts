@@ -26,7 +26,7 @@ import { convexTest } from "convex-test";
 import fc from "fast-check";
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
 import { migrationsSchema, isOpskitError } from "../internal.js";
-import { registerAll, setLogSink } from "convex-opskit/test";
+import { registerAll, silenceLogs } from "convex-opskit/test";
 import { makeMigrations, schema } from "./fixtures.js";
 import * as self from "./model.test.js";
 import { fakeClock } from "../helpers.js";
@@ -334,7 +334,8 @@ const commands = [
 let restoreLogs = () => {};
 fakeClock(null);
 beforeEach(() => {
-  restoreLogs = setLogSink(() => {});
+  // Silenced, not captured (captureLogs): a property run writes thousands of lines.
+  restoreLogs = silenceLogs();
   // convex-test reports each crashed batch on console.error.
   vi.spyOn(console, "error").mockImplementation(() => {});
 });
