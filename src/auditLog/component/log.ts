@@ -20,7 +20,7 @@ import {
 } from "../shared/snapshot.js";
 import {
   vEntryInput,
-  vOperationInput,
+  vOperationFields,
   type EntryInput,
 } from "../shared/validators.js";
 import { storeSnapshot } from "./storage.js";
@@ -47,7 +47,7 @@ const MAX_ENTRY_METADATA_BYTES = 4 * 1024;
  */
 export const append = mutation({
   args: {
-    operation: v.object(vOperationInput),
+    operation: v.object(vOperationFields),
     entries: v.array(vEntryInput),
     entryCount: v.optional(v.number()),
   },

@@ -4,7 +4,7 @@ import {
   vEntryFields,
   vEntryRecordFields,
   vRetentionRunFields,
-  vOperationInput,
+  vOperationFields,
   vSnapshotRef,
   vSnapshotSide,
 } from "../shared/validators.js";
@@ -12,7 +12,7 @@ import {
 export default defineSchema({
   /** One row per admin call: who, why, what function, with which arguments. */
   operations: defineTable({
-    ...vOperationInput,
+    ...vOperationFields,
     entryCount: v.number(),
     /** Resolved at commit to a value ordered by commit order: the sealing order. */
     commitTs: v.commitTs(),

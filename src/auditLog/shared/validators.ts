@@ -73,7 +73,7 @@ export const vEntryInput = v.object(vEntryFields);
 export type EntryInput = Infer<typeof vEntryInput>;
 
 /** Everything recorded about one admin call, besides its entries. */
-export const vOperationInput = {
+export const vOperationFields = {
   actorId: v.string(),
   actorKind: v.string(),
   roles: v.array(v.string()),
@@ -89,7 +89,7 @@ export const vOperationInput = {
 /** An operation as the queries return it. */
 export const vOperation = v.object({
   operationId: v.string(),
-  ...vOperationInput,
+  ...vOperationFields,
   entryCount: v.number(),
   /** Position in the hash chain; absent until the sealing step has run. */
   seq: v.optional(v.number()),
