@@ -4,6 +4,7 @@
  */
 import { definitionError } from "../../shared/definitions.js";
 import { shown } from "../../shared/errors.js";
+import { isRecord } from "../../shared/shapes.js";
 import { MAX_REASON_LENGTH } from "../shared/limits.js";
 import type { ComponentApi } from "../component/_generated/component.js";
 
@@ -38,7 +39,7 @@ export function auditCore(
 ): AuditCore {
   // From untyped code `null` or a string would fail with a TypeError (or be
   // read character by character) instead of naming the mistake.
-  if (!isObject(options))
+  if (!isRecord(options))
     throw definitionError(
       "auditLog",
       `new AuditLog(component, options) takes an options object { redact, redactArgs, reason, retention }; got ${shown(options)}`,
@@ -88,14 +89,9 @@ export function auditCore(
   };
 }
 
-/** Whether `value` is an object that is not an array (nor null). */
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /** `INVALID_ARGUMENT` unless the option `field` is undefined or an object (not an array). */
 function checkObject(field: string, value: unknown, shape: string): void {
-  if (value !== undefined && !isObject(value))
+  if (value !== undefined && !isRecord(value))
     throw definitionError(
       "auditLog",
       `${field} must be an object ${shape}; got ${shown(value)}`,

@@ -7,13 +7,9 @@
  */
 import { definitionError } from "../../shared/definitions.js";
 import { shown } from "../../shared/errors.js";
+import { isRecord } from "../../shared/shapes.js";
 import { type CompiledRoles, isPermissionName } from "../shared/policy.js";
 import { checkRuleTables } from "./rowRules.js";
-
-/** Whether `value` is an object that is not an array (nor null). */
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 /** Throws `INVALID_ARGUMENT` at the first malformed option of `config` (roles already compiled). */
 export function checkAuthzConfig(

@@ -17,6 +17,7 @@ import { parseDbGet, parseDbWrite } from "../../shared/dbCalls.js";
 import { definitionError } from "../../shared/definitions.js";
 import { applyPatch } from "../../shared/documents.js";
 import { opskitError, shown } from "../../shared/errors.js";
+import { isRecord } from "../../shared/shapes.js";
 import { LazyQuery } from "./guardedQuery.js";
 import type {
   AnyDoc,
@@ -68,7 +69,7 @@ const OPERATIONS = ["read", "insert", "modify", "delete"] as const;
 export function checkRuleTables(tables: object): void {
   for (const [table, rule] of Object.entries(tables)) {
     if (rule === "unrestricted") continue;
-    if (!rule || typeof rule !== "object" || Array.isArray(rule))
+    if (!isRecord(rule))
       throw definitionError(
         "authz",
         `rules for table "${table}" must be an object of rules or "unrestricted"`,

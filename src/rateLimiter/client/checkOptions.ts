@@ -6,13 +6,9 @@
  */
 import { definitionError } from "../../shared/definitions.js";
 import { shown } from "../../shared/errors.js";
+import { isRecord } from "../../shared/shapes.js";
 import { validateConfig, validateNameAndKey } from "../shared/validate.js";
 import type { RequestConfig } from "../shared/config.js";
-
-/** Whether `value` is an object that is not an array (nor null). */
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 const POLICIES = ["deny", "allow", "throw"];
 
