@@ -32,6 +32,7 @@ import type { RunMutationCtx, RunQueryCtx } from "../shared/ctx.js";
 import { definitionError } from "../shared/definitions.js";
 import type { ComponentApi } from "./component/_generated/component.js";
 import { authorizeRequest, guardedDbFor } from "./client/authorize.js";
+import { checkAuthzConfig } from "./client/checkConfig.js";
 import {
   builderFor,
   customizationFor,
@@ -63,7 +64,6 @@ import type {
 } from "./client/types.js";
 import {
   compileRoles,
-  isPermissionName,
   type CompiledRoles,
   type Grant,
   type PermissionsOf,
@@ -182,22 +182,7 @@ export class Authz<
         "new Authz(component, config) takes a config object { roles, ... }",
       );
     this.compiled = compileRoles(config.roles);
-    for (const p of config.permissions ?? [])
-      if (!isPermissionName(p))
-        throw definitionError(
-          "authz",
-          `malformed permission name ${JSON.stringify(p)}`,
-        );
-    for (const [name, service] of Object.entries(config.services ?? {})) {
-      if (!Array.isArray(service?.roles))
-        throw definitionError("authz", `service "${name}" must list its roles`);
-      for (const role of service.roles)
-        if (!this.compiled.has(role))
-          throw definitionError(
-            "authz",
-            `service "${name}" uses unknown role "${role}"`,
-          );
-    }
+    checkAuthzConfig(config, this.compiled);
     this.setup = {
       owner: this,
       getUserId: config.getUserId ?? userIdFromTokenIdentifier,

@@ -3,6 +3,8 @@
  * derived once from the constructor's options.
  */
 import { definitionError } from "../../shared/definitions.js";
+import { shown } from "../../shared/errors.js";
+import { isRecord } from "../../shared/shapes.js";
 import { MAX_REASON_LENGTH } from "../shared/limits.js";
 import type { ComponentApi } from "../component/_generated/component.js";
 
@@ -35,11 +37,21 @@ export function auditCore(
   },
   log: Pick<AuditCore, "redactedPaths" | "checkReason">,
 ): AuditCore {
+  // From untyped code `null` or a string would fail with a TypeError (or be
+  // read character by character) instead of naming the mistake.
+  if (!isRecord(options))
+    throw definitionError(
+      "auditLog",
+      `new AuditLog(component, options) takes an options object { redact, redactArgs, reason, retention }; got ${shown(options)}`,
+    );
+  checkObject("redact", options.redact, "{ table: field paths }");
+  checkObject("reason", options.reason, "{ minLength, pattern }");
+  checkObject("retention", options.retention, "{ maxAgeMs }");
   const minLength = options.reason?.minLength ?? 10;
   if (!Number.isInteger(minLength) || minLength < 1)
     throw definitionError(
       "auditLog",
-      `reason.minLength must be a positive integer; got ${options.reason?.minLength}`,
+      `reason.minLength must be a positive integer; got ${shown(options.reason?.minLength)}`,
     );
   if (minLength > MAX_REASON_LENGTH)
     throw definitionError(
@@ -60,7 +72,7 @@ export function auditCore(
   if (options.retention !== undefined && !(options.retention.maxAgeMs > 0))
     throw definitionError(
       "auditLog",
-      `retention.maxAgeMs must be positive; got ${options.retention.maxAgeMs}`,
+      `retention.maxAgeMs must be positive; got ${shown(options.retention.maxAgeMs)}`,
     );
   // A field redacted in any table is redacted in arguments too: admins
   // often pass the new value of exactly that field.
@@ -75,6 +87,15 @@ export function auditCore(
     redactedPaths: (table) => log.redactedPaths(table),
     checkReason: (reason) => log.checkReason(reason),
   };
+}
+
+/** `INVALID_ARGUMENT` unless the option `field` is undefined or an object (not an array). */
+function checkObject(field: string, value: unknown, shape: string): void {
+  if (value !== undefined && !isRecord(value))
+    throw definitionError(
+      "auditLog",
+      `${field} must be an object ${shape}; got ${shown(value)}`,
+    );
 }
 
 /** `INVALID_ARGUMENT` unless `value` is undefined or an array of strings. */

@@ -16,7 +16,8 @@ import type { GenericId } from "convex/values";
 import { parseDbGet, parseDbWrite } from "../../shared/dbCalls.js";
 import { definitionError } from "../../shared/definitions.js";
 import { applyPatch } from "../../shared/documents.js";
-import { opskitError } from "../../shared/errors.js";
+import { opskitError, shown } from "../../shared/errors.js";
+import { isRecord } from "../../shared/shapes.js";
 import { LazyQuery } from "./guardedQuery.js";
 import type {
   AnyDoc,
@@ -48,19 +49,40 @@ import type {
 export function defineRules<DataModel extends GenericDataModel>(
   tables: RowRulesByTable<DataModel>,
 ): RowRules<DataModel> {
-  if (typeof tables !== "object" || tables === null)
+  if (typeof tables !== "object" || tables === null || Array.isArray(tables))
     throw definitionError(
       "authz",
       "defineRules takes an object of rules by table name",
     );
-  for (const [table, rule] of Object.entries(tables)) {
-    if (rule === "unrestricted" || (rule && typeof rule === "object")) continue;
-    throw definitionError(
-      "authz",
-      `rules for table "${table}" must be an object of rules or "unrestricted"`,
-    );
-  }
+  checkRuleTables(tables);
   return { tables };
+}
+
+/** The row-rule operations a table's rules may name, each a function. */
+const OPERATIONS = ["read", "insert", "modify", "delete"] as const;
+
+/**
+ * Throws `INVALID_ARGUMENT` unless each table's rules are `"unrestricted"`
+ * or an object whose `read`, `insert`, `modify` and `delete` are functions
+ * when present (a rule that is not a function would fail every request).
+ */
+export function checkRuleTables(tables: object): void {
+  for (const [table, rule] of Object.entries(tables)) {
+    if (rule === "unrestricted") continue;
+    if (!isRecord(rule))
+      throw definitionError(
+        "authz",
+        `rules for table "${table}" must be an object of rules or "unrestricted"`,
+      );
+    for (const operation of OPERATIONS) {
+      const check = (rule as Record<string, unknown>)[operation];
+      if (check !== undefined && typeof check !== "function")
+        throw definitionError(
+          "authz",
+          `rules for table "${table}": ${operation} must be a function of (ctx, ...) returning a boolean; got ${shown(check)}`,
+        );
+    }
+  }
 }
 
 /** The checks of one request's row rules, shared by the reader, the writer and queries. */

@@ -53,7 +53,7 @@ export function patternMatches(pattern: string, permission: string): boolean {
 
 /** Compiles the role config; rejects malformed permission patterns early. */
 export function compileRoles(roles: RolesConfig): CompiledRoles {
-  if (typeof roles !== "object" || roles === null)
+  if (typeof roles !== "object" || roles === null || Array.isArray(roles))
     throw definitionError(
       "authz",
       "roles must be an object of role names to permission lists",

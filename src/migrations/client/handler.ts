@@ -11,6 +11,7 @@ import {
   type GenericMutationCtx,
   makeFunctionReference,
 } from "convex/server";
+import { definitionError } from "../../shared/definitions.js";
 import { clipped, opskitError, shown } from "../../shared/errors.js";
 import { logEvent } from "../../shared/log.js";
 import { requireFunctionMetadata } from "../../shared/meta.js";
@@ -42,13 +43,14 @@ export function definitionSettings<DataModel extends GenericDataModel>(
       "INVALID_ARGUMENT",
       `migrations.define(...) takes { table, migrateOne, ... }, got ${def === null ? "null" : typeof def}`,
     );
+  checkDefinitionShape(def);
   if (
     def.batchSize !== undefined &&
     (!Number.isInteger(def.batchSize) || def.batchSize < 1)
   )
-    throw opskitError(
-      "INVALID_ARGUMENT",
-      `migrations.define({ table: "${def.table}" }): batchSize must be a positive integer, got ${def.batchSize}`,
+    throw definitionError(
+      `migrations.define({ table: "${def.table}" })`,
+      `batchSize must be a positive integer, got ${def.batchSize}`,
       { table: def.table, batchSize: def.batchSize },
     );
   return {
@@ -63,6 +65,48 @@ export function definitionSettings<DataModel extends GenericDataModel>(
     }),
     range: rangeChecksum({ table: def.table, customRange: def.customRange }),
   };
+}
+
+/**
+ * `INVALID_ARGUMENT` unless `def` names its `table` and has a `migrateOne`
+ * function (and, when given, a `customRange` function and an `onError` of
+ * "stop" or "skip"): from untyped code a definition without them was
+ * accepted and failed only when run.
+ */
+function checkDefinitionShape(def: {
+  table?: unknown;
+  migrateOne?: unknown;
+  customRange?: unknown;
+  onError?: unknown;
+}): void {
+  if (typeof def.table !== "string" || def.table === "")
+    throw definitionError(
+      "migrations.define(...)",
+      `\`table\` must be the name of the table to walk; got ${shown(def.table)}`,
+    );
+  const label = `migrations.define({ table: ${shown(def.table)} })`;
+  if (typeof def.migrateOne !== "function")
+    throw definitionError(
+      label,
+      `\`migrateOne\` must be a function of (ctx, doc); got ${shown(def.migrateOne)}`,
+      { table: clipped(def.table) },
+    );
+  if (def.customRange !== undefined && typeof def.customRange !== "function")
+    throw definitionError(
+      label,
+      `\`customRange\` must be a function of the table's query; got ${shown(def.customRange)}`,
+      { table: clipped(def.table) },
+    );
+  if (
+    def.onError !== undefined &&
+    def.onError !== "stop" &&
+    def.onError !== "skip"
+  )
+    throw definitionError(
+      label,
+      `\`onError\` must be "stop" or "skip"; got ${shown(def.onError)}`,
+      { table: clipped(def.table) },
+    );
 }
 
 /** The handler of the internal mutation `migrations.define(def)` registers. */

@@ -7,6 +7,7 @@ import {
   getFunctionName,
   makeFunctionReference,
 } from "convex/server";
+import { definitionError } from "../../shared/definitions.js";
 import {
   clipped,
   errorMessage,
@@ -63,12 +64,45 @@ export async function startRun(
   });
 }
 
+/**
+ * `INVALID_ARGUMENT` unless `migrations.runner(x)` got nothing, a migration's
+ * function reference, or an array of them: from untyped code a number was
+ * accepted and failed only when the runner ran.
+ */
+function checkRunnerReferences(specificOrSeries: unknown): void {
+  if (specificOrSeries === undefined) return;
+  const series = Array.isArray(specificOrSeries)
+    ? specificOrSeries
+    : [specificOrSeries];
+  series.forEach((ref: unknown, i) => {
+    let ok = false;
+    if (
+      (typeof ref === "object" && ref !== null) ||
+      typeof ref === "string" ||
+      typeof ref === "function"
+    )
+      try {
+        ok = getFunctionName(ref as MigrationFunctionReference).length > 0;
+      } catch {
+        ok = false;
+      }
+    if (!ok)
+      throw definitionError(
+        "migrations.runner(...)",
+        Array.isArray(specificOrSeries)
+          ? `item ${i} of the series must be a migration's function reference like internal.migrations.setDefault; got ${shown(ref)}`
+          : `takes a migration's function reference like internal.migrations.setDefault, or an array of them; got ${shown(ref)}`,
+      );
+  });
+}
+
 /** The handler of `migrations.runner(specificOrSeries)`. */
 export function runnerHandler(
   specificOrSeries:
     MigrationFunctionReference | MigrationFunctionReference[] | undefined,
   starter: Starter,
 ) {
+  checkRunnerReferences(specificOrSeries);
   return async (
     ctx: RunMutationCtx,
     args: RunnerArgs,

@@ -26,6 +26,7 @@ import {
   rateLimited,
   staleQuery,
 } from "./errors.js";
+import { checkLimiterOptions } from "./checkOptions.js";
 import { hookFunctions, type HookOptions } from "./hooks.js";
 import type {
   ContentionPolicy,
@@ -81,10 +82,7 @@ export class RateLimiter<
     public limits?: Limits,
     public options: RateLimiterOptions = {},
   ) {
-    for (const [name, config] of Object.entries(limits ?? {})) {
-      validateNameAndKey(name, undefined);
-      validateConfig(name, config);
-    }
+    checkLimiterOptions(limits, options);
   }
 
   /**

@@ -121,7 +121,11 @@ export function validateConfig(
   name: string,
   config: RequestConfig,
 ): asserts config is WireConfig {
-  if (!config || typeof config !== "object") bad(name, "config is missing");
+  if (!config || typeof config !== "object" || Array.isArray(config))
+    bad(
+      name,
+      `config must be an object { kind, rate, period, ... } (got ${shown(config)})`,
+    );
   if (!KINDS.has(config.kind as string))
     bad(
       name,
