@@ -7,6 +7,11 @@
  */
 import { opskitError } from "./errors.js";
 
+/** Whether `value` is an object that is neither an array nor null (a config or definition shape). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
 /** The error every definition-time mistake throws: `INVALID_ARGUMENT` naming the definition. */
 export function definitionError(
   label: string,

@@ -29,7 +29,7 @@ export type LogEvent = { event: string; [field: string]: unknown };
 export type LogSink = (line: string, event: LogEvent) => void;
 
 /** Where the realm's sink lives: one per realm, shared by every copy of the package. */
-export const SINK_KEY: unique symbol = Symbol.for("convex-opskit.logSink");
+const SINK_KEY: unique symbol = Symbol.for("convex-opskit.logSink");
 type SinkHolder = { [SINK_KEY]?: LogSink };
 const holder = globalThis as SinkHolder;
 
@@ -41,6 +41,18 @@ export const silentSink: LogSink = () => {};
 
 function currentSink(): LogSink {
   return holder[SINK_KEY] ?? consoleSink;
+}
+
+/**
+ * Whether the lines of this realm are dropped (`configureLogs({ level:
+ * "silent" })` or `silenceLogs()`), so a caller can skip work done only to
+ * decorate a line. True when the realm's sink is this module copy's
+ * `silentSink`: a sink set by another copy of the package reads as not
+ * silenced, so the caller then does the work and the line is dropped anyway,
+ * never the reverse.
+ */
+export function logsSilenced(): boolean {
+  return holder[SINK_KEY] === silentSink;
 }
 
 /** Emits one structured log line. Never pass secrets or whole documents. */

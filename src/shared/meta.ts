@@ -11,7 +11,7 @@
 import type { FunctionMetadata, TransactionMetrics } from "convex/server";
 import type { MetaCtx } from "./ctx.js";
 import { opskitError } from "./errors.js";
-import { logsSilenced } from "./logsSilenced.js";
+import { logsSilenced } from "./log.js";
 
 /** The convex npm version that added `ctx.meta` (transaction metrics and function metadata). */
 export const META_MIN_CONVEX_VERSION = "1.36.0";

@@ -2,9 +2,8 @@
  * What the functions of `./` need of an `AuditLog` (its {@link AuditCore}),
  * derived once from the constructor's options.
  */
-import { definitionError } from "../../shared/definitions.js";
+import { definitionError, isRecord } from "../../shared/definitions.js";
 import { shown } from "../../shared/errors.js";
-import { isRecord } from "../../shared/shapes.js";
 import { MAX_REASON_LENGTH } from "../shared/limits.js";
 import type { ComponentApi } from "../component/_generated/component.js";
 

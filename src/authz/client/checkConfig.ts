@@ -5,9 +5,8 @@
  * than a string read character by character or a TypeError at the first
  * request.
  */
-import { definitionError } from "../../shared/definitions.js";
+import { definitionError, isRecord } from "../../shared/definitions.js";
 import { shown } from "../../shared/errors.js";
-import { isRecord } from "../../shared/shapes.js";
 import { type CompiledRoles, isPermissionName } from "../shared/policy.js";
 import { checkRuleTables } from "./rowRules.js";
 

@@ -14,10 +14,9 @@ import type {
 } from "convex/server";
 import type { GenericId } from "convex/values";
 import { parseDbGet, parseDbWrite } from "../../shared/dbCalls.js";
-import { definitionError } from "../../shared/definitions.js";
+import { definitionError, isRecord } from "../../shared/definitions.js";
 import { applyPatch } from "../../shared/documents.js";
 import { opskitError, shown } from "../../shared/errors.js";
-import { isRecord } from "../../shared/shapes.js";
 import { LazyQuery } from "./guardedQuery.js";
 import type {
   AnyDoc,

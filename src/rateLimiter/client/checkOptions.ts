@@ -4,9 +4,8 @@
  * was expected and what arrived, when the module loads — not a string or an
  * array read as limits named "0", "1", … nor a TypeError at the first call.
  */
-import { definitionError } from "../../shared/definitions.js";
+import { definitionError, isRecord } from "../../shared/definitions.js";
 import { shown } from "../../shared/errors.js";
-import { isRecord } from "../../shared/shapes.js";
 import { validateConfig, validateNameAndKey } from "../shared/validate.js";
 import type { RequestConfig } from "../shared/config.js";
 
